@@ -1,0 +1,413 @@
+"""Persistence: SQLAlchemy 2 models and a small Store facade.
+
+SQLite (WAL, foreign keys on) by default; PostgreSQL by URL with the same code. The schema is
+created on first use. Every write commits in its own short transaction so a crash loses at
+most the message in flight.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    create_engine,
+    event,
+    func,
+    select,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+
+if TYPE_CHECKING:
+    from assistant.settings import Settings
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    email: Mapped[str | None] = mapped_column(String(320), index=True, nullable=True)
+    segment: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    preferences: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class Consent(Base):
+    __tablename__ = "consent"
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True)
+    personalization: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+
+class ChatSession(Base):
+    __tablename__ = "sessions"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    customer_id: Mapped[str | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"), index=True, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    paused: Mapped[bool] = mapped_column(Boolean, default=False)  # an agent took over
+
+
+class Message(Base):
+    __tablename__ = "messages"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(16))  # user | assistant | agent | system
+    text: Mapped[str] = mapped_column(Text)  # PII-redacted by the caller before storing
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    meta: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # intents, sentiment, actions, citations
+
+
+class EventRow(Base):
+    __tablename__ = "events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    session_id: Mapped[str | None] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), index=True, nullable=True)
+    customer_id: Mapped[str | None] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True, nullable=True)
+    kind: Mapped[str] = mapped_column(String(32), index=True)  # view|cart|purchase|rate|impression|click|feedback
+    product_id: Mapped[str | None] = mapped_column(String(64), index=True, nullable=True)
+    value: Mapped[float | None] = mapped_column(Float, nullable=True)  # rating, thumbs (+1/-1)
+    variant: Mapped[str | None] = mapped_column(String(32), nullable=True)  # A/B recommender variant
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    ts: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+
+
+class Order(Base):
+    __tablename__ = "orders"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True)
+    # Kept (not redacted): it is the second factor for order lookup.
+    email: Mapped[str] = mapped_column(String(320))
+    status: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    total: Mapped[float] = mapped_column(Float)
+    currency: Mapped[str] = mapped_column(String(8), default="USD")
+    carrier: Mapped[str] = mapped_column(String(64), default="")
+    tracking_number: Mapped[str] = mapped_column(String(64), default="")
+    items: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    tracking: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+
+
+class Ticket(Base):
+    __tablename__ = "tickets"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    session_id: Mapped[str | None] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), index=True, nullable=True)
+    customer_id: Mapped[str | None] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True, nullable=True)
+    kind: Mapped[str] = mapped_column(String(32))  # handoff | cancel | return | refund | privacy
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open | in_progress | closed
+    summary: Mapped[str] = mapped_column(Text, default="")
+    order_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+
+def _parse_ts(value: str | None) -> datetime:
+    if not value:
+        return utcnow()
+    dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return dt.astimezone(UTC).replace(tzinfo=None) if dt.tzinfo else dt
+
+
+def _row_dict(row: Base) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for col in row.__table__.columns:
+        val = getattr(row, col.key)
+        out[col.key] = val.isoformat() if isinstance(val, datetime) else val
+    return out
+
+
+def make_engine(url: str) -> Engine:
+    is_sqlite = url.startswith("sqlite")
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30} if is_sqlite else {},
+                           pool_pre_ping=not is_sqlite)
+    if is_sqlite:
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn: Any, _rec: Any) -> None:
+            cur = dbapi_conn.cursor()
+            # WAL + synchronous=NORMAL survives a process kill with every committed transaction intact.
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+    return engine
+
+
+class Store:
+    """The only way the rest of Aisle reads and writes the database."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        Base.metadata.create_all(self.engine)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Store:
+        if settings.database_url is None:
+            settings.ensure_data_dir()
+        return cls(settings.db_url)
+
+    @contextmanager
+    def tx(self) -> Iterator[Session]:
+        with self._sessions() as s, s.begin():
+            yield s
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # --- customers & consent -------------------------------------------------------------
+    def upsert_customer(self, id: str, name: str = "", email: str | None = None, segment: str = "",
+                        created_at: str | None = None) -> None:
+        with self.tx() as s:
+            row = s.get(Customer, id)
+            if row is None:
+                s.add(Customer(id=id, name=name, email=email, segment=segment, created_at=_parse_ts(created_at)))
+            else:
+                row.name, row.email, row.segment = name or row.name, email or row.email, segment or row.segment
+
+    def get_customer(self, id: str) -> dict[str, Any] | None:
+        with self.tx() as s:
+            row = s.get(Customer, id)
+            return _row_dict(row) if row else None
+
+    def list_customers(self, limit: int = 1000) -> list[dict[str, Any]]:
+        with self.tx() as s:
+            return [_row_dict(r) for r in s.scalars(select(Customer).order_by(Customer.id).limit(limit))]
+
+    def set_preferences(self, customer_id: str, prefs: dict[str, Any]) -> None:
+        with self.tx() as s:
+            row = s.get(Customer, customer_id)
+            if row is not None:
+                row.preferences = {**(row.preferences or {}), **prefs}
+
+    def personalization_allowed(self, customer_id: str | None) -> bool:
+        if customer_id is None:
+            return False
+        with self.tx() as s:
+            row = s.get(Consent, customer_id)
+            return True if row is None else bool(row.personalization)
+
+    def set_personalization(self, customer_id: str, allowed: bool) -> None:
+        with self.tx() as s:
+            row = s.get(Consent, customer_id)
+            if row is None:
+                s.add(Consent(customer_id=customer_id, personalization=allowed))
+            else:
+                row.personalization = allowed
+
+    # --- sessions & messages -------------------------------------------------------------
+    def ensure_session(self, session_id: str, customer_id: str | None = None) -> None:
+        with self.tx() as s:
+            row = s.get(ChatSession, session_id)
+            if row is None:
+                s.add(ChatSession(id=session_id, customer_id=customer_id, state={}))
+            elif customer_id and row.customer_id != customer_id:
+                row.customer_id = customer_id
+
+    def get_session(self, session_id: str) -> dict[str, Any] | None:
+        with self.tx() as s:
+            row = s.get(ChatSession, session_id)
+            return _row_dict(row) if row else None
+
+    def list_sessions(self, limit: int = 100) -> list[dict[str, Any]]:
+        with self.tx() as s:
+            rows = s.scalars(select(ChatSession).order_by(ChatSession.updated_at.desc()).limit(limit))
+            return [_row_dict(r) for r in rows]
+
+    def save_state(self, session_id: str, state: dict[str, Any]) -> None:
+        with self.tx() as s:
+            row = s.get(ChatSession, session_id)
+            if row is not None:
+                row.state = json.loads(json.dumps(state))
+                row.updated_at = utcnow()
+
+    def load_state(self, session_id: str) -> dict[str, Any]:
+        with self.tx() as s:
+            row = s.get(ChatSession, session_id)
+            return dict(row.state or {}) if row else {}
+
+    def set_paused(self, session_id: str, paused: bool) -> None:
+        with self.tx() as s:
+            row = s.get(ChatSession, session_id)
+            if row is not None:
+                row.paused = paused
+
+    def add_message(self, session_id: str, role: str, text: str, meta: dict[str, Any] | None = None) -> int:
+        with self.tx() as s:
+            row = Message(session_id=session_id, role=role, text=text, meta=meta or {})
+            s.add(row)
+            sess = s.get(ChatSession, session_id)
+            if sess is not None:
+                sess.updated_at = utcnow()
+            s.flush()
+            return int(row.id)
+
+    def messages(self, session_id: str, after_id: int = 0) -> list[dict[str, Any]]:
+        with self.tx() as s:
+            rows = s.scalars(select(Message).where(Message.session_id == session_id, Message.id > after_id)
+                             .order_by(Message.id))
+            return [_row_dict(r) for r in rows]
+
+    # --- events --------------------------------------------------------------------------
+    def add_event(self, kind: str, *, session_id: str | None = None, customer_id: str | None = None,
+                  product_id: str | None = None, value: float | None = None, variant: str | None = None,
+                  payload: dict[str, Any] | None = None, ts: str | None = None) -> int:
+        with self.tx() as s:
+            row = EventRow(kind=kind, session_id=session_id, customer_id=customer_id, product_id=product_id,
+                           value=value, variant=variant, payload=payload or {}, ts=_parse_ts(ts))
+            s.add(row)
+            s.flush()
+            return int(row.id)
+
+    def events(self, *, customer_id: str | None = None, session_id: str | None = None,
+               kinds: Iterable[str] | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+        q = select(EventRow)
+        if customer_id is not None:
+            q = q.where(EventRow.customer_id == customer_id)
+        if session_id is not None:
+            q = q.where(EventRow.session_id == session_id)
+        if kinds is not None:
+            q = q.where(EventRow.kind.in_(list(kinds)))
+        q = q.order_by(EventRow.ts, EventRow.id)
+        if limit:
+            q = q.limit(limit)
+        with self.tx() as s:
+            return [_row_dict(r) for r in s.scalars(q)]
+
+    def event_counts(self) -> dict[str, int]:
+        with self.tx() as s:
+            return {k: int(n) for k, n in s.execute(select(EventRow.kind, func.count()).group_by(EventRow.kind))}
+
+    # --- orders & tickets ----------------------------------------------------------------
+    def upsert_order(self, order: dict[str, Any]) -> None:
+        with self.tx() as s:
+            s.merge(Order(id=order["id"], customer_id=order["customer_id"], email=order["email"],
+                          status=order["status"], created_at=_parse_ts(order.get("created_at")),
+                          total=float(order.get("total") or 0.0), currency=order.get("currency", "USD"),
+                          carrier=order.get("carrier", ""), tracking_number=order.get("tracking_number", ""),
+                          items=order.get("items", []), tracking=order.get("tracking", [])))
+
+    def get_order(self, order_id: str) -> dict[str, Any] | None:
+        """Raw lookup. Callers that answer customers must check ownership (see tools.order_status)."""
+        with self.tx() as s:
+            row = s.get(Order, order_id)
+            return _row_dict(row) if row else None
+
+    def orders_for_customer(self, customer_id: str) -> list[dict[str, Any]]:
+        with self.tx() as s:
+            rows = s.scalars(select(Order).where(Order.customer_id == customer_id).order_by(Order.created_at))
+            return [_row_dict(r) for r in rows]
+
+    def set_order_status(self, order_id: str, status: str) -> None:
+        with self.tx() as s:
+            row = s.get(Order, order_id)
+            if row is not None:
+                row.status = status
+
+    def open_ticket(self, kind: str, summary: str, *, session_id: str | None = None,
+                    customer_id: str | None = None, order_id: str | None = None) -> int:
+        with self.tx() as s:
+            row = Ticket(kind=kind, summary=summary, session_id=session_id, customer_id=customer_id,
+                         order_id=order_id)
+            s.add(row)
+            s.flush()
+            return int(row.id)
+
+    def tickets(self, status: str | None = "open", kind: str | None = None) -> list[dict[str, Any]]:
+        q = select(Ticket)
+        if status is not None:
+            q = q.where(Ticket.status == status)
+        if kind is not None:
+            q = q.where(Ticket.kind == kind)
+        with self.tx() as s:
+            return [_row_dict(r) for r in s.scalars(q.order_by(Ticket.id))]
+
+    def set_ticket_status(self, ticket_id: int, status: str) -> None:
+        with self.tx() as s:
+            row = s.get(Ticket, ticket_id)
+            if row is not None:
+                row.status = status
+
+    # --- privacy rights ------------------------------------------------------------------
+    def export_customer(self, customer_id: str) -> dict[str, Any]:
+        """Everything stored about one customer, as JSON-ready data."""
+        with self.tx() as s:
+            cust = s.get(Customer, customer_id)
+            consent = s.get(Consent, customer_id)
+            sessions = list(s.scalars(select(ChatSession).where(ChatSession.customer_id == customer_id)))
+            sids = [x.id for x in sessions]
+            msgs = list(s.scalars(select(Message).where(Message.session_id.in_(sids)).order_by(Message.id))) if sids else []
+            evs = list(s.scalars(select(EventRow).where(EventRow.customer_id == customer_id).order_by(EventRow.id)))
+            orders = list(s.scalars(select(Order).where(Order.customer_id == customer_id)))
+            tickets = list(s.scalars(select(Ticket).where(Ticket.customer_id == customer_id)))
+            return {
+                "customer": _row_dict(cust) if cust else None,
+                "consent": _row_dict(consent) if consent else {"personalization": True},
+                "sessions": [_row_dict(x) for x in sessions],
+                "messages": [_row_dict(x) for x in msgs],
+                "events": [_row_dict(x) for x in evs],
+                "orders": [_row_dict(x) for x in orders],
+                "tickets": [_row_dict(x) for x in tickets],
+            }
+
+    def delete_customer(self, customer_id: str) -> bool:
+        """Delete the customer and everything that refers to them. Returns False if unknown."""
+        with self.tx() as s:
+            cust = s.get(Customer, customer_id)
+            if cust is None:
+                return False
+            sids = list(s.scalars(select(ChatSession.id).where(ChatSession.customer_id == customer_id)))
+            for model, col in ((Message, Message.session_id), (EventRow, EventRow.session_id),
+                               (Ticket, Ticket.session_id)):
+                if sids:
+                    for row in s.scalars(select(model).where(col.in_(sids))):
+                        s.delete(row)
+            for model, ccol in ((EventRow, EventRow.customer_id), (Ticket, Ticket.customer_id),
+                                (Order, Order.customer_id), (ChatSession, ChatSession.customer_id),
+                                (Consent, Consent.customer_id)):
+                for row in s.scalars(select(model).where(ccol == customer_id)):
+                    s.delete(row)
+            s.delete(cust)
+            return True
+
+    # --- bulk load -----------------------------------------------------------------------
+    def load_demo(self, shop: Any) -> dict[str, int]:
+        """Load the demo shop's customers, histories and orders (idempotent: skips if present)."""
+        with self.tx() as s:
+            if s.scalar(select(func.count()).select_from(Customer)):
+                return {"customers": 0, "events": 0, "orders": 0}
+            s.add_all(Customer(id=c["id"], name=c.get("name", ""), email=c.get("email"),
+                               segment=c.get("segment", ""), created_at=_parse_ts(c.get("created_at")))
+                      for c in shop.customers)
+            s.flush()
+            s.add_all(EventRow(kind=e["event"], customer_id=e["customer_id"], product_id=e["product_id"],
+                               value=e.get("rating"), payload={"source": "demo"}, ts=_parse_ts(e.get("ts")))
+                      for e in shop.interactions)
+            s.add_all(Order(id=o["id"], customer_id=o["customer_id"], email=o["email"], status=o["status"],
+                            created_at=_parse_ts(o.get("created_at")), total=float(o.get("total") or 0.0),
+                            currency=o.get("currency", "USD"), carrier=o.get("carrier", ""),
+                            tracking_number=o.get("tracking_number", ""), items=o.get("items", []),
+                            tracking=o.get("tracking", []))
+                      for o in shop.orders)
+        return {"customers": len(shop.customers), "events": len(shop.interactions), "orders": len(shop.orders)}

@@ -1,0 +1,1 @@
+"""Catalog records, embeddings, vector store and hybrid retrieval. Heavy libraries load lazily."""

@@ -1,0 +1,52 @@
+"""Content-based: item text embeddings (``knowledge.embed``); a user is the weighted mean of the
+embeddings of their history. Items nobody interacted with are scored like any other."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import scipy.sparse as sp
+
+from assistant.errors import DataError
+from recommender.base import Recommender
+from recommender.data import Interactions
+
+
+class Content(Recommender):
+    name = "content"
+
+    def __init__(self, embedder: str = "minilm", item_text: Mapping[str, str] | None = None,
+                 embeddings: np.ndarray | None = None) -> None:
+        # texts/embeddings are data, not hyper-parameters: kept out of params (model.json)
+        super().__init__(embedder=embedder)
+        self.item_text = item_text
+        self.E = embeddings
+
+    def _fit(self, X: sp.csr_matrix, data: Interactions) -> None:
+        if self.E is None:
+            if self.item_text is None:
+                raise DataError("content model needs item_text={item_id: text} or embeddings=")
+            from knowledge.embed import make_embedder
+
+            texts = [self.item_text.get(str(i), "") for i in data.item_ids]
+            self.E = make_embedder(self.params["embedder"]).embed(texts)
+            self.E[[not t.strip() for t in texts]] = 0.0  # no text: no content signal
+        if self.E.shape[0] != data.n_items:
+            raise DataError(f"embeddings have {self.E.shape[0]} rows for {data.n_items} items: align them with item_ids")
+        self.E = np.asarray(self.E, np.float32)
+
+    def profiles(self, rows: sp.csr_matrix) -> np.ndarray:
+        P = np.asarray(rows @ self.E)
+        P /= np.maximum(np.asarray(rows.sum(axis=1)), 1e-9)
+        norm = np.linalg.norm(P, axis=1, keepdims=True)
+        return P / np.maximum(norm, 1e-9)
+
+    def _score_rows(self, rows: sp.csr_matrix, users: np.ndarray | None, seqs: list[np.ndarray]) -> np.ndarray:
+        return self.profiles(rows) @ self.E.T
+
+    def _arrays(self) -> dict[str, np.ndarray]:
+        return {"E": self.E}
+
+    def _set_arrays(self, a: dict[str, np.ndarray]) -> None:
+        self.E = a["E"]

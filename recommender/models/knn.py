@@ -1,0 +1,103 @@
+"""Neighbourhood models: item-kNN (cosine with shrinkage) and user-kNN (cosine or Pearson)."""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+from assistant.errors import ConfigError
+from recommender.base import Recommender, csr_from_arrays, csr_to_arrays
+from recommender.data import Interactions
+
+
+def _keep_top_k(S: np.ndarray, k: int) -> sp.csr_matrix:
+    """Keep the k largest entries of each column (neighbours of the target item)."""
+    n = S.shape[0]
+    k = min(k, n)
+    idx = np.argpartition(-S, k - 1, axis=0)[:k]  # (k, n) row indices per column
+    cols = np.broadcast_to(np.arange(n), idx.shape)
+    vals = S[idx, cols]
+    keep = vals > 0
+    return sp.csr_matrix((vals[keep], (idx[keep], cols[keep])), shape=S.shape, dtype=np.float32)
+
+
+class ItemKNN(Recommender):
+    """Score(u, j) = sum over the user's items i of sim(i, j); sim = cosine with shrinkage,
+    sim(i,j) = |U_i & U_j| / (|U_i|^.5 |U_j|^.5 + shrink), pruned to k neighbours per item."""
+
+    name = "itemknn"
+
+    def __init__(self, k: int = 100, shrink: float = 10.0, binary: bool = True) -> None:
+        super().__init__(k=k, shrink=shrink, binary=binary)
+
+    def _fit(self, X: sp.csr_matrix, data: Interactions) -> None:
+        Xb = data.matrix(binary=True) if self.params["binary"] else X
+        co = (Xb.T @ Xb).toarray().astype(np.float32)
+        norms = np.sqrt(np.asarray(Xb.multiply(Xb).sum(axis=0)).ravel()).astype(np.float32)
+        S = co / (np.outer(norms, norms) + self.params["shrink"] + 1e-9)
+        np.fill_diagonal(S, 0.0)
+        self.S = _keep_top_k(S, int(self.params["k"]))
+
+    def _score_rows(self, rows: sp.csr_matrix, users: np.ndarray | None, seqs: list[np.ndarray]) -> np.ndarray:
+        if self.params["binary"]:
+            rows = rows.copy()
+            rows.data[:] = 1.0
+        return np.asarray((rows @ self.S).toarray())
+
+    def similar_items(self, item: int, among: np.ndarray) -> np.ndarray:
+        """Similarity of ``item`` to each index in ``among`` (for explanations)."""
+        return np.asarray(self.S[among][:, item].toarray()).ravel()
+
+    def _arrays(self) -> dict[str, np.ndarray]:
+        return csr_to_arrays("S", self.S)
+
+    def _set_arrays(self, a: dict[str, np.ndarray]) -> None:
+        self.S = csr_from_arrays("S", a)
+
+
+class UserKNN(Recommender):
+    """Score(u, j) = sum over the k most similar users v of sim(u, v) * x_vj.
+    ``similarity``: "cosine", or "pearson" (cosine of mean-centred full rows)."""
+
+    name = "userknn"
+
+    def __init__(self, k: int = 50, similarity: str = "cosine", shrink: float = 0.0) -> None:
+        if similarity not in ("cosine", "pearson"):
+            raise ConfigError(f"similarity={similarity!r}: choose 'cosine' or 'pearson'")
+        super().__init__(k=k, similarity=similarity, shrink=shrink)
+
+    def _fit(self, X: sp.csr_matrix, data: Interactions) -> None:
+        self.Xb = data.matrix(binary=True)
+        self.stats = self._row_stats(self.Xb)
+
+    def _row_stats(self, R: sp.csr_matrix) -> np.ndarray:
+        n = R.shape[1]
+        s1 = np.asarray(R.sum(axis=1)).ravel()
+        s2 = np.asarray(R.multiply(R).sum(axis=1)).ravel()
+        mean = s1 / n if self.params["similarity"] == "pearson" else np.zeros_like(s1)
+        norm = np.sqrt(np.maximum(s2 - n * mean**2, 0.0))
+        return np.stack([mean, norm], axis=1).astype(np.float64)
+
+    def _score_rows(self, rows: sp.csr_matrix, users: np.ndarray | None, seqs: list[np.ndarray]) -> np.ndarray:
+        rows = rows.copy()
+        rows.data[:] = 1.0
+        st = self._row_stats(rows)
+        n = rows.shape[1]
+        dot = np.asarray((rows @ self.Xb.T).toarray(), np.float64)
+        # centred dot product: a.b - n * mean_a * mean_b (zero means for cosine)
+        cov = dot - n * np.outer(st[:, 0], self.stats[:, 0])
+        sim = cov / (np.outer(st[:, 1], self.stats[:, 1]) + self.params["shrink"] + 1e-9)
+        if users is not None:
+            sim[np.arange(len(users)), users] = 0.0  # a user is not their own neighbour
+        k = min(int(self.params["k"]), sim.shape[1])
+        thresh = -np.partition(-sim, k - 1, axis=1)[:, k - 1:k]
+        sim[(sim < thresh) | (sim <= 0)] = 0.0
+        return np.asarray((sp.csr_matrix(sim) @ self.Xb).toarray())
+
+    def _arrays(self) -> dict[str, np.ndarray]:
+        return {"stats": self.stats}
+
+    def _set_arrays(self, a: dict[str, np.ndarray]) -> None:
+        self.stats = a["stats"]
+        self.Xb = self.X.copy()
+        self.Xb.data[:] = 1.0

@@ -1,0 +1,166 @@
+"""The one seam between the web layer and the engine.
+
+Both the FastAPI routes and the Gradio app talk to a ``Backend``; it owns no business logic, it
+only finds the engine's parts (store, catalog, tools) and builds the engine lazily, so the server
+starts fast and tests can inject a fake engine.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import threading
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from assistant.errors import NotFoundError
+
+if TYPE_CHECKING:
+    from assistant.events import Event
+    from assistant.settings import Settings
+    from assistant.store import Store
+
+
+def is_busy(exc: BaseException) -> bool:
+    """The engine signals a full generation queue with an exception named like 'Busy'."""
+    return any("busy" in cls.__name__.lower() or cls.__name__ == "QueueFull" for cls in type(exc).__mro__)
+
+
+class Backend:
+    def __init__(self, settings: Settings, assistant: Any | None = None, store: Store | None = None) -> None:
+        self.settings = settings
+        self._assistant = assistant
+        self._store = store
+        self._catalog: Any | None = None
+        self._lock = threading.Lock()
+
+    # --- lazily built parts -----------------------------------------------------------------
+    @property
+    def assistant(self) -> Any:
+        if self._assistant is None:
+            with self._lock:
+                if self._assistant is None:
+                    from assistant.engine import Assistant
+
+                    self._assistant = Assistant.from_settings(self.settings)
+        return self._assistant
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            found = getattr(self._assistant, "store", None) if self._assistant is not None else None
+            if found is None:
+                found = getattr(self.assistant, "store", None)
+            if found is None:
+                from assistant.store import Store
+
+                found = Store.from_settings(self.settings)
+            self._store = found
+        return self._store
+
+    @property
+    def catalog(self) -> Any:
+        if self._catalog is None:
+            found = getattr(self.assistant, "catalog", None)
+            if found is None:
+                from knowledge.catalog import load_catalog, load_demo_catalog
+
+                try:
+                    found = load_catalog(self.settings)
+                except Exception:  # no ingested catalog yet: the demo shop is package data
+                    found = load_demo_catalog()
+            self._catalog = found
+        return self._catalog
+
+    def warm(self) -> None:
+        """Build the engine now (server start) instead of on the first shopper's message."""
+        _ = self.assistant, self.store
+
+    # --- chat -------------------------------------------------------------------------------
+    def stream(self, session_id: str, text: str, customer_id: str | None = None) -> Iterator[Event]:
+        return iter(self.assistant.stream(session_id, text, customer_id=customer_id))
+
+    def messages(self, session_id: str, after_id: int = 0) -> list[dict[str, Any]]:
+        return self.store.messages(session_id, after_id=after_id)
+
+    # --- catalog ----------------------------------------------------------------------------
+    def product(self, product_id: str) -> dict[str, Any]:
+        p = self.catalog.product(product_id)
+        if p is None:
+            raise NotFoundError(f"no product {product_id!r}: use an id from /api/search")
+        return p.to_dict()
+
+    def _tool(self, name: str) -> Any | None:
+        tools = getattr(self.assistant, "tools", None)
+        fn = getattr(tools, name, None) if tools is not None else None
+        return fn if callable(fn) else getattr(self.assistant, name, None)
+
+    def search(self, query: str, k: int = 10, **filters: Any) -> list[dict[str, Any]]:
+        fn = self._tool("search_products")
+        if fn is not None:
+            return [_as_dict(x) for x in _items(fn(query, k=k, **filters))]
+        # Before the engine exposes its search tool: a plain title/brand match keeps the route useful.
+        q = query.lower().split()
+        hits = [p for p in self.catalog.products if all(w in f"{p.title} {p.brand} {p.category}".lower() for w in q)]
+        return [p.to_dict() for p in hits[:k]]
+
+    def recommendations(self, customer_id: str | None, k: int = 10, session_id: str | None = None,
+                        query: str = "") -> list[dict[str, Any]]:
+        fn = self._tool("recommend")
+        if fn is not None:
+            return [_as_dict(x) for x in _items(fn(customer_id=customer_id, k=k, session_id=session_id,
+                                                   query=query))]
+        top = sorted(self.catalog.products, key=lambda p: -(p.rating_count or 0))
+        return [p.to_dict() for p in top[:k]]
+
+    def customers(self) -> list[dict[str, Any]]:
+        return [{"id": c["id"], "name": c.get("name", "")} for c in self.store.list_customers(limit=50)]
+
+    # --- agent ------------------------------------------------------------------------------
+    def suggest(self, session_id: str) -> dict[str, Any]:
+        """A draft reply with products and policy passages, from the engine's agent helper."""
+        fn = getattr(self.assistant, "suggest_reply", None)
+        if callable(fn):
+            return _as_dict(fn(session_id))
+        return {"text": "", "products": [], "policies": []}
+
+    def profile(self, customer_id: str | None) -> dict[str, Any]:
+        if not customer_id:
+            return {"summary": "anonymous shopper"}
+        fn = getattr(self.assistant, "profile_summary", None)
+        if callable(fn):
+            return _as_dict(fn(customer_id))
+        cust = self.store.get_customer(customer_id) or {}
+        orders = self.store.orders_for_customer(customer_id)
+        return {"summary": f"{cust.get('name', customer_id)} ({cust.get('segment', '')}), {len(orders)} orders",
+                "customer": cust}
+
+
+def _items(result: Any) -> list[Any]:
+    if isinstance(result, tuple) and len(result) == 2 and isinstance(result[0], list):
+        return result[0]
+    for attr in ("items", "products", "cards", "hits"):
+        val = getattr(result, attr, None)
+        if isinstance(val, list):
+            return val
+    return list(result or [])
+
+
+def _as_dict(x: Any) -> Any:
+    from dataclasses import asdict, is_dataclass
+
+    if is_dataclass(x) and not isinstance(x, type):
+        return asdict(x)
+    if hasattr(x, "to_dict"):
+        return x.to_dict()
+    return x
+
+
+def customer_token(settings: Settings, customer_id: str) -> str:
+    """A capability for one customer's data, signed with the admin secret (demo sign-in hands it out)."""
+    key = settings.admin_token.get_secret_value().encode()
+    return hmac.new(key, f"customer:{customer_id}".encode(), hashlib.sha256).hexdigest()
+
+
+def token_ok(given: str | None, expected: str) -> bool:
+    return bool(given) and hmac.compare_digest(str(given).encode(), expected.encode())
