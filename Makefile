@@ -43,7 +43,8 @@ $(VENV)/.base: pyproject.toml
 $(LLAMA_WHEEL_STAMP):
 	mkdir -p $(WHEELS)
 	@[ -x $(BIN)/pip ] || $(PYTHON) -m venv $(VENV)
-	CMAKE_ARGS="-DGGML_NATIVE=OFF" $(BIN)/pip wheel -q --no-deps --no-cache-dir -w $(WHEELS) llama-cpp-python==$(LLAMA_VERSION)
+	ls $(WHEELS)/llama_cpp_python-$(LLAMA_VERSION)-*.whl >/dev/null 2>&1 || \
+	  CMAKE_ARGS="-DGGML_NATIVE=OFF" $(BIN)/pip wheel -q --no-deps --no-cache-dir -w $(WHEELS) llama-cpp-python==$(LLAMA_VERSION)
 	touch $@
 
 $(VENV)/.llama: $(VENV)/.base $(LLAMA_WHEEL_STAMP)

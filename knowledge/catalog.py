@@ -333,7 +333,16 @@ def load_amazon_items(path: str | Path, strict: bool = False) -> tuple[list[Prod
         raise DataError(f"cannot read Amazon item file {str(p)!r} ({exc}): expect {{idx: {{title, ...}}}}") from None
     import pandas as pd
 
-    rows = [{"id": str(k), "title": v.get("title"), "description": v.get("description"),
+    def title(v: dict[str, Any]) -> str:
+        # 3 of the 2,420 Office items have no title; the recommender still needs them, so name them from
+        # their description or category rather than dropping them (the text is real, nothing invented).
+        t = _text(v.get("title"))
+        if t:
+            return t
+        words = _text(v.get("description")).split()
+        return " ".join(words[:12]) or _text(v.get("categories")).split(",")[-1].strip()
+
+    rows = [{"id": str(k), "title": title(v), "description": v.get("description"),
              "brand": v.get("brand"), "category": v.get("categories")} for k, v in data.items()]
     return products_from_frame(pd.DataFrame.from_records(rows), Mapping(category_sep=","), str(p), strict=strict)
 

@@ -18,6 +18,7 @@ from knowledge.records import Policy, Product, Review
 KINDS = ("product", "review", "policy")
 CHUNK_WORDS = {"review": 80, "policy": 110}
 CAT_LEVELS = 4
+DENSE_DESC_WORDS = 40
 
 
 @dataclass(frozen=True)
@@ -26,10 +27,15 @@ class Doc:
     record_id: str  # the record it came from: product / review / policy id
     text: str
     meta: dict[str, Any]
+    dense_text: str | None = None  # a shorter text for the embedder; None = text
+
+    @property
+    def embed_text(self) -> str:
+        return self.text if self.dense_text is None else self.dense_text
 
     @property
     def hash(self) -> str:
-        payload = json.dumps([self.text, self.meta], sort_keys=True, ensure_ascii=False)
+        payload = json.dumps([self.text, self.embed_text, self.meta], sort_keys=True, ensure_ascii=False)
         return hashlib.sha1(payload.encode()).hexdigest()
 
 
@@ -57,11 +63,19 @@ def product_meta(p: Product) -> dict[str, Any]:
 def product_text(p: Product) -> str:
     attrs = "; ".join(f"{k}: {v}" for k, v in p.attributes.items())
     parts = [p.title, p.brand or "", p.category.replace(" > ", ", "), attrs, p.description]
-    return ". ".join(x.strip() for x in parts if x and x.strip())
+    return ". ".join(x.strip().rstrip(".") for x in parts if x and x.strip())
+
+
+def product_dense_text(p: Product) -> str:
+    """Title, brand, category and attributes first, then the description's opening: MiniLM's cost grows
+    with length and its useful context is short, so a long description is cut (lexical keeps all of it)."""
+    head = product_text(Product(**{**p.to_dict(), "description": ""}))
+    words = p.description.split()[:DENSE_DESC_WORDS]
+    return f"{head}. {' '.join(words)}" if words else head
 
 
 def product_docs(products: list[Product]) -> list[Doc]:
-    return [Doc(p.id, p.id, product_text(p), product_meta(p)) for p in products]
+    return [Doc(p.id, p.id, product_text(p), product_meta(p), product_dense_text(p)) for p in products]
 
 
 def _sentences(text: str) -> list[str]:

@@ -25,7 +25,7 @@ from knowledge.embed import Embedder
 from knowledge.vectorstore import VectorStore
 
 log = logging.getLogger(__name__)
-EMBED_BATCH = 64
+EMBED_BATCH = 256  # large calls let sentence-transformers sort by length and pad less
 RECORDS = {"product": "products", "review": "reviews", "policy": "policies"}
 
 
@@ -86,7 +86,7 @@ def _embed(embedder: Embedder, docs: list[Doc], progress: bool, desc: str) -> np
     bar = tqdm(total=len(docs), desc=desc, unit="doc", disable=not progress or not docs, file=sys.stderr)
     for s in range(0, len(docs), EMBED_BATCH):
         batch = docs[s:s + EMBED_BATCH]
-        out.append(embedder.embed([d.text for d in batch]))
+        out.append(embedder.embed([d.embed_text for d in batch]))
         bar.update(len(batch))
     bar.close()
     return np.concatenate(out) if out else np.zeros((0, embedder.dim), np.float32)

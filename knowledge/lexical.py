@@ -24,9 +24,45 @@ def stem(tok: str) -> str:
     return tok
 
 
+def raw_tokens(text: str) -> list[str]:
+    return [t for t in re.findall(r"[a-z0-9]+", text.lower().replace("&amp;", "&")) if t not in STOPWORDS]
+
+
 def tokenize(text: str) -> list[str]:
-    toks = re.findall(r"[a-z0-9]+", text.lower().replace("&amp;", "&"))
-    return [stem(t) for t in toks if t not in STOPWORDS]
+    return [stem(t) for t in raw_tokens(text)]
+
+
+def _deletes(tok: str) -> set[str]:
+    return {tok[:i] + tok[i + 1:] for i in range(len(tok))}
+
+
+class Speller:
+    """Edit-distance-1 correction against the catalog's own vocabulary (a tiny SymSpell).
+
+    Shoppers misspell ("hedphones", "expresso"); BM25 would find nothing for the misspelled token.
+    An unknown token is replaced by the most frequent known token one edit away, if any.
+    """
+
+    def __init__(self, corpus: list[list[str]]) -> None:
+        from collections import Counter
+
+        self.freq = Counter(t for doc in corpus for t in set(doc))
+        self.index: dict[str, list[str]] = {}
+        for tok in self.freq:
+            if len(tok) >= 4 and not tok.isdigit():
+                for d in _deletes(tok) | {tok}:
+                    self.index.setdefault(d, []).append(tok)
+
+    def correct(self, tok: str) -> str:
+        if tok in self.freq or len(tok) < 4 or tok.isdigit():
+            return tok
+        for i in range(3, len(tok) - 2):  # a closed compound: "hairdryer" -> "hair dryer"
+            if tok[:i] in self.freq and tok[i:] in self.freq:
+                return f"{tok[:i]} {tok[i:]}"
+        cands: set[str] = set(self.index.get(tok, ()))
+        for d in _deletes(tok):
+            cands.update(c for c in self.index.get(d, ()) if abs(len(c) - len(tok)) <= 1)
+        return max(cands, key=lambda c: (self.freq[c], c)) if cands else tok
 
 
 class LexicalIndex:
@@ -35,14 +71,16 @@ class LexicalIndex:
 
         self.ids = [d.id for d in docs]
         self._bm25 = bm25s.BM25()
-        corpus = [tokenize(d.text) or ["_"] for d in docs]
+        raw = [raw_tokens(d.text) for d in docs]
+        self.speller = Speller(raw)
+        corpus = [[stem(t) for t in toks] or ["_"] for toks in raw]
         if corpus:
             self._bm25.index(corpus, show_progress=False)
 
     def scores(self, query: str) -> np.ndarray:
         if not self.ids:
             return np.zeros(0, np.float32)
-        toks = tokenize(query)
+        toks = [stem(c) for t in raw_tokens(query) for c in self.speller.correct(t).split()]
         if not toks:
             return np.zeros(len(self.ids), np.float32)
         return np.asarray(self._bm25.get_scores(toks), dtype=np.float32)

@@ -81,9 +81,17 @@ class Filters:
 
 @dataclass(frozen=True)
 class Fusion:
+    """How dense and lexical rankings are combined.
+
+    ``rrf``: weighted reciprocal-rank fusion, w/(rrf_k + rank). ``convex``: alpha * dense cosine +
+    (1 - alpha) * BM25 scaled by the best BM25 score of the query. Chosen on validation queries.
+    """
+
+    method: str = "rrf"
     rrf_k: float = 60.0
     w_dense: float = 1.0
     w_lexical: float = 1.0
+    alpha: float = 0.5
     pool: int = 50  # candidates taken from each side before fusion
 
     @classmethod
@@ -93,7 +101,7 @@ class Fusion:
             data = json.loads(resources.files("knowledge.bench_data").joinpath("fusion.json").read_text())
         except (FileNotFoundError, ModuleNotFoundError):
             return cls()
-        return cls(**{k: v for k, v in data.items() if k in ("rrf_k", "w_dense", "w_lexical", "pool")})
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
 
 
 class _Part:
@@ -186,12 +194,7 @@ class Retriever:
         elif mode == "dense":
             fused = {i: s for i, s, _ in dense}
         else:
-            f = self.fusion
-            fused = {}
-            for r, (i, _) in enumerate(lex):
-                fused[i] = fused.get(i, 0.0) + f.w_lexical / (f.rrf_k + r + 1)
-            for r, (i, _, _) in enumerate(dense):
-                fused[i] = fused.get(i, 0.0) + f.w_dense / (f.rrf_k + r + 1)
+            fused = _fuse(self.fusion, lex, [(i, s) for i, s, _ in dense])
         ranked = sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))
         if mmr is not None and dense:
             vecs = {i: e for i, _, e in dense if e is not None}
@@ -236,6 +239,22 @@ class Retriever:
     def policies(self, query: str, k: int = 3, mode: Mode = "hybrid") -> list[Hit]:
         part = self._parts["policy"]
         return self._hits(part, self._ranked(part, query, None, k, mode), k)
+
+
+def _fuse(f: Fusion, lex: list[tuple[int, float]], dense: list[tuple[int, float]]) -> dict[int, float]:
+    fused: dict[int, float] = {}
+    if f.method == "convex":
+        top = max((s for _, s in lex), default=0.0) or 1.0
+        floor = min((s for _, s in dense), default=0.0)  # an item missing from a side gets that side's floor
+        d, lx = dict(dense), {i: s / top for i, s in lex}
+        for i in set(d) | set(lx):
+            fused[i] = f.alpha * d.get(i, floor) + (1 - f.alpha) * lx.get(i, 0.0)
+        return fused
+    for r, (i, _) in enumerate(lex):
+        fused[i] = fused.get(i, 0.0) + f.w_lexical / (f.rrf_k + r + 1)
+    for r, (i, _) in enumerate(dense):
+        fused[i] = fused.get(i, 0.0) + f.w_dense / (f.rrf_k + r + 1)
+    return fused
 
 
 def _mmr(ranked: list[tuple[int, float]], vecs: dict[int, np.ndarray], n: int, lam: float) -> list[tuple[int, float]]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -107,9 +108,17 @@ class Interactions:
         return m
 
     def user_index(self) -> dict[str, int]:
-        return {u: i for i, u in enumerate(self.user_ids)}
+        return self._user_index
 
     def item_index(self) -> dict[str, int]:
+        return self._item_index
+
+    @cached_property
+    def _user_index(self) -> dict[str, int]:  # cached: recommend() looks ids up per request
+        return {u: i for i, u in enumerate(self.user_ids)}
+
+    @cached_property
+    def _item_index(self) -> dict[str, int]:
         return {it: i for i, it in enumerate(self.item_ids)}
 
     def uidx(self, user: object) -> int:
@@ -177,6 +186,8 @@ def _index(raw: np.ndarray, ids: np.ndarray, what: str) -> np.ndarray:
 
 
 def _dedupe(r, c, w, ts, n_items: int, policy: str):  # type: ignore[no-untyped-def]
+    if len(r) == 0:
+        return r, c, w, ts
     key = r.astype(np.int64) * n_items + c
     order = np.lexsort((ts, key))
     key, r, c, w, ts = key[order], r[order], c[order], w[order], ts[order]

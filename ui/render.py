@@ -49,8 +49,8 @@ def card_html(card: Mapping[str, Any]) -> str:
         f'<p class="aisle-reason">{esc(card.get("reason") or "")}</p>'
         '<div class="aisle-actions">'
         f'<button type="button" data-action="more" aria-label="More like {esc(title)}">More like this</button>'
-        f'<button type="button" data-action="up" aria-label="Thumbs up for {esc(title)}">👍</button>'
-        f'<button type="button" data-action="down" aria-label="Thumbs down for {esc(title)}">👎</button>'
+        f'<button type="button" data-action="up" aria-label="Thumbs up for {esc(title)}">Like</button>'
+        f'<button type="button" data-action="down" aria-label="Thumbs down for {esc(title)}">Dislike</button>'
         f'<button type="button" data-action="cart" aria-label="Add {esc(title)} to cart">Add to cart</button>'
         "</div></div></article>"
     )
@@ -88,7 +88,7 @@ CSS = """
 .aisle-card img{border-radius:8px;flex:none}
 .aisle-card-title{margin:0 0 4px;font-size:15px}
 .aisle-reason{margin:4px 0;font-size:13px;opacity:.85}
-.aisle-actions button{margin:2px 4px 2px 0;padding:3px 8px;border:1px solid #98a2b3;border-radius:6px;background:transparent;cursor:pointer}
+.aisle-actions button{margin:2px 4px 2px 0;padding:3px 8px;font-size:13px;font-weight:400;border:1px solid #98a2b3;border-radius:6px;background:transparent;cursor:pointer}
 .aisle-actions button[aria-pressed=true]{background:#dbeafe}
 .aisle-card button:focus-visible,#aisle-send:focus-visible,#aisle-input textarea:focus-visible{outline:3px solid #f59e0b;outline-offset:2px}
 .aisle-msg{padding:4px 0;border-bottom:1px solid #eaecf0}

@@ -48,9 +48,9 @@ class Backend:
     @property
     def store(self) -> Store:
         if self._store is None:
+            # Share the engine's store once it exists; before that (page render, privacy routes) open
+            # our own on the same database rather than building the whole engine.
             found = getattr(self._assistant, "store", None) if self._assistant is not None else None
-            if found is None:
-                found = getattr(self.assistant, "store", None)
             if found is None:
                 from assistant.store import Store
 
@@ -72,68 +72,94 @@ class Backend:
             self._catalog = found
         return self._catalog
 
+    @property
+    def ready(self) -> bool:
+        return self._assistant is not None
+
     def warm(self) -> None:
         """Build the engine now (server start) instead of on the first shopper's message."""
         _ = self.assistant, self.store
 
     # --- chat -------------------------------------------------------------------------------
     def stream(self, session_id: str, text: str, customer_id: str | None = None) -> Iterator[Event]:
+        # The engine itself keeps a paused (taken-over) conversation silent.
         return iter(self.assistant.stream(session_id, text, customer_id=customer_id))
 
     def messages(self, session_id: str, after_id: int = 0) -> list[dict[str, Any]]:
         return self.store.messages(session_id, after_id=after_id)
 
-    # --- catalog ----------------------------------------------------------------------------
+    # --- catalog (through the engine's shop index and tools) ------------------------------------
+    @property
+    def _shop(self) -> Any | None:
+        return getattr(self.assistant, "shop", None)
+
     def product(self, product_id: str) -> dict[str, Any]:
-        p = self.catalog.product(product_id)
+        shop = self._shop
+        p = shop.products.get(product_id) if shop is not None else self.catalog.product(product_id)
         if p is None:
             raise NotFoundError(f"no product {product_id!r}: use an id from /api/search")
         return p.to_dict()
 
-    def _tool(self, name: str) -> Any | None:
-        tools = getattr(self.assistant, "tools", None)
-        fn = getattr(tools, name, None) if tools is not None else None
-        return fn if callable(fn) else getattr(self.assistant, name, None)
+    def product_title(self, product_id: str) -> str | None:
+        try:
+            return str(self.product(product_id)["title"])
+        except NotFoundError:
+            return None
 
-    def search(self, query: str, k: int = 10, **filters: Any) -> list[dict[str, Any]]:
-        fn = self._tool("search_products")
-        if fn is not None:
-            return [_as_dict(x) for x in _items(fn(query, k=k, **filters))]
-        # Before the engine exposes its search tool: a plain title/brand match keeps the route useful.
-        q = query.lower().split()
-        hits = [p for p in self.catalog.products if all(w in f"{p.title} {p.brand} {p.category}".lower() for w in q)]
-        return [p.to_dict() for p in hits[:k]]
+    def _context(self, session_id: str | None, customer_id: str | None) -> Any:
+        from assistant.profile import build_profile
+        from assistant.tools import ToolContext
+
+        a = self.assistant
+        prof = build_profile(self.store, customer_id, a.shop)  # empty when opted out
+        return ToolContext(a.shop, self.store, getattr(a, "retriever", None), getattr(a, "recommender", None),
+                           session_id, customer_id, history=prof.history(), personalized=prof.personalized)
+
+    def search(self, query: str, k: int = 10) -> list[dict[str, Any]]:
+        if self._shop is None:  # an injected engine without a shop index (tests): title match
+            q = query.lower().split()
+            return [p.to_dict() for p in self.catalog.products
+                    if all(w in f"{p.title} {p.brand} {p.category}".lower() for w in q)][:k]
+        from assistant.tools import call_tool
+
+        return [_as_dict(h) for h in call_tool("search_products", self._context(None, None), query=query, k=k).products]
 
     def recommendations(self, customer_id: str | None, k: int = 10, session_id: str | None = None,
                         query: str = "") -> list[dict[str, Any]]:
-        fn = self._tool("recommend")
-        if fn is not None:
-            return [_as_dict(x) for x in _items(fn(customer_id=customer_id, k=k, session_id=session_id,
-                                                   query=query))]
-        top = sorted(self.catalog.products, key=lambda p: -(p.rating_count or 0))
-        return [p.to_dict() for p in top[:k]]
+        if self._shop is None:
+            top = sorted(self.catalog.products, key=lambda p: -(p.rating_count or 0))
+            return [p.to_dict() for p in top[:k]]
+        from assistant.tools import call_tool
+
+        res = call_tool("recommend", self._context(session_id, customer_id), query=query, k=k)
+        return [_as_dict(h) for h in res.products]
 
     def customers(self) -> list[dict[str, Any]]:
         return [{"id": c["id"], "name": c.get("name", "")} for c in self.store.list_customers(limit=50)]
 
     # --- agent ------------------------------------------------------------------------------
     def suggest(self, session_id: str) -> dict[str, Any]:
-        """A draft reply with products and policy passages, from the engine's agent helper."""
+        """A draft reply, products and policy passages for the agent console."""
         fn = getattr(self.assistant, "suggest_reply", None)
         if callable(fn):
-            return _as_dict(fn(session_id))
-        return {"text": "", "products": [], "policies": []}
+            return dict(_as_dict(fn(session_id)))
+        from ui.drafts import draft_reply
+
+        return draft_reply(self, session_id)
 
     def profile(self, customer_id: str | None) -> dict[str, Any]:
         if not customer_id:
-            return {"summary": "anonymous shopper"}
-        fn = getattr(self.assistant, "profile_summary", None)
-        if callable(fn):
-            return _as_dict(fn(customer_id))
+            return {"summary": "Anonymous shopper (no profile)."}
         cust = self.store.get_customer(customer_id) or {}
         orders = self.store.orders_for_customer(customer_id)
-        return {"summary": f"{cust.get('name', customer_id)} ({cust.get('segment', '')}), {len(orders)} orders",
-                "customer": cust}
+        parts = [f"{cust.get('name') or customer_id} ({customer_id})", cust.get("segment") or "",
+                 f"{len(orders)} orders"]
+        if self._shop is not None:
+            from assistant.profile import build_profile
+
+            prof = build_profile(self.store, customer_id, self._shop)
+            parts += prof.signals(self._shop, limit=4) if prof.personalized else ["opted out of personalization"]
+        return {"summary": "; ".join(p for p in parts if p), "customer": cust}
 
 
 def _items(result: Any) -> list[Any]:

@@ -21,6 +21,10 @@ class LeafSpec:
     uses: tuple[str, ...] = ()  # "built for ..." phrases
     aspects: tuple[str, ...] = ()  # review aspects, keys of reviews' ASPECTS
 
+    @property
+    def plural(self) -> bool:  # "a pair of headphones", "these earbuds"
+        return self.noun.endswith("s")
+
 
 COLOURS = ("black", "white", "silver", "navy blue", "graphite", "sage green", "red", "sand beige")
 # Brands priced above their category's middle; used for the latent price level.
@@ -259,7 +263,7 @@ SPECS: tuple[LeafSpec, ...] = (
         {"size": ("XS", "S", "M", "L", "XL", "XXL"), "material": ("organic cotton", "cotton blend", "merino wool"),
          "fit": ("regular", "slim", "oversized"), "colour": ("white", "black", "heather grey", "navy blue", "olive")},
         {"material": {"merino wool": "Merino", "organic cotton": "Organic Cotton"}},
-        ("everyday wear", "layering under a jacket", "travel light"),
+        ("everyday wear", "layering under a jacket", "travelling light"),
         ("fit", "fabric", "size", "value", "washing"),
     ),
     LeafSpec(

@@ -89,7 +89,7 @@ ASPECTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
                  ("The cursor jitters and skips on my desk.",
                   "Tracking is jumpy and unreliable.")),
     "setup": (("Setup took five minutes with clear instructions.",
-               "It was plug-and-play, no drivers needed."),
+               "Set up in minutes the first time, without even opening the manual."),
               ("Setup was confusing and the manual is useless.",
                "It took over an hour to set up.")),
     "taste": (("The coffee tastes great, hot and full-bodied.",
@@ -157,18 +157,18 @@ ASPECTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
               ("It leaks from the lid and soaked my bag.", "The seal leaks when tipped over.")),
 }
 
-_OPEN = {5: ("Absolutely love this {noun}.", "Best {noun} I have owned.", "Exceeded my expectations.",
+_OPEN = {5: ("Absolutely love {this} {noun}.", "Best {noun} I have owned.", "Exceeded my expectations.",
              "Five stars, no hesitation.", "Bought this a month ago and I am thrilled."),
-         4: ("Really good {noun}, with one small gripe.", "Very happy overall.", "Solid choice.",
+         4: ("Really good {noun}.", "Very happy overall.", "Solid choice.",
              "Does what it promises.", "Good {noun}, would buy again."),
-         3: ("It is okay.", "Mixed feelings about this {noun}.", "Decent, but not great.",
+         3: ("It is okay.", "Mixed feelings about {this} {noun}.", "Decent, but not great.",
              "Average — some good, some bad.", "It works, but I expected more."),
-         2: ("Disappointed.", "Not what I hoped for.", "I wanted to like this {noun}.",
+         2: ("Disappointed.", "Not what I hoped for.", "I wanted to like {this} {noun}.",
              "Below expectations."),
          1: ("Terrible {noun}. Do not buy.", "Awful. Complete waste of money.",
              "Worst purchase I have made this year.", "Absolutely useless.")}
 _CLOSE = {5: ("Highly recommend.", "Would buy again in a heartbeat.", "Already ordered one as a gift.", ""),
-          4: ("Recommended.", "Happy with it.", "Would recommend with that caveat.", ""),
+          4: ("Recommended.", "Happy with it.", "Good purchase overall.", ""),
           3: ("Might keep it, might return it.", "Fine if it is on sale.", ""),
           2: ("I would look elsewhere.", "Probably returning it.", ""),
           1: ("Returning it immediately.", "Stay away.", "I have asked for a refund and I am still angry.",
@@ -176,7 +176,7 @@ _CLOSE = {5: ("Highly recommend.", "Would buy again in a heartbeat.", "Already o
 _TITLE = {5: ("Fantastic", "Love it", "Excellent {noun}", "Worth it"), 4: ("Very good", "Great value",
           "Happy with it", "Almost perfect"), 3: ("It's fine", "Okay", "Mixed bag", "Average"),
           2: ("Disappointing", "Not great", "Meh"), 1: ("Avoid", "Terrible", "Broken", "Waste of money")}
-_CONTEXT = ("I use it for {use}.", "Bought it for {use}.", "Mostly using it for {use}.", "")
+_CONTEXT = ("I use {it} for {use}.", "Bought {it} for {use}.", "Mostly using {it} for {use}.", "")
 
 # Instruction-like text planted in a few reviews so prompt-injection handling can be tested.
 INJECTIONS = (
@@ -200,7 +200,8 @@ def review_text(rng: random.Random, rating: int, spec: LeafSpec) -> tuple[str, s
         good, bad = aspects[:-1], aspects[-1:]
     elif rating <= 2:
         good, bad = [], aspects
-    sentences = [rng.choice(_OPEN[rating]).format(noun=noun), rng.choice(_CONTEXT).format(use=rng.choice(spec.uses))]
+    this = "these" if spec.plural else "this"
+    sentences = [rng.choice(_OPEN[rating]).format(noun=noun, this=this), rng.choice(_CONTEXT).format(it="them" if spec.plural else "it", use=rng.choice(spec.uses))]
     sentences += [rng.choice(ASPECTS[a][0]) for a in good]
     if bad:
         joiner = "That said, " if good else ""
@@ -211,6 +212,9 @@ def review_text(rng: random.Random, rating: int, spec: LeafSpec) -> tuple[str, s
         sentences.append(rng.choice(("Customer service ignored my emails for a week.",
                                      "It stopped working completely after nine days.",
                                      "Genuinely the worst product I have ever bought online.")))
-    sentences.append(rng.choice(_CLOSE[rating]))
+    if rating == 4 and bad:
+        sentences.append(rng.choice(("Minor gripe aside, I would recommend it.", "Still a good buy despite that.")))
+    else:
+        sentences.append(rng.choice(_CLOSE[rating]))
     title = rng.choice(_TITLE[rating]).format(noun=noun)
     return title, " ".join(s for s in sentences if s)

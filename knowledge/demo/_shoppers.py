@@ -11,13 +11,13 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from knowledge.demo._products import ProductLatent
 from knowledge.records import Product
 
-START = datetime(2025, 5, 1, tzinfo=timezone.utc)
-END = datetime(2026, 10, 31, 23, 59, 59, tzinfo=timezone.utc)  # "now" for the demo shop
+START = datetime(2025, 5, 1, tzinfo=UTC)
+END = datetime(2026, 10, 31, 23, 59, 59, tzinfo=UTC)  # "now" for the demo shop
 
 FIRST = ("Olivia", "Liam", "Emma", "Noah", "Ava", "Elijah", "Sophia", "James", "Isabella", "Lucas", "Mia",
          "Mateo", "Amelia", "Benjamin", "Harper", "Henry", "Evelyn", "Theo", "Abigail", "Jack", "Emily",
@@ -84,9 +84,11 @@ def affinity(taste: Taste, product: Product, lat: ProductLatent) -> float:
 
 
 def rating_for(rng: random.Random, taste: Taste, product: Product, lat: ProductLatent) -> int:
-    score = 4.1 + lat.quality + 0.25 * (taste.top_weights.get(product.top_category, 0.0) - 1.0)
-    score -= 0.4 * abs(taste.price_level - lat.price_z) - 0.2
-    return max(1, min(5, round(score + rng.gauss(0.0, 0.85))))
+    # Satisfaction -> stars with uneven cut-offs: real review counts are J-shaped (many 5s, a tail of 1s).
+    s = 0.3 + lat.quality + 0.25 * (taste.top_weights.get(product.top_category, 0.0) - 1.0)
+    s -= 0.4 * abs(taste.price_level - lat.price_z) - 0.2
+    s += rng.gauss(0.0, 0.9)
+    return 5 if s > 0.3 else 4 if s > -0.5 else 3 if s > -1.1 else 2 if s > -1.5 else 1
 
 
 def _session(rng: random.Random, cid: str, taste: Taste, t0: datetime, products: list[Product],
@@ -118,14 +120,14 @@ def purchase_and_rate(rng: random.Random, cid: str, taste: Taste, product: Produ
                       t: datetime) -> list[dict]:
     events = [_event(cid, product.id, "purchase", t)]
     rated_at = t + timedelta(days=rng.randint(4, 24), seconds=rng.randint(0, 80000))
-    if rng.random() < 0.8 and rated_at < END:
+    if rng.random() < 0.85 and rated_at < END:
         events.append({**_event(cid, product.id, "rate", rated_at),
                        "rating": rating_for(rng, taste, product, lat)})
     return events
 
 
 def _parse(ts: str) -> datetime:
-    return datetime.strptime(ts, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+    return datetime.strptime(ts, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
 
 
 def _event(cid: str, pid: str, kind: str, ts: datetime) -> dict:

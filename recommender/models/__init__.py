@@ -11,6 +11,7 @@ from recommender.base import Recommender
 _REGISTRY: dict[str, str] = {
     "popularity": "recommender.models.popular:Popularity",
     "itemknn": "recommender.models.knn:ItemKNN",
+    "rp3beta": "recommender.models.knn:RP3Beta",
     "userknn": "recommender.models.knn:UserKNN",
     "ease": "recommender.models.ease:EASE",
     "als": "recommender.models.mf:ALS",

@@ -101,3 +101,27 @@ class UserKNN(Recommender):
         self.stats = a["stats"]
         self.Xb = self.X.copy()
         self.Xb.data[:] = 1.0
+
+
+class RP3Beta(ItemKNN):
+    """RP3beta (Paudel et al. 2017): 3-step random-walk item similarity user->item->user->item,
+    with transition probabilities raised to ``alpha`` and target popularity penalised by ``beta``."""
+
+    name = "rp3beta"
+
+    def __init__(self, k: int = 100, alpha: float = 1.0, beta: float = 0.5, binary: bool = True) -> None:
+        Recommender.__init__(self, k=k, alpha=alpha, beta=beta, binary=binary)
+
+    def _fit(self, X: sp.csr_matrix, data: Interactions) -> None:
+        Xb = data.matrix(binary=True)
+        deg_u = np.maximum(np.asarray(Xb.sum(axis=1)).ravel(), 1.0)
+        deg_i = np.maximum(np.asarray(Xb.sum(axis=0)).ravel(), 1.0)
+        a = self.params["alpha"]
+        Pui = sp.diags(1.0 / deg_u) @ Xb
+        Piu = sp.diags(1.0 / deg_i) @ Xb.T
+        if a != 1.0:
+            Pui, Piu = Pui.power(a), Piu.power(a)
+        W = (Piu @ Pui).toarray().astype(np.float32)
+        W /= np.power(deg_i, self.params["beta"])[None, :].astype(np.float32)
+        np.fill_diagonal(W, 0.0)
+        self.S = _keep_top_k(W, int(self.params["k"]))

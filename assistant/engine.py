@@ -1,0 +1,236 @@
+"""The Assistant: one chat turn, orchestrated.
+
+guard -> nlu -> state -> policy -> tools -> (product cards) -> generate -> store.
+Every component is injected; ``Assistant.from_settings`` wires the real ones. Per-session
+state lives in the store, so one Assistant can serve many sessions (and threads).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Any
+
+from assistant import guard, policy
+from assistant.events import Citation, Done, Event, ProductCard, Products, TextDelta, Understood
+from assistant.generate.base import BusyError
+from assistant.generate.facts import Facts, build_facts
+from assistant.generate.runner import Answer, Generator
+from assistant.profile import build_profile, save_preferences, stated_preferences
+from assistant.shopindex import ShopIndex
+from assistant.tools import Comparison, ProductHit, ProductList, ToolContext, call_tool
+
+if TYPE_CHECKING:
+    from assistant.settings import Settings
+
+__all__ = ["Assistant", "BusyError"]
+log = logging.getLogger(__name__)
+
+# Actions whose answer the generative model writes; the others (clarifying questions, side
+# effects such as tickets, greetings) always use the deterministic templates.
+MODEL_ACTIONS = frozenset({"recommend", "search_products", "compare", "product_qa", "policy_qa", "order_status"})
+SESSION_EVENT_WEIGHTS = {"click": 0.5, "cart": 0.8, "view": 0.3}
+
+
+class Assistant:
+    def __init__(self, settings: Settings, *, shop: ShopIndex, nlu: Any, store: Any, generator: Generator,
+                 state_factory: Callable[[], Any], retriever: Any | None = None, recommender: Any | None = None) -> None:
+        self.settings = settings
+        self.shop = shop
+        self.nlu = nlu
+        self.store = store
+        self.generator = generator
+        self.retriever = retriever
+        self.recommender = recommender
+        self._new_state = state_factory
+        # Fallback for DialogueState objects that cannot be serialized into the store.
+        self._states: dict[str, Any] = {}
+        self._states_lock = threading.Lock()
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, catalog: Any | None = None, warm: bool = True) -> Assistant:
+        """Wire the real components: catalog, store, NLU, retriever, recommender, chat model."""
+        from assistant.generate.base import make_chat_model
+        from assistant.generate.grounding import Grounder
+        from assistant.nlu import NLU
+        from assistant.state import DialogueState
+        from assistant.store import Store
+
+        if catalog is None:
+            from knowledge.catalog import load_catalog
+
+            catalog = load_catalog(settings)
+        store = Store.from_settings(settings)
+        shop = ShopIndex.from_catalog(catalog)
+        shop.add_popularity(store)
+        retriever = _optional("retriever", lambda: _retriever(settings, catalog))
+        recommender = _optional("recommender", lambda: _recommender(settings, store))
+        generator = Generator(make_chat_model(settings), Grounder(list(shop.products.values())),
+                              timeout_s=settings.generation_timeout_s, queue_size=settings.generation_queue)
+        if warm:
+            generator.warm()
+        return cls(settings, shop=shop, nlu=NLU.from_settings(settings, list(shop.products.values())), store=store,
+                   generator=generator, state_factory=DialogueState, retriever=retriever, recommender=recommender)
+
+    # --- public API ------------------------------------------------------------------------
+    def respond(self, session_id: str, text: str, customer_id: str | None = None) -> Done:
+        done: Done | None = None
+        for ev in self.stream(session_id, text, customer_id):
+            if isinstance(ev, Done):
+                done = ev
+        assert done is not None
+        return done
+
+    def stream(self, session_id: str, text: str, customer_id: str | None = None) -> Iterator[Event]:
+        """Understood -> Products (if any) -> TextDelta* -> Done. Raises BusyError when the queue is full."""
+        g = guard.check(text, self.settings.max_message_chars)
+        self.store.ensure_session(session_id, customer_id)
+        sess = self.store.get_session(session_id) or {}
+        if sess.get("paused"):
+            self.store.add_message(session_id, "user", g.redacted, {"paused": True})
+            yield Done("", actions=["paused"], backend="", session_id=session_id)
+            return
+        customer_id = customer_id or sess.get("customer_id")
+        with self.generator.slot():
+            yield from self._turn(session_id, g, customer_id)
+
+    def warm(self) -> None:
+        self.generator.warm()
+
+    # --- one turn --------------------------------------------------------------------------
+    def _turn(self, session_id: str, g: guard.Guarded, customer_id: str | None) -> Iterator[Event]:
+        saved = self.store.load_state(session_id)
+        state = self._load_state(session_id, saved.get("dialogue"))
+        memory: dict[str, Any] = dict(saved.get("engine") or {})
+        u = self.nlu.understand(g.text, state)
+        state.update(u)
+        decision = policy.decide(u, state, memory)
+        ents = u.entities.to_dict() if hasattr(u.entities, "to_dict") else asdict(u.entities)
+        ents.pop("spans", None)
+        self.store.add_message(session_id, "user", g.redacted, {
+            "intents": u.intents, "sentiment": u.sentiment, "action": decision.action, "flags": g.flags, "pii": g.pii})
+        yield Understood(list(u.intents), float(u.confidence), ents, u.sentiment, decision.action)
+
+        opted_out = customer_id is not None and not self.store.personalization_allowed(customer_id)
+        profile = build_profile(self.store, customer_id, self.shop)
+        ctx = ToolContext(self.shop, self.store, self.retriever, self.recommender, session_id, customer_id,
+                          history=[] if opted_out else profile.history() + self._session_history(session_id),
+                          personalized=not opted_out)
+        result = call_tool(decision.action, ctx, **decision.args) if decision.uses_tool else None
+        facts = build_facts(decision.action, g.text, result, self.shop, signals=profile.signals(self.shop),
+                            clarify=decision.clarify)
+        cards = _cards(result)
+        if cards:
+            self._remember_shown(state, [c.product_id for c in cards])
+            for rank, c in enumerate(cards):
+                self.store.add_event("impression", session_id=session_id, customer_id=customer_id,
+                                     product_id=c.product_id, payload={"rank": rank, "action": decision.action})
+            yield Products(cards)
+
+        answer: Answer | None = None
+        use_model = decision.action in MODEL_ACTIONS and _worth_generating(result)
+        for item in self.generator.stream(facts, use_model=use_model):
+            if isinstance(item, Answer):
+                answer = item
+            else:
+                yield TextDelta(item)
+        assert answer is not None
+        if not answer.streamed:
+            yield TextDelta(answer.text)
+        actions = [decision.action] + (["fallback:" + answer.fallback] if answer.fallback else [])
+        citations = _citations(facts, answer)
+        mid = self.store.add_message(session_id, "assistant", answer.text, {
+            "actions": actions, "backend": answer.backend, "grounded": answer.grounded,
+            "citations": [c.id for c in citations], "cards": [c.product_id for c in cards]})
+        policy.update_memory(memory, u, decision)
+        self._save_state(session_id, state, memory)
+        save_preferences(self.store, profile, stated_preferences(u.entities, u.sentiment))
+        yield Done(answer.text, citations, actions, answer.backend, answer.grounded, session_id, mid)
+
+    # --- state -----------------------------------------------------------------------------
+    def _load_state(self, session_id: str, data: dict[str, Any] | None) -> Any:
+        if data is not None and hasattr(self._new_state, "from_dict"):
+            return self._new_state.from_dict(data)  # type: ignore[attr-defined]
+        with self._states_lock:
+            return self._states.get(session_id) or self._new_state()
+
+    def _save_state(self, session_id: str, state: Any, memory: dict[str, Any]) -> None:
+        blob: dict[str, Any] = {"engine": memory}
+        if hasattr(state, "to_dict"):
+            blob["dialogue"] = state.to_dict()
+        else:
+            with self._states_lock:
+                self._states[session_id] = state
+        self.store.save_state(session_id, blob)
+
+    @staticmethod
+    def _remember_shown(state: Any, ids: list[str]) -> None:
+        for name in ("set_shown", "show", "record_shown"):
+            if hasattr(state, name):
+                getattr(state, name)(ids)
+                return
+        state.shown = list(ids)
+
+    def _session_history(self, session_id: str) -> list[tuple[str, float]]:
+        evs = self.store.events(session_id=session_id, kinds=list(SESSION_EVENT_WEIGHTS))
+        return [(e["product_id"], SESSION_EVENT_WEIGHTS[e["kind"]]) for e in evs if e.get("product_id")]
+
+
+def _cards(result: Any) -> list[ProductCard]:
+    hits: list[ProductHit] = []
+    if isinstance(result, ProductList | Comparison):
+        hits = list(result.products)
+    return [ProductCard(h.product_id, h.title, h.price, h.currency, h.rating, h.reason, h.brand, h.category, h.in_stock)
+            for h in hits]
+
+
+def _worth_generating(result: Any) -> bool:
+    """A model adds nothing to 'no results' or 'tell me your email': the template says it exactly."""
+    if isinstance(result, ProductList):
+        return bool(result.products)
+    if isinstance(result, Comparison):
+        return len(result.products) >= 2
+    found = getattr(result, "found", None)
+    if found is not None:
+        return bool(found)
+    prod = getattr(result, "product", 1)
+    if prod is None:
+        return False
+    snips = getattr(result, "snippets", None)
+    return snips is None or bool(snips)
+
+
+def _citations(facts: Facts, answer: Answer) -> list[Citation]:
+    snip = {s.id: s for s in facts.snippets}
+    out: list[Citation] = []
+    for cid in answer.citations:
+        if cid in snip:
+            out.append(Citation(snip[cid].kind, cid, snip[cid].text[:160]))
+    for p in facts.products:
+        out.append(Citation("product", p.product_id, p.title))
+    if facts.order is not None and facts.order.found and facts.order.order_id:
+        out.append(Citation("order", facts.order.order_id, facts.order.status))
+    return out
+
+
+def _optional(what: str, build: Callable[[], Any]) -> Any | None:
+    try:
+        return build()
+    except Exception as exc:  # a missing index or model degrades one feature, not the assistant
+        log.warning("%s unavailable (%s); continuing without it", what, exc)
+        return None
+
+
+def _retriever(settings: Settings, catalog: Any) -> Any:
+    from knowledge.retrieve import Retriever
+
+    return Retriever.from_settings(settings, catalog)
+
+
+def _recommender(settings: Settings, store: Any) -> Any:
+    from recommender.shop import ShopRecommender
+
+    return ShopRecommender.from_settings(settings)
+

@@ -1,0 +1,168 @@
+"""Grounding check for generated answers.
+
+An answer passes when every product it names is among the tool results, every price and
+rating it states matches the record of the product it is about, every bracketed source id
+exists in the facts, and a support answer cites (or clearly uses) a policy passage.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from knowledge.records import Product
+
+if TYPE_CHECKING:
+    from assistant.generate.facts import Facts
+
+_PRICE = re.compile(r"(?:\$|USD\s?|US\$)\s?(\d{1,3}(?:,\d{3})+|\d+)(\.\d{1,2})?(?!\d)|(\d+(?:\.\d{1,2})?)\s?(?:dollars|USD)\b", re.I)
+_RATING = re.compile(r"(?<![\d.$])(\d(?:\.\d{1,2})?)\s*(?:/\s*5\b|out of 5|-?\s?stars?\b|★)"
+                     r"|\brat(?:ed|ing)(?: of| is| at)?\s+(\d(?:\.\d{1,2})?)(?![\d%])", re.I)
+_CITE = re.compile(r"\[([^\[\]\s]{1,80})\]")
+
+
+def _norm(text: str) -> str:
+    return " " + " ".join(re.findall(r"[a-z0-9]+", text.lower())) + " "
+
+
+@dataclass
+class GroundingReport:
+    unknown_products: list[str] = field(default_factory=list)
+    wrong_prices: list[str] = field(default_factory=list)
+    wrong_ratings: list[str] = field(default_factory=list)
+    bad_citations: list[str] = field(default_factory=list)
+    missing_citation: bool = False
+    citations: list[str] = field(default_factory=list)  # ids of facts the answer cites or uses
+
+    @property
+    def ok(self) -> bool:
+        return not (self.unknown_products or self.wrong_prices or self.wrong_ratings or self.bad_citations
+                    or self.missing_citation)
+
+
+class Grounder:
+    """Knows every catalog product's name keys so it can spot products the tools did not return."""
+
+    def __init__(self, products: list[Product]) -> None:
+        self.products = {p.id: p for p in products}
+        # A product is named by its full title or a shortened "Brand Model" prefix (2-3 words).
+        self._keys: dict[str, set[str]] = {}
+        for p in products:
+            toks = p.title.split()
+            for n in {len(toks), 3, 2}:
+                if 2 <= n <= len(toks):
+                    self._keys.setdefault(_norm(" ".join(toks[:n])).strip(), set()).add(p.id)
+            self._keys.setdefault(p.id.lower(), set()).add(p.id)
+        alts = sorted(self._keys, key=len, reverse=True)
+        self._key_rx = re.compile(r"(?<![a-z0-9])(" + "|".join(r"[\s-]+".join(map(re.escape, k.split())) for k in alts)
+                                  + r")(?![a-z0-9])", re.I) if alts else None
+        brands = sorted({p.brand for p in products if p.brand}, key=len, reverse=True)
+        generic = {w for p in products for w in re.findall(r"[a-z]+", (p.category + " " + " ".join(p.attributes.values())).lower())}
+        self._generic = generic | {"products", "product", "range", "line", "options", "brand", "and", "or", "is", "has"}
+        # "Brand Capitalised-word" that is no catalog product is a product the model made up.
+        self._brand_rx = re.compile(r"\b(" + "|".join(map(re.escape, brands)) + r")\s+([A-Z0-9][\w-]*)") if brands else None
+
+    def named_products(self, text: str) -> list[tuple[int, set[str], str]]:
+        """(position, candidate product ids, surface) for every product mention; ids empty = not in the catalog."""
+        found: list[tuple[int, set[str], str]] = []
+        spans: list[tuple[int, int]] = []
+        if self._key_rx is not None:
+            for m in self._key_rx.finditer(text):
+                key = _norm(m.group(1)).strip()
+                if key in self._keys:
+                    found.append((m.start(), set(self._keys[key]), m.group(1)))
+                    spans.append((m.start(), m.end()))
+        if self._brand_rx is not None:
+            for m in self._brand_rx.finditer(text):
+                inside = any(a <= m.start() < b for a, b in spans)
+                if not inside and m.group(2).lower() not in self._generic:
+                    found.append((m.start(), set(), m.group(0)))
+        return sorted(found, key=lambda x: x[0])
+
+    def check(self, text: str, facts: Facts) -> GroundingReport:
+        rep = GroundingReport()
+        allowed = facts.product_ids
+        mentions = self.named_products(text)
+        for _, pids, surface in mentions:
+            if not pids & allowed:
+                name = self.products[sorted(pids)[0]].title if pids else surface
+                if name not in rep.unknown_products:
+                    rep.unknown_products.append(name)
+        free_amounts = _amounts(" ".join([facts.question, *facts.constraints, *(s.text for s in facts.snippets),
+                                          *(p.reason for p in facts.products)]))
+        if facts.order is not None and facts.order.found:
+            free_amounts |= {round(float(facts.order.total or 0), 2)}
+            free_amounts |= {round(float(i.get("price") or 0), 2) for i in facts.order.items}
+        by_id = {p.product_id: p for p in facts.products}
+        for m in _PRICE.finditer(text):
+            value = _price_value(m)
+            near = _nearest(mentions, m.start(), allowed, text)
+            if near is not None and by_id[near].price is not None and abs(by_id[near].price - value) < 0.006:
+                continue
+            if value in free_amounts:
+                continue
+            if near is None and any(p.price is not None and abs(p.price - value) < 0.006 for p in facts.products):
+                continue
+            rep.wrong_prices.append(m.group(0).strip())
+        review_stars = {float(s.rating) for s in facts.snippets if s.rating}
+        for m in _RATING.finditer(text):
+            value = float(m.group(1) or m.group(2))
+            near = _nearest(mentions, m.start(), allowed, text)
+            cands = [by_id[near]] if near is not None else facts.products
+            if any(p.rating is not None and abs(p.rating - value) < 0.051 for p in cands) or value in review_stars:
+                continue
+            rep.wrong_ratings.append(m.group(0).strip())
+        known = facts.record_ids
+        for m in _CITE.finditer(text):
+            cid = m.group(1).strip()
+            if cid in known:
+                if cid not in rep.citations:
+                    rep.citations.append(cid)
+            elif re.search(r"[#:]|\d", cid):  # looks like a source id; plain bracketed words are left alone
+                rep.bad_citations.append(cid)
+        if facts.needs_policy_citation and not any(c in facts.policy_ids for c in rep.citations):
+            used = _best_overlap(text, [s for s in facts.snippets if s.kind == "policy"])
+            if used:
+                rep.citations.append(used)
+            else:
+                rep.missing_citation = True
+        return rep
+
+
+def _price_value(m: re.Match[str]) -> float:
+    if m.group(1):
+        return round(float(m.group(1).replace(",", "") + (m.group(2) or "")), 2)
+    return round(float(m.group(3)), 2)
+
+
+def _amounts(text: str) -> set[float]:
+    return {_price_value(m) for m in _PRICE.finditer(text)} | {float(x) for x in re.findall(r"\b\d+(?:\.\d+)?\b", text)}
+
+
+def _nearest(mentions: list[tuple[int, set[str], str]], pos: int, allowed: set[str], text: str) -> str | None:
+    """The allowed product mentioned last before ``pos`` in the same sentence, if any."""
+    start = max(text.rfind(". ", 0, pos), text.rfind("\n", 0, pos), text.rfind("; ", 0, pos))
+    best = None
+    for mpos, pids, _ in mentions:
+        if start < mpos < pos:
+            hit = pids & allowed
+            if len(hit) == 1:
+                best = next(iter(hit))
+    return best
+
+
+def _best_overlap(text: str, snippets: list) -> str | None:
+    words = set(re.findall(r"[a-z0-9]{3,}", text.lower()))
+    best, score = None, 0.0
+    for s in snippets:
+        sw = set(re.findall(r"[a-z0-9]{3,}", s.text.lower()))
+        if not sw:
+            continue
+        ov = len(words & sw) / min(len(sw), 25)
+        nums = set(re.findall(r"\d+", s.text)) & set(re.findall(r"\d+", text))
+        if nums:
+            ov += 0.2
+        if ov > score:
+            best, score = s.id, ov
+    return best if score >= 0.3 else None

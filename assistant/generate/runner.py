@@ -1,0 +1,169 @@
+"""One grounded answer: prompt -> ChatModel.stream (with a deadline) -> grounding check ->
+regenerate once -> deterministic template. Generations share one model behind a lock and a
+bounded number of waiting slots; beyond them callers get ``BusyError``.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from assistant.generate.base import BusyError, ChatModel, Message
+from assistant.generate.facts import Facts
+from assistant.generate.grounding import Grounder, GroundingReport
+from assistant.generate.prompts import PromptSet
+from assistant.generate.template import TemplateWriter
+from assistant.profile import short_name
+
+_END = object()
+
+
+@dataclass
+class Answer:
+    text: str
+    backend: str
+    grounded: bool
+    citations: list[str] = field(default_factory=list)
+    fallback: str | None = None  # None | "timeout" | "grounding" | "error"
+    regenerated: bool = False
+    streamed: bool = False  # whether any of this text reached the caller as deltas
+    report: GroundingReport | None = None
+
+
+class Generator:
+    def __init__(self, model: ChatModel, grounder: Grounder, *, timeout_s: float = 30.0, queue_size: int = 4,
+                 max_tokens: int = 120) -> None:
+        self.model = model
+        self.grounder = grounder
+        self.timeout_s = timeout_s
+        self.max_tokens = max_tokens
+        self.prompts = PromptSet("answer")
+        self.template = TemplateWriter()
+        self._model_lock = threading.Lock()
+        # One running generation plus `queue_size` waiting ones.
+        self._slots = threading.BoundedSemaphore(queue_size + 1)
+
+    @property
+    def system_prompt(self) -> str:
+        return self.prompts.render("system")
+
+    @contextmanager
+    def slot(self) -> Iterator[None]:
+        if not self._slots.acquire(blocking=False):
+            raise BusyError("the assistant is busy with other shoppers: retry in a few seconds")
+        try:
+            yield
+        finally:
+            self._slots.release()
+
+    def warm(self) -> None:
+        if hasattr(self.model, "warm"):
+            with self._model_lock:
+                self.model.warm(self.system_prompt)
+
+    def messages(self, facts: Facts, regenerate: bool = False) -> list[Message]:
+        extra = []
+        res = facts.result
+        if facts.action == "compare" and res is not None:
+            for p in facts.products:
+                attrs = ", ".join(f"{k.replace('_', ' ')} {row[p.product_id]}" for k, row in list(res.attributes.items())[:5])
+                share = res.positive_share.get(p.product_id)
+                pos = f", {share:.0%} positive reviews" if share is not None else ""
+                extra.append(f"{short_name(p.title)}: {attrs}{pos}")
+        user = self.prompts.render("user", products=facts.products, snippets=facts.snippets, order=facts.order,
+                                   signals=facts.signals, question=facts.question[:300], extra=extra)
+        if regenerate:
+            user += "\n" + self.prompts.render("regenerate")
+        return [{"role": "system", "content": self.system_prompt}, {"role": "user", "content": user}]
+
+    def fallback(self, facts: Facts, reason: str | None, streamed: bool = False) -> Answer:
+        text = self.template.render(facts)
+        rep = self.grounder.check(text, facts)
+        return Answer(text, "template", rep.ok, rep.citations, reason, streamed=streamed, report=rep)
+
+    def stream(self, facts: Facts, *, use_model: bool = True) -> Iterator[str | Answer]:
+        """Yield text chunks as the model writes them, then one final ``Answer``."""
+        if not use_model or getattr(self.model, "uses_facts", False):
+            ans = self.fallback(facts, None)
+            ans.backend = "template"
+            yield ans.text
+            ans.streamed = True
+            yield ans
+            return
+        deadline = time.monotonic() + self.timeout_s
+        parts: list[str] = []
+        try:
+            for chunk in self._run(self.messages(facts), deadline):
+                parts.append(chunk)
+                yield chunk
+        except TimeoutError:
+            yield self.fallback(facts, "timeout", streamed=bool(parts))
+            return
+        except Exception:  # a broken backend must not break the turn: the template answers
+            yield self.fallback(facts, "error", streamed=bool(parts))
+            return
+        text = clean(parts)
+        rep = self.grounder.check(text, facts)
+        if rep.ok and text:
+            yield Answer(text, self.model.name, True, rep.citations, streamed=True, report=rep)
+            return
+        try:
+            text2 = clean(list(self._run(self.messages(facts, regenerate=True), deadline)))
+        except Exception:
+            yield self.fallback(facts, "grounding", streamed=True)
+            return
+        rep2 = self.grounder.check(text2, facts)
+        if rep2.ok and text2:
+            yield Answer(text2, self.model.name, True, rep2.citations, regenerated=True, streamed=True, report=rep2)
+        else:
+            yield self.fallback(facts, "grounding", streamed=True)
+
+    def _run(self, messages: list[Message], deadline: float) -> Iterator[str]:
+        out: queue.Queue[object] = queue.Queue()
+        cancel = threading.Event()
+
+        def work() -> None:
+            if not self._model_lock.acquire(timeout=max(0.0, deadline - time.monotonic())):
+                out.put(TimeoutError("model busy"))
+                return
+            try:
+                for chunk in self.model.stream(messages, max_tokens=self.max_tokens):
+                    if cancel.is_set():
+                        break
+                    out.put(chunk)
+            except Exception as exc:
+                out.put(exc)
+            finally:
+                self._model_lock.release()
+                out.put(_END)
+
+        threading.Thread(target=work, daemon=True, name="aisle-generate").start()
+        try:
+            while True:
+                try:
+                    item = out.get(timeout=max(0.0, deadline - time.monotonic()))
+                except queue.Empty:
+                    raise TimeoutError("generation timed out") from None
+                if item is _END:
+                    return
+                if isinstance(item, BaseException):
+                    raise item
+                yield str(item)
+        finally:
+            cancel.set()
+
+
+def clean(parts: list[str]) -> str:
+    text = "".join(parts).strip()
+    for prefix in ("Aisle:", "Assistant:", "assistant:"):
+        if text.startswith(prefix):
+            text = text[len(prefix):].strip()
+    # Drop a sentence cut off by the token limit.
+    if text and text[-1] not in ".!?)]\"'*" and any(p in text[:-1] for p in ".!?"):
+        cut = max(text.rfind(p) for p in ".!?")
+        text = text[: cut + 1]
+    return text

@@ -1,0 +1,57 @@
+"""Input guard: size limits, control characters, prompt-injection flags, PII spotting.
+
+Small on purpose: it cleans and flags; the engine decides. PII is spotted so logs and the
+store can keep a redacted copy; the live turn still sees the original (an order lookup
+needs the email).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+_INJECTION = [
+    (re.compile(r"\b(ignore|disregard|forget)\b.{0,40}\b(previous|prior|above|all|earlier)\b.{0,20}"
+                r"\b(instructions?|prompts?|rules?|messages?)", re.I | re.S), "ignore_instructions"),
+    (re.compile(r"\b(system prompt|developer message|jailbreak|DAN mode)\b", re.I), "prompt_probe"),
+    (re.compile(r"\byou are now\b|\bact as (an?|the) (?!shopper)", re.I), "role_override"),
+    (re.compile(r"<\|?(im_start|im_end|system|endoftext)\|?>|\[/?INST\]", re.I), "special_tokens"),
+]
+_PII = {
+    "email": re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"),
+    "card": re.compile(r"\b(?:\d[ -]?){13,19}\b"),
+    "phone": re.compile(r"(?<!\w)\+?\d[\d ()-]{8,}\d\b"),
+}
+
+
+@dataclass(frozen=True)
+class Guarded:
+    text: str  # cleaned text for the live turn
+    redacted: str  # what logs and the store keep
+    flags: list[str] = field(default_factory=list)  # injection flags
+    pii: list[str] = field(default_factory=list)  # kinds of PII spotted
+    too_long: bool = False
+
+
+def injection_flags(text: str) -> list[str]:
+    return [name for rx, name in _INJECTION if rx.search(text)]
+
+
+def redact(text: str) -> tuple[str, list[str]]:
+    kinds = []
+    for kind, rx in _PII.items():
+        if rx.search(text):
+            kinds.append(kind)
+            text = rx.sub(f"[{kind}]", text)
+    return text, kinds
+
+
+def check(text: str, max_chars: int = 4000) -> Guarded:
+    cleaned = _CONTROL.sub("", unicodedata.normalize("NFKC", text or "")).strip()
+    too_long = len(cleaned) > max_chars
+    if too_long:
+        cleaned = cleaned[:max_chars]
+    redacted, pii = redact(cleaned)
+    return Guarded(cleaned, redacted, injection_flags(cleaned), pii, too_long)

@@ -1,0 +1,105 @@
+"""NLU: one message -> Understanding (intents, entities, sentiment). One embedder per instance."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from assistant.nlu.entities import Entities, extract
+from assistant.nlu.gazetteer import Gazetteer
+from assistant.nlu.intent import IntentClassifier, llm_fallback, split_clauses
+from assistant.nlu.linear import SoftmaxModel
+from assistant.nlu.sentiment import SentimentModel
+
+if TYPE_CHECKING:
+    from assistant.settings import Settings
+    from assistant.state import DialogueState
+
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+MAX_CHARS = 4000  # longer input is understood from its first 4,000 characters (the engine's limit too)
+_CACHE_SIZE = 512
+
+
+@dataclass
+class Understanding:
+    text: str
+    intents: list[str]  # primary first
+    confidence: float
+    entities: Entities = field(default_factory=Entities)
+    sentiment: str = "neutral"  # "negative" | "neutral" | "positive"
+    sentiment_score: float = 0.0  # p(positive) - p(negative)
+    needs_clarification: bool = False
+
+    @property
+    def intent(self) -> str:
+        return self.intents[0] if self.intents else "out_of_scope"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _clean(text: object) -> str:
+    if isinstance(text, bytes | bytearray):
+        text = bytes(text).decode("utf-8", "replace")
+    s = str(text) if text is not None else ""
+    # Control characters and lone surrogates break tokenizers; they carry no meaning here.
+    s = "".join(ch if ch.isprintable() or ch in "\n\t" else " " for ch in s[:MAX_CHARS])
+    return s.encode("utf-8", "replace").decode("utf-8").strip()
+
+
+class NLU:
+    def __init__(self, embedder, intent_model: SoftmaxModel, sentiment_model: SoftmaxModel,  # type: ignore[no-untyped-def]
+                 catalog: Iterable | None = None, llm: Callable | object | None = None,  # type: ignore[type-arg]
+                 llm_fallback_on: bool = False) -> None:
+        self.embedder = embedder
+        self.intents = IntentClassifier(intent_model)
+        self.sentiment = SentimentModel(sentiment_model)
+        self.gazetteer = Gazetteer.from_products(catalog) if catalog is not None else None
+        self.llm = llm
+        self.llm_fallback_on = llm_fallback_on
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+
+    @classmethod
+    def from_settings(cls, settings: Settings, catalog: Iterable | None = None,  # type: ignore[type-arg]
+                      llm: Callable | object | None = None, artifacts: Path | None = None) -> NLU:
+        from knowledge.embed import make_embedder
+
+        folder = artifacts or ARTIFACTS
+        return cls(make_embedder(settings.embedder), SoftmaxModel.load(folder / "intent"),
+                   SoftmaxModel.load(folder / "sentiment"), catalog, llm, settings.nlu_llm_fallback)
+
+    def set_catalog(self, catalog: Iterable) -> None:  # type: ignore[type-arg]
+        self.gazetteer = Gazetteer.from_products(catalog)
+
+    def _embed(self, texts: list[str]) -> np.ndarray:
+        missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
+        if missing:
+            for t, v in zip(missing, self.embedder.embed(missing), strict=True):
+                self._cache[t] = v
+                if len(self._cache) > _CACHE_SIZE:
+                    self._cache.popitem(last=False)
+        return np.stack([self._cache[t] for t in texts])
+
+    def understand(self, text: object, state: DialogueState | None = None) -> Understanding:
+        """Never raises on odd input: empty, binary, very long or mixed-script text."""
+        clean = _clean(text)
+        if not clean or not any(ch.isalnum() for ch in clean):
+            return Understanding(clean, ["out_of_scope"], 0.0, Entities(), "neutral", 0.0, True)
+        clauses = split_clauses(clean)
+        batch = [clean] + (clauses if len(clauses) > 1 else [])
+        vecs = self._embed(batch)  # one forward pass for the message and its clauses
+        res = self.intents.decide(self.intents.model.predict_proba(vecs))
+        intents, conf, unsure = res.intents, res.confidence, res.needs_clarification
+        if unsure and self.llm_fallback_on and self.llm is not None:
+            got = llm_fallback(clean, self.llm)
+            if got is not None:
+                intents = [got[0]] + [i for i in intents if i != got[0]]
+                conf, unsure = got[1], got[1] < self.intents.clarify_below
+        label, score = self.sentiment.predict(vecs[:1])[0]
+        ents = extract(clean, self.gazetteer)
+        return Understanding(clean, intents, conf, ents, label, score, unsure)

@@ -1,0 +1,138 @@
+"""Long-term shopper profile: purchases, ratings, stated preferences, brand/aspect sentiment.
+
+Read from the store's events and the customer's saved preferences. Customers who opted out
+of personalization get an empty profile (no history is read at all); anonymous shoppers and
+new customers are cold-start: the recommender falls back to constraints, content and popularity.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from assistant.shopindex import ShopIndex
+
+# How much each kind of event says about what a shopper likes (for the recommender's fold-in).
+EVENT_WEIGHTS = {"purchase": 1.0, "cart": 0.6, "click": 0.4, "view": 0.25}
+
+
+@dataclass
+class Profile:
+    customer_id: str | None
+    personalized: bool  # False for anonymous shoppers and customers who opted out
+    name: str = ""
+    purchases: list[tuple[str, str]] = field(default_factory=list)  # (product_id, ISO ts), oldest first
+    ratings: dict[str, float] = field(default_factory=dict)
+    events: list[tuple[str, str]] = field(default_factory=list)  # (kind, product_id) views/carts/clicks
+    brand_sentiment: dict[str, float] = field(default_factory=dict)  # >0 likes, <0 dislikes
+    aspects: dict[str, str] = field(default_factory=dict)  # stated, e.g. {"colour": "black"}
+    avoid_brands: list[str] = field(default_factory=list)
+
+    def history(self) -> list[tuple[str, float]]:
+        """(product_id, weight) for the recommender; badly rated items are left out."""
+        if not self.personalized:
+            return []
+        w: dict[str, float] = defaultdict(float)
+        for pid, _ in self.purchases:
+            w[pid] += EVENT_WEIGHTS["purchase"]
+        for kind, pid in self.events:
+            w[pid] += EVENT_WEIGHTS.get(kind, 0.0)
+        for pid, r in self.ratings.items():
+            if r <= 2:
+                w.pop(pid, None)
+        return sorted(w.items(), key=lambda x: (-x[1], x[0]))
+
+    def signals(self, shop: ShopIndex, limit: int = 3) -> list[str]:
+        """Personalization in plain words for the prompt, e.g. "bought the Sony Crest S in March"."""
+        if not self.personalized:
+            return []
+        out: list[str] = []
+        for pid, ts in reversed(self.purchases[-2:]):
+            p = shop.products.get(pid)
+            if p is not None:
+                month = _month(ts)
+                out.append(f"bought the {short_name(p.title)}" + (f" in {month}" if month else ""))
+        likes = [b for b, s in sorted(self.brand_sentiment.items(), key=lambda x: -x[1]) if s >= 1.0][:2]
+        if likes:
+            out.append("likes " + " and ".join(likes))
+        if self.avoid_brands:
+            out.append("avoids " + ", ".join(self.avoid_brands[:2]))
+        out += [f"prefers {v}" for v in list(self.aspects.values())[:2]]
+        return out[:limit]
+
+
+def short_name(title: str) -> str:
+    """'Sony Crest S Bluetooth Noise-Cancelling Headphones' -> 'Sony Crest S' (brand + model)."""
+    toks = title.split()
+    return " ".join(toks[:3]) if len(toks) > 3 else title
+
+
+def _month(ts: str) -> str:
+    try:
+        return datetime.fromisoformat(ts.replace("Z", "+00:00")).strftime("%B")
+    except (ValueError, AttributeError):
+        return ""
+
+
+def build_profile(store: Any | None, customer_id: str | None, shop: ShopIndex) -> Profile:
+    if customer_id is None or store is None:
+        return Profile(customer_id, False)
+    if not store.personalization_allowed(customer_id):
+        return Profile(customer_id, False)  # opted out: do not even read the history
+    cust = store.get_customer(customer_id) or {}
+    prof = Profile(customer_id, True, name=str(cust.get("name") or ""))
+    prefs: dict[str, Any] = cust.get("preferences") or {}
+    brand_sent: dict[str, float] = defaultdict(float)
+    for ev in store.events(customer_id=customer_id, kinds=["purchase", "rate", "cart", "view", "click"]):
+        pid, kind = ev.get("product_id"), ev["kind"]
+        if not pid or pid not in shop.products:
+            continue
+        brand = shop.products[pid].brand
+        if kind == "purchase":
+            prof.purchases.append((pid, str(ev.get("ts") or "")))
+        elif kind == "rate" and ev.get("value") is not None:
+            prof.ratings[pid] = float(ev["value"])
+            if brand:
+                brand_sent[brand] += 1.0 if ev["value"] >= 4 else (-1.0 if ev["value"] <= 2 else 0.0)
+        else:
+            prof.events.append((kind, pid))
+    for b in prefs.get("liked_brands", []):
+        brand_sent[b] += 2.0
+    for b in prefs.get("avoid_brands", []):
+        brand_sent[b] -= 2.0
+    prof.brand_sentiment = dict(brand_sent)
+    prof.avoid_brands = list(prefs.get("avoid_brands", []))
+    prof.aspects = dict(prefs.get("aspects", {}))
+    return prof
+
+
+def stated_preferences(entities: Any, sentiment: str) -> dict[str, Any]:
+    """What this message says the shopper likes or avoids, to remember across sessions."""
+    prefs: dict[str, Any] = {}
+    if getattr(entities, "negated_brands", None):
+        prefs["avoid_brands"] = list(entities.negated_brands)
+    if getattr(entities, "brands", None) and sentiment == "positive":
+        prefs["liked_brands"] = list(entities.brands)
+    if getattr(entities, "attributes", None):
+        prefs["aspects"] = {k: v for k, v in entities.attributes.items() if k in ("colour", "color", "size", "material")}
+    return {k: v for k, v in prefs.items() if v}
+
+
+def save_preferences(store: Any | None, profile: Profile, new: dict[str, Any]) -> bool:
+    """Merge newly stated preferences into the stored ones (only with consent). Returns True if saved."""
+    if store is None or not profile.personalized or profile.customer_id is None or not new:
+        return False
+    cust = store.get_customer(profile.customer_id) or {}
+    old: dict[str, Any] = dict(cust.get("preferences") or {})
+    merged = dict(old)
+    for key in ("avoid_brands", "liked_brands"):
+        if key in new:
+            merged[key] = sorted(set(old.get(key, [])) | set(new[key]))
+    if "aspects" in new:
+        merged["aspects"] = {**old.get("aspects", {}), **new["aspects"]}
+    if merged == old:
+        return False
+    store.set_preferences(profile.customer_id, merged)
+    return True

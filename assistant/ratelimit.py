@@ -1,0 +1,114 @@
+"""Rate limits for chat turns: per session and per client address, sliding one-minute windows.
+
+The server keeps one ``ChatLimits`` per app (no global state). A refused turn gets a clear
+"slow down" reply with the seconds to wait, never a silent drop. Memory stays bounded under a
+flood of fresh keys: the least recently seen keys are forgotten first.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict, deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from assistant.settings import Settings
+
+__all__ = ["ADDRESS_FACTOR", "ChatLimits", "Decision", "RateLimiter", "slow_down_message"]
+
+# Many shoppers can share one address (an office, a phone carrier's NAT): the address allows
+# this many times the per-session rate.
+ADDRESS_FACTOR = 10
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    retry_after_s: int = 0
+    scope: str = ""  # "session" | "address" when refused
+
+
+def slow_down_message(d: Decision) -> str:
+    who = "this conversation" if d.scope == "session" else "your network address"
+    return (f"Slow down: too many messages from {who}. "
+            f"Please wait {d.retry_after_s} s and try again.")
+
+
+class RateLimiter:
+    """At most ``limit`` hits per ``window_s`` per key (exact sliding window of timestamps)."""
+
+    def __init__(self, limit: int, window_s: float = 60.0, *, max_keys: int = 50_000,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        if limit < 1:
+            raise ValueError("limit must be >= 1 (AISLE_RATE_LIMIT_PER_MINUTE)")
+        self.limit, self.window_s, self.max_keys = limit, window_s, max_keys
+        self._clock = clock
+        self._hits: OrderedDict[str, deque[float]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def _prune(self, q: deque[float], now: float) -> None:
+        while q and q[0] <= now - self.window_s:
+            q.popleft()
+
+    def peek(self, key: str) -> Decision:
+        """Whether one more hit would be allowed, without recording it."""
+        with self._lock:
+            now = self._clock()
+            q = self._hits.get(key)
+            if q is None:
+                return Decision(True)
+            self._prune(q, now)
+            return self._decide(q, now)
+
+    def _decide(self, q: deque[float], now: float) -> Decision:
+        if len(q) < self.limit:
+            return Decision(True)
+        wait = q[0] + self.window_s - now
+        return Decision(False, max(1, int(wait + 0.999)))
+
+    def hit(self, key: str) -> Decision:
+        """Record one hit for ``key`` if allowed; refused hits are not counted."""
+        with self._lock:
+            now = self._clock()
+            q = self._hits.get(key)
+            if q is None:
+                q = self._hits[key] = deque()
+                while len(self._hits) > self.max_keys:
+                    self._hits.popitem(last=False)
+            else:
+                self._hits.move_to_end(key)
+            self._prune(q, now)
+            d = self._decide(q, now)
+            if d.allowed:
+                q.append(now)
+            return d
+
+
+class ChatLimits:
+    """Per-session and per-address limits checked together: a turn counts only if both allow it."""
+
+    def __init__(self, per_minute: int, *, address_factor: int = ADDRESS_FACTOR,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.session = RateLimiter(per_minute, clock=clock)
+        self.address = RateLimiter(per_minute * address_factor, clock=clock)
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ChatLimits:
+        return cls(settings.rate_limit_per_minute)
+
+    def check(self, session_id: str, address: str | None) -> Decision:
+        with self._lock:  # check both, then record both, so a refusal costs no quota
+            s = self.session.peek(session_id)
+            if not s.allowed:
+                return Decision(False, s.retry_after_s, "session")
+            if address:
+                a = self.address.peek(address)
+                if not a.allowed:
+                    return Decision(False, a.retry_after_s, "address")
+                self.address.hit(address)
+            self.session.hit(session_id)
+            return Decision(True)

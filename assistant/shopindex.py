@@ -1,0 +1,223 @@
+"""In-memory lookups over the catalog that the tools and the grounding check share.
+
+Built once per Assistant from any object with ``products``, ``reviews`` and ``policies``
+lists (``knowledge.catalog.Catalog`` or the demo shop). Retrieval goes through the injected
+``knowledge.retrieve.Retriever`` when there is one; the small lexical scorer here only
+serves catalogs without an index (and unit tests).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from knowledge.records import Policy, Product, Review
+
+_WORD = re.compile(r"[a-z0-9]+")
+_STOP = frozenset(["a", "an", "the", "and", "or", "of", "for", "to", "in", "on", "with", "is", "are", "it", "this", "that", "my", "me", "i", "you", "your", "do", "does", "can", "what", "how", "about", "any", "have", "has", "be", "was", "will", "would", "should", "under", "over", "than"])
+
+
+def words(text: str) -> list[str]:
+    return [w for w in _WORD.findall(text.lower()) if w not in _STOP]
+
+
+def _stem(w: str) -> str:
+    return w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w
+
+
+@dataclass(frozen=True)
+class Snip:
+    """A quoted piece of retrieved text with the id of its record. Data, never instructions."""
+
+    id: str
+    kind: str  # review | policy | description
+    text: str
+    product_id: str | None = None
+    rating: int | None = None
+
+
+class ShopIndex:
+    def __init__(self, products: list[Product], reviews: list[Review], policies: list[Policy],
+                 interactions: list[dict[str, Any]] | None = None) -> None:
+        self.products: dict[str, Product] = {p.id: p for p in products}
+        self.reviews: dict[str, list[Review]] = defaultdict(list)
+        for r in reviews:
+            self.reviews[r.product_id].append(r)
+        self.policies = list(policies)
+        self._policy_text = {p.id: p.text for p in policies}
+        self.passages: list[Snip] = [
+            Snip(f"{pol.id}#{i}", "policy", para.strip())
+            for pol in policies for i, para in enumerate(p for p in re.split(r"\n\s*\n", pol.text) if p.strip())
+        ]
+        counts = Counter(e["product_id"] for e in (interactions or []) if e.get("event") in ("purchase", "cart"))
+        self._pop = {pid: counts.get(pid, 0) + 0.1 * p.rating_count for pid, p in self.products.items()}
+        self.brands = sorted({p.brand for p in products if p.brand}, key=str.lower)
+
+    @classmethod
+    def from_catalog(cls, catalog: Any) -> ShopIndex:
+        return cls(list(catalog.products), list(catalog.reviews), list(catalog.policies),
+                   list(getattr(catalog, "interactions", []) or []))
+
+    def add_popularity(self, store: Any) -> None:
+        """Count purchases and carts recorded in the store (the demo shop's history, live events)."""
+        for ev in store.events(kinds=["purchase", "cart"]):
+            pid = ev.get("product_id")
+            if pid in self._pop:
+                self._pop[pid] += 1.0 if ev["kind"] == "purchase" else 0.5
+
+    # --- products --------------------------------------------------------------------------
+    def popularity(self, ids: list[str]) -> dict[str, float]:
+        return {i: self._pop.get(i, 0.0) for i in ids}
+
+    @staticmethod
+    def _cat_match(p: Product, category: str) -> bool:
+        want = [_stem(w) for w in words(category)]
+        have = {_stem(w) for w in words(p.category + " " + p.title)}
+        return bool(want) and all(w in have for w in want)
+
+    @staticmethod
+    def _attr_match(p: Product, key: str, value: str) -> bool:
+        if p.attributes.get(key, "").lower() == value.lower():
+            return True
+        hay = " ".join([p.title, p.description, *p.attributes.values()]).lower()
+        return value.lower() in hay
+
+    def filter(self, *, category: str | None = None, brands: list[str] | None = None,
+               exclude_brands: list[str] | None = None, price_min: float | None = None,
+               price_max: float | None = None, min_rating: float | None = None,
+               attributes: dict[str, str] | None = None, exclude_ids: list[str] | None = None,
+               in_stock: bool = False) -> list[Product]:
+        want_brands = {b.lower() for b in brands or []}
+        no_brands = {b.lower() for b in exclude_brands or []}
+        skip = set(exclude_ids or [])
+        out = []
+        for p in self.products.values():
+            brand = (p.brand or "").lower()
+            if p.id in skip or (want_brands and brand not in want_brands) or brand in no_brands:
+                continue
+            if category and not self._cat_match(p, category):
+                continue
+            if price_min is not None and (p.price is None or p.price < price_min):
+                continue
+            if price_max is not None and (p.price is None or p.price > price_max):
+                continue
+            if min_rating is not None and (p.rating is None or p.rating < min_rating):
+                continue
+            if in_stock and p.in_stock is False:
+                continue
+            if attributes and not all(self._attr_match(p, k, v) for k, v in attributes.items()):
+                continue
+            out.append(p)
+        return out
+
+    def matches(self, p: Product, price_min: float | None, price_max: float | None, brands: list[str] | None,
+                attributes: dict[str, str] | None, category: str | None) -> tuple[str, ...]:
+        """The session constraints this product satisfies, in plain words (for the card's reason)."""
+        out: list[str] = []
+        if category and self._cat_match(p, category):
+            out.append(p.leaf_category.lower())
+        if price_max is not None and p.price is not None and p.price <= price_max:
+            out.append(f"under ${price_max:,.0f}")
+        elif price_min is not None and p.price is not None and p.price >= price_min:
+            out.append(f"over ${price_min:,.0f}")
+        if brands and p.brand and p.brand.lower() in {b.lower() for b in brands}:
+            out.append(p.brand)
+        out += [v for k, v in (attributes or {}).items() if self._attr_match(p, k, v)]
+        return tuple(out)
+
+    def hit(self, p: Product, score: float = 0.0, matches: tuple[str, ...] = ()) -> Any:
+        from assistant.tools import ProductHit
+
+        return ProductHit(p.id, p.title, p.brand, p.price, p.currency, p.rating, p.rating_count, p.in_stock,
+                          p.category, score=score, matches=matches)
+
+    def relevance(self, query: str, cands: list[Product], retriever: Any | None) -> dict[str, float]:
+        """How well each candidate matches the request text (retriever when present, else word overlap)."""
+        ids = {c.id for c in cands}
+        if retriever is not None:
+            from knowledge.retrieve import Filters
+
+            hits = retriever.search(query, Filters(), k=min(100, max(20, len(self.products))), kind="product")
+            return {h.id: float(h.score) for h in hits if h.id in ids}
+        q = {_stem(w) for w in words(query)}
+        out = {}
+        for c in cands:
+            title = {_stem(w) for w in words(c.title + " " + c.category + " " + (c.brand or ""))}
+            body = {_stem(w) for w in words(c.description + " " + " ".join(c.attributes.values()))}
+            out[c.id] = 2.0 * len(q & title) + 0.5 * len(q & body)
+        return out
+
+    # --- snippets --------------------------------------------------------------------------
+    def review_snippets(self, product_id: str, question: str, k: int, retriever: Any | None) -> list[Snip]:
+        if retriever is not None:
+            hits = retriever.reviews_for(product_id, question, k)
+            return [Snip(h.id, "review", focus(h.text, question, 170), product_id, (h.metadata or {}).get("rating"))
+                    for h in hits]
+        q = {_stem(w) for w in words(question)}
+        revs = self.reviews.get(product_id, [])
+        scored = sorted(revs, key=lambda r: (-len(q & {_stem(w) for w in words(r.title + " " + r.text)}), r.id))
+        return [Snip(r.id, "review", focus(r.text, question, 170), product_id, r.rating) for r in scored[:k]]
+
+    def description_snippet(self, p: Product, question: str) -> Snip | None:
+        sentences = [s for s in re.split(r"(?<=[.!?])\s+", p.description) if s.strip()]
+        if not sentences:
+            return None
+        q = {_stem(w) for w in words(question)}
+        best = max(sentences, key=lambda s: len(q & {_stem(w) for w in words(s)}))
+        return Snip(f"{p.id}:description", "description", _clip(best), p.id)
+
+    def policy_snippets(self, question: str, k: int, retriever: Any | None, topic: str | None = None) -> list[Snip]:
+        """The best passage of each of the k most relevant policies, cited by the policy's id."""
+        if retriever is not None:
+            hits = retriever.policies(question, k + (2 if topic else 0))
+            if topic:  # the retriever ranks by text; a tool that knows its topic puts that policy first
+                hits = sorted(hits, key=lambda h: h.id not in self._topic_ids(topic))
+            if hits:  # quote the most relevant sentences of the whole policy, not just the hit chunk
+                return [Snip(h.id, "policy", focus(self._policy_text.get(h.id, h.text), question, 260)) for h in hits[:k]]
+        q = {_stem(w) for w in words(question)}
+        scored = sorted(self.passages, key=lambda s: (not (topic and s.id.split("#")[0] in self._topic_ids(topic)),
+                                                      -len(q & {_stem(w) for w in words(s.text)})))
+        out: list[Snip] = []
+        for s in scored:
+            pid = s.id.split("#")[0]
+            if all(o.id != pid for o in out):
+                out.append(Snip(pid, "policy", focus(self._policy_text.get(pid, s.text), question, 260)))
+            if len(out) >= k:
+                break
+        return out
+
+    def _topic_ids(self, topic: str) -> set[str]:
+        return {p.id for p in self.policies if p.topic == topic or p.id == topic}
+
+    def return_window_days(self, default: int = 30) -> int:
+        for pol in self.policies:
+            if pol.topic == "returns" or pol.id == "returns":
+                m = re.search(r"(\d{1,3})[- ]days?", pol.text)
+                if m:
+                    return int(m.group(1))
+        return default
+
+
+def _clip(text: str, n: int = 220) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= n else text[: n - 1].rsplit(" ", 1)[0] + "…"
+
+
+def focus(text: str, question: str, n: int) -> str:
+    """The sentences of ``text`` that best match the question, in their original order, within n chars."""
+    text = re.sub(r"#+\s*|\*\*|\|", " ", text)
+    sents = [s.strip() for s in re.split(r"(?<=[.!?])\s+|\n+", text) if len(s.strip()) > 2]
+    if sum(len(s) + 1 for s in sents) <= n:
+        return _clip(" ".join(sents), n)
+    q = {_stem(w) for w in words(question)}
+    ranked = sorted(range(len(sents)), key=lambda i: (-len(q & {_stem(w) for w in words(sents[i])}), i))
+    keep: list[int] = []
+    used = 0
+    for i in ranked:
+        if used + len(sents[i]) + 1 > n and keep:
+            continue
+        keep.append(i)
+        used += len(sents[i]) + 1
+    return _clip(" ".join(sents[i] for i in sorted(keep)), n)

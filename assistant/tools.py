@@ -1,0 +1,414 @@
+"""The assistant's tools: typed, docstringed functions in one registry (``TOOLS``).
+
+Each tool takes a ``ToolContext`` (the shop, store, retriever, recommender, who is asking)
+and returns a dataclass carrying the ids of the records it used. ``as_langchain_tools``
+exports the same functions as langchain-core ``StructuredTool``s (imported lazily).
+Tools never claim an action that did not happen: a cancellation or return is a ticket
+request, and the result says exactly that.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from assistant.shopindex import ShopIndex, Snip
+
+__all__ = ["TOOLS", "ToolContext", "Snip", "ShopIndex", "as_langchain_tools", "call_tool"]
+
+
+@dataclass
+class ToolContext:
+    shop: ShopIndex
+    store: Any | None = None  # assistant.store.Store
+    retriever: Any | None = None  # knowledge.retrieve.Retriever
+    recommender: Any | None = None  # recommender.shop.ShopRecommender
+    session_id: str | None = None
+    customer_id: str | None = None
+    history: list[tuple[str, float]] = field(default_factory=list)  # (product_id, weight); empty when opted out
+    personalized: bool = False
+    now: Callable[[], datetime] = lambda: datetime.now(UTC).replace(tzinfo=None)
+
+
+# --- results --------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ProductHit:
+    product_id: str
+    title: str
+    brand: str | None
+    price: float | None
+    currency: str
+    rating: float | None
+    rating_count: int
+    in_stock: bool | None
+    category: str
+    reason: str = ""
+    score: float = 0.0
+    matches: tuple[str, ...] = ()
+    evidence: str = ""  # recommender evidence in plain words, e.g. "similar to the X100 you bought"
+
+
+@dataclass(frozen=True)
+class ProductList:
+    products: list[ProductHit]
+    constraints: list[str]
+    personalized: bool = False
+
+    @property
+    def ids(self) -> list[str]:
+        return [p.product_id for p in self.products]
+
+
+@dataclass(frozen=True)
+class ProductDetails:
+    product: ProductHit | None
+    description: str = ""
+    attributes: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ids(self) -> list[str]:
+        return [self.product.product_id] if self.product else []
+
+
+@dataclass(frozen=True)
+class Comparison:
+    products: list[ProductHit]
+    attributes: dict[str, dict[str, str]]  # attribute -> product_id -> value
+    positive_share: dict[str, float | None]  # product_id -> share of 4-5 star reviews
+
+    @property
+    def ids(self) -> list[str]:
+        return [p.product_id for p in self.products]
+
+
+@dataclass(frozen=True)
+class ProductAnswer:
+    product: ProductHit | None
+    snippets: list[Snip]
+
+    @property
+    def ids(self) -> list[str]:
+        return ([self.product.product_id] if self.product else []) + [s.id for s in self.snippets]
+
+    @property
+    def review_ids(self) -> list[str]:
+        return [s.id for s in self.snippets if s.kind == "review"]
+
+
+@dataclass(frozen=True)
+class OrderStatus:
+    order_id: str | None
+    found: bool
+    needs: str | None = None  # "order_id" | "email" when the shopper must tell us more
+    status: str = ""
+    created_at: str = ""
+    carrier: str = ""
+    tracking_number: str = ""
+    last_update: dict[str, str] | None = None
+    items: list[dict[str, Any]] = field(default_factory=list)
+    total: float | None = None
+    currency: str = "USD"
+
+    @property
+    def ids(self) -> list[str]:
+        return [self.order_id] if self.found and self.order_id else []
+
+
+@dataclass(frozen=True)
+class OrderRequest:
+    kind: str  # "cancel" | "return"
+    order: OrderStatus
+    allowed: bool
+    reason: str  # why (not) allowed, in plain words
+    ticket_id: int | None
+    policy: list[Snip]
+
+    @property
+    def ids(self) -> list[str]:
+        return self.order.ids + [s.id for s in self.policy] + ([f"ticket:{self.ticket_id}"] if self.ticket_id else [])
+
+
+@dataclass(frozen=True)
+class PolicyAnswer:
+    snippets: list[Snip]
+
+    @property
+    def ids(self) -> list[str]:
+        return [s.id for s in self.snippets]
+
+
+@dataclass(frozen=True)
+class HandoffResult:
+    ticket_id: int | None
+    summary: str
+
+    @property
+    def ids(self) -> list[str]:
+        return [f"ticket:{self.ticket_id}"] if self.ticket_id else []
+
+
+@dataclass(frozen=True)
+class PrivacyResult:
+    request: str  # info | export | delete | opt_out | opt_in
+    done: bool
+    needs_login: bool = False
+    export: dict[str, Any] | None = None
+    policy: list[Snip] = field(default_factory=list)
+
+    @property
+    def ids(self) -> list[str]:
+        return [s.id for s in self.policy]
+
+
+# --- helpers --------------------------------------------------------------------------------
+def _constraint_words(price_min: float | None, price_max: float | None, brands: list[str] | None,
+                      attributes: dict[str, str] | None, min_rating: float | None) -> list[str]:
+    out: list[str] = []
+    if price_min is not None and price_max is not None:
+        out.append(f"${price_min:,.0f}-${price_max:,.0f}")
+    elif price_max is not None:
+        out.append(f"under ${price_max:,.0f}")
+    elif price_min is not None:
+        out.append(f"over ${price_min:,.0f}")
+    out += list(brands or [])
+    out += [v for v in (attributes or {}).values()]
+    if min_rating:
+        out.append(f"rated {min_rating:g}+")
+    return out
+
+
+def _reason(hit: ProductHit, evidence: str | None) -> str:
+    parts = []
+    if hit.matches:
+        parts.append(", ".join(hit.matches).capitalize())
+    if evidence:
+        parts.append(evidence)
+    if hit.rating is not None and hit.rating_count:
+        parts.append(f"rated {hit.rating:.1f}/5 by {hit.rating_count} shoppers")
+    return "; ".join(parts[:3]) or "popular in the shop"
+
+
+def _rec_scores(ctx: ToolContext, candidates: list[str]) -> tuple[dict[str, float], dict[str, str]]:
+    """Recommender scores and one-line evidence for the candidates (popularity when cold)."""
+    rec = ctx.recommender
+    history = ctx.history if ctx.personalized else []
+    if rec is None or not candidates:
+        return ctx.shop.popularity(candidates), {}
+    scores = rec.score_items(history, candidates)
+    evidence: dict[str, str] = {}
+    if history and hasattr(rec, "explain"):
+        top = sorted(scores, key=lambda p: -scores[p])[:4]
+        for pid in top:
+            lines = rec.explain(history, pid)
+            if lines:
+                evidence[pid] = lines[0]
+    return scores, evidence
+
+
+def _rank01(values: dict[str, float]) -> dict[str, float]:
+    order = sorted(values, key=lambda k: values[k])
+    n = max(len(order) - 1, 1)
+    return {k: i / n for i, k in enumerate(order)}
+
+
+# --- tools ----------------------------------------------------------------------------------
+def recommend(ctx: ToolContext, query: str = "", category: str | None = None, brands: list[str] | None = None,
+              exclude_brands: list[str] | None = None, price_min: float | None = None,
+              price_max: float | None = None, min_rating: float | None = None,
+              attributes: dict[str, str] | None = None, exclude_ids: list[str] | None = None,
+              k: int = 3) -> ProductList:
+    """Recommend products for this shopper: hybrid recommender scores (their history and this
+    session's events when personalization is allowed; popularity when cold) blended with the
+    session's constraints and how well each product matches the request text."""
+    cands = ctx.shop.filter(category=category, brands=brands, exclude_brands=exclude_brands, price_min=price_min,
+                            price_max=price_max, min_rating=min_rating, attributes=attributes,
+                            exclude_ids=exclude_ids)
+    if not cands:
+        return ProductList([], _constraint_words(price_min, price_max, brands, attributes, min_rating))
+    rel = ctx.shop.relevance(query, cands, ctx.retriever) if query else {}
+    rec, evidence = _rec_scores(ctx, [c.id for c in cands])
+    rec_r, rel_r = _rank01(rec), _rank01(rel) if rel else {}
+    rating = {c.id: (c.rating or 3.0) * min(c.rating_count, 20) / 20 for c in cands}
+    rating_r = _rank01(rating)
+    blended = {c.id: 0.5 * rec_r.get(c.id, 0) + 0.3 * rel_r.get(c.id, 0) + 0.2 * rating_r.get(c.id, 0)
+               for c in cands}
+    ranked = sorted(cands, key=lambda c: (-blended[c.id], c.id))[:k]
+    hits = []
+    for c in ranked:
+        hit = ctx.shop.hit(c, score=blended[c.id],
+                           matches=ctx.shop.matches(c, price_min, price_max, brands, attributes, category))
+        hits.append(_with_reason(hit, evidence.get(c.id)))
+    return ProductList(hits, _constraint_words(price_min, price_max, brands, attributes, min_rating),
+                       personalized=ctx.personalized and bool(ctx.history))
+
+
+def _with_reason(hit: ProductHit, evidence: str | None) -> ProductHit:
+    from dataclasses import replace
+
+    return replace(hit, reason=_reason(hit, evidence), evidence=evidence or "")
+
+
+def search_products(ctx: ToolContext, query: str, category: str | None = None, brands: list[str] | None = None,
+                    price_min: float | None = None, price_max: float | None = None, k: int = 5) -> ProductList:
+    """Search the catalog by text (hybrid lexical + dense retrieval) within optional filters."""
+    cands = ctx.shop.filter(category=category, brands=brands, price_min=price_min, price_max=price_max)
+    rel = ctx.shop.relevance(query, cands, ctx.retriever)
+    ranked = sorted((c for c in cands if rel.get(c.id, 0) > 0), key=lambda c: (-rel[c.id], c.id))[:k]
+    hits = [_with_reason(ctx.shop.hit(c, score=rel[c.id], matches=ctx.shop.matches(c, price_min, price_max, brands,
+                                                                                     None, category)), None)
+            for c in ranked]
+    return ProductList(hits, _constraint_words(price_min, price_max, brands, None, None))
+
+
+def product_details(ctx: ToolContext, product_id: str) -> ProductDetails:
+    """Everything the catalog knows about one product: price, rating, stock, attributes, description."""
+    p = ctx.shop.products.get(product_id)
+    if p is None:
+        return ProductDetails(None)
+    return ProductDetails(_with_reason(ctx.shop.hit(p), None), p.description, dict(p.attributes))
+
+
+def compare(ctx: ToolContext, product_ids: list[str]) -> Comparison:
+    """Compare products side by side: attributes, prices, ratings and review sentiment."""
+    prods = [ctx.shop.products[i] for i in dict.fromkeys(product_ids) if i in ctx.shop.products]
+    keys = sorted({k for p in prods for k in p.attributes})
+    attrs = {k: {p.id: p.attributes.get(k, "-") for p in prods} for k in keys}
+    share: dict[str, float | None] = {}
+    for p in prods:
+        revs = ctx.shop.reviews.get(p.id, [])
+        share[p.id] = None if not revs else sum(r.rating >= 4 for r in revs) / len(revs)
+    return Comparison([_with_reason(ctx.shop.hit(p), None) for p in prods], attrs, share)
+
+
+def product_qa(ctx: ToolContext, product_id: str, question: str, k: int = 2) -> ProductAnswer:
+    """Answer a question about one product from its description and reviews; returns the review ids used."""
+    p = ctx.shop.products.get(product_id)
+    if p is None:
+        return ProductAnswer(None, [])
+    snips = ctx.shop.review_snippets(product_id, question, k, ctx.retriever)
+    desc = ctx.shop.description_snippet(p, question)
+    return ProductAnswer(_with_reason(ctx.shop.hit(p), None), ([desc] if desc else []) + snips)
+
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def order_status(ctx: ToolContext, order_id: str | None, email: str | None) -> OrderStatus:
+    """Status and tracking of an order. Needs the order id and the email on file; a wrong email
+    and an unknown order get the same answer, so nothing leaks about other customers' orders."""
+    if not order_id:
+        return OrderStatus(None, False, needs="order_id")
+    if not email or not _EMAIL.match(email):
+        return OrderStatus(order_id, False, needs="email")
+    order = ctx.store.get_order(order_id.upper()) if ctx.store is not None else None
+    if order is None or order["email"].strip().lower() != email.strip().lower():
+        return OrderStatus(order_id, False)
+    tracking = order.get("tracking") or []
+    return OrderStatus(order["id"], True, status=order["status"], created_at=str(order.get("created_at", ""))[:10],
+                       carrier=order.get("carrier", ""), tracking_number=order.get("tracking_number", ""),
+                       last_update=tracking[-1] if tracking else None, items=list(order.get("items") or []),
+                       total=order.get("total"), currency=order.get("currency", "USD"))
+
+
+def _open_ticket(ctx: ToolContext, kind: str, summary: str, order_id: str | None = None) -> int | None:
+    if ctx.store is None:
+        return None
+    if ctx.session_id:
+        ctx.store.ensure_session(ctx.session_id, ctx.customer_id)
+    return int(ctx.store.open_ticket(kind, summary, session_id=ctx.session_id, customer_id=ctx.customer_id,
+                                     order_id=order_id))
+
+
+def cancel_order(ctx: ToolContext, order_id: str | None, email: str | None) -> OrderRequest:
+    """Request a cancellation: allowed only while the order is still processing (shop policy).
+    Opens a cancellation ticket for an agent; it does not cancel by itself."""
+    st = order_status(ctx, order_id, email)
+    pol = ctx.shop.policy_snippets("cancel an order before it ships", 1, ctx.retriever, topic="returns")
+    if not st.found:
+        return OrderRequest("cancel", st, False, "", None, pol)
+    if st.status != "processing":
+        return OrderRequest("cancel", st, False, f"it is already {st.status}", None, pol)
+    tid = _open_ticket(ctx, "cancel", f"Cancel {st.order_id} (status {st.status})", st.order_id)
+    return OrderRequest("cancel", st, tid is not None, "it has not shipped yet", tid, pol)
+
+
+def return_or_refund(ctx: ToolContext, order_id: str | None, email: str | None) -> OrderRequest:
+    """Request a return/refund: allowed for delivered orders inside the return window in the
+    returns policy. Opens a return ticket for an agent; no refund is issued by the bot."""
+    st = order_status(ctx, order_id, email)
+    pol = ctx.shop.policy_snippets("return window days refund", 2, ctx.retriever, topic="returns")
+    if not st.found:
+        return OrderRequest("return", st, False, "", None, pol)
+    window = ctx.shop.return_window_days()
+    if st.status != "delivered":
+        why = "it has not been delivered yet" if st.status in ("processing", "shipped") else f"it is {st.status}"
+        return OrderRequest("return", st, False, why, None, pol)
+    delivered = (st.last_update or {}).get("ts") or st.created_at
+    age = (ctx.now() - datetime.fromisoformat(delivered[:19])).days if delivered else 0
+    if age > window:
+        return OrderRequest("return", st, False, f"it was delivered {age} days ago, past the {window}-day window", None, pol)
+    tid = _open_ticket(ctx, "return", f"Return {st.order_id} (delivered {age} days ago)", st.order_id)
+    return OrderRequest("return", st, tid is not None, f"it is within the {window}-day return window", tid, pol)
+
+
+def policy_qa(ctx: ToolContext, question: str, k: int = 1) -> PolicyAnswer:
+    """Find the store-policy passages (shipping, returns, warranty, payment, ...) that answer a question."""
+    return PolicyAnswer(ctx.shop.policy_snippets(question, k, ctx.retriever))
+
+
+def handoff(ctx: ToolContext, summary: str) -> HandoffResult:
+    """Hand the conversation to a human agent: opens a ticket in the agent queue with a summary."""
+    return HandoffResult(_open_ticket(ctx, "handoff", summary[:2000]), summary)
+
+
+def privacy(ctx: ToolContext, request: str = "info") -> PrivacyResult:
+    """Privacy rights: 'info' (what we store), 'export', 'delete', 'opt_out' or 'opt_in' of personalization."""
+    pol = ctx.shop.policy_snippets("what personal data we store privacy", 1, ctx.retriever, topic="privacy")
+    if request == "info":
+        return PrivacyResult("info", True, policy=pol)
+    if ctx.customer_id is None or ctx.store is None:
+        return PrivacyResult(request, False, needs_login=True, policy=pol)
+    if request == "export":
+        return PrivacyResult("export", True, export=ctx.store.export_customer(ctx.customer_id), policy=pol)
+    if request in ("opt_out", "opt_in"):
+        ctx.store.set_personalization(ctx.customer_id, request == "opt_in")
+        return PrivacyResult(request, True, policy=pol)
+    if request == "delete":
+        # Deletion is irreversible and needs identity checks: an agent does it from a ticket.
+        tid = _open_ticket(ctx, "privacy", f"Delete all data of customer {ctx.customer_id}")
+        return PrivacyResult("delete", tid is not None, policy=pol)
+    return PrivacyResult(request, False, policy=pol)
+
+
+TOOLS: dict[str, Callable[..., Any]] = {f.__name__: f for f in (
+    recommend, search_products, product_details, compare, product_qa, order_status, cancel_order,
+    return_or_refund, policy_qa, handoff, privacy)}
+
+
+def call_tool(name: str, ctx: ToolContext, **kwargs: Any) -> Any:
+    if name not in TOOLS:
+        raise KeyError(f"unknown tool {name!r}: choose one of {', '.join(TOOLS)}")
+    return TOOLS[name](ctx, **kwargs)
+
+
+def as_langchain_tools(ctx: ToolContext) -> list[Any]:
+    """The registry as langchain-core StructuredTools bound to one context (adapter at the edge)."""
+    from functools import partial
+
+    from langchain_core.tools import StructuredTool
+    from pydantic import create_model
+
+    out = []
+    for name, fn in TOOLS.items():
+        sig = inspect.signature(fn)
+        hints = inspect.get_annotations(fn, eval_str=True)
+        fields = {p: (hints[p], ... if prm.default is inspect.Parameter.empty else prm.default)
+                  for p, prm in sig.parameters.items() if p != "ctx"}
+        schema = create_model(f"{name}_args", **fields)  # type: ignore[call-overload]
+        out.append(StructuredTool.from_function(func=partial(fn, ctx), name=name, description=inspect.getdoc(fn) or name,
+                                                args_schema=schema))
+    return out

@@ -1,0 +1,177 @@
+"""`aisle bench recsys`: every model, tuned on valid, evaluated once on test (full ranking).
+
+Protocol (../shared/data/README.md): rank all items; valid masks train items, test masks train +
+valid items; average over users with a positive. Hyper-parameters and blend weights are chosen by
+``Tuner(train, valid)``, which never receives test. Models are fit on train only; at test time a
+user's train + valid events are their history (folded in, no refit: item-based models score from
+the history, factor models keep their learned user vectors). ``train_history_ndcg@10`` also
+reports each model scored from train events only, the way RecBole's general models are.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from assistant.errors import DataError
+from recommender.data import (
+    Interactions,
+    read_amazon_seq,
+    read_recbole,
+    read_split_dir,
+    read_tsv,
+    split_loo,
+    split_random,
+)
+from recommender.metrics import (
+    catalog_coverage,
+    cold_warm_split,
+    novelty,
+    per_user_ranking,
+    popularity_bias,
+    ranking_metrics,
+)
+from recommender.tuning import DEFAULT_GRIDS, Tuner
+
+METRICS = ("ndcg@10", "recall@10", "hit@10", "mrr@10", "precision@10")
+DATASETS = {"ml-100k": "ml-100k", "office": "office"}
+
+
+def shared_data_dir() -> Path:
+    env = os.environ.get("AISLE_SHARED_DATA")
+    return Path(env) if env else Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
+
+
+def item_texts(dataset: str, root: Path) -> dict[str, str]:
+    """Item descriptions for the content model (title, genres / brand, categories, description)."""
+    if dataset == "ml-100k":
+        import pandas as pd
+
+        df = pd.read_csv(root / "ml-100k" / "ml-100k.item", sep="\t", dtype=str).fillna("")
+        df.columns = [c.split(":")[0] for c in df.columns]
+        return {r.item_id: f"{r.movie_title} ({r.release_year}). Genres: {r['class']}" for _, r in df.iterrows()}
+    if dataset == "office":
+        items = json.loads((root / "amazon-office" / "Office.item.json").read_text())
+        return {k: f"{v.get('title', '')}. Brand: {v.get('brand', '')}. {v.get('categories', '')}. "
+                   f"{v.get('description', '')[:500]}" for k, v in items.items()}
+    return {}
+
+
+def load_splits(args: argparse.Namespace) -> tuple[str, Interactions, Interactions, Interactions, dict[str, str]]:
+    root = shared_data_dir()
+    if args.dataset:
+        folder = root / "splits" / DATASETS[args.dataset]
+        if not folder.is_dir():
+            raise DataError(f"{folder} not found: set AISLE_SHARED_DATA to the shared data folder")
+        tr, va, te = read_split_dir(folder)
+        texts = item_texts(args.dataset, root) if not args.no_content else {}
+        return args.dataset, tr, va, te, texts
+    readers: dict[str, Callable[[Path], Interactions]] = {"recbole": read_recbole, "amazon-seq": read_amazon_seq,
+                                                          "tsv": read_tsv}
+    data = readers[args.format](Path(args.inter))
+    tr, va, te = split_loo(data) if args.split == "loo" else split_random(data, seed=args.seed)
+    return Path(args.inter).stem, tr, va, te, {}
+
+
+def p95_latency_ms(recommend: Callable[[str], object], users: np.ndarray, n: int = 200, seed: int = 0) -> float:
+    rng = np.random.default_rng(seed)
+    sample = rng.choice(users, size=min(n, len(users)), replace=False)
+    recommend(str(sample[0]))  # warm caches (id maps, sequences) outside the timing
+    times = []
+    for u in sample:
+        t0 = time.perf_counter()
+        recommend(str(u))
+        times.append((time.perf_counter() - t0) * 1000)
+    return float(np.percentile(times, 95))
+
+
+def run(tr: Interactions, va: Interactions, te: Interactions, models: list[str], texts: dict[str, str],
+        log: Callable[[str], None] = print) -> dict[str, Any]:
+    grids = {m: DEFAULT_GRIDS[m] for m in models if m != "content" or texts}
+    extras = {"content": {"item_text": texts}} if texts else {}
+    # ---- selection: train + valid only ------------------------------------------------------
+    tuner = Tuner(tr, va)
+    tuned = tuner.select(grids, extras, log=log)
+    hybrid, blend_s = tuner.blend(tuned)
+    log(f"  hybrid weights {json.dumps({k: round(v, 3) for k, v in hybrid.weights.items()})} "
+        f"valid ndcg@10={hybrid.valid_ndcg:.4f}")
+    # ---- test, once ------------------------------------------------------------------------
+    history = tr.concat(va)
+    users = np.unique(te.rows)
+    pos, mask = te.matrix()[users], history.matrix()[users]
+    fit_users = tr.user_ids[np.unique(tr.rows)]
+    results: dict[str, dict[str, float]] = {}
+    strict: dict[str, float] = {}
+    rows = {n: (t.model, t.fit_seconds) for n, t in tuned.items()}
+    for name, (model, fit_s) in rows.items():
+        m = ranking_metrics(model.score(users, history), pos, mask)
+        strict[name] = ranking_metrics(model.score(users), pos, mask)["ndcg@10"]
+        lat = p95_latency_ms(lambda u, m_=model: m_.recommend(u, k=10), fit_users)
+        results[name] = {**{k: round(m[k], 4) for k in METRICS}, "fit_seconds": round(fit_s, 2),
+                         "recommend_ms_p95": round(lat, 2)}
+    h_scores = hybrid.score(users, history)
+    per = per_user_ranking(h_scores, pos, mask)
+    hfit = sum(t.fit_seconds for n, t in tuned.items() if hybrid.weights.get(n)) + blend_s
+    results["hybrid"] = {**{k: round(float(per[k].mean()), 4) for k in METRICS}, "fit_seconds": round(hfit, 2),
+                         "recommend_ms_p95": round(p95_latency_ms(lambda u: hybrid.recommend(u, k=10), fit_users), 2)}
+    strict["hybrid"] = ranking_metrics(hybrid.score(users), pos, mask)["ndcg@10"]
+    counts = np.bincount(tr.cols, minlength=tr.n_items)
+    extra = {
+        "weights": {k: round(v, 3) for k, v in hybrid.weights.items()},
+        "valid_ndcg@10": round(float(hybrid.valid_ndcg or 0.0), 4),
+        "coverage@10": round(catalog_coverage(per["top"], tr.n_items), 4),
+        "novelty@10": round(novelty(per["top"], counts, tr.n_users), 3),
+        "popularity_bias@10": round(popularity_bias(per["top"], counts), 1),
+        "cold_warm": cold_warm_split(per, np.bincount(history.rows, minlength=tr.n_users)),
+        "selected": {n: t.params for n, t in tuned.items() if n != "content"},
+    }
+    return {"models": results, "train_history_ndcg@10": {k: round(v, 4) for k, v in strict.items()},
+            "hybrid_details": extra}
+
+
+def print_table(report: dict[str, Any]) -> None:
+    print(f"\n{report['dataset']} — {report['protocol']}")
+    print(f"{'model':<12}" + "".join(f"{m:>13}" for m in METRICS) + f"{'fit s':>9}{'p95 ms':>9}")
+    for name, r in sorted(report["models"].items(), key=lambda kv: -kv[1]["ndcg@10"]):
+        print(f"{name:<12}" + "".join(f"{r[m]:>13.4f}" for m in METRICS)
+              + f"{r['fit_seconds']:>9.1f}{r['recommend_ms_p95']:>9.2f}")
+
+
+def cli(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(prog="aisle bench recsys", description=__doc__.splitlines()[0])
+    src = ap.add_mutually_exclusive_group(required=True)
+    src.add_argument("--dataset", choices=sorted(DATASETS), help="a fixed split under ../shared/data/splits")
+    src.add_argument("--inter", help="any interaction file (see --format), split with --split")
+    ap.add_argument("--format", choices=("recbole", "amazon-seq", "tsv"), default="recbole")
+    ap.add_argument("--split", choices=("loo", "random"), default="loo")
+    ap.add_argument("--models", default=",".join(DEFAULT_GRIDS), help="comma-separated subset of models")
+    ap.add_argument("--no-content", action="store_true", help="skip the content model (no embedder load)")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--out", type=Path, help="write the JSON report here")
+    args = ap.parse_args(argv)
+    models = [m.strip() for m in args.models.split(",") if m.strip()]
+    unknown = sorted(set(models) - set(DEFAULT_GRIDS))
+    if unknown:
+        raise DataError(f"unknown models {unknown}: choose from {', '.join(DEFAULT_GRIDS)}")
+    t0 = time.perf_counter()
+    name, tr, va, te, texts = load_splits(args)
+    print(f"{name}: {tr.n_users} users, {tr.n_items} items; train/valid/test rows {tr.nnz}/{va.nnz}/{te.nnz}")
+    out = run(tr, va, te, models, texts)
+    report = {"dataset": name,
+              "protocol": "full ranking; test masks train+valid; params fit on train, selected on valid; "
+                          "test-time history = train+valid (fold-in, no refit)",
+              **out, "total_seconds": round(time.perf_counter() - t0, 1)}
+    print_table(report)
+    print(f"total {report['total_seconds']} s")
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(report, indent=2))
+        print(f"wrote {args.out}")
+    return 0

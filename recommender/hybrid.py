@@ -1,0 +1,232 @@
+"""Hybrid: a weighted blend of per-user z-normalised model scores, weights learned on VALIDATION.
+
+- ``Hybrid.fit(train, valid)`` fits every component on train and learns the blend weights by
+  coordinate search on valid NDCG@10 (train items masked). It never receives test data.
+- Cold start: a user with no history gets popularity; items with no training events (cold
+  items) get CF scores near the bottom, so content carries them: the content model's weight plus
+  an extra "content_cold" weight for those items, both learned on valid like the others.
+- Conversational constraints: ``candidates`` is a hard filter, ``boosts`` {item_id: bonus} are
+  added to the normalised score (one unit = one standard deviation of the blend).
+- ``explain`` returns the evidence behind a recommendation as short sentences.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+
+from assistant.errors import DataError, NotFoundError
+from recommender.base import History, Recommender, top_k
+from recommender.data import Interactions
+from recommender.metrics import ranking_metrics
+
+COLD = "content_cold"  # pseudo-component: content scores on items with no training events
+WEIGHT_GRID = (0.0, 0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1.0, 1.5, 2.0)
+
+
+def zscore(S: np.ndarray) -> np.ndarray:
+    """Per-row standardisation, so that models with different scales can be added."""
+    S = np.asarray(S, np.float32)
+    mu = S.mean(axis=1, keepdims=True)
+    sd = S.std(axis=1, keepdims=True)
+    return (S - mu) / np.where(sd > 1e-12, sd, 1.0)
+
+
+class Hybrid:
+    def __init__(self, models: Mapping[str, Recommender], weights: Mapping[str, float] | None = None,
+                 item_names: Mapping[str, str] | None = None, max_valid_users: int = 3000) -> None:
+        if not models:
+            raise DataError("Hybrid needs at least one component model")
+        self.models = dict(models)
+        self.weights = dict(weights) if weights else {n: 1.0 for n in self.models}
+        self.item_names = dict(item_names or {})
+        self.max_valid_users = max_valid_users
+        self.valid_ndcg: float | None = None
+
+    # ---- fitting (train + valid only) -----------------------------------------------------
+    def fit(self, train: Interactions, valid: Interactions | None = None) -> Hybrid:
+        for m in self.models.values():
+            if m.data is not train:
+                m.fit(train)
+        if valid is not None:
+            self.learn_weights(train, valid)
+        return self
+
+    def learn_weights(self, train: Interactions, valid: Interactions, passes: int = 2, seed: int = 0) -> dict[str, float]:
+        users = np.unique(valid.rows)
+        if len(users) > self.max_valid_users:  # keeps office-sized searches fast; fixed seed
+            users = np.sort(np.random.default_rng(seed).choice(users, self.max_valid_users, replace=False))
+        pos, mask = valid.matrix()[users], train.matrix()[users]
+        Z = {n: zscore(m.score(users)) for n, m in self.models.items()}
+        if "content" in Z and self._cold_items().any():
+            Z[COLD] = Z["content"] * self._cold_items()  # an extra say for content on cold items
+        solo = {n: ranking_metrics(z, pos, mask)["ndcg@10"] for n, z in Z.items() if n != COLD}
+        w = {n: 0.0 for n in Z}
+        best_name = max(solo, key=solo.__getitem__)
+        w[best_name] = 1.0
+        best = solo[best_name]
+
+        def blend(weights: dict[str, float]) -> np.ndarray:
+            return sum((weights[n] * Z[n] for n in Z if weights[n]), np.zeros_like(Z[best_name]))
+
+        for _ in range(passes):
+            for n in Z:
+                if n == best_name:
+                    continue
+                for val in WEIGHT_GRID:
+                    trial = {**w, n: val}
+                    score = ranking_metrics(blend(trial), pos, mask)["ndcg@10"]
+                    if score > best + 1e-6:
+                        best, w = score, trial
+        self.weights, self.valid_ndcg = w, best
+        return w
+
+    # ---- scoring --------------------------------------------------------------------------
+    @property
+    def data(self) -> Interactions:
+        d = next(iter(self.models.values())).data
+        if d is None:
+            raise DataError("hybrid is not fitted: call fit(train, valid) or load(dir)")
+        return d
+
+    @property
+    def X(self) -> sp.csr_matrix:
+        return next(iter(self.models.values())).X  # type: ignore[return-value]
+
+    def _cold_items(self) -> np.ndarray:
+        if getattr(self, "_cold", None) is None or len(self._cold) != self.X.shape[1]:
+            self._cold = (np.asarray(self.X.sum(axis=0)).ravel() == 0).astype(np.float32)
+        return self._cold
+
+    def _combine(self, parts: dict[str, np.ndarray]) -> np.ndarray:
+        Z = {n: zscore(s) for n, s in parts.items()}
+        out = sum((self.weights[n] * z for n, z in Z.items() if self.weights.get(n)),
+                  np.zeros_like(next(iter(Z.values())), dtype=np.float32))
+        if self.weights.get(COLD) and "content" in Z:
+            out = out + self.weights[COLD] * Z["content"] * self._cold_items()
+        return out
+
+    def score(self, users: np.ndarray, history: Interactions | None = None) -> np.ndarray:
+        return self._combine({n: m.score(users, history) for n, m in self._active().items()})
+
+    def score_history(self, history: History) -> np.ndarray:
+        if len(history) == 0:
+            return self._cold_user_scores()
+        return self._combine({n: m.score_history(history)[None] for n, m in self._active().items()})[0]
+
+    def _active(self) -> dict[str, Recommender]:
+        active = {n: m for n, m in self.models.items() if self.weights.get(n)}
+        if "content" in self.models and self.weights.get(COLD):
+            active["content"] = self.models["content"]  # needed for cold items
+        return active
+
+    def _cold_user_scores(self) -> np.ndarray:
+        counts = np.bincount(self.data.cols, minlength=self.data.n_items).astype(np.float32)
+        return zscore(np.log1p(counts)[None])[0]
+
+    def recommend(self, user: object, k: int = 10, exclude_seen: bool = True,
+                  candidates: Iterable[object] | None = None,
+                  boosts: Mapping[object, float] | None = None) -> tuple[np.ndarray, np.ndarray]:
+        data = self.data
+        u = data.uidx(user)
+        scores = self.score(np.array([u]))[0]
+        seen = self.X[u].indices if exclude_seen else np.empty(0, np.int64)
+        return self._top(scores, k, seen, candidates, boosts)
+
+    def recommend_for_history(self, history: History, k: int = 10, candidates: Iterable[object] | None = None,
+                              boosts: Mapping[object, float] | None = None,
+                              exclude_seen: bool = True) -> tuple[np.ndarray, np.ndarray]:
+        """Fold-in path for a user unseen at fit time (or a chat session's events)."""
+        scores = self.score_history(history)
+        lookup = self.data.item_index()
+        seen = np.asarray([lookup[str(_item(e))] for e in history if str(_item(e)) in lookup], np.int64)
+        return self._top(scores, k, seen if exclude_seen else np.empty(0, np.int64), candidates, boosts)
+
+    def _top(self, scores: np.ndarray, k: int, seen: np.ndarray, candidates: Iterable[object] | None,
+             boosts: Mapping[object, float] | None) -> tuple[np.ndarray, np.ndarray]:
+        data = self.data
+        lookup = data.item_index()
+        scores = scores.astype(np.float64, copy=True)
+        for item, bonus in (boosts or {}).items():
+            j = lookup.get(str(item))
+            if j is not None:
+                scores[j] += float(bonus)
+        if candidates is not None:
+            allowed = np.zeros(data.n_items, bool)
+            allowed[[lookup[str(c)] for c in candidates if str(c) in lookup]] = True
+            scores[~allowed] = -np.inf
+        scores[seen] = -np.inf
+        return top_k(scores, k, data.item_ids)
+
+    # ---- explanations ----------------------------------------------------------------------
+    def explain(self, user_or_history: object | History, item: object, max_reasons: int = 3) -> list[str]:
+        data = self.data
+        lookup = data.item_index()
+        j = lookup.get(str(item))
+        if j is None:
+            raise NotFoundError(f"unknown item {item!r}: it is not in the fitted catalog")
+        if isinstance(user_or_history, list | tuple):
+            hist = [lookup[str(_item(e))] for e in user_or_history if str(_item(e)) in lookup]
+        else:
+            u = data.uidx(user_or_history)
+            hist = data.sequences()[u].tolist()
+        name = (lambda i: self.item_names.get(str(data.item_ids[i]), str(data.item_ids[i])))
+        reasons: list[str] = []
+        if j in hist:
+            reasons.append(f"you chose {name(j)} before")
+        seq = self.models.get("sequential")
+        if seq is not None and hist:
+            last = hist[-1]
+            if seq.T[last, j] > 0:  # type: ignore[attr-defined]
+                reasons.append(f"often chosen right after {name(last)}")
+        knn = self.models.get("itemknn")
+        if knn is not None and hist:
+            sims = np.asarray(knn.S[hist][:, j].toarray()).ravel()  # type: ignore[attr-defined]
+            for h in np.argsort(-sims)[:2]:
+                if sims[h] > 0:
+                    reasons.append(f"people who chose {name(hist[h])} also chose this")
+        content = self.models.get("content")
+        if content is not None and hist:
+            E = content.E  # type: ignore[attr-defined]
+            sims = E[hist] @ E[j]
+            h = int(np.argmax(sims))
+            if sims[h] > 0.5 and hist[h] != j:
+                reasons.append(f"similar to {name(hist[h])}")
+        counts = np.bincount(data.cols, minlength=data.n_items)
+        if counts[j] > 0 and counts[j] >= np.quantile(counts, 0.9):
+            reasons.append(f"popular: chosen by {int(counts[j])} shoppers")
+        if not reasons:
+            reasons.append("new to you and close to your recent activity" if hist else "a popular pick to start with")
+        return reasons[:max_reasons]
+
+    # ---- persistence ---------------------------------------------------------------------
+    def save(self, path: Path | str) -> None:
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        for n, m in self.models.items():
+            m.save(path / n)
+        (path / "hybrid.json").write_text(json.dumps({"weights": self.weights, "item_names": self.item_names,
+                                                       "valid_ndcg": self.valid_ndcg}))
+
+    @classmethod
+    def load(cls, path: Path | str) -> Hybrid:
+        path = Path(path)
+        if not (path / "hybrid.json").is_file():
+            raise NotFoundError(f"no saved hybrid in {path}: run `aisle train recsys` first")
+        meta = json.loads((path / "hybrid.json").read_text())
+        models = {n: Recommender.load(path / n) for n in meta["weights"] if n != COLD}
+        shared = next(iter(models.values())).data
+        for m in models.values():  # one id map in memory, and `m.data is train` checks stay true
+            m.data = shared
+        h = cls(models, meta["weights"], meta.get("item_names"))
+        h.valid_ndcg = meta.get("valid_ndcg")
+        return h
+
+
+def _item(event: object) -> object:
+    return event[0] if isinstance(event, tuple) else event
+

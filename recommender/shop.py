@@ -1,0 +1,162 @@
+"""The demo shop's recommender: the hybrid fitted on ``knowledge.demo`` interactions.
+
+Raw ids are product ids and customer ids. Event weights: purchase > cart > rate (by rating) > view.
+Blend weights are learned on a leave-last-event-out validation split; the components are then
+refit on all events with those weights, which is what gets saved.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from assistant.errors import DataError, NotFoundError
+from recommender.data import Interactions, split_loo
+from recommender.hybrid import Hybrid
+from recommender.models import make_model
+
+EVENT_WEIGHTS = {"purchase": 5.0, "cart": 3.0, "view": 0.5}
+COMPONENTS: dict[str, dict[str, Any]] = {
+    "popularity": {}, "itemknn": {"k": 50, "shrink": 10.0}, "ease": {"l2": 50.0},
+    "svd": {"factors": 16}, "sequential": {"window": 3, "symmetric": 0.5, "last_n": 5}, "content": {},
+}
+
+
+def event_weight(event: str, rating: int | None = None) -> float:
+    """purchase 5 > cart 3 > rate 0.8..2.0 (0.5 + 0.3 * stars) > view 0.5."""
+    if event == "rate":
+        return 0.5 + 0.3 * float(rating or 3)
+    if event not in EVENT_WEIGHTS:
+        raise DataError(f"unknown event {event!r}: use one of view, cart, purchase, rate")
+    return EVENT_WEIGHTS[event]
+
+
+def product_text(p: Any) -> str:
+    attrs = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in (p.attributes or {}).items())
+    return f"{p.title}. {p.brand}. {p.category}. {attrs}. {p.description}"
+
+
+def interactions_from_events(events: Sequence[Mapping[str, Any]], product_ids: Iterable[str],
+                             customer_ids: Iterable[str] | None = None) -> Interactions:
+    ts = [datetime.fromisoformat(str(e["ts"]).replace("Z", "+00:00")).timestamp() for e in events]
+    return Interactions.from_arrays(
+        [e["customer_id"] for e in events], [e["product_id"] for e in events],
+        [event_weight(e["event"], e.get("rating")) for e in events], ts,
+        user_ids=customer_ids, item_ids=product_ids, duplicates="sum")
+
+
+class ShopRecommender:
+    def __init__(self, hybrid: Hybrid, product_text_: Mapping[str, str]) -> None:
+        self.hybrid = hybrid
+        self.texts = dict(product_text_)
+
+    @classmethod
+    def fit(cls, shop: Any = None, embedder: str = "minilm") -> ShopRecommender:
+        """Fit on a ``knowledge.demo.DemoShop`` (default: the packaged demo shop)."""
+        if shop is None:
+            from knowledge.demo import load_demo
+
+            shop = load_demo()
+        if not shop.interactions:
+            raise DataError("the shop has no interactions: regenerate the demo shop or load real events")
+        pids = [p.id for p in shop.products]
+        texts = {p.id: product_text(p) for p in shop.products}
+        customers = sorted({c["id"] for c in shop.customers} | {e["customer_id"] for e in shop.interactions})
+        data = interactions_from_events(shop.interactions, pids, customers)
+        train, valid, _ = split_loo(data)  # the third part (last events) is kept out of selection too
+        # embed the catalog once; both the selection and the final hybrid reuse the vectors
+        content_emb = make_model("content", embedder=embedder, item_text=texts).fit(data).E  # type: ignore[attr-defined]
+
+        def build(d: Interactions) -> Hybrid:
+            models = {n: make_model(n, **p) if n != "content" else make_model(n, embedder=embedder, embeddings=content_emb)
+                      for n, p in COMPONENTS.items()}
+            return Hybrid({n: m.fit(d) for n, m in models.items()}, item_names={p.id: p.title for p in shop.products})
+
+        selector = build(train)
+        weights = selector.learn_weights(train, valid)
+        final = build(data)
+        final.weights, final.valid_ndcg = weights, selector.valid_ndcg
+        return cls(final, texts)
+
+    # ---- serving -----------------------------------------------------------------------
+    def customer_history(self, customer_id: str | None) -> list[tuple[str, float]]:
+        if customer_id is None:
+            return []
+        data = self.hybrid.data
+        u = data.user_index().get(str(customer_id))
+        if u is None:
+            return []  # an unknown customer is treated as new: session history only
+        X = self.hybrid.X
+        seq = data.sequences()[u]
+        return [(str(data.item_ids[j]), float(X[u, j])) for j in seq]
+
+    def recommend(self, customer_id: str | None = None, history: Sequence[str] = (), k: int = 10,
+                  candidates: set[str] | None = None, boosts: Mapping[str, float] | None = None,
+                  exclude_seen: bool = True) -> list[tuple[str, float]]:
+        """Stored events of the customer plus this session's ``history`` (product ids, oldest first)."""
+        events = self.customer_history(customer_id) + [(str(p), EVENT_WEIGHTS["view"]) for p in history]
+        ids, scores = self.hybrid.recommend_for_history(events, k, candidates, boosts, exclude_seen=exclude_seen)
+        return [(str(i), float(s)) for i, s in zip(ids, scores, strict=True)]
+
+    def explain(self, customer_id: str | None, history: Sequence[str], product_id: str,
+                terms: Sequence[str] = ()) -> list[str]:
+        if product_id not in self.texts:
+            raise NotFoundError(f"unknown product {product_id!r}: pass an id from the catalog")
+        events = self.customer_history(customer_id) + [(str(p), 1.0) for p in history]
+        reasons = [f"matches '{t}'" for t in terms
+                   if re.search(rf"\b{re.escape(t.lower())}", self.texts[product_id].lower())]
+        return (reasons + self.hybrid.explain(list(events), product_id))[:4]
+
+    # ---- persistence -------------------------------------------------------------------
+    def save(self, path: Path | str) -> None:
+        path = Path(path)
+        self.hybrid.save(path / "hybrid")
+        (path / "products.json").write_text(json.dumps(self.texts))
+
+    @classmethod
+    def load(cls, path: Path | str) -> ShopRecommender:
+        path = Path(path)
+        if not (path / "products.json").is_file():
+            raise NotFoundError(f"no fitted shop recommender in {path}: run `aisle train recsys`")
+        return cls(Hybrid.load(path / "hybrid"), json.loads((path / "products.json").read_text()))
+
+
+def candidates_from_constraints(products: Iterable[Any], *, category: str | None = None, brand: str | None = None,
+                                price_min: float | None = None, price_max: float | None = None,
+                                attributes: Mapping[str, str] | None = None, exclude_ids: Iterable[str] = (),
+                                exclude_brands: Iterable[str] = ()) -> set[str]:
+    """Hard filter from conversational constraints: the product ids that satisfy all of them."""
+    excl, excl_b = set(exclude_ids), {b.lower() for b in exclude_brands}
+    out = set()
+    for p in products:
+        if p.id in excl or (p.brand or "").lower() in excl_b:
+            continue
+        if category and category.lower() not in p.category.lower():
+            continue
+        if brand and brand.lower() != (p.brand or "").lower():
+            continue
+        if p.price is not None and ((price_min is not None and p.price < price_min)
+                                    or (price_max is not None and p.price > price_max)):
+            continue
+        if price_max is not None and p.price is None:
+            continue
+        if attributes and any(str(p.attributes.get(k, "")).lower() != str(v).lower() for k, v in attributes.items()):
+            continue
+        out.add(p.id)
+    return out
+
+
+def boosts_from_terms(texts: Mapping[str, str], terms: Sequence[str], bonus: float = 0.5) -> dict[str, float]:
+    """Soft boost: ``bonus`` per matching term (e.g. 'quiet') in the product's text."""
+    out: dict[str, float] = {}
+    for pid, text in texts.items():
+        low = text.lower()
+        n = sum(1 for t in terms if re.search(rf"\b{re.escape(t.lower())}", low))
+        if n:
+            out[pid] = bonus * n
+    return out
+

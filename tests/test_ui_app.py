@@ -1,0 +1,108 @@
+"""Gradio handlers, HTML rendering and insights, without a browser."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_ui_fakes import FakeAssistant
+
+from assistant.settings import Settings
+from assistant.store import Store
+from ui.insights import compute, sentiment_series, variant_for
+from ui.render import card_html, cards_html, transcript_html
+from ui.service import Backend
+
+
+@pytest.fixture()
+def backend(tmp_path: Path) -> Backend:
+    store = Store(f"sqlite:///{tmp_path / 'app.db'}")
+    store.upsert_customer("C0001", name="Ada")
+    return Backend(Settings(data_dir=tmp_path), assistant=FakeAssistant(store), store=store)
+
+
+def test_flatten_handles_gradio6_parts() -> None:
+    from ui.app import clean_history, flatten
+
+    assert flatten([{"type": "text", "text": "a"}, {"type": "text", "text": "b"}]) == "ab"
+    assert clean_history([{"role": "user", "content": [{"type": "text", "text": "hi"}]}]) == [
+        {"role": "user", "content": "hi"}]
+
+
+def test_cards_escape_everything() -> None:
+    evil = {"product_id": 'X"><script>alert(1)</script>', "title": "<img src=x onerror=alert(1)>",
+            "price": 9.5, "currency": "USD", "rating": 4.0, "reason": "<b>bold</b>"}
+    out = card_html(evil) + cards_html([evil], 's"><script>', "C<1>")
+    assert "<script>" not in out and "<img src=x" not in out and "<b>bold" not in out
+    assert "&lt;img src=x onerror=alert(1)&gt;" in out
+    assert 'alt="&lt;img src=x onerror=alert(1)&gt;"' in out  # images always carry alt text
+    msgs = transcript_html([{"role": "user", "text": "<script>x()</script>", "created_at": ""}])
+    assert "<script>" not in msgs
+
+
+def test_chat_turn_streams_and_sessions_stay_isolated(backend: Backend) -> None:
+    from ui.app import chat_turn
+
+    a = list(chat_turn(backend, "wireless headphones", [], "sess-a", None, 0))
+    b = list(chat_turn(backend, "camping stove", [], "sess-b", None, 0))
+    hist_a, cards_a = a[-1][0], a[-1][1]
+    hist_b = b[-1][0]
+    assert "P-HP1" in cards_a and "&lt;b&gt;X1" in cards_a
+    assert [m["role"] for m in hist_a] == ["user", "assistant"]
+    assert "headphones" in hist_a[1]["content"] and "stove" not in str(hist_a)
+    assert "headphones" not in str(hist_b)
+    assert len(a) >= 4  # user echo, products, several text deltas, final
+    assert a[-1][4] == backend.store.messages("sess-a")[-1]["id"]
+
+
+def test_agent_message_reaches_only_its_shopper(backend: Backend) -> None:
+    from ui.app import chat_turn, poll_agent
+
+    last_a = list(chat_turn(backend, "hi", [], "sess-a", None, 0))[-1]
+    last_b = list(chat_turn(backend, "hi", [], "sess-b", None, 0))[-1]
+    backend.store.add_message("sess-a", "agent", "Hello from support <script>")
+    hist, new_last = poll_agent(backend, last_a[0], "sess-a", last_a[4])
+    assert "Support agent" in hist[-1]["content"] and "&lt;script&gt;" in hist[-1]["content"]
+    assert new_last > last_a[4]
+    hist_b, _ = poll_agent(backend, last_b[0], "sess-b", last_b[4])
+    assert not isinstance(hist_b, list)  # gr.skip(): nothing new for B
+
+
+def test_privacy_panel_handlers(backend: Backend) -> None:
+    from ui.app import privacy_delete, privacy_export, privacy_opt, privacy_summary
+
+    list(backend.stream("sess-c", "hello", "C0001"))
+    assert "2 messages" in privacy_summary(backend, "C0001")
+    assert "anonymous" in privacy_summary(backend, None).lower()
+    assert Path(privacy_export(backend, "C0001") or "").read_text().count("C0001") >= 2
+    privacy_opt(backend, "C0001", True)
+    assert backend.store.personalization_allowed("C0001") is False
+    assert "confirmation" in privacy_delete(backend, "C0001", False)
+    assert "Deleted" in privacy_delete(backend, "C0001", True)
+    assert backend.store.get_customer("C0001") is None
+
+
+def test_variant_assignment_is_deterministic_and_balanced() -> None:
+    assert variant_for("C0042") == variant_for("C0042")
+    counts = Counter(variant_for(f"C{i:04d}") for i in range(2000))
+    assert set(counts) == {"A", "B"} and abs(counts["A"] - counts["B"]) < 200
+
+
+def test_insights_aggregate_the_store(tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'i.db'}")
+    store.ensure_session("s1")
+    store.add_message("s1", "user", "where is my parcel", meta={"intents": ["order_status"], "sentiment": "negative"})
+    store.add_message("s1", "assistant", "sorry", meta={"actions": ["out_of_scope"]})
+    store.add_message("s1", "user", "thanks", meta={"intents": ["goodbye"], "sentiment": "positive"})
+    for kind, arm in (("impression", "A"), ("impression", "A"), ("click", "A"), ("impression", "B")):
+        store.add_event(kind, session_id="s1", product_id="P1", variant=arm)
+    data: dict[str, Any] = compute(store)
+    assert data["intents"] == {"order_status": 1, "goodbye": 1}
+    assert data["ctr_by_variant"]["A"]["ctr"] == 0.5 and data["ctr_by_variant"]["B"]["ctr"] == 0.0
+    assert data["unanswered"] == [{"question": "where is my parcel", "count": 1}]
+    assert [p["score"] for p in sentiment_series(store.messages("s1"))] == [-1.0, 1.0]
+    from ui.insights import charts
+
+    assert set(charts(data)) == {"intents", "sentiment", "ctr", "unanswered"}

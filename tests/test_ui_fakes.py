@@ -1,0 +1,78 @@
+"""A small fake engine honouring the events contract (assistant/events.py), for fast UI tests.
+
+It persists through the real Store like the engine does, so the API's transcript, agent and
+privacy routes are exercised for real; only understanding and generation are canned.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from assistant.events import Done, ProductCard, Products, TextDelta, Understood
+from assistant.store import Store
+
+CARDS = [
+    ProductCard("P-HP1", "Quiet Wireless Headphones <b>X1</b>", 79.0, "USD", 4.4, "wireless and under $100", "Sonix"),
+    ProductCard("P-HP2", "Budget Bluetooth Headset", 39.5, "USD", None, "cheapest wireless option", "Acme"),
+]
+
+
+class BusyError(Exception):
+    """Mimics the engine's full generation queue."""
+
+
+class FakeAssistant:
+    def __init__(self, store: Store, delay_s: float = 0.0, busy: bool = False) -> None:
+        self.store = store
+        self.delay_s = delay_s
+        self.busy = busy
+
+    def stream(self, session_id: str, text: str, customer_id: str | None = None) -> Iterator[Any]:
+        if self.busy:
+            raise BusyError("generation queue full")
+        self.store.ensure_session(session_id, customer_id)
+        if (self.store.get_session(session_id) or {}).get("paused"):  # as the engine: an agent took over
+            self.store.add_message(session_id, "user", text, {"paused": True})
+            yield Done("", actions=["paused"], session_id=session_id)
+            return
+        self.store.add_message(session_id, "user", text, meta={"intents": ["recommend"], "sentiment": "neutral"})
+        handoff = "human" in text.lower()
+        yield Understood(intents=["human_agent" if handoff else "recommend"], confidence=0.9, entities={},
+                         sentiment="neutral", action="handoff" if handoff else "recommend")
+        if handoff:
+            self.store.open_ticket("handoff", f"shopper asked for a human: {text}", session_id=session_id,
+                                   customer_id=customer_id)
+            reply = "I have asked a colleague to join; they will answer here."
+        else:
+            yield Products(cards=list(CARDS))
+            reply = f"Here are two picks for '{text}'. The first is quiet and under $100."
+        for word in reply.split(" "):
+            if self.delay_s:
+                time.sleep(self.delay_s)
+            yield TextDelta(word + " ")
+        mid = self.store.add_message(session_id, "assistant", reply, meta={"actions": ["recommend"]})
+        yield Done(text=reply, actions=["handoff" if handoff else "recommend"], backend="fake",
+                   session_id=session_id, message_id=mid)
+
+    def respond(self, session_id: str, text: str, customer_id: str | None = None) -> Done:
+        return [e for e in self.stream(session_id, text, customer_id) if isinstance(e, Done)][0]
+
+
+def test_fake_follows_the_event_order(tmp_path: Any) -> None:
+    fake = FakeAssistant(Store(f"sqlite:///{tmp_path / 'a.db'}"))
+    kinds = [e.type for e in fake.stream("s1", "headphones")]
+    assert kinds[0] == "understood" and kinds[1] == "products" and kinds[-1] == "done"
+    assert set(kinds[2:-1]) == {"text"}
+
+
+def make_app() -> Any:
+    """uvicorn factory for a server on the fake engine (``--factory test_ui_fakes:make_app``)."""
+    from assistant.settings import load_settings
+    from ui.api import create_app
+
+    settings = load_settings()
+    store = Store.from_settings(settings)
+    store.upsert_customer("C0001", name="Ada Shopper", email="ada@example.com")
+    return create_app(settings, FakeAssistant(store, delay_s=0.01), store=store)

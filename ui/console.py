@@ -1,0 +1,147 @@
+"""Agent console and Insights tabs (token-protected) for the Gradio app."""
+
+from __future__ import annotations
+
+import html
+from typing import TYPE_CHECKING, Any
+
+import gradio as gr
+
+from ui import agent_api, insights
+from ui.render import cards_html, esc, passages_html, transcript_html
+from ui.service import token_ok
+
+if TYPE_CHECKING:
+    from ui.service import Backend
+
+DENIED = "Wrong or missing agent token."
+
+
+def _authorized(backend: Backend, token: str | None) -> bool:
+    s = backend.settings
+    return token_ok(token, s.agent_token.get_secret_value()) or token_ok(token, s.admin_token.get_secret_value())
+
+
+def load_queue(backend: Backend, token: str) -> tuple[Any, Any]:
+    if not _authorized(backend, token):
+        return DENIED, gr.update(choices=[], value=None)
+    q = agent_api.queue(backend)
+    rows = ["<table class='aisle-queue'><tr><th>#</th><th>kind</th><th>status</th><th>conversation</th>"
+            "<th>summary</th></tr>"]
+    choices: list[tuple[str, str]] = []
+    for t in q["tickets"]:
+        rows.append(f"<tr><td>{t['id']}</td><td>{esc(t['kind'])}</td><td>{esc(t['status'])}</td>"
+                    f"<td>{esc(t['session_id'])}</td><td>{esc(t['summary'][:140])}</td></tr>")
+        if t["session_id"]:
+            choices.append((f"ticket #{t['id']} · {t['kind']} · {t['summary'][:50]}", t["session_id"]))
+    rows.append("</table>")
+    seen = {v for _, v in choices}
+    for s in q["sessions"]:
+        if s["id"] not in seen:
+            flag = " · agent" if s.get("paused") else ""
+            choices.append((f"live · {s['id'][:12]} · {s.get('customer_id') or 'anonymous'}{flag}", s["id"]))
+    html_out = "".join(rows) if q["tickets"] else "<p>No open hand-off tickets.</p>"
+    return html_out, gr.update(choices=choices, value=None)
+
+
+def sentiment_plot(points: list[dict[str, Any]]) -> Any:
+    fig, ax = insights._fig("Sentiment over the conversation")
+    ax.plot([p["turn"] for p in points], [p["score"] for p in points], marker="o", color="#7c3aed")
+    ax.set_ylim(-1.05, 1.05)
+    ax.axhline(0, color="#999", lw=0.5)
+    ax.set_xlabel("shopper turn")
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    return fig
+
+
+def open_conversation(backend: Backend, token: str, session_id: str | None) -> tuple[Any, ...]:
+    """(transcript, profile, sentiment plot, suggested reply, products, policies, status)."""
+    if not _authorized(backend, token):
+        return DENIED, "", None, "", "", "", DENIED
+    if not session_id:
+        return "", "", None, "", "", "", "Pick a conversation."
+    view = agent_api.session_view(backend, session_id)
+    try:
+        sug = backend.suggest(session_id)
+    except Exception as exc:  # a failed draft must not hide the transcript
+        sug = {"text": "", "products": [], "policies": [], "error": type(exc).__name__}
+    prof = view["profile"]
+    profile_md = html.escape(str(prof.get("summary", "")), quote=False)
+    paused = "agent has taken over" if view["session"].get("paused") else "bot is answering"
+    return (transcript_html(view["messages"]), profile_md, sentiment_plot(view["sentiment"]),
+            str(sug.get("text", "")), cards_html(sug.get("products") or [], session_id, None),
+            passages_html(sug.get("policies") or []), f"Conversation {session_id[:12]}: {paused}.")
+
+
+def send_reply(backend: Backend, token: str, session_id: str | None, text: str) -> tuple[Any, str]:
+    if not _authorized(backend, token):
+        return gr.skip(), DENIED
+    if not session_id or not (text or "").strip():
+        return gr.skip(), "Pick a conversation and write a reply."
+    agent_api.send_as_agent(backend, session_id, text.strip())
+    return transcript_html(backend.store.messages(session_id)), "Sent to the customer."
+
+
+def take_over(backend: Backend, token: str, session_id: str | None, paused: bool) -> str:
+    if not _authorized(backend, token):
+        return DENIED
+    if not session_id:
+        return "Pick a conversation."
+    agent_api.set_takeover(backend, session_id, paused)
+    return "You have taken over: the bot is paused." if paused else "Released: the bot answers again."
+
+
+def load_insights(backend: Backend, token: str) -> tuple[Any, ...]:
+    if not _authorized(backend, token):
+        return DENIED, None, None, None, None
+    data = insights.compute(backend.store)
+    figs = insights.charts(data)
+    ctr = ", ".join(f"{k}: {v['clicks']}/{v['impressions']}" for k, v in data["ctr_by_variant"].items()) or "no data"
+    return (f"Clicks/impressions by variant: {esc(ctr)}", figs["intents"], figs["sentiment"], figs["ctr"],
+            figs["unanswered"])
+
+
+def build_tabs(backend: Backend) -> None:
+    with gr.Tab("Agent console", id="agent"):
+        with gr.Row():
+            token = gr.Textbox(label="Agent token", type="password", elem_id="agent-token", scale=3)
+            refresh = gr.Button("Load queue", elem_id="agent-load", scale=1)
+        queue_html = gr.HTML(elem_id="agent-queue")
+        convo = gr.Dropdown(label="Conversation", choices=[], elem_id="agent-convo", interactive=True)
+        a_status = gr.Markdown(elem_id="agent-status")
+        with gr.Row():
+            with gr.Column(scale=3):
+                transcript = gr.HTML(elem_id="agent-transcript")
+                reply = gr.Textbox(label="Suggested reply (edit before sending)", lines=4, elem_id="agent-reply")
+                with gr.Row():
+                    send = gr.Button("Send", variant="primary", elem_id="agent-send")
+                    grab = gr.Button("Take over", elem_id="agent-takeover")
+                    free = gr.Button("Release to bot", elem_id="agent-release")
+            with gr.Column(scale=2):
+                gr.Markdown("**Customer profile**")
+                profile = gr.Markdown(elem_id="agent-profile")
+                senti = gr.Plot(label="Sentiment")
+                gr.Markdown("**Suggested products**")
+                products = gr.HTML(elem_id="agent-products")
+                gr.Markdown("**Relevant policy passages**")
+                policies = gr.HTML(elem_id="agent-policies")
+        refresh.click(lambda t: load_queue(backend, t), inputs=[token], outputs=[queue_html, convo])
+        token.submit(lambda t: load_queue(backend, t), inputs=[token], outputs=[queue_html, convo])
+        convo.change(lambda t, s: open_conversation(backend, t, s), inputs=[token, convo],
+                     outputs=[transcript, profile, senti, reply, products, policies, a_status])
+        send.click(lambda t, s, x: send_reply(backend, t, s, x), inputs=[token, convo, reply],
+                   outputs=[transcript, a_status])
+        grab.click(lambda t, s: take_over(backend, t, s, True), inputs=[token, convo], outputs=[a_status])
+        free.click(lambda t, s: take_over(backend, t, s, False), inputs=[token, convo], outputs=[a_status])
+    with gr.Tab("Insights", id="insights"):
+        with gr.Row():
+            i_token = gr.Textbox(label="Agent token", type="password", scale=3)
+            i_load = gr.Button("Load insights", scale=1)
+        i_note = gr.Markdown()
+        with gr.Row():
+            p1, p2 = gr.Plot(label="Intents"), gr.Plot(label="Sentiment over time")
+        with gr.Row():
+            p3, p4 = gr.Plot(label="CTR by variant"), gr.Plot(label="Unanswered questions")
+        i_load.click(lambda t: load_insights(backend, t), inputs=[i_token], outputs=[i_note, p1, p2, p3, p4])
