@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 # Actions whose answer the generative model writes; the others (clarifying questions, side
 # effects such as tickets, greetings) always use the deterministic templates.
 MODEL_ACTIONS = frozenset({"recommend", "search_products", "compare", "product_qa", "policy_qa", "order_status"})
-SESSION_EVENT_WEIGHTS = {"click": 0.5, "cart": 0.8, "view": 0.3}
+SESSION_EVENTS = ("click", "cart", "view", "purchase")  # in-session signals folded into the recommender
 
 
 class Assistant:
@@ -116,11 +116,15 @@ class Assistant:
         opted_out = customer_id is not None and not self.store.personalization_allowed(customer_id)
         profile = build_profile(self.store, customer_id, self.shop)
         ctx = ToolContext(self.shop, self.store, self.retriever, self.recommender, session_id, customer_id,
-                          history=[] if opted_out else profile.history() + self._session_history(session_id),
+                          session_items=[] if opted_out else self._session_items(session_id),
                           personalized=not opted_out)
         result = call_tool(decision.action, ctx, **decision.args) if decision.uses_tool else None
-        facts = build_facts(decision.action, g.text, result, self.shop, signals=profile.signals(self.shop),
-                            clarify=decision.clarify)
+        # Only history that bears on what is discussed goes into the prompt ("bought the X in March").
+        cats = {self.shop.products[i].top_category for i in getattr(result, "ids", []) if i in self.shop.products}
+        signals = profile.signals(self.shop, cats) if cats else []
+        owned = {pid for pid, _ in profile.relevant_purchases(self.shop, cats)} if cats else set()
+        facts = build_facts(decision.action, g.text, result, self.shop, signals=signals, clarify=decision.clarify,
+                            context_ids=owned)
         cards = _cards(result)
         if cards:
             self._remember_shown(state, [c.product_id for c in cards])
@@ -152,7 +156,10 @@ class Assistant:
     # --- state -----------------------------------------------------------------------------
     def _load_state(self, session_id: str, data: dict[str, Any] | None) -> Any:
         if data is not None and hasattr(self._new_state, "from_dict"):
-            return self._new_state.from_dict(data)  # type: ignore[attr-defined]
+            try:
+                return self._new_state.from_dict(data)  # type: ignore[attr-defined]
+            except (TypeError, KeyError, ValueError):  # saved by an older version: start the topic afresh
+                log.warning("session %s: unreadable dialogue state, starting fresh", session_id)
         with self._states_lock:
             return self._states.get(session_id) or self._new_state()
 
@@ -173,9 +180,9 @@ class Assistant:
                 return
         state.shown = list(ids)
 
-    def _session_history(self, session_id: str) -> list[tuple[str, float]]:
-        evs = self.store.events(session_id=session_id, kinds=list(SESSION_EVENT_WEIGHTS))
-        return [(e["product_id"], SESSION_EVENT_WEIGHTS[e["kind"]]) for e in evs if e.get("product_id")]
+    def _session_items(self, session_id: str) -> list[str]:
+        evs = self.store.events(session_id=session_id, kinds=list(SESSION_EVENTS))
+        return [e["product_id"] for e in evs if e.get("product_id")]
 
 
 def _cards(result: Any) -> list[ProductCard]:
@@ -232,5 +239,5 @@ def _retriever(settings: Settings, catalog: Any) -> Any:
 def _recommender(settings: Settings, store: Any) -> Any:
     from recommender.shop import ShopRecommender
 
-    return ShopRecommender.from_settings(settings)
+    return ShopRecommender.load(settings.data_dir / "recommender")
 

@@ -1,17 +1,17 @@
-"""Small deterministic stand-ins for the NLU and dialogue state, for fast engine tests.
+"""A deterministic stand-in for the NLU, and a demo-shop Assistant builder, for fast engine tests.
 
-The real ones (``assistant.nlu.NLU``, ``assistant.state.DialogueState``) load trained models;
-these use keyword rules plus the real (pure) entity extractor, so the engine's tests exercise
-the same Understanding / Entities types.
+The real ``assistant.nlu.NLU`` loads a trained classifier and MiniLM; ``KeywordNLU`` uses keyword
+rules plus the real (pure) entity extractor, so tests exercise the same Understanding / Entities.
 """
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 from assistant.nlu.core import Understanding
-from assistant.nlu.entities import Entities, extract
+from assistant.nlu.entities import extract
 from assistant.nlu.gazetteer import Gazetteer
 
 _RULES = [
@@ -47,47 +47,35 @@ class KeywordNLU:
                              False)
 
 
-class SimpleState:
-    """Constraints merged across turns (newer wins), shown products, references."""
+def demo_assistant(db_url: str, model: Any = None, *, history: bool = False, timeout_s: float = 30.0,
+                   queue_size: int = 4, retriever: bool = True, recommender: Any = None) -> Any:
+    """An Assistant over the packaged demo shop with fakes for NLU/state and the given ChatModel
+    (template by default): the whole pipeline in well under a second, for tests and examples."""
+    from dataclasses import replace
 
-    def __init__(self) -> None:
-        self.constraints: dict[str, Any] = {}
-        self.shown: list[str] = []
-        self.focus: str | None = None
+    from assistant.engine import Assistant
+    from assistant.generate.base import TemplateChatModel
+    from assistant.generate.grounding import Grounder
+    from assistant.generate.runner import Generator
+    from assistant.settings import Settings
+    from assistant.shopindex import ShopIndex
+    from assistant.state import DialogueState
+    from assistant.store import Store
+    from knowledge.catalog import Catalog
+    from knowledge.demo import load_demo
 
-    def update(self, u: Understanding) -> None:
-        e: Entities = u.entities
-        if e.categories:
-            if self.constraints.get("categories") != e.categories:
-                self.constraints = {}
-            self.constraints["categories"] = list(e.categories)
-        for key in ("price_min", "price_max"):
-            if getattr(e, key) is not None:
-                self.constraints[key] = getattr(e, key)
-        if e.brands:
-            self.constraints["brands"] = list(e.brands)
-        if e.negated_brands:
-            self.constraints["negated_brands"] = sorted(set(self.constraints.get("negated_brands", [])) | set(e.negated_brands))
-            self.constraints["brands"] = [b for b in self.constraints.get("brands", []) if b not in e.negated_brands]
-        if e.attributes:
-            self.constraints["attributes"] = {**self.constraints.get("attributes", {}), **e.attributes}
+    demo = load_demo()
+    store = Store(db_url)
+    store.load_demo(demo if history else replace(demo, interactions=[]))
+    catalog = Catalog(demo.products, demo.reviews, demo.policies)
+    shop = ShopIndex.from_catalog(catalog)
+    shop.add_popularity(store)
+    rtr = None
+    if retriever:
+        from knowledge.retrieve import Retriever
 
-    def set_shown(self, ids: list[str]) -> None:
-        self.shown = list(ids)
-        self.focus = ids[0] if len(ids) == 1 else self.focus
-
-    def resolve(self, ref: int | str) -> str | None:
-        if isinstance(ref, int):
-            return self.shown[ref] if -len(self.shown) <= ref < len(self.shown) else None
-        if ref == "last":
-            return self.focus or (self.shown[0] if self.shown else None)
-        return None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"constraints": self.constraints, "shown": self.shown, "focus": self.focus}
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> SimpleState:
-        s = cls()
-        s.constraints, s.shown, s.focus = dict(d.get("constraints", {})), list(d.get("shown", [])), d.get("focus")
-        return s
+        rtr = Retriever(catalog, None, None)  # lexical only: no embedder, no vector store
+    gen = Generator(model or TemplateChatModel(), Grounder(demo.products), timeout_s=timeout_s, queue_size=queue_size)
+    settings = Settings(generator_backend="template", data_dir=Path(db_url.removeprefix("sqlite:///")).parent)
+    return Assistant(settings, shop=shop, nlu=KeywordNLU(demo.products), store=store, generator=gen,
+                     state_factory=DialogueState, retriever=rtr, recommender=recommender)

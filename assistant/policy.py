@@ -22,7 +22,9 @@ PRIVACY_KINDS = (("export", re.compile(r"\b(export|download|copy of)\b", re.I)),
                                         re.I)))
 MY_ORDER = re.compile(r"\b(my|this|that|the) (order|purchase|package|parcel)\b|\breturn (it|them)\b", re.I)
 REFINE = re.compile(r"\b(cheaper|less expensive|instead|other|another|different|not|no|without|only|but)\b", re.I)
-FRUSTRATION_TURNS = 3  # consecutive negative messages that count as sustained frustration
+FRUSTRATION_TURNS = 3
+ORDER_INTENTS = ("order_status", "cancel_order", "return_refund")
+ORDER_TOOLS = ("order_status", "cancel_order", "return_or_refund")  # consecutive negative messages that count as sustained frustration
 
 
 @dataclass
@@ -79,12 +81,19 @@ def decide(u: Any, state: Any, memory: dict[str, Any]) -> Decision:
     streak = int(memory.get("negative_streak", 0)) + (1 if u.sentiment == "negative" else 0)
     if intent == "human_agent":
         return Decision("handoff", {"summary": f"Shopper asked for a person: {text[:300]}"}, why="explicit request")
-    if streak >= FRUSTRATION_TURNS or (intent == "complaint" and streak >= FRUSTRATION_TURNS - 1):
+    frustrated = streak >= FRUSTRATION_TURNS or (intent == "complaint" and streak >= FRUSTRATION_TURNS - 1)
+    if frustrated and not memory.get("handed_off"):
         return Decision("handoff", {"summary": f"Frustrated shopper ({streak} negative messages): {text[:300]}"},
                         why="sustained frustration")
-    order_id = (ents.order_ids[0] if getattr(ents, "order_ids", None) else None) or memory.get("order_id")
-    email = (ents.emails[0] if getattr(ents, "emails", None) else None) or memory.get("email")
+    order_id = ((ents.order_ids[0] if getattr(ents, "order_ids", None) else None) or getattr(state, "order_id", None)
+                or memory.get("order_id"))
+    email = ((ents.emails[0] if getattr(ents, "emails", None) else None) or getattr(state, "email", None)
+             or memory.get("email"))
     about_order = bool(getattr(ents, "order_ids", None)) or bool(MY_ORDER.search(text))
+    gave_details = bool(getattr(ents, "order_ids", None) or getattr(ents, "emails", None))
+    if gave_details and intent not in ORDER_INTENTS and memory.get("last_action") in ORDER_TOOLS:
+        # "my email is ..." answers the question the previous order turn asked.
+        return Decision(memory["last_action"], {"order_id": order_id, "email": email})
     if intent in ("order_status", "cancel_order") or (intent == "return_refund" and order_id and about_order):
         tool = {"order_status": "order_status", "cancel_order": "cancel_order"}.get(intent, "return_or_refund")
         return Decision(tool, {"order_id": order_id, "email": email})
@@ -135,9 +144,11 @@ def _clarify(memory: dict[str, Any], question: str) -> Decision:
 def update_memory(memory: dict[str, Any], u: Any, decision: Decision) -> None:
     """Remember what later turns need: whether we already asked, frustration, order id and email."""
     memory["asked_clarify"] = decision.action == "clarify"
+    memory["last_action"] = decision.action
     memory["negative_streak"] = int(memory.get("negative_streak", 0)) + 1 if u.sentiment == "negative" else 0
     if decision.action == "handoff":
         memory["negative_streak"] = 0
+        memory["handed_off"] = True
     ents = u.entities
     if getattr(ents, "order_ids", None):
         memory["order_id"] = ents.order_ids[0]

@@ -44,21 +44,30 @@ class Profile:
                 w.pop(pid, None)
         return sorted(w.items(), key=lambda x: (-x[1], x[0]))
 
-    def signals(self, shop: ShopIndex, limit: int = 3) -> list[str]:
+    def relevant_purchases(self, shop: ShopIndex, categories: set[str] | None) -> list[tuple[str, str]]:
+        """Purchases in the same top-level categories as what is being discussed (all when None)."""
+        out = [(pid, ts) for pid, ts in self.purchases if pid in shop.products
+               and (categories is None or shop.products[pid].top_category in categories)]
+        return out[-2:]
+
+    def signals(self, shop: ShopIndex, categories: set[str] | None = None, limit: int = 3) -> list[str]:
         """Personalization in plain words for the prompt, e.g. "bought the Sony Crest S in March"."""
         if not self.personalized:
             return []
         out: list[str] = []
-        for pid, ts in reversed(self.purchases[-2:]):
+        for pid, ts in reversed(self.relevant_purchases(shop, categories)):
             p = shop.products.get(pid)
             if p is not None:
                 month = _month(ts)
                 out.append(f"bought the {short_name(p.title)}" + (f" in {month}" if month else ""))
-        likes = [b for b, s in sorted(self.brand_sentiment.items(), key=lambda x: -x[1]) if s >= 1.0][:2]
+        # Brand feelings only matter where the brand sells what is being discussed.
+        sold = {p.brand for p in shop.products.values() if p.brand and (categories is None or p.top_category in categories)}
+        likes = [b for b, s in sorted(self.brand_sentiment.items(), key=lambda x: -x[1]) if s >= 1.0 and b in sold][:2]
         if likes:
             out.append("likes " + " and ".join(likes))
-        if self.avoid_brands:
-            out.append("avoids " + ", ".join(self.avoid_brands[:2]))
+        avoid = [b for b in self.avoid_brands if b in sold]
+        if avoid:
+            out.append("avoids " + ", ".join(avoid[:2]))
         out += [f"prefers {v}" for v in list(self.aspects.values())[:2]]
         return out[:limit]
 

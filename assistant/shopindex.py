@@ -116,8 +116,6 @@ class ShopIndex:
                 attributes: dict[str, str] | None, category: str | None) -> tuple[str, ...]:
         """The session constraints this product satisfies, in plain words (for the card's reason)."""
         out: list[str] = []
-        if category and self._cat_match(p, category):
-            out.append(p.leaf_category.lower())
         if price_max is not None and p.price is not None and p.price <= price_max:
             out.append(f"under ${price_max:,.0f}")
         elif price_min is not None and p.price is not None and p.price >= price_min:
@@ -207,8 +205,16 @@ def _clip(text: str, n: int = 220) -> str:
 
 def focus(text: str, question: str, n: int) -> str:
     """The sentences of ``text`` that best match the question, in their original order, within n chars."""
-    text = re.sub(r"#+\s*|\*\*|\|", " ", text)
-    sents = [s.strip() for s in re.split(r"(?<=[.!?])\s+|\n+", text) if len(s.strip()) > 2]
+    paras: list[str] = []
+    for line in text.replace("**", "").splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or set(line) <= set("|-: "):
+            paras.append("")  # headings and table rules end a paragraph and are not quoted
+        elif line.startswith("|"):
+            paras += [" ".join(c.strip() for c in line.strip("|").split("|")) + ".", ""]
+        else:
+            paras[-1:] = [(paras[-1] + " " + line).strip()] if paras else [line]
+    sents = [s.strip() for para in paras for s in re.split(r"(?<=[.!?])\s+", para) if len(s.strip()) > 2]
     if sum(len(s) + 1 for s in sents) <= n:
         return _clip(" ".join(sents), n)
     q = {_stem(w) for w in words(question)}

@@ -12,9 +12,11 @@ from __future__ import annotations
 import inspect
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
+
+import numpy as np
 
 from assistant.shopindex import ShopIndex, Snip
 
@@ -29,7 +31,7 @@ class ToolContext:
     recommender: Any | None = None  # recommender.shop.ShopRecommender
     session_id: str | None = None
     customer_id: str | None = None
-    history: list[tuple[str, float]] = field(default_factory=list)  # (product_id, weight); empty when opted out
+    session_items: list[str] = field(default_factory=list)  # products clicked/carted this session, oldest first
     personalized: bool = False
     now: Callable[[], datetime] = lambda: datetime.now(UTC).replace(tzinfo=None)
 
@@ -50,6 +52,7 @@ class ProductHit:
     score: float = 0.0
     matches: tuple[str, ...] = ()
     evidence: str = ""  # recommender evidence in plain words, e.g. "similar to the X100 you bought"
+    evidence_ids: tuple[str, ...] = ()  # products the evidence names
 
 
 @dataclass(frozen=True)
@@ -192,21 +195,45 @@ def _reason(hit: ProductHit, evidence: str | None) -> str:
     return "; ".join(parts[:3]) or "popular in the shop"
 
 
-def _rec_scores(ctx: ToolContext, candidates: list[str]) -> tuple[dict[str, float], dict[str, str]]:
-    """Recommender scores and one-line evidence for the candidates (popularity when cold)."""
+def _rec_scores(ctx: ToolContext, candidates: list[str]) -> tuple[dict[str, float], dict[str, tuple[str, tuple[str, ...]]]]:
+    """Recommender scores and one-line evidence (with the ids of products it names) per candidate.
+
+    The fitted hybrid knows the customer's stored history; this session's events are folded in.
+    Opted-out customers are scored as anonymous sessions; with no recommender, popularity ranks.
+    """
     rec = ctx.recommender
-    history = ctx.history if ctx.personalized else []
     if rec is None or not candidates:
         return ctx.shop.popularity(candidates), {}
-    scores = rec.score_items(history, candidates)
-    evidence: dict[str, str] = {}
-    if history and hasattr(rec, "explain"):
-        top = sorted(scores, key=lambda p: -scores[p])[:4]
-        for pid in top:
-            lines = rec.explain(history, pid)
+    cid = ctx.customer_id if ctx.personalized else None
+    session = ctx.session_items if ctx.personalized else []
+    pairs = rec.recommend(cid, history=session, k=len(candidates), candidates=set(candidates), exclude_seen=True)
+    pop = ctx.shop.popularity(candidates)
+    top = max(pop.values(), default=1.0) or 1.0
+    # Already-bought candidates are excluded by the recommender; they rank last, by popularity.
+    scores = {c: -1.0 + pop[c] / top / 10 for c in candidates}
+    scores.update({pid: float(sc) for pid, sc in pairs if pid in scores and np.isfinite(sc)})
+    evidence: dict[str, tuple[str, tuple[str, ...]]] = {}
+    if cid is not None or session:
+        for pid in sorted(scores, key=lambda p: -scores[p])[:4]:
+            try:
+                lines = rec.explain(cid, session, pid)
+            except Exception:  # an item the recommender was not fitted on has no explanation
+                lines = []
             if lines:
-                evidence[pid] = lines[0]
+                evidence[pid] = _name_ids(ctx.shop, lines[0])
     return scores, evidence
+
+
+def _name_ids(shop: ShopIndex, line: str) -> tuple[str, tuple[str, ...]]:
+    """Shorten product titles in an explanation and return the ids of the products it names."""
+    from assistant.profile import short_name
+
+    ids = []
+    for p in shop.products.values():
+        if p.title in line:
+            line = line.replace(p.title, short_name(p.title))
+            ids.append(p.id)
+    return line, tuple(ids)
 
 
 def _rank01(values: dict[str, float]) -> dict[str, float]:
@@ -241,14 +268,13 @@ def recommend(ctx: ToolContext, query: str = "", category: str | None = None, br
     for c in ranked:
         hit = ctx.shop.hit(c, score=blended[c.id],
                            matches=ctx.shop.matches(c, price_min, price_max, brands, attributes, category))
-        hits.append(_with_reason(hit, evidence.get(c.id)))
+        ev, ev_ids = evidence.get(c.id, ("", ()))
+        hits.append(replace(_with_reason(hit, ev), evidence_ids=ev_ids))
     return ProductList(hits, _constraint_words(price_min, price_max, brands, attributes, min_rating),
-                       personalized=ctx.personalized and bool(ctx.history))
+                       personalized=bool(evidence))
 
 
 def _with_reason(hit: ProductHit, evidence: str | None) -> ProductHit:
-    from dataclasses import replace
-
     return replace(hit, reason=_reason(hit, evidence), evidence=evidence or "")
 
 

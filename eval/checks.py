@@ -136,8 +136,8 @@ def check_turn(exp: dict[str, Any], rec: TurnRecord, facts: Facts, ctx: ConvCont
     if "entities" in exp:
         want = entity_pairs(exp["entities"], tuple(exp["entities"]))
         got = entity_pairs(rec.entities, tuple(exp["entities"]))
-        missing = want - got
-        add(("entities", not missing, f"missing {sorted(missing)}; got {sorted(got)}"))
+        lost = want - got
+        add(("entities", not lost, f"missing {sorted(lost)}; got {sorted(got)}"))
         sc.entities = (entity_pairs(exp["entities"]), entity_pairs(rec.entities))
     if "action" in exp:
         ok_set = _list(exp["action"])

@@ -80,7 +80,7 @@ def product_mentions(sentence: str, facts: Facts) -> list[tuple[str, set[str]]]:
                     best, cands = n, {pid}
                 elif n == best and n > 0:
                     cands.add(pid)
-            out.append((f"{brand} {' '.join(toks[:3])}", cands if best > 0 else set()))
+            out.append((" ".join([brand, *toks[: max(best, 1)]]), cands if best > 0 else set()))
     for pid in _PID.findall(sentence):
         out.append((pid, {pid} if pid in facts.products else set()))
     return out

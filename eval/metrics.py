@@ -25,7 +25,7 @@ def accuracy(pairs: Iterable[tuple[Any, Any]]) -> float | None:
     return ratio(hits, n)
 
 
-def set_prf(pairs: Iterable[tuple[set[Hashable], set[Hashable]]]) -> dict[str, float | None]:
+def set_prf(pairs: Iterable[tuple[set[Any], set[Any]]]) -> dict[str, float | None]:
     """Micro precision / recall / F1 over (expected items, predicted items) pairs, e.g. entity
     (type, value) tuples per turn. A turn with nothing expected and nothing predicted adds nothing."""
     tp = fp = fn = 0

@@ -70,7 +70,8 @@ def _dialogue_json(d: Dialogue) -> dict[str, Any]:
                        "cards": [f"{c.get('product_id')} {c.get('title')}" for c in r.cards]} for r in d.turns]}
 
 
-def cli(argv: list[str]) -> int:
+def cli(argv: list[str], *, engine: Engine | None = None) -> int:
+    """`aisle eval`. `engine` (tests only) replaces the sandboxed real engine."""
     ap = argparse.ArgumentParser(prog="aisle eval", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--suite", action="append", help=f"suite name or .yaml path, repeatable (default: all but smoke; "
@@ -94,9 +95,8 @@ def cli(argv: list[str]) -> int:
             ap.error(f"baseline {args.baseline} not found: give the metrics.json of an earlier `aisle eval` run")
         baseline = json.loads(args.baseline.read_text(encoding="utf-8"))
 
-    from knowledge.demo import load_demo
-
     from eval.sandbox import Sandbox, backend_overrides
+    from knowledge.demo import load_demo
 
     backend_overrides(args.backend)  # fail fast on a bad name, before the minute of setup
     say = (lambda s: None) if args.quiet else (lambda s: print(s, file=sys.stderr, flush=True))
@@ -107,15 +107,20 @@ def cli(argv: list[str]) -> int:
     targets = [t for t in pick_targets(shop, args.simulated + len(skip), seed=args.seed) if t.customer_id not in skip]
     targets = targets[: args.simulated]
     t0 = time.perf_counter()
-    say(f"building an isolated data dir from the demo shop ({len(targets)} shoppers' last purchase held out)...")
-    with Sandbox(args.backend, args.embedder, cutoffs=holdout(targets), shop=shop) as box:
-        engine = box.engine()
-        setup_s = time.perf_counter() - t0
-        say(f"ready in {setup_s:.1f} s; {len(convs)} conversations, {sum(len(c.turns) for c in convs)} turns")
+    if engine is None:
+        say(f"building an isolated data dir from the demo shop ({len(targets)} shoppers' last visit held out)...")
+    if engine is not None:
+        setup_s = 0.0
         results, dialogues, times = evaluate(engine, convs, facts, targets, args.sim_turns, progress=say)
-        close = getattr(getattr(engine, "store", None), "close", None)
-        if close:
-            close()
+    else:
+        with Sandbox(args.backend, args.embedder, cutoffs=holdout(targets), shop=shop) as box:
+            real = box.engine()
+            setup_s = time.perf_counter() - t0
+            say(f"ready in {setup_s:.1f} s; {len(convs)} conversations, {sum(len(c.turns) for c in convs)} turns")
+            results, dialogues, times = evaluate(real, convs, facts, targets, args.sim_turns, progress=say)
+            close = getattr(getattr(real, "store", None), "close", None)
+            if close:
+                close()
     m: dict[str, Any] = {"backend": args.backend, "embedder": args.embedder,
                          "suites": sorted({c.suite for c in convs}), **build_metrics(results, dialogues, args.sim_turns)}
     m["timing_s"] = {"setup": setup_s, **times, "total": time.perf_counter() - t0}

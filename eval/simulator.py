@@ -65,6 +65,7 @@ class Target:
     price: float
     title_words: tuple[str, ...]  # descriptive words from the title (e.g. "Wireless", "Noise-Cancelling")
     attributes: dict[str, str] = field(default_factory=dict)
+    noun: str = ""  # what the title calls one item, e.g. "Desk Lamp"
 
     @property
     def top(self) -> str:
@@ -75,14 +76,25 @@ class Target:
         return self.category.split(">")[-1].strip()
 
 
-def _title_words(p: Any) -> tuple[str, ...]:
+_VARIANTS = {"Pro", "Lite", "Max", "S", "X", "Mini", "Plus"}
+
+
+def _common_suffix(titles: list[list[str]]) -> int:
+    n = 0
+    while all(len(t) > n for t in titles) and len({t[-1 - n] for t in titles}) == 1:
+        n += 1
+    return n
+
+
+def _title_words(p: Any, suffix_len: int) -> tuple[str, ...]:
+    """Descriptive title words ("Wireless", "Noise-Cancelling"): the title minus the brand, the
+    model name (one token plus an optional variant like "Pro" or "300") and the leaf's noun."""
     toks = p.title[len(p.brand or ""):].split()
-    noun = p.leaf_category.split()[-1].lower().rstrip("s")
-    # Title = brand, model (1-2 tokens), descriptive words, noun: keep the capitalised descriptors
-    # that are neither the model name nor part of the noun.
-    words = [t for t in toks[1:] if t.lower().rstrip("s") != noun and not t[0].isdigit()
-             and t not in ("Pro", "Lite", "Max", "S", "X") and t.lower() not in p.leaf_category.lower()]
-    return tuple(words)
+    toks = toks[: len(toks) - suffix_len] if suffix_len else toks
+    body = toks[1:]
+    if body and (body[0] in _VARIANTS or body[0].isdigit()):
+        body = body[1:]
+    return tuple(body)
 
 
 def pick_targets(shop: Any, n: int, seed: int = 0, min_purchases: int = 3) -> list[Target]:
@@ -92,6 +104,10 @@ def pick_targets(shop: Any, n: int, seed: int = 0, min_purchases: int = 3) -> li
     events: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for e in shop.interactions:
         events[e["customer_id"]].append(e)
+    leaf_titles: dict[str, list[list[str]]] = defaultdict(list)
+    for p in shop.products:
+        leaf_titles[p.category].append(p.title.split())
+    suffix = {c: _common_suffix(ts) for c, ts in leaf_titles.items()}
     by_top: dict[str, list[Target]] = defaultdict(list)
     for cid in sorted(events):
         evs = sorted(events[cid], key=lambda e: e["ts"])
@@ -110,17 +126,19 @@ def pick_targets(shop: Any, n: int, seed: int = 0, min_purchases: int = 3) -> li
             else last["ts"]
         if any(ts < cutoff for ts in touches):
             continue
-        t = Target(cid, p.id, cutoff, p.category, p.brand, float(p.price), _title_words(p), dict(p.attributes))
+        sl = suffix[p.category]
+        t = Target(cid, p.id, cutoff, p.category, p.brand, float(p.price), _title_words(p, sl),
+                   dict(p.attributes), " ".join(p.title.split()[-sl:]) if sl else "")
         by_top[t.top].append(t)
     rng = random.Random(seed)
     for lst in by_top.values():
         rng.shuffle(lst)
     out: list[Target] = []
     tops = sorted(by_top)
-    while len(out) < n and any(by_top[t] for t in tops):
-        for t in tops:
-            if by_top[t] and len(out) < n:
-                out.append(by_top[t].pop())
+    while len(out) < n and any(by_top[c] for c in tops):
+        for c in tops:
+            if by_top[c] and len(out) < n:
+                out.append(by_top[c].pop())
     return out
 
 
@@ -145,17 +163,20 @@ def answer(t: Target, slots: list[str]) -> str:
     parts = []
     for slot in slots:
         if slot == "category":
-            parts.append(f"I'm looking for {t.leaf.lower()}.")
+            extra = f" ({t.noun.lower()})" if t.noun and t.noun.lower() not in t.leaf.lower() else ""
+            parts.append(f"I'm looking for {t.leaf.lower()}{extra}.")
         elif slot == "budget":
             parts.append(f"My budget is under ${int(math.ceil(t.price * 1.2 / 10.0) * 10)}.")
         elif slot == "brand":
-            parts.append(f"I like {t.brand}.")
+            parts.append(f"I like {t.brand.rstrip('.')}.")
         elif slot == "features":
             if t.title_words:
                 parts.append(f"It should be {' and '.join(w.lower() for w in t.title_words[:2])}.")
             elif t.attributes:
                 k, v = sorted(t.attributes.items())[0]
-                parts.append(f"I'd like {k.replace('_', ' ')} {v}.")
+                words = k.split("_")
+                name = " ".join(words[:-1] if len(words) > 1 and len(words[-1]) <= 3 else words)
+                parts.append(f"I'd like {name}: {v}.")
     return " ".join(parts) or "None of those are quite what I'm after."
 
 

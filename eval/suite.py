@@ -86,9 +86,8 @@ def _check_expect(where: str, exp: dict[str, Any]) -> None:
         for name in _as_list(exp.get(key) or []):
             if name not in TOOLS:
                 raise _fail(where, f"unknown tool {name!r}: use one of {', '.join(TOOLS)}")
-    if "products" in exp:
-        if not isinstance(exp["products"], dict) or set(exp["products"]) - PRODUCT_KEYS:
-            raise _fail(where, f"'products' must be a mapping with keys from {sorted(PRODUCT_KEYS)}")
+    if "products" in exp and (not isinstance(exp["products"], dict) or set(exp["products"]) - PRODUCT_KEYS):
+        raise _fail(where, f"'products' must be a mapping with keys from {sorted(PRODUCT_KEYS)}")
     if "entities" in exp and (not isinstance(exp["entities"], dict) or set(exp["entities"]) - ENTITY_KEYS):
         raise _fail(where, f"'entities' must be a mapping with keys from {sorted(ENTITY_KEYS)}")
     if "about" in exp and (not isinstance(exp["about"], dict) or set(exp["about"]) - {"shown", "id"}):

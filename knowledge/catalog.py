@@ -347,6 +347,15 @@ def load_amazon_items(path: str | Path, strict: bool = False) -> tuple[list[Prod
     return products_from_frame(pd.DataFrame.from_records(rows), Mapping(category_sep=","), str(p), strict=strict)
 
 
+def load_amazon_interactions(path: str | Path) -> dict[str, list[str]]:
+    """Amazon interaction JSON ({user idx: [item idx, ...] in time order}) with ids as strings."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise DataError(f"cannot read Amazon interactions {str(path)!r} ({exc}): expect {{user: [items]}}") from None
+    return {str(u): [str(i) for i in items] for u, items in data.items()}
+
+
 def load_clothing_reviews(path: str | Path, limit: int | None = None) -> list[Review]:
     """Women's E-Commerce Clothing Reviews Parquet -> Reviews (product id = Clothing ID); empty texts skipped."""
     import pandas as pd

@@ -35,7 +35,7 @@ class Doc:
 
     @property
     def hash(self) -> str:
-        payload = json.dumps([self.text, self.embed_text, self.meta], sort_keys=True, ensure_ascii=False)
+        payload = json.dumps([self.text, self.meta], sort_keys=True, ensure_ascii=False)
         return hashlib.sha1(payload.encode()).hexdigest()
 
 
@@ -48,8 +48,8 @@ def product_meta(p: Product) -> dict[str, Any]:
     meta: dict[str, Any] = {"record_id": p.id, "title": p.title, "cat": " > ".join(levels)}
     for i, lv in enumerate(levels[:CAT_LEVELS]):
         meta[f"cat{i}"] = lv
-    if p.brand:
-        meta["brand"] = norm(p.brand)
+    # Always present ("" when unknown) so that "not brand X" keeps the products without a brand.
+    meta["brand"] = norm(p.brand)
     if p.price is not None:
         meta["price"] = float(p.price)
     if p.stock is not None:

@@ -7,6 +7,7 @@ failure anywhere before the pointer swap leaves the previous index untouched.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -38,11 +39,8 @@ class IndexSummary:
     changed: int = 0
     removed: int = 0
     unchanged: int = 0
+    embedded: int = 0  # new + changed whose embedded text changed
     seconds: float = 0.0
-
-    @property
-    def embedded(self) -> int:
-        return self.new + self.changed
 
     def line(self) -> str:
         return (f"{self.kind:<8} {self.total:>6} docs: {self.embedded} embedded ({self.new} new, {self.changed} changed), "
@@ -69,6 +67,10 @@ class Pointer:
 
 def pointer_for(data_dir: Path) -> Pointer:
     return Pointer(Path(data_dir) / "index" / "pointer.json")
+
+
+def _ehash(d: Doc, embedder: str) -> str:
+    return hashlib.sha1(f"{embedder}\n{d.embed_text}".encode()).hexdigest()
 
 
 def _next_name(prefix: str, kind: str, current: str | None) -> str:
@@ -111,27 +113,32 @@ class Indexer:
         ids = [d.id for d in docs]
         if len(set(ids)) != len(ids):
             raise ValueError(f"duplicate {kind} document ids: validate the catalog before indexing")
-        old: dict[str, str] = {}
+        old: dict[str, tuple[str, str]] = {}
         if current and not rebuild:
             got = self.store.get(current)
-            old = {i: str(m.get("hash", "")) for i, m in zip(got.ids, got.metadatas, strict=True)}
-        want = {d.id: d.hash + ":" + self.embedder.name for d in docs}
+            old = {i: (str(m.get("hash", "")), str(m.get("ehash", ""))) for i, m in zip(got.ids, got.metadatas, strict=True)}
+        want = {d.id: (d.hash, _ehash(d, self.embedder.name)) for d in docs}
         new = [d for d in docs if d.id not in old]
         changed = [d for d in docs if d.id in old and old[d.id] != want[d.id]]
         keep = [d for d in docs if d.id in old and old[d.id] == want[d.id]]
         removed = [i for i in old if i not in want]
-        summary = IndexSummary(kind, current or "", len(docs), len(new), len(changed), len(removed), len(keep))
+        # A changed record whose embedded text is the same (e.g. a new price) keeps its vector.
+        reuse = [d for d in changed if old[d.id][1] == want[d.id][1]]
+        todo = new + [d for d in changed if old[d.id][1] != want[d.id][1]]
+        summary = IndexSummary(kind, current or "", len(docs), len(new), len(changed), len(removed), len(keep),
+                               embedded=len(todo))
         if current and not (new or changed or removed) and not rebuild:
             summary.seconds = time.perf_counter() - t0
             return None, summary
         name = _next_name(self.prefix, kind, current)
         self.store.drop(name)  # a leftover from an interrupted build
-        if keep:
-            got = self.store.get(current, [d.id for d in keep], with_embeddings=True)  # type: ignore[arg-type]
+        copy = keep + reuse
+        if copy:
+            got = self.store.get(current, [d.id for d in copy], with_embeddings=True)  # type: ignore[arg-type]
             by_id = dict(zip(got.ids, got.embeddings, strict=True))  # type: ignore[arg-type]
-            vecs = np.stack([by_id[d.id] for d in keep])
-            self._put(name, keep, vecs, want)
-        todo = new + changed
+            for s in range(0, len(copy), 2000):
+                part = copy[s:s + 2000]
+                self._put(name, part, np.stack([by_id[d.id] for d in part]), want)
         if todo:
             self._put(name, todo, _embed(self.embedder, todo, self.progress, f"embedding {kind}s"), want)
         if self.store.count(name) != len(docs):
@@ -140,8 +147,8 @@ class Indexer:
         summary.seconds = time.perf_counter() - t0
         return name, summary
 
-    def _put(self, name: str, docs: list[Doc], vecs: np.ndarray, want: dict[str, str]) -> None:
-        metas = [{**d.meta, "hash": want[d.id]} for d in docs]
+    def _put(self, name: str, docs: list[Doc], vecs: np.ndarray, want: dict[str, tuple[str, str]]) -> None:
+        metas = [{**d.meta, "hash": want[d.id][0], "ehash": want[d.id][1]} for d in docs]
         self.store.upsert(name, [d.id for d in docs], vecs, [d.text for d in docs], metas)
 
     def update(self, catalog: Catalog, kinds: tuple[str, ...] = KINDS, rebuild: bool = False) -> list[IndexSummary]:

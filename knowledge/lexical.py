@@ -8,9 +8,7 @@ import numpy as np
 
 from knowledge.docs import Doc
 
-STOPWORDS = frozenset("""a an and are as at be but by for from has have i i'm im in is it its me my of on or
-so that the this to was were will with you your we our want need looking look something some any
-please can could would should like get got show find me good nice best""".split())
+STOPWORDS = frozenset(["a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "from", "has", "have", "i", "i'm", "im", "in", "is", "it", "its", "me", "my", "of", "on", "or", "so", "that", "the", "this", "to", "was", "were", "will", "with", "you", "your", "we", "our", "want", "need", "looking", "look", "something", "some", "any", "please", "can", "could", "would", "should", "like", "get", "got", "show", "find", "me", "good", "nice", "best"])
 
 
 def stem(tok: str) -> str:

@@ -150,16 +150,23 @@ class Retriever:
         from knowledge.vectorstore import store_from_settings
 
         catalog = catalog or load_catalog(settings)
-        collections = pointer_for(settings.data_dir).read().get("collections", {})
+        pointer = pointer_for(settings.data_dir).read()
+        collections = pointer.get("collections", {})
+        embedder = embedder_from_settings(settings)
         if not collections:
             log.warning("no vector index under %s: lexical search only until you run `aisle index`",
                         settings.data_dir)
+        elif pointer.get("embedder") not in (None, embedder.name):
+            # Query vectors from another model would rank nonsense: better lexical than wrong.
+            log.warning("the index was built with %s but the embedder is %s: lexical search only until "
+                        "you run `aisle index --rebuild`", pointer.get("embedder"), embedder.name)
+            collections = {}
         try:
             store: VectorStore | None = store_from_settings(settings)
         except Exception as exc:  # a dead Chroma server must not take search down
             log.warning("vector store unavailable (%s): lexical search only", exc)
             store = None
-        return cls(catalog, embedder_from_settings(settings), store, collections)
+        return cls(catalog, embedder, store, collections)
 
     # ------------------------------------------------------------ core
 
@@ -217,7 +224,10 @@ class Retriever:
 
     def search(self, query: str, filters: Filters | None = None, k: int = 10, kind: Kind = "product",
                mode: Mode = "hybrid", mmr: float | None = None) -> list[Hit]:
-        """Top-k records for a query. ``mmr`` (0..1, e.g. 0.7) trades relevance for diversity."""
+        """Top-k records for a query. ``mmr`` (0..1, e.g. 0.7) trades relevance for diversity.
+
+        ``filters`` apply to products; use ``reviews_for`` to scope reviews to one product.
+        """
         if kind not in self._parts:
             raise ValueError(f"unknown kind {kind!r}: use one of {', '.join(KINDS)}")
         part = self._parts[kind]

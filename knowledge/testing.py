@@ -40,8 +40,10 @@ def tiny_catalog(seed: int = 0, n_per_leaf: int = 10) -> Catalog:
             colour = rng.choice(_COLOURS)
             price = None if rng.random() < 0.1 else round(rng.uniform(lo, hi), 2)
             stock = None if rng.random() < 0.1 else rng.choice((0, 0, 3, 12, 40))
+            shown = None if rng.random() < 0.1 else brand  # some catalogs do not know the brand
             products.append(Product(
-                id=pid, title=f"{brand} {adj.title()} {noun.title()} in {colour}", category=leaf, brand=brand,
+                id=pid, title=f"{shown or ''} {adj.title()} {noun.title()} in {colour}".strip(), category=leaf,
+                brand=shown,
                 price=price, attributes={"colour": colour, "style": adj}, stock=stock,
                 description=f"A {adj} {noun} by {brand}. Colour {colour}.",
             ))

@@ -8,6 +8,7 @@ Filters use a small Chroma-compatible dict language: ``{"$and": [...]}``, ``{"$o
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
@@ -226,10 +227,8 @@ class ChromaStore:
 
     def drop(self, collection):  # type: ignore[no-untyped-def]
         self._cache.pop(collection, None)
-        try:
+        with contextlib.suppress(Exception):  # already gone: dropping is idempotent
             self._client.delete_collection(collection)
-        except Exception:  # already gone: dropping is idempotent
-            pass
 
 
 def store_from_settings(settings: Settings) -> VectorStore:

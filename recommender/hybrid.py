@@ -13,7 +13,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import numpy as np
@@ -174,7 +174,9 @@ class Hybrid:
         else:
             u = data.uidx(user_or_history)
             hist = data.sequences()[u].tolist()
-        name = (lambda i: self.item_names.get(str(data.item_ids[i]), str(data.item_ids[i])))
+        def name(i: int) -> str:
+            return self.item_names.get(str(data.item_ids[i]), str(data.item_ids[i]))
+
         reasons: list[str] = []
         if j in hist:
             reasons.append(f"you chose {name(j)} before")

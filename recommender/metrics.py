@@ -81,8 +81,11 @@ def sampled_metrics(scores: np.ndarray, positives: sp.csr_matrix, mask: sp.csr_m
             hit.append(rank <= k)
             ndcg.append(1.0 / np.log2(rank + 1) if rank <= k else 0.0)
             mrr.append(1.0 / rank if rank <= k else 0.0)
-    mean = (lambda xs: float(np.mean(xs)) if xs else 0.0)
-    return {f"hit@{k}": mean(hit), f"ndcg@{k}": mean(ndcg), f"mrr@{k}": mean(mrr)}
+    return {f"hit@{k}": _mean(hit), f"ndcg@{k}": _mean(ndcg), f"mrr@{k}": _mean(mrr)}
+
+
+def _mean(xs: list) -> float:  # type: ignore[type-arg]
+    return float(np.mean(xs)) if xs else 0.0
 
 
 def rmse(pred: np.ndarray, true: np.ndarray) -> float:

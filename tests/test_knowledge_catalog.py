@@ -56,6 +56,17 @@ def test_each_format_loads_with_a_mapping(tmp_path: Path, fmt: str) -> None:
     assert report.loaded == 3 and not report.issues
 
 
+def test_yaml_mapping(tmp_path: Path) -> None:
+    f = tmp_path / "map.yaml"
+    f.write_text("columns:\n  id: sku\n  title: name\nattributes:\n  colour: color\n")
+    m = load_mapping(f)
+    assert m.columns == {"id": "sku", "title": "name"} and m.attributes == {"colour": "color"}
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("columns: [unclosed\n")
+    with pytest.raises(DataError, match="malformed"):
+        load_mapping(bad)
+
+
 def test_cli_style_flags_override_the_file(tmp_path: Path) -> None:
     m = load_mapping(_mapping_file(tmp_path), ["title=maker", "attributes.hue=color"])
     assert m.source("title") == "maker" and m.attributes["hue"] == "color"
@@ -140,6 +151,14 @@ def test_amazon_office_items(shared_data_dir: Path) -> None:
     p0 = next(p for p in products if p.id == "2")
     assert p0.title.startswith("AT&T 210")  # HTML entities decoded
     assert p0.category == "Office Electronics > Telephones & Accessories > Corded Telephones"
+
+
+@pytest.mark.data
+def test_amazon_office_interactions(shared_data_dir: Path) -> None:
+    from knowledge.catalog import load_amazon_interactions
+
+    inter = load_amazon_interactions(shared_data_dir / "amazon-office" / "Office.inter.json")
+    assert len(inter) == 4905 and sum(len(v) for v in inter.values()) == 53258
 
 
 @pytest.mark.data

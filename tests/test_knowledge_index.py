@@ -48,12 +48,13 @@ def test_rerun_embeds_nothing_and_changes_are_incremental(store, tmp_path: Path)
     assert emb.texts == 0 and all(s.embedded == 0 and s.removed == 0 for s in again)
     assert ix.live() == live  # nothing changed: no new collections either
 
-    changed = Product(**{**cat.products[0].to_dict(), "price": 1.0})
-    cat2 = Catalog([changed] + cat.products[2:], [r for r in cat.reviews if r.product_id != cat.products[1].id],
-                   cat.policies)
+    changed = Product(**{**cat.products[0].to_dict(), "price": 1.0})  # metadata only: the vector is reused
+    retitled = Product(**{**cat.products[2].to_dict(), "title": "Renamed thing"})  # text changed: re-embedded
+    cat2 = Catalog([changed, retitled] + cat.products[3:],
+                   [r for r in cat.reviews if r.product_id != cat.products[1].id], cat.policies)
     emb.texts = 0
     s = {x.kind: x for x in ix.update(cat2, kinds=("product",))}["product"]
-    assert (s.new, s.changed, s.removed, s.unchanged) == (0, 1, 1, 58)
+    assert (s.new, s.changed, s.removed, s.unchanged, s.embedded) == (0, 2, 1, 57, 1)
     assert emb.texts == 1
     new_live = ix.live()
     assert new_live["product"] != live["product"] and new_live["review"] == live["review"]
@@ -140,3 +141,23 @@ def test_ingest_then_index_reports_and_reuses(env, tmp_path: Path, capsys) -> No
     assert "product       3 docs: 0 embedded" in capsys.readouterr().out
     pointer = json.loads((Path(env.data_dir) / "index" / "pointer.json").read_text())
     assert pointer["embedder"] == "hashing-256" and set(pointer["collections"]) == {"product", "review", "policy"}
+
+
+def test_index_from_another_embedder_is_not_queried(env, tmp_path: Path, caplog) -> None:  # type: ignore[no-untyped-def]
+    from assistant.settings import load_settings
+    from knowledge.retrieve import Retriever
+
+    assert aisle(["ingest", str(_good_csv(tmp_path / "good.csv")), "--no-progress"]) == 0
+    other = load_settings(data_dir=env.data_dir, embedder="hashing-64")
+    r = Retriever.from_settings(other)
+    assert r.degraded and "index --rebuild" in caplog.text
+    assert r.search("quiet fan", k=1)[0].id == "1"
+
+
+@pytest.mark.data
+def test_office_catalog_ingest_and_rerun(env, shared_data_dir: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    items = shared_data_dir / "amazon-office" / "Office.item.json"
+    assert aisle(["ingest", str(items), "--format", "amazon", "--no-progress"]) == 0
+    assert "2420 docs: 2420 embedded (2420 new" in capsys.readouterr().out
+    assert aisle(["ingest", str(items), "--format", "amazon", "--no-progress"]) == 0
+    assert "2420 docs: 0 embedded (0 new, 0 changed), 0 removed, 2420 unchanged" in capsys.readouterr().out

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from test_ui_fakes import FakeAssistant
+from test_ui_fakes import FakeAssistant, parse_sse
 
 from assistant.settings import Settings
 from assistant.store import Store
@@ -17,14 +16,6 @@ from ui.api import create_app
 from ui.service import customer_token
 
 AGENT = {"Authorization": "Bearer agent-demo-token"}
-
-
-def parse_sse(body: str) -> list[tuple[str, dict[str, Any]]]:
-    out = []
-    for block in body.strip().split("\n\n"):
-        lines = dict(line.split(": ", 1) for line in block.splitlines() if ": " in line)
-        out.append((lines["event"], json.loads(lines["data"])))
-    return out
 
 
 @pytest.fixture()

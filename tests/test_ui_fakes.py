@@ -6,6 +6,7 @@ privacy routes are exercised for real; only understanding and generation are can
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -58,6 +59,15 @@ class FakeAssistant:
 
     def respond(self, session_id: str, text: str, customer_id: str | None = None) -> Done:
         return [e for e in self.stream(session_id, text, customer_id) if isinstance(e, Done)][0]
+
+
+def parse_sse(body: str) -> list[tuple[str, dict[str, Any]]]:
+    """Split a text/event-stream body into (event name, JSON data) pairs."""
+    out = []
+    for block in body.strip().split("\n\n"):
+        lines = dict(line.split(": ", 1) for line in block.splitlines() if ": " in line)
+        out.append((lines["event"], json.loads(lines["data"])))
+    return out
 
 
 def test_fake_follows_the_event_order(tmp_path: Any) -> None:

@@ -21,7 +21,14 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
 
-from assistant.errors import AccessDeniedError, AisleError, DataError, NotFoundError
+from assistant.errors import (
+    AccessDeniedError,
+    AisleError,
+    ConfigError,
+    DataError,
+    ModelMissingError,
+    NotFoundError,
+)
 from assistant.events import event_to_dict
 from ui import agent_api
 from ui.insights import variant_for
@@ -65,7 +72,8 @@ def busy_response(exc: BaseException | None = None) -> JSONResponse:
 
 
 def _install_errors(app: FastAPI) -> None:
-    statuses = {NotFoundError: 404, AccessDeniedError: 403, DataError: 400}
+    # A model or setting that is missing is the server's problem (503), with the fix in the message.
+    statuses = {NotFoundError: 404, AccessDeniedError: 403, DataError: 400, ModelMissingError: 503, ConfigError: 503}
 
     @app.exception_handler(AisleError)
     async def _aisle(_req: Request, exc: AisleError) -> JSONResponse:
@@ -127,6 +135,10 @@ def api_router(backend: Backend) -> APIRouter:
                     log.exception("stream failed")
                     kind = "busy" if is_busy(exc) else "internal error"
                     yield _sse({"type": "error", "error": kind, "detail": str(exc)[:200]})
+                finally:  # a client that hangs up must free the engine's generation slot at once
+                    close = getattr(events, "close", None)
+                    if close is not None:
+                        close()
             return StreamingResponse(gen(), media_type="text/event-stream",
                                      headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
         rest = await run_in_threadpool(list, events)
@@ -269,7 +281,7 @@ def create_app(settings: Settings, assistant: Any | None = None, *, store: Any |
 
     @app.get("/api/health", summary="Liveness, and whether the engine has finished loading")
     def health() -> dict[str, Any]:
-        return {"ok": True, "engine_ready": backend.ready}
+        return {"ok": True, "engine_ready": backend.ready, "engine_error": backend.start_error}
 
     @app.api_route("/api/{rest:path}", methods=["GET", "POST", "DELETE", "PUT"], include_in_schema=False)
     def api_404(rest: str) -> JSONResponse:
@@ -332,5 +344,6 @@ def _seed_demo_customers(settings: Settings) -> None:
 def _warm(backend: Backend) -> None:
     try:
         backend.warm()
-    except Exception:
-        log.exception("engine failed to start; requests will report the error")
+    except Exception as exc:
+        backend.start_error = f"{type(exc).__name__}: {exc}"
+        log.error("engine failed to start (%s); requests will report the error", backend.start_error)

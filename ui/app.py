@@ -97,10 +97,15 @@ def chat_turn(backend: Backend, message: str, history: list[Any] | None, sid: st
                 if "paused" in d.get("actions", []):
                     status = "A support agent has joined; they will answer here."
     except Exception as exc:  # a failed turn must leave the chat usable
+        from assistant.errors import AisleError
         from ui.service import is_busy
 
-        status = ("Aisle is busy right now; please send again in a few seconds." if is_busy(exc)
-                  else f"Sorry, something went wrong ({type(exc).__name__}). Please try again.")
+        if is_busy(exc):
+            status = "Aisle is busy right now; please send again in a few seconds."
+        elif isinstance(exc, AisleError):  # our errors name the fix
+            status = f"Sorry, I can't answer yet: {html.escape(str(exc))}"
+        else:
+            status = f"Sorry, something went wrong ({type(exc).__name__}). Please try again."
     if reply:
         hist.append({"role": "assistant", "content": show(reply)})
     extra, last_id = agent_messages(backend, sid, last_id)
@@ -197,13 +202,14 @@ def build(backend: Backend) -> gr.Blocks:
                     p_del = gr.Button("Delete my data", variant="stop")
         console.build_tabs(backend)
 
-        turn_io = dict(inputs=[box, chat, sid, cid, last_id], outputs=[chat, cards, box, sid, last_id, status])
+        turn_in = [box, chat, sid, cid, last_id]
+        turn_out = [chat, cards, box, sid, last_id, status]
 
         def turn(message: str, history: list[Any], s: str | None, c: str | None, last: int) -> Iterator[tuple[Any, ...]]:
             yield from chat_turn(backend, message, history, s, c, last)
 
-        box.submit(turn, **turn_io, show_progress="hidden")
-        send.click(turn, **turn_io, show_progress="hidden")
+        box.submit(turn, inputs=turn_in, outputs=turn_out, show_progress="hidden")
+        send.click(turn, inputs=turn_in, outputs=turn_out, show_progress="hidden")
         who.change(lambda ch: sign_in(backend, ch), inputs=[who], outputs=[cid, sid, chat, cards, last_id, status])
         timer = gr.Timer(2.0)
         timer.tick(lambda h, s, last: poll_agent(backend, h, s, last), inputs=[chat, sid, last_id],

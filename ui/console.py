@@ -137,7 +137,7 @@ def build_tabs(backend: Backend) -> None:
         free.click(lambda t, s: take_over(backend, t, s, False), inputs=[token, convo], outputs=[a_status])
     with gr.Tab("Insights", id="insights"):
         with gr.Row():
-            i_token = gr.Textbox(label="Agent token", type="password", scale=3)
+            i_token = gr.Textbox(label="Agent token", type="password", scale=3, elem_id="insights-token")
             i_load = gr.Button("Load insights", scale=1)
         i_note = gr.Markdown()
         with gr.Row():

@@ -45,6 +45,9 @@ def draft_reply(backend: Backend, session_id: str) -> dict[str, Any]:
     ask = next((m for m in reversed(users) if (m.get("meta") or {}).get("action") in REPLAYABLE), None)
     if ask is not None:
         scratch = DRAFT_PREFIX + hashlib.sha1(session_id.encode()).hexdigest()[:16]
+        # Start the draft from the conversation's state, so "the first one" means what the shopper saw.
+        store.ensure_session(scratch, cid)
+        store.save_state(scratch, store.load_state(session_id))
         for ev in backend.stream(scratch, ask["text"], cid):
             d = event_to_dict(ev)
             if d["type"] == "products":
@@ -62,5 +65,5 @@ def draft_reply(backend: Backend, session_id: str) -> dict[str, Any]:
     shop = getattr(backend.assistant, "shop", None)
     if shop is not None and question:
         snips = shop.policy_snippets(question, 3, getattr(backend.assistant, "retriever", None))
-        policies = [asdict(s) if is_dataclass(s) else dict(s) for s in snips]
+        policies = [asdict(s) if is_dataclass(s) and not isinstance(s, type) else dict(s) for s in snips]
     return {"text": text, "products": products, "policies": policies}

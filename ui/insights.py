@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 VARIANTS = ("A", "B")
 SENTIMENT_SCORE = {"negative": -1.0, "neutral": 0.0, "positive": 1.0}
-UNANSWERED_ACTIONS = {"out_of_scope", "fallback", "clarify_failed", "no_results"}
+SEARCH_ACTIONS = {"recommend", "search_products"}
 
 
 def variant_for(key: str | None, variants: tuple[str, ...] = VARIANTS) -> str:
@@ -64,10 +64,11 @@ def compute(store: Store, max_sessions: int = 500) -> dict[str, Any]:
                 if s is not None:
                     by_day[str(m["created_at"])[:10]].append(s)
             elif m["role"] == "assistant" and prev_user is not None:
-                acts = set(meta.get("actions") or [])
+                action = (list(meta.get("actions") or []) + [""])[0]
                 user_intents = _intents(prev_user.get("meta") or {})
-                if (acts & UNANSWERED_ACTIONS or meta.get("grounded") is False
-                        or (user_intents[:1] == ["out_of_scope"])):
+                # Unanswered: out of scope, nothing found for a product request, or an ungrounded answer.
+                if (action == "out_of_scope" or user_intents[:1] == ["out_of_scope"] or meta.get("grounded") is False
+                        or (action in SEARCH_ACTIONS and "cards" in meta and not meta["cards"])):
                     unanswered[" ".join(prev_user["text"].lower().split())[:120]] += 1
                 prev_user = None
     shown: Counter[str] = Counter()

@@ -33,6 +33,7 @@ class Backend:
         self._store = store
         self._catalog: Any | None = None
         self._lock = threading.Lock()
+        self.start_error: str | None = None  # why the engine failed to build at start-up, for /api/health
 
     # --- lazily built parts -----------------------------------------------------------------
     @property
@@ -107,13 +108,16 @@ class Backend:
             return None
 
     def _context(self, session_id: str | None, customer_id: str | None) -> Any:
-        from assistant.profile import build_profile
+        a = self.assistant
+        fn = getattr(a, "tool_context", None)
+        if callable(fn):
+            return fn(session_id, customer_id)
         from assistant.tools import ToolContext
 
-        a = self.assistant
-        prof = build_profile(self.store, customer_id, a.shop)  # empty when opted out
+        # Only the stable fields: the engine's tools read the customer's history themselves.
+        personal = customer_id is not None and self.store.personalization_allowed(customer_id)
         return ToolContext(a.shop, self.store, getattr(a, "retriever", None), getattr(a, "recommender", None),
-                           session_id, customer_id, history=prof.history(), personalized=prof.personalized)
+                           session_id, customer_id, personalized=personal)
 
     def search(self, query: str, k: int = 10) -> list[dict[str, Any]]:
         if self._shop is None:  # an injected engine without a shop index (tests): title match

@@ -34,11 +34,13 @@ class Facts:
     signals: list[str] = field(default_factory=list)  # personalization in plain words
     constraints: list[str] = field(default_factory=list)
     clarify: str | None = None
-    shopper_name: str = ""
+    context_ids: set[str] = field(default_factory=set)  # products the shopper owns, named in signals
 
     @property
     def product_ids(self) -> set[str]:
-        return {p.product_id for p in self.products}
+        """Products the answer may name: the tool results and the ones in the personalization signals."""
+        named = {i for p in self.products for i in p.evidence_ids}
+        return {p.product_id for p in self.products} | self.context_ids | named
 
     @property
     def policy_ids(self) -> list[str]:
@@ -62,9 +64,10 @@ def _safe(snips: list[Snip]) -> list[Snip]:
 
 
 def build_facts(action: str, question: str, result: Any, shop: ShopIndex, *, signals: list[str] | None = None,
-                constraints: list[str] | None = None, clarify: str | None = None) -> Facts:
+                constraints: list[str] | None = None, clarify: str | None = None,
+                context_ids: set[str] | None = None) -> Facts:
     f = Facts(action, question, result=result, signals=list(signals or []), clarify=clarify,
-              constraints=list(constraints or []))
+              constraints=list(constraints or []), context_ids=set(context_ids or ()))
     if isinstance(result, ProductList):
         f.products = list(result.products)
         f.constraints = f.constraints or list(result.constraints)

@@ -5,6 +5,7 @@ bounded number of waiting slots; beyond them callers get ``BusyError``.
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 import time
@@ -20,6 +21,7 @@ from assistant.generate.template import TemplateWriter
 from assistant.profile import short_name
 
 _END = object()
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -36,7 +38,7 @@ class Answer:
 
 class Generator:
     def __init__(self, model: ChatModel, grounder: Grounder, *, timeout_s: float = 30.0, queue_size: int = 4,
-                 max_tokens: int = 120) -> None:
+                 max_tokens: int = 100) -> None:
         self.model = model
         self.grounder = grounder
         self.timeout_s = timeout_s
@@ -111,12 +113,16 @@ class Generator:
         if rep.ok and text:
             yield Answer(text, self.model.name, True, rep.citations, streamed=True, report=rep)
             return
+        log.info("ungrounded answer, regenerating: %r %s", text, rep)
         try:
             text2 = clean(list(self._run(self.messages(facts, regenerate=True), deadline)))
-        except Exception:
-            yield self.fallback(facts, "grounding", streamed=True)
+        except Exception as exc:
+            log.info("regeneration failed: %r", exc)
+            yield self.fallback(facts, "timeout" if isinstance(exc, TimeoutError) else "error", streamed=True)
             return
         rep2 = self.grounder.check(text2, facts)
+        if not rep2.ok:
+            log.info("ungrounded again, using the template: %r %s", text2, rep2)
         if rep2.ok and text2:
             yield Answer(text2, self.model.name, True, rep2.citations, regenerated=True, streamed=True, report=rep2)
         else:

@@ -68,6 +68,7 @@ class UserKNN(Recommender):
 
     def _fit(self, X: sp.csr_matrix, data: Interactions) -> None:
         self.Xb = data.matrix(binary=True)
+        self.XbT = self.Xb.T.tocsr()
         self.stats = self._row_stats(self.Xb)
 
     def _row_stats(self, R: sp.csr_matrix) -> np.ndarray:
@@ -83,7 +84,7 @@ class UserKNN(Recommender):
         rows.data[:] = 1.0
         st = self._row_stats(rows)
         n = rows.shape[1]
-        dot = np.asarray((rows @ self.Xb.T).toarray(), np.float64)
+        dot = np.asarray((rows @ self.XbT).toarray(), np.float64)
         # centred dot product: a.b - n * mean_a * mean_b (zero means for cosine)
         cov = dot - n * np.outer(st[:, 0], self.stats[:, 0])
         sim = cov / (np.outer(st[:, 1], self.stats[:, 1]) + self.params["shrink"] + 1e-9)
@@ -101,6 +102,7 @@ class UserKNN(Recommender):
         self.stats = a["stats"]
         self.Xb = self.X.copy()
         self.Xb.data[:] = 1.0
+        self.XbT = self.Xb.T.tocsr()
 
 
 class RP3Beta(ItemKNN):

@@ -57,17 +57,33 @@ def _build(n_users: int, n_items: int, gmf_dim: int, mlp_dim: int, layers: list[
     return Net()
 
 
+def _negatives(pu: np.ndarray, n_items: int, neg: int, known: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Uniform negatives per positive, resampling (twice) those that hit one of the user's positives."""
+    users = np.tile(pu, neg)
+    items = rng.integers(0, n_items, len(users))
+    for _ in range(2):
+        keys = users * n_items + items
+        pos = np.searchsorted(known, keys)
+        hit = known[np.minimum(pos, len(known) - 1)] == keys
+        if not hit.any():
+            break
+        items[hit] = rng.integers(0, n_items, int(hit.sum()))
+    return items
+
+
 class NeuMF(Recommender):
     name = "neumf"
 
     def __init__(self, gmf_dim: int = 64, mlp_dim: int = 32, layers: tuple[int, ...] | list[int] = (64, 32),
-                 dropout: float = 0.1, lr: float = 2e-3, weight_decay: float = 0.0, epochs: int = 20,
-                 batch: int = 4096, negatives: int = 4, patience: int = 3, pretrain_epochs: int = 0,
-                 threads: int = 1, seed: int = 0, fold_in_steps: int = 30) -> None:
+                 dropout: float = 0.1, lr: float = 3e-3, weight_decay: float = 0.0, epochs: int = 12,
+                 batch: int = 4096, negatives: int = 4, patience: int = 2, pretrain_epochs: int = 0,
+                 threads: int = 1, seed: int = 0, fold_in_steps: int = 30, lr_decay: float = 0.8,
+                 valid_users: int = 600) -> None:
         super().__init__(gmf_dim=gmf_dim, mlp_dim=mlp_dim, layers=list(layers), dropout=dropout, lr=lr,
                          weight_decay=weight_decay, epochs=epochs, batch=batch, negatives=negatives,
                          patience=patience, pretrain_epochs=pretrain_epochs, threads=threads, seed=seed,
-                         fold_in_steps=fold_in_steps)
+                         fold_in_steps=fold_in_steps, lr_decay=lr_decay,
+                         valid_users=valid_users)
         self.net: Any = None
         self.history_: list[float] = []  # validation NDCG@10 per epoch
 
@@ -109,19 +125,23 @@ class NeuMF(Recommender):
         opt = torch.optim.Adam(self.net.parameters(), lr=p["lr"], weight_decay=p["weight_decay"])
         loss_fn = torch.nn.BCEWithLogitsLoss()
         neg = int(p["negatives"])
+        known = np.sort(pu * n_items + pi)
+        sched = torch.optim.lr_scheduler.ExponentialLR(opt, gamma=float(p["lr_decay"]))
         best, best_state, bad = -1.0, None, 0
         for _ in range(epochs):
             self.net.train()
             users = np.tile(pu, neg + 1)
-            items = np.concatenate([pi, rng.integers(0, n_items, len(pu) * neg)])
+            items = np.concatenate([pi, _negatives(pu, n_items, neg, known, rng)])
             labels = np.concatenate([np.ones(len(pu), np.float32), np.zeros(len(pu) * neg, np.float32)])
             perm = rng.permutation(len(users))
-            U, I, L = (torch.from_numpy(a[perm]) for a in (users, items, labels))
+            tu, ti, tl = (torch.from_numpy(a[perm]) for a in (users, items, labels))
             for s in range(0, len(perm), p["batch"]):
                 opt.zero_grad()
-                loss = loss_fn(self.net(U[s:s + p["batch"]], I[s:s + p["batch"]], mode), L[s:s + p["batch"]])
+                b = slice(s, s + p["batch"])
+                loss = loss_fn(self.net(tu[b], ti[b], mode), tl[b])
                 loss.backward()
                 opt.step()
+            sched.step()
             if valid is None:
                 continue
             self.net.eval()
@@ -141,8 +161,9 @@ class NeuMF(Recommender):
         from recommender.metrics import ranking_metrics
 
         users = np.unique(valid.rows)
-        if len(users) > 1500:  # a fixed sample keeps per-epoch validation cheap on large data
-            users = np.sort(np.random.default_rng(0).choice(users, 1500, replace=False))
+        n = int(self.params["valid_users"])
+        if len(users) > n:  # a fixed sample keeps per-epoch validation cheap
+            users = np.sort(np.random.default_rng(0).choice(users, n, replace=False))
         scores = self.score(users)
         return ranking_metrics(scores, valid.matrix()[users], self.X[users], k=10)["ndcg@10"]
 

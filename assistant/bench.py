@@ -1,0 +1,197 @@
+"""`aisle bench chat`: end-to-end latency and grounding over scripted shopper turns on the demo shop.
+
+Real components: the trained NLU, DialogueState, the MiniLM + Chroma retriever (indexed into a
+scratch data dir), the fitted shop recommender (loaded, or fitted once), a scratch SQLite store
+holding the demo shop, and per backend the template writer or the default GGUF through llama.cpp.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from assistant.events import Done, Products, TextDelta
+
+BACKENDS = ("template", "default")
+
+
+def script(demo: Any) -> list[tuple[str | None, list[str]]]:
+    """(customer_id, turns) conversations: recommend, refine, compare, reviews, orders, policies."""
+    by_status = {}
+    for o in demo.orders:
+        by_status.setdefault(o["status"], o)
+    deliv, proc = by_status["delivered"], by_status["processing"]
+    return [
+        (None, ["Hi!", "I'm looking for wireless headphones under $150", "not Sony, something cheaper",
+                "compare the first and the second", "what do reviews say about the battery life of the first one?",
+                "is the second one comfortable?", "thanks, bye"]),
+        (deliv["customer_id"], ["I need running shoes under $120", "something cheaper please",
+                                "compare the first and the second", "what do people say about the comfort of the first one?",
+                                f"where is my order {deliv['id']}? my email is {deliv['email']}",
+                                "what's your return policy?"]),
+        (None, ["I'm looking for a gift", "a coffee maker for my dad, under $150", "compare the first and the second",
+                "what do reviews say about cleaning the first one?", "how long does shipping take?",
+                "do you price match?"]),
+        (proc["customer_id"], ["where is my order?", f"it's {proc['id']}", f"my email is {proc['email']}",
+                               f"please cancel order {proc['id']}, email {proc['email']}",
+                               "how do I return something?", "I want to talk to a person"]),
+        (None, ["show me a smartwatch", "under $250", "tell me about the first one", "compare the first and the second",
+                "what's the warranty on it?", "what data do you store about me?"]),
+    ]
+
+
+def _pct(xs: list[float]) -> dict[str, float | None]:
+    if not xs:
+        return {"p50": None, "p95": None}
+    s = sorted(xs)
+    p95 = s[min(len(s) - 1, max(0, round(0.95 * (len(s) - 1))))]
+    return {"p50": round(statistics.median(s), 1), "p95": round(p95, 1)}
+
+
+def run_backend(assistant: Any, name: str, convs: list[tuple[str | None, list[str]]], log: Any = None) -> dict[str, Any]:
+    """Play every conversation; time each event; re-check every final answer against its facts."""
+    captured: list[Any] = []
+    orig = assistant.generator.stream
+
+    def spy(facts: Any, **kw: Any) -> Any:  # keep the facts each answer was checked against
+        captured.append(facts)
+        yield from orig(facts, **kw)
+
+    assistant.generator.stream = spy
+    prod_ms, first_ms, full_ms = [], [], []
+    unknown = wrong_prices = wrong_ratings = turns = 0
+    fallbacks: dict[str, int] = {}
+    transcript = []
+    try:
+        for ci, (cust, turns_) in enumerate(convs):
+            sid = f"bench-{name}-{ci}"
+            for text in turns_:
+                captured.clear()
+                t0 = time.perf_counter()
+                first = None
+                done: Done | None = None
+                for ev in assistant.stream(sid, text, customer_id=cust):
+                    now = (time.perf_counter() - t0) * 1000
+                    if isinstance(ev, Products):
+                        prod_ms.append(now)
+                    elif isinstance(ev, TextDelta) and first is None:
+                        first = now
+                    elif isinstance(ev, Done):
+                        done = ev
+                        full_ms.append(now)
+                assert done is not None
+                turns += 1
+                model_wrote = done.backend != "template" or "fallback:grounding" in done.actions
+                if first is not None and (name == "template" or model_wrote):
+                    first_ms.append(first)
+                for a in done.actions:
+                    if a.startswith("fallback:"):
+                        fallbacks[a[9:]] = fallbacks.get(a[9:], 0) + 1
+                if captured:
+                    rep = assistant.generator.grounder.check(done.text, captured[-1])
+                    unknown += len(rep.unknown_products)
+                    wrong_prices += len(rep.wrong_prices)
+                    wrong_ratings += len(rep.wrong_ratings)
+                transcript.append({"session": sid, "user": text, "reply": done.text, "actions": done.actions,
+                                   "backend": done.backend, "ms": round(full_ms[-1], 1),
+                                   "first_token_ms": None if first is None else round(first, 1)})
+                if log:
+                    print(f"[{name}] {text!r} -> {done.actions} {full_ms[-1]:.0f} ms", file=log, flush=True)
+    finally:
+        assistant.generator.stream = orig
+    result = {"products_ms": _pct(prod_ms), "first_token_ms": _pct(first_ms), "full_reply_ms": _pct(full_ms),
+              "unknown_products": unknown, "wrong_prices": wrong_prices}
+    detail = {"turns": turns, "wrong_ratings": wrong_ratings, "fallbacks": fallbacks, "model_turns": len(first_ms)
+              if name != "template" else 0, "transcript": transcript}
+    return {"result": result, "detail": detail}
+
+
+def build_shared(data_dir: Path, log: Any = None) -> dict[str, Any]:
+    """Store, NLU, retriever and recommender over the demo shop in a scratch data dir."""
+    from assistant.nlu import NLU
+    from assistant.settings import load_settings
+    from assistant.shopindex import ShopIndex
+    from assistant.store import Store
+    from knowledge.catalog import Catalog
+    from knowledge.demo import load_demo
+    from knowledge.embed import embedder_from_settings
+    from knowledge.index import Indexer
+    from knowledge.retrieve import Retriever
+    from knowledge.vectorstore import store_from_settings
+
+    settings = load_settings(data_dir=data_dir, generator_backend="template")
+    demo = load_demo()
+    catalog = Catalog(demo.products, demo.reviews, demo.policies)
+    store = Store(f"sqlite:///{data_dir / 'bench.db'}")
+    store.load_demo(demo)
+    Indexer(store_from_settings(settings), embedder_from_settings(settings), data_dir, progress=False).update(catalog)
+    shop = ShopIndex.from_catalog(catalog)
+    shop.add_popularity(store)
+    return {"settings": settings, "demo": demo, "catalog": catalog, "store": store, "shop": shop,
+            "retriever": Retriever.from_settings(settings, catalog),
+            "nlu": NLU.from_settings(settings, demo.products), "recommender": _recommender(demo, log)}
+
+
+def _recommender(demo: Any, log: Any) -> Any:
+    from assistant.settings import load_settings
+    from recommender.shop import ShopRecommender
+
+    path = load_settings().data_dir / "recommender"
+    try:
+        return ShopRecommender.load(path)
+    except Exception:
+        if log:
+            print(f"no fitted recommender in {path}: fitting one for the benchmark", file=log, flush=True)
+        return ShopRecommender.fit(demo)
+
+
+def make_assistant(shared: dict[str, Any], backend: str, timeout_s: float | None) -> Any:
+    from assistant.engine import Assistant
+    from assistant.generate.base import make_chat_model
+    from assistant.generate.grounding import Grounder
+    from assistant.generate.runner import Generator
+    from assistant.state import DialogueState
+
+    base = shared["settings"]
+    settings = (base.model_copy(update={"generator_backend": "template"}) if backend == "template"
+                else base.model_copy(update={"generator_backend": "llama", "generator_model": backend}))
+    timeout = timeout_s or settings.generation_timeout_s
+    gen = Generator(make_chat_model(settings), Grounder(shared["demo"].products), timeout_s=timeout,
+                    queue_size=settings.generation_queue)
+    gen.warm()
+    return Assistant(settings, shop=shared["shop"], nlu=shared["nlu"], store=shared["store"], generator=gen,
+                     state_factory=DialogueState, retriever=shared["retriever"], recommender=shared["recommender"])
+
+
+def cli(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(prog="aisle bench chat", description=__doc__)
+    ap.add_argument("--out", required=True, help="JSON file to write")
+    ap.add_argument("--backend", choices=BACKENDS, help="run only this backend (default: both)")
+    ap.add_argument("--timeout", type=float, help="generation timeout in seconds (default: AISLE_GENERATION_TIMEOUT_S)")
+    ap.add_argument("--transcript", help="also write every turn's reply to this JSON file")
+    args = ap.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="aisle-bench-") as tmp:
+        shared = build_shared(Path(tmp), sys.stderr)
+        convs = script(shared["demo"])
+        out: dict[str, Any] = {"backends": {}, "details": {}, "turns": sum(len(t) for _, t in convs)}
+        for name in [args.backend] if args.backend else list(BACKENDS):
+            assistant = make_assistant(shared, name, args.timeout)
+            run = run_backend(assistant, name, convs, sys.stderr)
+            out["backends"][name] = run["result"]
+            out["details"][name] = {**run["detail"], "model": assistant.generator.model.name}
+            print(f"{name}: {json.dumps(run['result'])}", file=sys.stderr)
+        transcripts = {n: d.pop("transcript") for n, d in out["details"].items()}
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(json.dumps(out, indent=2))
+        if args.transcript:
+            Path(args.transcript).write_text(json.dumps(transcripts, indent=2))
+        shared["store"].close()
+    print(f"wrote {args.out}")
+    return 0
+
