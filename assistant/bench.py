@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from assistant.errors import AisleError
 from assistant.events import Done, Products, TextDelta
 
 BACKENDS = ("template", "default")
@@ -28,13 +29,15 @@ def script(demo: Any) -> list[tuple[str | None, list[str]]]:
         by_status.setdefault(o["status"], o)
     deliv, proc = by_status["delivered"], by_status["processing"]
     return [
-        (None, ["Hi!", "I'm looking for wireless headphones under $150", "not Sony, something cheaper",
-                "compare the first and the second", "what do reviews say about the battery life of the first one?",
-                "is the second one comfortable?", "thanks, bye"]),
-        (deliv["customer_id"], ["I need running shoes under $120", "something cheaper please",
-                                "compare the first and the second", "what do people say about the comfort of the first one?",
+        # The README demo: recommend -> refine -> compare -> reviews -> order status -> return policy.
+        (deliv["customer_id"], ["I'm looking for wireless headphones under $150", "something cheaper, not Sony",
+                                "compare the first and the second",
+                                "what do reviews say about the battery life of the first one?",
                                 f"where is my order {deliv['id']}? my email is {deliv['email']}",
                                 "what's your return policy?"]),
+        (None, ["Hi!", "I need running shoes under $120", "something cheaper please", "compare the first and the second",
+                "what do people say about the comfort of the first one?", "is the second one good for trails?",
+                "thanks, bye"]),
         (None, ["I'm looking for a gift", "a coffee maker for my dad, under $150", "compare the first and the second",
                 "what do reviews say about cleaning the first one?", "how long does shipping take?",
                 "do you price match?"]),
@@ -44,6 +47,24 @@ def script(demo: Any) -> list[tuple[str | None, list[str]]]:
         (None, ["show me a smartwatch", "under $250", "tell me about the first one", "compare the first and the second",
                 "what's the warranty on it?", "what data do you store about me?"]),
     ]
+
+
+def demo_markdown(turns: list[dict[str, Any]], model: str) -> str:
+    """The first scripted conversation as a README-ready transcript."""
+    lines = [f"Backend: `{model}`. Product cards arrive before the text; `[id]` marks a cited review or policy.", ""]
+    for t in turns:
+        lines.append(f"**Shopper:** {t['user']}  ")
+        if t["cards"]:
+            lines.append("*Cards:* " + "; ".join(t["cards"]) + "  ")
+        reply = t["reply"].replace("\n", "  \n")
+        lines.append(f"**Aisle** ({', '.join(t['actions'])}; first token {t['first_token_ms'] or 0:.0f} ms, "
+                     f"full reply {t['ms']:.0f} ms): {reply}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _money(v: float | None) -> str:
+    return "price unknown" if v is None else f"${v:,.2f}"
 
 
 def _pct(xs: list[float]) -> dict[str, float | None]:
@@ -76,10 +97,12 @@ def run_backend(assistant: Any, name: str, convs: list[tuple[str | None, list[st
                 t0 = time.perf_counter()
                 first = None
                 done: Done | None = None
+                cards: list[str] = []
                 for ev in assistant.stream(sid, text, customer_id=cust):
                     now = (time.perf_counter() - t0) * 1000
                     if isinstance(ev, Products):
                         prod_ms.append(now)
+                        cards = [f"{c.title} ({_money(c.price)}, {c.rating or 0:.1f}/5)" for c in ev.cards]
                     elif isinstance(ev, TextDelta) and first is None:
                         first = now
                     elif isinstance(ev, Done):
@@ -98,7 +121,7 @@ def run_backend(assistant: Any, name: str, convs: list[tuple[str | None, list[st
                     unknown += len(rep.unknown_products)
                     wrong_prices += len(rep.wrong_prices)
                     wrong_ratings += len(rep.wrong_ratings)
-                transcript.append({"session": sid, "user": text, "reply": done.text, "actions": done.actions,
+                transcript.append({"session": sid, "user": text, "reply": done.text, "actions": done.actions, "cards": cards,
                                    "backend": done.backend, "ms": round(full_ms[-1], 1),
                                    "first_token_ms": None if first is None else round(first, 1)})
                 if log:
@@ -133,9 +156,16 @@ def build_shared(data_dir: Path, log: Any = None) -> dict[str, Any]:
     Indexer(store_from_settings(settings), embedder_from_settings(settings), data_dir, progress=False).update(catalog)
     shop = ShopIndex.from_catalog(catalog)
     shop.add_popularity(store)
+    try:
+        nlu, nlu_name = NLU.from_settings(settings, demo.products), "trained"
+    except AisleError as exc:  # not trained yet: say so in the results rather than fail the run
+        from assistant.fakes import KeywordNLU
+
+        print(f"real NLU unavailable ({exc}); using the keyword NLU", file=log or sys.stderr, flush=True)
+        nlu, nlu_name = KeywordNLU(demo.products), "keyword (NLU artifacts missing)"
     return {"settings": settings, "demo": demo, "catalog": catalog, "store": store, "shop": shop,
-            "retriever": Retriever.from_settings(settings, catalog),
-            "nlu": NLU.from_settings(settings, demo.products), "recommender": _recommender(demo, log)}
+            "retriever": Retriever.from_settings(settings, catalog), "nlu": nlu, "nlu_name": nlu_name,
+            "recommender": _recommender(demo, log)}
 
 
 def _recommender(demo: Any, log: Any) -> Any:
@@ -147,8 +177,11 @@ def _recommender(demo: Any, log: Any) -> Any:
         return ShopRecommender.load(path)
     except Exception:
         if log:
-            print(f"no fitted recommender in {path}: fitting one for the benchmark", file=log, flush=True)
-        return ShopRecommender.fit(demo)
+            print(f"no fitted recommender in {path}: fitting one (as `aisle train recsys` does) and saving it there",
+                  file=log, flush=True)
+        rec = ShopRecommender.fit(demo)
+        rec.save(path)
+        return rec
 
 
 def make_assistant(shared: dict[str, Any], backend: str, timeout_s: float | None) -> Any:
@@ -175,11 +208,13 @@ def cli(argv: list[str]) -> int:
     ap.add_argument("--backend", choices=BACKENDS, help="run only this backend (default: both)")
     ap.add_argument("--timeout", type=float, help="generation timeout in seconds (default: AISLE_GENERATION_TIMEOUT_S)")
     ap.add_argument("--transcript", help="also write every turn's reply to this JSON file")
+    ap.add_argument("--demo-md", help="write the first conversation (the README demo) as Markdown, per backend")
     args = ap.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="aisle-bench-") as tmp:
         shared = build_shared(Path(tmp), sys.stderr)
         convs = script(shared["demo"])
-        out: dict[str, Any] = {"backends": {}, "details": {}, "turns": sum(len(t) for _, t in convs)}
+        out: dict[str, Any] = {"backends": {}, "details": {}, "turns": sum(len(t) for _, t in convs),
+                               "nlu": shared["nlu_name"], "recommender": type(shared["recommender"]).__name__}
         for name in [args.backend] if args.backend else list(BACKENDS):
             assistant = make_assistant(shared, name, args.timeout)
             run = run_backend(assistant, name, convs, sys.stderr)
@@ -187,6 +222,10 @@ def cli(argv: list[str]) -> int:
             out["details"][name] = {**run["detail"], "model": assistant.generator.model.name}
             print(f"{name}: {json.dumps(run['result'])}", file=sys.stderr)
         transcripts = {n: d.pop("transcript") for n, d in out["details"].items()}
+        if args.demo_md:
+            first = len(convs[0][1])
+            Path(args.demo_md).write_text("\n\n".join(
+                f"### {n}\n\n" + demo_markdown(t[:first], out["details"][n]["model"]) for n, t in transcripts.items()))
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         Path(args.out).write_text(json.dumps(out, indent=2))
         if args.transcript:

@@ -96,6 +96,12 @@ class Assistant:
         with self.generator.slot():
             yield from self._turn(session_id, g, customer_id)
 
+    def forget_customer(self, customer_id: str) -> bool:
+        """Right to be forgotten: database rows, ids/emails inside other rows, recommender state."""
+        from assistant.privacy import forget_customer
+
+        return forget_customer(self.store, customer_id, recommender=self.recommender)
+
     def warm(self) -> None:
         self.generator.warm()
 
@@ -127,7 +133,7 @@ class Assistant:
                             context_ids=owned)
         cards = _cards(result)
         if cards:
-            self._remember_shown(state, [c.product_id for c in cards])
+            self._remember_shown(state, [{"id": c.product_id, "brand": c.brand, "price": c.price} for c in cards])
             for rank, c in enumerate(cards):
                 self.store.add_event("impression", session_id=session_id, customer_id=customer_id,
                                      product_id=c.product_id, payload={"rank": rank, "action": decision.action})
@@ -173,12 +179,11 @@ class Assistant:
         self.store.save_state(session_id, blob)
 
     @staticmethod
-    def _remember_shown(state: Any, ids: list[str]) -> None:
-        for name in ("set_shown", "show", "record_shown"):
-            if hasattr(state, name):
-                getattr(state, name)(ids)
-                return
-        state.shown = list(ids)
+    def _remember_shown(state: Any, items: list[dict[str, Any]]) -> None:
+        if hasattr(state, "set_shown"):
+            state.set_shown(items)
+        else:
+            state.shown = [it["id"] for it in items]
 
     def _session_items(self, session_id: str) -> list[str]:
         evs = self.store.events(session_id=session_id, kinds=list(SESSION_EVENTS))

@@ -16,14 +16,14 @@ from assistant.nlu.gazetteer import Gazetteer
 
 _RULES = [
     ("human_agent", r"\b(human|person|agent|representative|someone real)\b"),
-    ("privacy", r"\b(my data|personal data|privacy|opt[- ]?out|delete my|export my|gdpr)\b"),
+    ("privacy", r"\b(my data|personal data|privacy|opt[- ]?out|delete my|export my|gdpr|store about me)\b"),
     ("cancel_order", r"\bcancel\b"),
     ("return_refund", r"\b(return|refund|send (it|them) back)\b"),
     ("order_status", r"\b(where is|track|status|ORD-\d{6}|my order|delivery of)\b"),
     ("shipping", r"\b(shipping|ship|deliver)\b"),
-    ("payment", r"\b(pay|payment|paypal|credit card|gift card)\b"),
+    ("payment", r"\b(pay|payment|paypal|credit card|gift card|price match|warranty)\b"),
     ("compare", r"\b(compare|vs\.?|versus|difference between|which is better)\b"),
-    ("product_question", r"\b(reviews?|battery|does it|is it|how (?:long|heavy|loud)|what do people)\b"),
+    ("product_question", r"\b(reviews?|battery|does it|is it|is the|how (?:long|heavy|loud)|what do people|tell me about|comfortable)\b"),
     ("complaint", r"\b(terrible|awful|angry|useless|worst|broken|ridiculous)\b"),
     ("greeting", r"^\s*(hi|hello|hey)\b"),
     ("goodbye", r"\b(bye|goodbye|thanks,? that's all)\b"),

@@ -18,6 +18,14 @@ _INJECTION = [
     (re.compile(r"\b(system prompt|developer message|jailbreak|DAN mode)\b", re.I), "prompt_probe"),
     (re.compile(r"\byou are now\b|\bact as (an?|the) (?!shopper)", re.I), "role_override"),
     (re.compile(r"<\|?(im_start|im_end|system|endoftext)\|?>|\[/?INST\]", re.I), "special_tokens"),
+    # Reliability (issue 9): shapes seen in poisoned reviews that the rules above missed.
+    (re.compile(r"\b(ignore|disregard|forget|override|bypass)\b.{0,30}\b(instructions?|prompts?|rules|polic(y|ies)|"
+                r"guidelines|catalog|guardrails?)\b", re.I | re.S), "ignore_instructions"),
+    (re.compile(r"</?\s*(review|system|instructions?|context|facts|user|assistant)\s*>", re.I), "fake_tag"),
+    (re.compile(r"\b(new|updated|hidden|secret)\s+(instructions?|rules?|task)\s*:", re.I), "new_instruction"),
+    (re.compile(r"\b(note|message|instructions?)\s+(to|for)\s+(the\s+)?(ai|assistant|model|llm|bot|chatbot)\b", re.I),
+     "addresses_model"),
+    (re.compile(r"(^|[\n.!?]\s*)(system|assistant|developer)\s*:", re.I), "role_marker"),
 ]
 _PII = {
     "email": re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"),
@@ -36,16 +44,14 @@ class Guarded:
 
 
 def injection_flags(text: str) -> list[str]:
-    return [name for rx, name in _INJECTION if rx.search(text)]
+    return list(dict.fromkeys(name for rx, name in _INJECTION if rx.search(text)))
 
 
 def redact(text: str) -> tuple[str, list[str]]:
-    kinds = []
-    for kind, rx in _PII.items():
-        if rx.search(text):
-            kinds.append(kind)
-            text = rx.sub(f"[{kind}]", text)
-    return text, kinds
+    # assistant.pii adds Luhn-checked cards (order and tracking numbers survive) and street addresses.
+    from assistant.pii import redact as pii_redact
+
+    return pii_redact(text)
 
 
 def check(text: str, max_chars: int = 4000) -> Guarded:

@@ -22,6 +22,16 @@ PRIVACY_KINDS = (("export", re.compile(r"\b(export|download|copy of)\b", re.I)),
                                         re.I)))
 MY_ORDER = re.compile(r"\b(my|this|that|the) (order|purchase|package|parcel)\b|\breturn (it|them)\b", re.I)
 REFINE = re.compile(r"\b(cheaper|less expensive|instead|other|another|different|not|no|without|only|but)\b", re.I)
+CHEAPER = re.compile(r"\b(cheaper|less expensive|lower price|more affordable)\b", re.I)
+POLICY_TOPICS = (("warranty", re.compile(r"\b(warranty|guarantee|broke|broken|faulty|defective)\b", re.I)),
+                 ("price_match", re.compile(r"\bprice[- ]?match", re.I)),
+                 ("cancellations", re.compile(r"\bcancel", re.I)),
+                 ("gift_cards", re.compile(r"\bgift ?cards?\b", re.I)),
+                 ("order_tracking", re.compile(r"\btrack", re.I)),
+                 ("refunds", re.compile(r"\brefund", re.I)),
+                 ("returns", re.compile(r"\breturn", re.I)),
+                 ("shipping", re.compile(r"\b(ship|shipping|delivery|deliver)\b", re.I)),
+                 ("privacy", re.compile(r"\b(privacy|personal data)\b", re.I)))
 FRUSTRATION_TURNS = 3
 ORDER_INTENTS = ("order_status", "cancel_order", "return_refund")
 ORDER_TOOLS = ("order_status", "cancel_order", "return_or_refund")  # consecutive negative messages that count as sustained frustration
@@ -98,7 +108,12 @@ def decide(u: Any, state: Any, memory: dict[str, Any]) -> Decision:
         tool = {"order_status": "order_status", "cancel_order": "cancel_order"}.get(intent, "return_or_refund")
         return Decision(tool, {"order_id": order_id, "email": email})
     if intent in ("return_refund", "shipping", "payment", "complaint"):
-        return Decision("policy_qa", {"question": text})
+        topic = {"return_refund": "returns", "shipping": "shipping", "payment": "payment"}.get(intent)
+        for name, rx in POLICY_TOPICS:
+            if rx.search(text):
+                topic = name
+                break
+        return Decision("policy_qa", {"question": text, "topic": topic})
     if intent == "privacy":
         kind = next((k for k, rx in PRIVACY_KINDS if rx.search(text)), "info")
         return Decision("privacy", {"request": kind})
@@ -127,9 +142,22 @@ def decide(u: Any, state: Any, memory: dict[str, Any]) -> Decision:
             if cons["price_max"] is None and not cons["attributes"]:
                 return _clarify(memory, "What kind of product are you looking for (for example headphones, "
                                         "running shoes or a coffee maker), and is there a budget?")
+        _cheaper_than_shown(text, state, cons)
         exclude = [p for p in refs if re.search(r"\b(other|else|different|instead)\b", text, re.I)]
         return Decision("recommend", {"query": text, **cons, "exclude_ids": exclude or None})
     return Decision("out_of_scope")
+
+
+def _cheaper_than_shown(text: str, state: Any, cons: dict[str, Any]) -> None:
+    """"Something cheaper" means cheaper than the top product we just showed, not a catalog-wide price."""
+    meta = getattr(state, "shown_meta", None) or {}
+    shown = list(getattr(state, "shown", []) or [])
+    if not CHEAPER.search(text) or not shown or meta.get(shown[0], {}).get("price") is None:
+        return
+    cons["price_max"] = round(float(meta[shown[0]]["price"]) - 0.01, 2)
+    c = getattr(state, "constraints", None)
+    if c is not None and hasattr(c, "price_max"):
+        c.price_max = cons["price_max"]  # later turns keep the corrected budget
 
 
 def _has_shopping(ents: Any) -> bool:

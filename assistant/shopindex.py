@@ -172,6 +172,8 @@ class ShopIndex:
             hits = retriever.policies(question, k + (2 if topic else 0))
             if topic:  # the retriever ranks by text; a tool that knows its topic puts that policy first
                 hits = sorted(hits, key=lambda h: h.id not in self._topic_ids(topic))
+            if topic and self._topic_ids(topic) and (not hits or hits[0].id not in self._topic_ids(topic)):
+                hits = []  # the topic's policy was not retrieved: quote it from the catalog below
             if hits:  # quote the most relevant sentences of the whole policy, not just the hit chunk
                 return [Snip(h.id, "policy", focus(self._policy_text.get(h.id, h.text), question, 260)) for h in hits[:k]]
         q = {_stem(w) for w in words(question)}
@@ -208,17 +210,26 @@ def focus(text: str, question: str, n: int) -> str:
     paras: list[str] = []
     for line in text.replace("**", "").splitlines():
         line = line.strip()
-        if not line or line.startswith("#") or set(line) <= set("|-: "):
-            paras.append("")  # headings and table rules end a paragraph and are not quoted
+        if line and set(line) <= set("|-: "):  # a table rule: the row above it was the header
+            while paras and not paras[-1]:
+                paras.pop()
+            if paras and paras[-1].startswith("\x00"):
+                paras.pop()
+            paras.append("")
+        elif not line or line.startswith("#"):
+            paras.append("")  # headings end a paragraph and are not quoted
         elif line.startswith("|"):
-            paras += [" ".join(c.strip() for c in line.strip("|").split("|")) + ".", ""]
+            paras += ["\x00" + ", ".join(c.strip() for c in line.strip("|").split("|")) + ".", ""]
         else:
             paras[-1:] = [(paras[-1] + " " + line).strip()] if paras else [line]
-    sents = [s.strip() for para in paras for s in re.split(r"(?<=[.!?])\s+", para) if len(s.strip()) > 2]
+    sents = [s.strip().lstrip("\x00") for para in paras for s in re.split(r"(?<=[.!?])\s+", para)
+             if len(s.strip().lstrip("\x00")) > 2]
     if sum(len(s) + 1 for s in sents) <= n:
         return _clip(" ".join(sents), n)
     q = {_stem(w) for w in words(question)}
-    ranked = sorted(range(len(sents)), key=lambda i: (-len(q & {_stem(w) for w in words(sents[i])}), i))
+    # Word overlap with the question; policies state their key facts in numbers (days, dollars).
+    ranked = sorted(range(len(sents)), key=lambda i: (-(len(q & {_stem(w) for w in words(sents[i])})
+                                                        + 0.5 * bool(re.search(r"\d", sents[i]))), i))
     keep: list[int] = []
     used = 0
     for i in ranked:

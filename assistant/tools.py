@@ -237,9 +237,11 @@ def _name_ids(shop: ShopIndex, line: str) -> tuple[str, tuple[str, ...]]:
 
 
 def _rank01(values: dict[str, float]) -> dict[str, float]:
-    order = sorted(values, key=lambda k: values[k])
-    n = max(len(order) - 1, 1)
-    return {k: i / n for i, k in enumerate(order)}
+    """Ranks scaled to 0..1 (ties share their mean rank), so differently scaled scores can be blended."""
+    distinct = sorted(set(values.values()))
+    n = max(len(distinct) - 1, 1)
+    pos = {v: i / n for i, v in enumerate(distinct)}
+    return {k: pos[v] for k, v in values.items()}
 
 
 # --- tools ----------------------------------------------------------------------------------
@@ -259,9 +261,12 @@ def recommend(ctx: ToolContext, query: str = "", category: str | None = None, br
     rel = ctx.shop.relevance(query, cands, ctx.retriever) if query else {}
     rec, evidence = _rec_scores(ctx, [c.id for c in cands])
     rec_r, rel_r = _rank01(rec), _rank01(rel) if rel else {}
-    rating = {c.id: (c.rating or 3.0) * min(c.rating_count, 20) / 20 for c in cands}
+    # Bayesian mean rating: a 5.0 from two reviews counts less than a 4.6 from forty.
+    rating = {c.id: ((c.rating or 0.0) * c.rating_count + 3.5 * 5) / (c.rating_count + 5) for c in cands}
     rating_r = _rank01(rating)
-    blended = {c.id: 0.5 * rec_r.get(c.id, 0) + 0.3 * rel_r.get(c.id, 0) + 0.2 * rating_r.get(c.id, 0)
+    # Poorly rated products (with enough reviews to trust it) sink unless nothing else fits.
+    poor = {c.id: 0.3 if c.rating is not None and c.rating < 3.0 and c.rating_count >= 3 else 0.0 for c in cands}
+    blended = {c.id: 0.4 * rec_r.get(c.id, 0) + 0.3 * rel_r.get(c.id, 0) + 0.3 * rating_r.get(c.id, 0) - poor[c.id]
                for c in cands}
     ranked = sorted(cands, key=lambda c: (-blended[c.id], c.id))[:k]
     hits = []
@@ -381,9 +386,10 @@ def return_or_refund(ctx: ToolContext, order_id: str | None, email: str | None) 
     return OrderRequest("return", st, tid is not None, f"it is within the {window}-day return window", tid, pol)
 
 
-def policy_qa(ctx: ToolContext, question: str, k: int = 1) -> PolicyAnswer:
-    """Find the store-policy passages (shipping, returns, warranty, payment, ...) that answer a question."""
-    return PolicyAnswer(ctx.shop.policy_snippets(question, k, ctx.retriever))
+def policy_qa(ctx: ToolContext, question: str, topic: str | None = None, k: int = 1) -> PolicyAnswer:
+    """Find the store-policy passages (shipping, returns, warranty, payment, ...) that answer a question;
+    ``topic`` (a policy topic or id, e.g. "shipping") puts that policy first when it is known."""
+    return PolicyAnswer(ctx.shop.policy_snippets(question, k, ctx.retriever, topic=topic))
 
 
 def handoff(ctx: ToolContext, summary: str) -> HandoffResult:

@@ -97,6 +97,9 @@ def p95_latency_ms(recommend: Callable[[str], object], users: np.ndarray, n: int
 
 def run(tr: Interactions, va: Interactions, te: Interactions, models: list[str], texts: dict[str, str],
         log: Callable[[str], None] = print) -> dict[str, Any]:
+    for part, d in (("train", tr), ("valid", va), ("test", te)):
+        if d.nnz == 0:
+            raise DataError(f"the {part} split is empty: use more events per user or --split loo")
     grids = {m: DEFAULT_GRIDS[m] for m in models if m != "content" or texts}
     extras = {"content": {"item_text": texts}} if texts else {}
     # ---- selection: train + valid only ------------------------------------------------------
@@ -113,6 +116,8 @@ def run(tr: Interactions, va: Interactions, te: Interactions, models: list[str],
     refit_models, refit_fits = {}, {}
     for n, t in tuned.items():
         params = {**t.params, **extras.get(n, {})}
+        if n == "content":  # item vectors do not depend on interactions: reuse, don't re-embed
+            params = {"embedder": t.params.get("embedder", "minilm"), "embeddings": t.model.E}  # type: ignore[attr-defined]
         if n == "neumf":  # no valid left for early stopping: train for the epochs it chose
             params["epochs"] = int(np.argmax(t.model.history_)) + 1 if t.model.history_ else params.get("epochs", 20)
         t0 = time.perf_counter()

@@ -83,6 +83,17 @@ class ShopRecommender:
         return cls(final, texts)
 
     # ---- serving -----------------------------------------------------------------------
+    def forget(self, customer_id: str) -> bool:
+        """Privacy (issue 9): the customer's id no longer resolves to their fitted history. Their
+        row stays, anonymous, until the next `aisle train recsys` refits without it."""
+        data = self.hybrid.data
+        u = data.user_index().get(str(customer_id))
+        if u is None:
+            return False
+        data.user_ids[u] = f"forgotten-{u}"
+        data.__dict__.pop("_user_index", None)  # drop the cached id -> row map
+        return True
+
     def customer_history(self, customer_id: str | None) -> list[tuple[str, float]]:
         if customer_id is None:
             return []

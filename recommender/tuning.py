@@ -24,7 +24,7 @@ DEFAULT_GRIDS: dict[str, Grid] = {
     "itemknn": [{"k": k, "shrink": s} for k in (50, 100, 200) for s in (0.0, 10.0, 50.0)],
     "rp3beta": [{"k": 200, "alpha": a, "beta": b} for a in (0.8, 1.0) for b in (0.3, 0.5)],
     "userknn": [{"k": k, "similarity": sim} for k in (50, 100) for sim in ("cosine", "pearson")],
-    "ease": [{"l2": v} for v in (100.0, 250.0, 500.0, 1000.0)],
+    "ease": [{"l2": v, "dropout": p} for v in (100.0, 250.0, 500.0, 1000.0) for p in (0.0, 0.25)],
     "als": [{"factors": 64, "reg": r, "alpha": a, "iterations": 10} for r in (0.1, 1.0) for a in (5.0, 20.0)],
     "bpr": [{"factors": 64, "epochs": 30}],
     "svd": [{"factors": f} for f in (16, 32, 64, 128)],

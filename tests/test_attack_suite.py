@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from html.parser import HTMLParser
 from pathlib import Path
 from string import Template
 from typing import Any
@@ -140,6 +141,27 @@ def assert_invariants(world: dict[str, Any], reply: str, cards: list[dict[str, A
     assert not MARKUP.search(shown), f"markup in the answer: {MARKUP.search(shown).group()!r}"
 
 
+class _Live(HTMLParser):
+    """Collects what a browser would execute: script/iframe/object tags, on* handlers, javascript: URLs."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("script", "iframe", "object", "embed", "style", "link", "meta", "form"):
+            self.found.append(tag)
+        for k, v in attrs:
+            if k.startswith("on") or (v and v.strip().lower().startswith("javascript:")):
+                self.found.append(f"{tag}[{k}]")
+
+
+def live_markup(html: str) -> list[str]:
+    p = _Live()
+    p.feed(html)
+    return p.found
+
+
 def run_chat(world: dict[str, Any], case: dict[str, Any]) -> tuple[list[dict[str, Any]], str]:
     c, subs = world["client"], world["subs"]
     sid = f"atk-{case['id']}"[:64]
@@ -164,7 +186,7 @@ def run_chat(world: dict[str, Any], case: dict[str, Any]) -> tuple[list[dict[str
 
 @pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
 def test_attack_case(world: dict[str, Any], case: dict[str, Any]) -> None:
-    subs, exp = world["subs"], fill(case["expect"], world["subs"])
+    exp = fill(case["expect"], world["subs"])
     assert exp.get("outcome"), "every case states its expected outcome"
     if "request" in case:
         return run_request(world, case, exp)
@@ -188,9 +210,10 @@ def test_attack_case(world: dict[str, Any], case: dict[str, Any]) -> None:
         assert flags & set(exp["flags_any"]), f"no injection flag recorded: {flags}"
     for m in stored:  # no raw PII at rest
         assert find_pii(m["text"]) == [], m["text"]
-    from ui.render import transcript_html
+    from ui.render import cards_html, transcript_html
 
-    assert not MARKUP.search(transcript_html(stored))
+    html = transcript_html(stored) + cards_html([c for d in dones for c in d["cards"]], sid, None)
+    assert live_markup(html) == []
 
 
 def run_request(world: dict[str, Any], case: dict[str, Any], exp: dict[str, Any]) -> None:

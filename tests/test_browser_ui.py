@@ -72,8 +72,11 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     data = tmp_path_factory.mktemp("aisle-ui")
     port, host_port = free_port(), free_port()
-    env = {**os.environ, "AISLE_DATA_DIR": str(data), "AISLE_GENERATOR_BACKEND": "template",
-           "AISLE_EMBEDDER": "hashing", "AISLE_CORS_ORIGINS": json.dumps([f"http://127.0.0.1:{host_port}"]),
+    # Template generator (fast, deterministic); the real MiniLM-based NLU; no vector index (lexical
+    # retrieval) so setting up takes seconds.
+    outer = {k: v for k, v in os.environ.items() if not k.startswith("AISLE_")}  # no stray settings
+    env = {**outer, "AISLE_DATA_DIR": str(data), "AISLE_GENERATOR_BACKEND": "template", "AISLE_EMBEDDER": "minilm",
+           "AISLE_CORS_ORIGINS": json.dumps([f"http://127.0.0.1:{host_port}"]),
            "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False",
            "ANONYMIZED_TELEMETRY": "False", "OMP_NUM_THREADS": "1", "AISLE_CONFIG": str(data / "none.toml")}
     log = (data / "server.log").open("wb")
@@ -81,7 +84,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
         cmd = [sys.executable, "-m", "uvicorn", "--factory", "test_ui_fakes:make_app", "--app-dir",
                str(ROOT / "tests"), "--port", str(port)]
     else:
-        subprocess.run([sys.executable, "-m", "assistant.cli", "ingest", "--demo", "--no-progress"], env=env,
+        subprocess.run([sys.executable, "-m", "assistant.cli", "ingest", "--demo", "--no-index", "--no-progress"], env=env,
                        cwd=data, check=True, stdout=log, stderr=subprocess.STDOUT, timeout=120)
         cmd = [sys.executable, "-m", "assistant.cli", "run", "--port", str(port)]
     proc = subprocess.Popen(cmd, env=env, cwd=data, stdout=log, stderr=subprocess.STDOUT)
@@ -169,6 +172,11 @@ def test_shopper_sees_cards_and_streamed_reply(server: dict[str, Any], browser: 
         first.get_by_role("button", name=re.compile("^Add .* to cart$")).click()
     assert resp.value.status == 200
     page.screenshot(path=str(ARTIFACTS / "browser-shopper.png"), full_page=True)
+    title = first.get_attribute("data-title")
+    first.get_by_role("button", name=re.compile("^More like ")).click()  # asks the assistant for similar items
+    page.wait_for_function(f"document.querySelectorAll(\"{USER}\").length >= 2", timeout=15000)
+    assert page.locator(USER).nth(1).inner_text().strip() == f"More like {title}"
+    wait_bot(page, 2)
     timings["gradio_first_cards_s"] = round(elapsed, 3)
     assert errs == [], errs
 
@@ -184,11 +192,17 @@ def test_widget_on_another_origin(server: dict[str, Any], browser: Any, timings:
 
     page.on("response", sized)
     page.goto(server["host"] + "/")
-    page.get_by_role("button", name="Open shopping assistant chat").click()
+    page.wait_for_selector(".aisle-w-bubble")
+    # Keyboard only: Tab reaches the bubble, Enter opens it and focuses the input, Enter sends.
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "aisle-w-bubble"
+    assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") != "none"  # focus visible
+    page.keyboard.press("Enter")
     inp = page.get_by_role("textbox", name="Message")
-    inp.fill(QUERY)
+    page.wait_for_function("document.activeElement.classList.contains('aisle-w-input')", timeout=5000)
+    page.keyboard.type(QUERY)
     t0 = time.perf_counter()
-    inp.press("Enter")
+    page.keyboard.press("Enter")
     page.wait_for_selector(".aisle-w-card", timeout=15000)
     elapsed = time.perf_counter() - t0
     page.wait_for_function("document.querySelectorAll('.aisle-w-bot').length >= 2 && "

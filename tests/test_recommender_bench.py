@@ -16,7 +16,7 @@ from recommender.models import make_model
 
 def test_cli_on_any_interaction_file(tmp_path, capsys):
     rng = np.random.default_rng(0)
-    lines = ["user\titem"] + [f"u{u}\ti{(u % 4) * 10 + int(j)}" for u in range(60) for j in rng.choice(10, 6, replace=False)]
+    lines = ["user\titem"] + [f"u{u}\ti{(u % 4) * 10 + int(j)}" for u in range(60) for j in rng.choice(10, 8, replace=False)]
     (tmp_path / "x.tsv").write_text("\n".join(lines) + "\n")
     out = tmp_path / "r.json"
     assert cli(["--inter", str(tmp_path / "x.tsv"), "--format", "tsv", "--split", "random",

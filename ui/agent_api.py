@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from assistant.errors import AccessDeniedError, NotFoundError
 from ui import insights
 from ui.drafts import is_draft_session
-from ui.service import Backend, token_ok
+from ui.service import Backend
 
 
 class AgentMessageIn(BaseModel):
@@ -53,10 +53,13 @@ def set_takeover(backend: Backend, session_id: str, paused: bool) -> None:
 def router(backend: Backend) -> APIRouter:
     settings = backend.settings
 
+    from assistant.tokens import TokenDigests
+
+    staff = TokenDigests.from_settings(settings)  # only SHA-256 digests are kept
+
     def require_agent(authorization: str | None = Header(None)) -> None:
         token = authorization.removeprefix("Bearer ").strip() if authorization else None
-        if not (token_ok(token, settings.agent_token.get_secret_value())
-                or token_ok(token, settings.admin_token.get_secret_value())):
+        if not staff.ok(token):
             raise AccessDeniedError("agent routes need 'Authorization: Bearer <agent token>' (AISLE_AGENT_TOKEN)")
 
     r = APIRouter(prefix="/api/agent", dependencies=[Depends(require_agent)], tags=["agent"])

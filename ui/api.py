@@ -99,20 +99,35 @@ def _check_customer(settings: Settings, customer_id: str, token: str | None, aut
     agent = auth.removeprefix("Bearer ").strip() if auth else None
     if token_ok(token, customer_token(settings, customer_id)):
         return
-    if token_ok(agent, settings.agent_token.get_secret_value()) or token_ok(agent, settings.admin_token.get_secret_value()):
+    from assistant.tokens import TokenDigests
+
+    if TokenDigests.from_settings(settings).ok(agent):
         return
     raise AccessDeniedError("this customer's data needs the X-Customer-Token from POST /api/customers/{id}/login")
 
 
+def slow_down_response(d: Any) -> JSONResponse:
+    from assistant.ratelimit import slow_down_message
+
+    return JSONResponse({"error": "slow down", "detail": slow_down_message(d), "retry_after_s": d.retry_after_s,
+                         "scope": d.scope}, status_code=429, headers={"Retry-After": str(d.retry_after_s)})
+
+
 def api_router(backend: Backend) -> APIRouter:
+    from assistant.ratelimit import ChatLimits
+
     r = APIRouter(prefix="/api")
     settings = backend.settings
+    limits = ChatLimits.from_settings(settings)  # per app, never global
 
     @r.post("/chat", summary="One chat turn; SSE with Accept: text/event-stream or ?stream=1")
     async def chat(body: ChatIn, request: Request, stream: bool = Query(False),
                    x_customer_token: str | None = Header(None), authorization: str | None = Header(None)) -> Response:
         if len(body.message) > settings.max_message_chars:
             raise DataError(f"message is {len(body.message)} characters; the limit is {settings.max_message_chars}")
+        verdict = limits.check(body.session_id, request.client.host if request.client else None)
+        if not verdict.allowed:
+            return slow_down_response(verdict)
         if body.customer_id:
             _check_customer(settings, body.customer_id, x_customer_token, authorization)
         events: Iterator[Any] = await run_in_threadpool(backend.stream, body.session_id, body.message, body.customer_id)
@@ -308,6 +323,10 @@ def cli(argv: list[str]) -> int:
     args = p.parse_args(argv)
     overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
     settings = load_settings(**overrides)
+    from assistant.pii import install_log_redaction
+
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    install_log_redaction()  # no email, phone, card or address reaches a log line
     if not args.no_demo_customers:
         _seed_demo_customers(settings)
     app = create_app(settings)

@@ -33,6 +33,7 @@ class Backend:
         self._store = store
         self._catalog: Any | None = None
         self._lock = threading.Lock()
+        self._store_lock = threading.Lock()  # separate: building the engine holds _lock for seconds
         self.start_error: str | None = None  # why the engine failed to build at start-up, for /api/health
 
     # --- lazily built parts -----------------------------------------------------------------
@@ -49,14 +50,16 @@ class Backend:
     @property
     def store(self) -> Store:
         if self._store is None:
-            # Share the engine's store once it exists; before that (page render, privacy routes) open
-            # our own on the same database rather than building the whole engine.
-            found = getattr(self._assistant, "store", None) if self._assistant is not None else None
-            if found is None:
-                from assistant.store import Store
+            with self._store_lock:
+                if self._store is None:
+                    # Share the engine's store once it exists; before that (page render, privacy routes)
+                    # open our own on the same database rather than building the whole engine.
+                    found = getattr(self._assistant, "store", None) if self._assistant is not None else None
+                    if found is None:
+                        from assistant.store import Store
 
-                found = Store.from_settings(self.settings)
-            self._store = found
+                        found = Store.from_settings(self.settings)
+                    self._store = found
         return self._store
 
     @property

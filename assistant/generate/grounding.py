@@ -55,7 +55,7 @@ class Grounder:
                     self._keys.setdefault(_norm(" ".join(toks[:n])).strip(), set()).add(p.id)
             self._keys.setdefault(p.id.lower(), set()).add(p.id)
         alts = sorted(self._keys, key=len, reverse=True)
-        self._key_rx = re.compile(r"(?<![a-z0-9])(" + "|".join(r"[\s-]+".join(map(re.escape, k.split())) for k in alts)
+        self._key_rx = re.compile(r"(?<![a-z0-9])(" + "|".join(r"[\W_]+".join(map(re.escape, k.split())) for k in alts)
                                   + r")(?![a-z0-9])", re.I) if alts else None
         brands = sorted({p.brand for p in products if p.brand}, key=len, reverse=True)
         generic = {w for p in products for w in re.findall(r"[a-z]+", (p.category + " " + " ".join(p.attributes.values())).lower())}

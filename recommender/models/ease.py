@@ -1,4 +1,4 @@
-"""EASE (Steck 2019): a closed-form item-item model, B = I - P / diag(P) with P = (X'X + lambda I)^-1."""
+"""EASE (Steck 2019): a closed-form item-item model, B = I - P / diag(P) with P = (X'X + Lambda)^-1."""
 
 from __future__ import annotations
 
@@ -12,13 +12,16 @@ from recommender.data import Interactions
 class EASE(Recommender):
     name = "ease"
 
-    def __init__(self, l2: float = 250.0, binary: bool = True) -> None:
-        super().__init__(l2=l2, binary=binary)
+    def __init__(self, l2: float = 250.0, binary: bool = True, dropout: float = 0.0) -> None:
+        # dropout > 0: the emphasised-denoising variant (Steck 2020, "EDLAE"/DLAE): an extra
+        # per-item penalty p/(1-p) * G_ii, i.e. stronger regularisation of popular items.
+        super().__init__(l2=l2, binary=binary, dropout=dropout)
 
     def _fit(self, X: sp.csr_matrix, data: Interactions) -> None:
         Xb = data.matrix(binary=True) if self.params["binary"] else X
         G = (Xb.T @ Xb).toarray().astype(np.float64)
-        G[np.diag_indices_from(G)] += self.params["l2"]
+        p = float(self.params.get("dropout", 0.0))
+        G[np.diag_indices_from(G)] += self.params["l2"] + p / (1.0 - p) * np.diag(G)
         P = np.linalg.inv(G)
         B = -P / np.diag(P)
         B[np.diag_indices_from(B)] = 0.0
