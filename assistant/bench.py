@@ -140,7 +140,6 @@ def build_shared(data_dir: Path, log: Any = None) -> dict[str, Any]:
     from assistant.nlu import NLU
     from assistant.settings import load_settings
     from assistant.shopindex import ShopIndex
-    from assistant.store import Store
     from knowledge.catalog import Catalog
     from knowledge.demo import load_demo
     from knowledge.embed import embedder_from_settings
@@ -151,8 +150,7 @@ def build_shared(data_dir: Path, log: Any = None) -> dict[str, Any]:
     settings = load_settings(data_dir=data_dir, generator_backend="template")
     demo = load_demo()
     catalog = Catalog(demo.products, demo.reviews, demo.policies)
-    store = Store(f"sqlite:///{data_dir / 'bench.db'}")
-    store.load_demo(demo)
+    store = fresh_store(data_dir / "bench-template.db", demo)
     Indexer(store_from_settings(settings), embedder_from_settings(settings), data_dir, progress=False).update(catalog)
     shop = ShopIndex.from_catalog(catalog)
     shop.add_popularity(store)
@@ -184,6 +182,15 @@ def _recommender(demo: Any, log: Any) -> Any:
         return rec
 
 
+def fresh_store(path: Path, demo: Any) -> Any:
+    """Every backend starts from the same shop: nothing one run learns (preferences, tickets) leaks into the next."""
+    from assistant.store import Store
+
+    store = Store(f"sqlite:///{path}")
+    store.load_demo(demo)
+    return store
+
+
 def make_assistant(shared: dict[str, Any], backend: str, timeout_s: float | None) -> Any:
     from assistant.engine import Assistant
     from assistant.generate.base import make_chat_model
@@ -198,7 +205,8 @@ def make_assistant(shared: dict[str, Any], backend: str, timeout_s: float | None
     gen = Generator(make_chat_model(settings), Grounder(shared["demo"].products), timeout_s=timeout,
                     queue_size=settings.generation_queue)
     gen.warm()
-    return Assistant(settings, shop=shared["shop"], nlu=shared["nlu"], store=shared["store"], generator=gen,
+    store = shared["store"] if backend == "template" else fresh_store(base.data_dir / f"bench-{backend}.db", shared["demo"])
+    return Assistant(settings, shop=shared["shop"], nlu=shared["nlu"], store=store, generator=gen,
                      state_factory=DialogueState, retriever=shared["retriever"], recommender=shared["recommender"])
 
 
@@ -221,6 +229,9 @@ def cli(argv: list[str]) -> int:
             out["backends"][name] = run["result"]
             out["details"][name] = {**run["detail"], "model": assistant.generator.model.name}
             print(f"{name}: {json.dumps(run['result'])}", file=sys.stderr)
+            if assistant.store is not shared["store"]:
+                assistant.store.close()
+        shared["store"].close()
         transcripts = {n: d.pop("transcript") for n, d in out["details"].items()}
         if args.demo_md:
             first = len(convs[0][1])
@@ -230,7 +241,6 @@ def cli(argv: list[str]) -> int:
         Path(args.out).write_text(json.dumps(out, indent=2))
         if args.transcript:
             Path(args.transcript).write_text(json.dumps(transcripts, indent=2))
-        shared["store"].close()
     print(f"wrote {args.out}")
     return 0
 

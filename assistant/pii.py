@@ -14,7 +14,8 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-__all__ = ["KINDS", "RedactingFilter", "find_pii", "install_log_redaction", "luhn_ok", "redact", "redact_value"]
+__all__ = ["KINDS", "RedactingFilter", "find_pii", "install_log_redaction", "luhn_ok", "pii_spans", "redact",
+           "redact_value"]
 
 KINDS = ("email", "card", "phone", "address")
 
@@ -81,6 +82,11 @@ def _spans(text: str) -> list[tuple[int, int, str]]:
         if all(s[1] <= t[0] or s[0] >= t[1] for t in taken):
             taken.append(s)
     return sorted(taken)
+
+
+def pii_spans(text: str) -> list[tuple[str, str]]:
+    """(kind, matched text) for each PII span, in order."""
+    return [(k, text[a:b]) for a, b, k in _spans(text or "")]
 
 
 def find_pii(text: str) -> list[str]:

@@ -151,20 +151,23 @@ class ShopIndex:
     def review_snippets(self, product_id: str, question: str, k: int, retriever: Any | None) -> list[Snip]:
         if retriever is not None:
             hits = retriever.reviews_for(product_id, question, k)
-            return [Snip(h.id, "review", focus(h.text, question, 170), product_id, (h.metadata or {}).get("rating"))
+            return [Snip(h.id, "review", focus(h.text, question, 130), product_id, (h.metadata or {}).get("rating"))
                     for h in hits]
         q = {_stem(w) for w in words(question)}
         revs = self.reviews.get(product_id, [])
         scored = sorted(revs, key=lambda r: (-len(q & {_stem(w) for w in words(r.title + " " + r.text)}), r.id))
-        return [Snip(r.id, "review", focus(r.text, question, 170), product_id, r.rating) for r in scored[:k]]
+        return [Snip(r.id, "review", focus(r.text, question, 130), product_id, r.rating) for r in scored[:k]]
 
     def description_snippet(self, p: Product, question: str) -> Snip | None:
         sentences = [s for s in re.split(r"(?<=[.!?])\s+", p.description) if s.strip()]
         if not sentences:
             return None
-        q = {_stem(w) for w in words(question)}
+        # Only a sentence that shares a word with the question (beyond the product's own name) helps.
+        q = {_stem(w) for w in words(question)} - {_stem(w) for w in words(p.title + " " + p.category)}
         best = max(sentences, key=lambda s: len(q & {_stem(w) for w in words(s)}))
-        return Snip(f"{p.id}:description", "description", _clip(best), p.id)
+        if not q & {_stem(w) for w in words(best)}:
+            return None
+        return Snip(f"{p.id}:description", "description", _clip(best, 160), p.id)
 
     def policy_snippets(self, question: str, k: int, retriever: Any | None, topic: str | None = None) -> list[Snip]:
         """The best passage of each of the k most relevant policies, cited by the policy's id."""
@@ -224,6 +227,8 @@ def focus(text: str, question: str, n: int) -> str:
             paras[-1:] = [(paras[-1] + " " + line).strip()] if paras else [line]
     sents = [s.strip().lstrip("\x00") for para in paras for s in re.split(r"(?<=[.!?])\s+", para)
              if len(s.strip().lstrip("\x00")) > 2]
+    if len(sents) > 1:  # a review's one-word title ("Fantastic.") says nothing the rating does not
+        sents = [s for s in sents if len(s) >= 15] or sents
     if sum(len(s) + 1 for s in sents) <= n:
         return _clip(" ".join(sents), n)
     q = {_stem(w) for w in words(question)}

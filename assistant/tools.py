@@ -219,8 +219,11 @@ def _rec_scores(ctx: ToolContext, candidates: list[str]) -> tuple[dict[str, floa
                 lines = rec.explain(cid, session, pid)
             except Exception:  # an item the recommender was not fitted on has no explanation
                 lines = []
-            if lines:
-                evidence[pid] = _name_ids(ctx.shop, lines[0])
+            line, ids = _name_ids(ctx.shop, lines[0]) if lines else ("", ())
+            # History from another department ("after the backpack you bought") explains nothing here.
+            top = ctx.shop.products[pid].top_category
+            if line and all(ctx.shop.products[i].top_category == top for i in ids):
+                evidence[pid] = (line, ids)
     return scores, evidence
 
 

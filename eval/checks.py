@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from eval.facts import ClaimReport, Facts, check_claims
+from eval.facts import ClaimReport, Facts, check_claims, product_mentions
 from eval.harness import TurnRecord
 
 # Entity types scored by entity F1 (the rest are checked per turn only when a suite names them).
@@ -22,12 +22,14 @@ class ConvContext:
     user_text: str = ""
     last_cards: list[str] = field(default_factory=list)  # the latest product list, this turn included
     prev_cards: list[str] = field(default_factory=list)  # the latest list shown before this turn
+    reasons: list[str] = field(default_factory=list)  # cards' one-line reasons (recommender evidence)
 
     def add(self, rec: TurnRecord) -> None:
         self.user_text += "\n" + rec.user
         self.prev_cards = list(self.last_cards)
         if rec.cards:
             self.last_cards = rec.card_ids
+        self.reasons.extend(str(c.get("reason") or "") for c in rec.cards)
         self.products.update(rec.card_ids)
         for c in rec.citations:
             kind, cid = c.get("kind"), str(c.get("id"))
@@ -204,6 +206,9 @@ def check_turn(exp: dict[str, Any], rec: TurnRecord, facts: Facts, ctx: ConvCont
     returned = set(ctx.products)
     returned.update(it["product_id"] for o in ctx.orders if o in facts.orders for it in facts.orders[o]["items"])
     returned.update(facts.reviews[r].product_id for r in ctx.reviews if r in facts.reviews)
+    # A card's reason may name the product it was chosen after ("people who chose X also chose
+    # this"): that name came from the recommender tool, so repeating it is grounded.
+    returned.update(pid for reason in ctx.reasons for _, cands in product_mentions(reason, facts) for pid in cands)
     sc.claims = check_claims(rec.text, facts, returned, orders=ctx.orders, user_text=ctx.user_text,
                              review_ids=ctx.reviews)
     add(("grounding", not (sc.claims.unknown_products or sc.claims.wrong_prices or sc.claims.wrong_ratings),

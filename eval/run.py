@@ -77,7 +77,11 @@ def cli(argv: list[str], *, engine: Engine | None = None) -> int:
     ap.add_argument("--suite", action="append", help=f"suite name or .yaml path, repeatable (default: all but smoke; "
                     f"available: {', '.join(available_suites())})")
     ap.add_argument("--backend", default="template", help="template | default | fast | test | fake | openai | X.gguf")
-    ap.add_argument("--embedder", default="minilm", help="minilm (real, default) or hashing (fast fake)")
+    ap.add_argument("--embedder", default="minilm", help="minilm (default; the trained NLU needs it) or hashing")
+    ap.add_argument("--recsys-embedder", help="content embedder for the recommender fit (default: --embedder; "
+                    "hashing makes the sandbox setup ~50 s faster for smoke runs)")
+    ap.add_argument("--no-cache", action="store_true", help="rebuild the indexes and the recommender instead of "
+                    "reusing the copies cached (by content, embedder and source hash) under <cache_dir>/eval")
     ap.add_argument("--baseline", type=Path, help="metrics.json of an earlier run to compare against")
     ap.add_argument("--tolerance", type=float, default=0.02, help="allowed drop per gated metric (default 0.02)")
     ap.add_argument("--simulated", type=int, default=40, help="simulated shoppers (default 40; 0 = none)")
@@ -113,7 +117,8 @@ def cli(argv: list[str], *, engine: Engine | None = None) -> int:
         setup_s = 0.0
         results, dialogues, times = evaluate(engine, convs, facts, targets, args.sim_turns, progress=say)
     else:
-        with Sandbox(args.backend, args.embedder, cutoffs=holdout(targets), shop=shop) as box:
+        with Sandbox(args.backend, args.embedder, cutoffs=holdout(targets), shop=shop,
+                     recsys_embedder=args.recsys_embedder, use_cache=not args.no_cache) as box:
             real = box.engine()
             setup_s = time.perf_counter() - t0
             say(f"ready in {setup_s:.1f} s; {len(convs)} conversations, {sum(len(c.turns) for c in convs)} turns")

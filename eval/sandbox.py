@@ -5,7 +5,11 @@ user's database, indexes or fitted models; with the simulated shoppers' held-out
 from __future__ import annotations
 
 import dataclasses
+import gc
+import hashlib
+import json
 import logging
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -44,45 +48,93 @@ def held_out(shop: Any, cutoffs: dict[str, str]) -> Any:
     return dataclasses.replace(shop, interactions=keep, orders=orders)
 
 
-def _fit_recommender(settings: Any, shop: Any) -> None:
-    """Fit the shop recommender on the (held-out) interactions into <data_dir>/recommender, where
-    `aisle train recsys` puts it; without the package the engine falls back to popularity."""
-    try:
-        from recommender.shop import ShopRecommender
-    except ImportError as exc:
-        log.warning("recommender.shop unavailable (%s): the engine will rank by popularity", exc)
+def _source_hash(*packages: str) -> str:
+    """Hash of the source files of the packages that build an artifact: a code change there
+    invalidates the cached artifact, so an evaluation never scores a stale index or model."""
+    import importlib
+
+    h = hashlib.sha1()
+    for name in packages:
+        mod = importlib.import_module(name)
+        root = Path(mod.__file__ or "").parent
+        for f in sorted(root.rglob("*.py")):
+            h.update(f.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def _cached(cache: Path | None, key: str, dest: Path, build: Any) -> None:
+    """Fill `dest` from cache/key, or build it there and store a copy (atomically) for next time."""
+    if cache is not None and (cache / key / ".complete").is_file():
+        shutil.copytree(cache / key, dest, dirs_exist_ok=True)
         return
-    ShopRecommender.fit(shop, embedder=settings.embedder).save(Path(settings.data_dir) / "recommender")
+    build()
+    if cache is None:
+        return
+    cache.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=cache))
+    shutil.copytree(dest, tmp, dirs_exist_ok=True)
+    (tmp / ".complete").write_text(key)
+    try:
+        os.replace(tmp, cache / key)
+    except OSError:  # another run stored the same key meanwhile
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
-def build_data_dir(settings: Any, shop: Any, *, index: bool = True) -> None:
-    """Catalog snapshot + vector indexes + store (customers, histories, orders) + recommender."""
+def _digest(*parts: Any) -> str:
+    h = hashlib.sha1()
+    for part in parts:
+        h.update(json.dumps(part, sort_keys=True, default=str).encode())
+    return h.hexdigest()[:16]
+
+
+def build_data_dir(settings: Any, shop: Any, *, recsys_embedder: str | None = None, cache: Path | None = None) -> None:
+    """Catalog snapshot + vector indexes + store (customers, histories, orders) + recommender.
+
+    The indexes and the fitted recommender are copied from `cache` when their inputs (data,
+    embedder, source code) are unchanged: building them takes minutes on a busy 2-core machine."""
     from assistant.store import Store
     from knowledge.catalog import Catalog, save_catalog
 
-    settings.ensure_data_dir()
+    data_dir = Path(settings.ensure_data_dir())
     catalog = Catalog(list(shop.products), list(shop.reviews), list(shop.policies))
-    if index:
+
+    def index() -> None:
         from knowledge.embed import embedder_from_settings
         from knowledge.index import Indexer
         from knowledge.vectorstore import store_from_settings
 
-        Indexer(store_from_settings(settings), embedder_from_settings(settings), settings.data_dir,
-                progress=False).update(catalog)
+        vs = store_from_settings(settings)
+        Indexer(vs, embedder_from_settings(settings), data_dir, progress=False).update(catalog)
+        del vs
+        gc.collect()  # release Chroma's files before they are copied into the cache
+
+    key = "index-" + _digest(settings.embedder, [r.to_dict() for r in catalog.products + catalog.reviews
+                                                 + catalog.policies], _source_hash("knowledge"))
+    _cached(cache, key, data_dir, index)
     save_catalog(settings, catalog)
     store = Store.from_settings(settings)
     try:
         store.load_demo(shop)
     finally:
         store.close()
-    _fit_recommender(settings, shop)
+    try:
+        from recommender.shop import ShopRecommender
+    except ImportError as exc:
+        log.warning("recommender.shop unavailable (%s): the engine will rank by popularity", exc)
+        return
+    emb = recsys_embedder or settings.embedder
+    rec_dir = data_dir / "recommender"
+    key = "recsys-" + _digest(emb, shop.interactions, [p.id for p in shop.products], _source_hash("recommender"))
+    # Where `aisle train recsys` puts it, fitted on the held-out interactions only.
+    _cached(cache, key, rec_dir, lambda: ShopRecommender.fit(shop, embedder=emb).save(rec_dir))
 
 
 class Sandbox:
     """A temp data dir + the Settings pointing at it; remove() deletes it (also as a context manager)."""
 
     def __init__(self, backend: str = "template", embedder: str = "minilm", cutoffs: dict[str, str] | None = None,
-                 shop: Any | None = None, **overrides: Any) -> None:
+                 shop: Any | None = None, recsys_embedder: str | None = None, use_cache: bool = True,
+                 **overrides: Any) -> None:
         from assistant.settings import load_settings
         from knowledge.demo import load_demo
 
@@ -90,7 +142,12 @@ class Sandbox:
         self.shop = shop if shop is not None else load_demo()
         self.settings = load_settings(data_dir=self.dir / "data", embedder=embedder,
                                       **backend_overrides(backend), **overrides)
-        build_data_dir(self.settings, held_out(self.shop, cutoffs or {}))
+        try:
+            build_data_dir(self.settings, held_out(self.shop, cutoffs or {}), recsys_embedder=recsys_embedder,
+                           cache=Path(self.settings.cache_dir) / "eval" if use_cache else None)
+        except BaseException:
+            self.remove()
+            raise
 
     def engine(self) -> Any:
         from assistant.engine import Assistant

@@ -11,6 +11,9 @@ from knowledge.docs import Doc
 STOPWORDS = frozenset(["a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "from", "has", "have", "i", "i'm", "im", "in", "is", "it", "its", "me", "my", "of", "on", "or", "so", "that", "the", "this", "to", "was", "were", "will", "with", "you", "your", "we", "our", "want", "need", "looking", "look", "something", "some", "any", "please", "can", "could", "would", "should", "like", "get", "got", "show", "find", "me", "good", "nice", "best"])
 
 
+BOOST: tuple[str, ...] = ()
+
+
 def stem(tok: str) -> str:
     # Crude plural folding keeps "headphones" ~ "headphone" and "batteries" ~ "battery" on both sides.
     if len(tok) > 4 and tok.endswith("ies"):
@@ -64,12 +67,14 @@ class Speller:
 
 
 class LexicalIndex:
-    def __init__(self, docs: list[Doc]) -> None:
+    def __init__(self, docs: list[Doc], boost: tuple[str, ...] = BOOST) -> None:
         import bm25s
 
         self.ids = [d.id for d in docs]
         self._bm25 = bm25s.BM25()
-        raw = [raw_tokens(d.text) for d in docs]
+        # Field boost: a product's title and category count twice, so "headphones" in the title
+        # outweighs "headphones" mentioned in passing in another product's description.
+        raw = [raw_tokens(" ".join([d.text] + [str(d.meta.get(f, "")) for f in boost])) for d in docs]
         self.speller = Speller(raw)
         corpus = [[stem(t) for t in toks] or ["_"] for toks in raw]
         if corpus:

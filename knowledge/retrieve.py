@@ -176,7 +176,8 @@ class Retriever:
             return None
         try:
             qv = self.embedder.embed([query])[0]
-            hits = self.store.query(part.collection, qv, n, where, with_embeddings=with_embeddings)
+            hits = self.store.query(part.collection, qv, n, where, with_embeddings=with_embeddings,
+                                    with_payload=False)
         except Exception as exc:  # degraded mode: lexical still answers
             self.last_degraded_reason = f"{type(exc).__name__}: {exc}"
             log.warning("dense retrieval failed (%s); falling back to lexical search", self.last_degraded_reason)

@@ -46,7 +46,10 @@ class VectorStore(Protocol):
                metadatas: list[dict[str, Any]]) -> None: ...
 
     def query(self, collection: str, embedding: np.ndarray, k: int, where: Where | None = None,
-              with_embeddings: bool = False) -> list[StoredHit]: ...
+              with_embeddings: bool = False, with_payload: bool = True) -> list[StoredHit]:
+        """Nearest k; ``with_payload=False`` skips documents/metadata (callers holding the catalog need
+        only ids and distances, and fetching the payload triples Chroma's query time)."""
+        ...
 
     def get(self, collection: str, ids: list[str] | None = None, with_embeddings: bool = False,
             with_documents: bool = False) -> Stored: ...
@@ -100,7 +103,7 @@ class MemoryStore:
         for i, e, d, m in zip(ids, np.asarray(embeddings, dtype=np.float32), documents, metadatas, strict=True):
             col[i] = (e, d, dict(m))
 
-    def query(self, collection, embedding, k, where=None, with_embeddings=False):  # type: ignore[no-untyped-def]
+    def query(self, collection, embedding, k, where=None, with_embeddings=False, with_payload=True):  # type: ignore[no-untyped-def]
         col = self._cols.get(collection, {})
         items = [(i, v) for i, v in col.items() if matches_where(v[2], where)]
         if not items or k <= 0:
@@ -178,20 +181,23 @@ class ChromaStore:
             col.upsert(ids=list(ids[s:s + BATCH]), embeddings=emb[s:s + BATCH], documents=list(documents[s:s + BATCH]),
                        metadatas=[dict(m) for m in metadatas[s:s + BATCH]])
 
-    def query(self, collection, embedding, k, where=None, with_embeddings=False):  # type: ignore[no-untyped-def]
+    def query(self, collection, embedding, k, where=None, with_embeddings=False, with_payload=True):  # type: ignore[no-untyped-def]
         col = self._col(collection)
         n = min(k, col.count())
         if n <= 0:
             return []
-        include = ["metadatas", "documents", "distances"] + (["embeddings"] if with_embeddings else [])
+        include = ["distances"] + (["metadatas", "documents"] if with_payload else [])
+        include += ["embeddings"] if with_embeddings else []
         res = col.query(query_embeddings=[np.asarray(embedding, dtype=np.float32)], n_results=n,
                         where=where or None, include=include)
         embs = res.get("embeddings")
+        docs = res.get("documents") if with_payload else None
+        metas = res.get("metadatas") if with_payload else None
         out = []
         for j, i in enumerate(res["ids"][0]):
             e = np.asarray(embs[0][j], dtype=np.float32) if with_embeddings and embs is not None else None
-            out.append(StoredHit(i, float(res["distances"][0][j]), res["documents"][0][j] or "",
-                                 dict(res["metadatas"][0][j] or {}), e))
+            out.append(StoredHit(i, float(res["distances"][0][j]), (docs[0][j] or "") if docs else "",
+                                 dict(metas[0][j] or {}) if metas else {}, e))
         return out
 
     def get(self, collection, ids=None, with_embeddings=False, with_documents=False):  # type: ignore[no-untyped-def]

@@ -180,6 +180,9 @@ def run_chat(world: dict[str, Any], case: dict[str, Any]) -> tuple[list[dict[str
         assert "error" not in kinds
         cards = [card for e in events if e["type"] == "products" for card in e["cards"]]
         assert_invariants(world, events[-1]["text"], cards, " ".join(turns))
+        # What streamed before the final text must hold the same rules (the output guard stops a
+        # hostile model's text before the offending chunk goes out).
+        assert_invariants(world, "".join(e["text"] for e in events if e["type"] == "text"), [], " ".join(turns))
         dones.append({**events[-1], "cards": cards})
     return dones, sid
 
@@ -297,3 +300,12 @@ def test_hostile_model_is_contained(hostile_world: dict[str, Any], case: dict[st
     dones, _ = run_chat(hostile_world, case)  # the invariants are asserted per turn
     for d in dones:
         assert "$1 " not in d["text"] and "$1." not in d["text"]
+
+
+def test_widget_sets_text_never_markup() -> None:
+    """The widget renders every shop and user string with textContent: no HTML sink is used."""
+    js = (Path(__file__).resolve().parents[1] / "ui" / "widget" / "widget.js").read_text(encoding="utf-8")
+    code = re.sub(r"/\*.*?\*/|//[^\n]*", "", js, flags=re.S)  # comments may name the sinks
+    for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function"):
+        assert sink not in code, sink
+    assert "textContent" in code

@@ -285,8 +285,8 @@ def test_sse_time_to_first_products(server: dict[str, Any], timings: dict[str, A
     import httpx
 
     asks = ["wireless headphones under $100", "a bluetooth speaker under $80", "running shoes under $150",
-            "a coffee maker", "a yoga mat", "noise cancelling headphones", "a smartwatch under $300",
-            "a desk lamp", "a backpack for my laptop", "a water bottle"]
+            "a coffee maker", "a mechanical keyboard", "a wireless mouse", "a smartwatch under $300",
+            "a desk lamp", "a backpack for my laptop", "a blender under $100"]
     samples = []
     with httpx.Client(base_url=server["base"], timeout=30) as c:
         for i, q in enumerate(asks * 2):

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import httpx
 from test_reliability_kit import Server
+
 from ui.loadtest import _sse_events
 
 

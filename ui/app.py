@@ -125,7 +125,8 @@ def poll_agent(backend: Backend, history: list[Any] | None, sid: str | None, las
 def sign_in(backend: Backend, choice: str | None) -> tuple[Any, ...]:
     cid = choice or None
     who = "anonymous shopper" if cid is None else f"signed in as {cid}"
-    return cid, new_session(), [], cards_html([], "", cid), 0, f"New conversation ({who})."
+    opted_out = cid is not None and not backend.store.personalization_allowed(cid)
+    return cid, new_session(), [], cards_html([], "", cid), 0, f"New conversation ({who}).", opted_out
 
 
 # --- privacy -------------------------------------------------------------------------------
@@ -159,6 +160,10 @@ def privacy_delete(backend: Backend, cid: str | None, confirm: bool) -> str:
     fn = getattr(backend.assistant, "forget_customer", None)
     ok = fn(cid) if callable(fn) else backend.store.delete_customer(cid)
     return f"Deleted everything stored about {cid}." if ok else "Nothing to delete."
+
+
+def _after_delete(message: str) -> tuple[str, Any]:
+    return message, (gr.update(value="") if message.startswith("Deleted") else gr.skip())
 
 
 def privacy_opt(backend: Backend, cid: str | None, opted_out: bool) -> str:
@@ -210,13 +215,16 @@ def build(backend: Backend) -> gr.Blocks:
 
         box.submit(turn, inputs=turn_in, outputs=turn_out, show_progress="hidden")
         send.click(turn, inputs=turn_in, outputs=turn_out, show_progress="hidden")
-        who.change(lambda ch: sign_in(backend, ch), inputs=[who], outputs=[cid, sid, chat, cards, last_id, status])
+        who.change(lambda ch: sign_in(backend, ch), inputs=[who],
+                   outputs=[cid, sid, chat, cards, last_id, status, p_opt])
         timer = gr.Timer(2.0)
         timer.tick(lambda h, s, last: poll_agent(backend, h, s, last), inputs=[chat, sid, last_id],
                    outputs=[chat, last_id], show_progress="hidden")
         p_show.click(lambda c: privacy_summary(backend, c), inputs=[cid], outputs=[p_info])
         p_dl.click(lambda c: privacy_export(backend, c), inputs=[cid], outputs=[p_file])
-        p_del.click(lambda c, ok: privacy_delete(backend, c, ok), inputs=[cid, p_confirm], outputs=[p_info])
+        # After a deletion the shopper continues anonymously (the who.change handler starts afresh).
+        p_del.click(lambda c, ok: _after_delete(privacy_delete(backend, c, ok)), inputs=[cid, p_confirm],
+                    outputs=[p_info, who])
         p_opt.input(lambda c, v: privacy_opt(backend, c, v), inputs=[cid, p_opt], outputs=[p_info])
         demo.load(new_session, outputs=[sid])
     return demo

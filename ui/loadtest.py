@@ -221,13 +221,17 @@ def server_env(data_dir: Path, port: int, extra: dict[str, str] | None = None) -
     return env
 
 
-def wait_ready(base_url: str, proc: subprocess.Popen[bytes] | None, timeout_s: float) -> None:
+def wait_ready(base_url: str, proc: subprocess.Popen[bytes] | None, timeout_s: float,
+               log_path: Path | None = None) -> None:
     import httpx
 
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
             raise RuntimeError(f"server exited with code {proc.returncode} before it was ready")
+        log = log_path.read_text(errors="replace") if log_path is not None and log_path.is_file() else ""
+        if "engine failed to start" in log:
+            raise RuntimeError("the server's engine failed to start:\n" + log[-1500:])
         try:
             if httpx.get(f"{base_url}/api/health", timeout=2).json().get("engine_ready"):
                 return
@@ -291,7 +295,7 @@ def cli(argv: list[str]) -> int:
                      "AISLE_EMBEDDER": args.embedder}
             print(f"starting a private server (backend {args.backend}) in {tmp} ...", file=sys.stderr)
             proc, base = start_server(tmp, extra, log_path=tmp / "server.log")
-            wait_ready(base, proc, 600)
+            wait_ready(base, proc, 600, tmp / "server.log")
         print(f"{args.users} shoppers x {args.turns} turns against {base}", file=sys.stderr)
         result = run_load(base, args.users, args.turns, think_s=args.think, timeout_s=args.timeout, seed=args.seed)
         result["backend"] = args.backend if not args.url else "external"

@@ -20,6 +20,7 @@ _PRICE = re.compile(r"(?:\$|USD\s?|US\$)\s?(\d{1,3}(?:,\d{3})+|\d+)(\.\d{1,2})?(
 _RATING = re.compile(r"(?<![\d.$])(\d(?:\.\d{1,2})?)\s*(?:/\s*5\b|out of 5|-?\s?stars?\b|★)"
                      r"|\brat(?:ed|ing)(?: of| is| at)?\s+(\d(?:\.\d{1,2})?)(?![\d%])", re.I)
 _CITE = re.compile(r"\[([^\[\]\s]{1,80})\]")
+_ID_LIKE = re.compile(r"(?<![\w#-])([A-Z]{1,4}-?\d{3,})(?![\w-])")  # R00751, P0009, ORD-104110
 
 
 def _norm(text: str) -> str:
@@ -120,6 +121,11 @@ class Grounder:
                 if cid not in rep.citations:
                     rep.citations.append(cid)
             elif re.search(r"[#:]|\d", cid):  # looks like a source id; plain bracketed words are left alone
+                rep.bad_citations.append(cid)
+        # A record id outside brackets must exist too ("(R0012)" is as invented as "[R0012]").
+        for m in _ID_LIKE.finditer(text):
+            cid = m.group(1)
+            if cid not in known and cid not in rep.bad_citations and f"[{cid}]" not in text:
                 rep.bad_citations.append(cid)
         if facts.needs_policy_citation and not any(c in facts.policy_ids for c in rep.citations):
             used = _best_overlap(text, [s for s in facts.snippets if s.kind == "policy"])

@@ -18,6 +18,7 @@ from assistant.generate.facts import Facts
 from assistant.generate.grounding import Grounder, GroundingReport
 from assistant.generate.prompts import PromptSet
 from assistant.generate.template import TemplateWriter
+from assistant.outguard import OutputGuard, UnsafeOutput
 from assistant.profile import short_name
 
 _END = object()
@@ -75,7 +76,7 @@ class Generator:
         res = facts.result
         if facts.action == "compare" and res is not None:
             for p in facts.products:
-                attrs = ", ".join(f"{k.replace('_', ' ')} {row[p.product_id]}" for k, row in list(res.attributes.items())[:5])
+                attrs = ", ".join(f"{k.replace('_', ' ')} {row[p.product_id]}" for k, row in list(res.attributes.items())[:4])
                 share = res.positive_share.get(p.product_id)
                 pos = f", {share:.0%} positive reviews" if share is not None else ""
                 extra.append(f"{short_name(p.title)}: {attrs}{pos}")
@@ -104,7 +105,13 @@ class Generator:
         try:
             for chunk in self._run(self.messages(facts), deadline):
                 parts.append(chunk)
+                if self._unsafe("".join(parts), facts):  # stop a leak before this chunk goes out
+                    raise UnsafeOutput
                 yield chunk
+        except UnsafeOutput:
+            log.warning("model output blocked by the output guard; using the template")
+            yield self.fallback(facts, "unsafe", streamed=len(parts) > 1)
+            return
         except TimeoutError:
             yield self.fallback(facts, "timeout", streamed=bool(parts))
             return
@@ -113,7 +120,7 @@ class Generator:
             return
         text = clean(parts)
         rep = self.grounder.check(text, facts)
-        if rep.ok and text:
+        if rep.ok and text and not self._unsafe(text, facts):
             yield Answer(text, self.model.name, True, rep.citations, streamed=True, report=rep)
             return
         log.info("ungrounded answer, regenerating: %r %s", text, rep)
@@ -126,10 +133,18 @@ class Generator:
         rep2 = self.grounder.check(text2, facts)
         if not rep2.ok:
             log.info("ungrounded again, using the template: %r %s", text2, rep2)
-        if rep2.ok and text2:
+        if rep2.ok and text2 and not self._unsafe(text2, facts):
             yield Answer(text2, self.model.name, True, rep2.citations, regenerated=True, streamed=True, report=rep2)
         else:
             yield self.fallback(facts, "grounding", streamed=True)
+
+    def _unsafe(self, text: str, facts: Facts) -> list[str]:
+        """Reliability (issue 9): prompt leaks, PII the shopper did not type, markup."""
+        og = self.__dict__.get("_outguard")
+        if og is None:
+            og = self.__dict__["_outguard"] = OutputGuard(self.system_prompt)
+        # The shop's own contact details in a quoted policy are fair to repeat.
+        return og.problems(text, allowed=" ".join([facts.question, *(sn.text for sn in facts.snippets)]))
 
     def _run(self, messages: list[Message], deadline: float) -> Iterator[str]:
         out: queue.Queue[object] = queue.Queue()

@@ -15,6 +15,7 @@ from assistant.nlu.gazetteer import Gazetteer
 from assistant.nlu.intent import IntentClassifier, llm_fallback, split_clauses
 from assistant.nlu.linear import SoftmaxModel
 from assistant.nlu.sentiment import SentimentModel
+from assistant.nlu.tfidf import Tfidf
 
 if TYPE_CHECKING:
     from assistant.settings import Settings
@@ -55,10 +56,10 @@ def _clean(text: object) -> str:
 class NLU:
     def __init__(self, embedder, intent_model: SoftmaxModel, sentiment_model: SoftmaxModel,  # type: ignore[no-untyped-def]
                  catalog: Iterable | None = None, llm: Callable | object | None = None,  # type: ignore[type-arg]
-                 llm_fallback_on: bool = False) -> None:
+                 llm_fallback_on: bool = False, sentiment_vocab: Tfidf | None = None) -> None:
         self.embedder = embedder
         self.intents = IntentClassifier(intent_model)
-        self.sentiment = SentimentModel(sentiment_model)
+        self.sentiment = SentimentModel(sentiment_model, sentiment_vocab)
         self.gazetteer = Gazetteer.from_products(catalog) if catalog is not None else None
         self.llm = llm
         self.llm_fallback_on = llm_fallback_on
@@ -70,8 +71,9 @@ class NLU:
         from knowledge.embed import make_embedder
 
         folder = artifacts or ARTIFACTS
+        vocab = Tfidf.load(folder / "sentiment_vocab") if (folder / "sentiment_vocab.json").is_file() else None
         return cls(make_embedder(settings.embedder), SoftmaxModel.load(folder / "intent"),
-                   SoftmaxModel.load(folder / "sentiment"), catalog, llm, settings.nlu_llm_fallback)
+                   SoftmaxModel.load(folder / "sentiment"), catalog, llm, settings.nlu_llm_fallback, vocab)
 
     def set_catalog(self, catalog: Iterable) -> None:  # type: ignore[type-arg]
         self.gazetteer = Gazetteer.from_products(catalog)
@@ -100,6 +102,6 @@ class NLU:
             if got is not None:
                 intents = [got[0]] + [i for i in intents if i != got[0]]
                 conf, unsure = got[1], got[1] < self.intents.clarify_below
-        label, score = self.sentiment.predict(vecs[:1])[0]
+        label, score = self.sentiment.predict(vecs[:1], [clean])[0]
         ents = extract(clean, self.gazetteer)
         return Understanding(clean, intents, conf, ents, label, score, unsure)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from assistant.nlu.linear import SoftmaxModel
+from assistant.nlu.tfidf import Tfidf
 
 NEUTRAL_BAND = 0.25  # |p(pos) - p(neg)| below this reads as neutral for short chat messages
 
@@ -17,10 +18,14 @@ NEUTRAL_BAND = 0.25  # |p(pos) - p(neg)| below this reads as neutral for short c
 @dataclass
 class SentimentModel:
     model: SoftmaxModel
+    tfidf: Tfidf | None = None  # word features beside the sentence embedding, when trained with them
 
-    def predict(self, vecs: np.ndarray) -> list[tuple[str, float]]:
+    def features(self, vecs: np.ndarray, texts: list[str]) -> np.ndarray:
+        return np.hstack([self.tfidf.transform(texts), vecs]) if self.tfidf is not None else vecs
+
+    def predict(self, vecs: np.ndarray, texts: list[str]) -> list[tuple[str, float]]:
         """(label, score) per row; score = p(positive) - p(negative), in [-1, 1]."""
-        p = self.model.predict_proba(vecs)
+        p = self.model.predict_proba(self.features(vecs, texts))
         labels = self.model.labels
         neg, pos = labels.index("negative"), labels.index("positive")
         out = []

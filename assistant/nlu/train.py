@@ -18,6 +18,7 @@ import numpy as np
 
 from assistant.nlu import data as D
 from assistant.nlu.linear import SoftmaxModel, fit_logreg, fit_temperature
+from assistant.nlu.tfidf import Tfidf
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 DEFAULT_SEED = 13
@@ -143,10 +144,21 @@ def cli(argv: list[str]) -> int:
         emb.embed(D.load_clothing()[0])
         tr_text, tr_stars, _, _ = sentiment_split(args.seed)
         y = [SENTIMENT_NAMES[i] for i in D.stars_to_label(tr_stars)]
-        sent, sinfo = train_sentiment(emb.embed(tr_text), y, args.seed)
+        e = emb.embed(tr_text)
+        # Two feature sets, chosen on the validation slice: the embedding alone, or TF-IDF words beside it.
+        vocab = Tfidf.fit(tr_text)
+        candidates = [(None, *train_sentiment(e, y, args.seed)),
+                      (vocab, *train_sentiment(np.hstack([vocab.transform(tr_text), e]), y, args.seed))]
+        for v, _, info in candidates:
+            print(f"sentiment {'minilm+tfidf' if v else 'minilm'}: {info}")
+        chosen, sent, sinfo = max(candidates, key=lambda c: c[2]["val_score"])
         sent.save(args.out / "sentiment")
-        meta["sentiment"] = sinfo
-        print(f"sentiment: {sinfo} ({time.time() - t1:.0f}s)")
+        for suffix in (".json", ".npz"):
+            (args.out / f"sentiment_vocab{suffix}").unlink(missing_ok=True)
+        if chosen is not None:
+            chosen.save(args.out / "sentiment_vocab")
+        meta["sentiment"] = sinfo | {"features": "minilm+tfidf" if chosen else "minilm"}
+        print(f"sentiment: {meta['sentiment']} ({time.time() - t1:.0f}s)")
     (args.out / "meta.json").write_text(json.dumps(meta, indent=1) + "\n")
     print(f"wrote {args.out}")
     return 0

@@ -1,0 +1,180 @@
+"""Hypothesis fuzzing: message understanding, the guard and PII redaction, price parsing, catalog
+loaders and API payloads never crash and keep their stated properties on arbitrary input."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from assistant.errors import AisleError
+from assistant.guard import check
+from assistant.pii import find_pii, redact
+
+FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+# Shopping words mixed with hostile characters, so the fuzzer reaches the interesting branches.
+WORDS = st.sampled_from(["headphones", "under", "$", "100", "between", "and", "Sony", "not", "the", "second",
+                         "ORD-104233", "@", "example.com", "cheaper", "€", "50", "-", "1,299.99", "k", "bucks",
+                         "\u202e", "\x00", "🎧", "ｉｇｎｏｒｅ", "<script>", "'", "\"", "{{", "}}", "\n", "  "])
+MESSY = st.one_of(st.text(max_size=300), st.lists(WORDS, max_size=25).map(" ".join))
+
+
+@pytest.fixture(scope="module")
+def gazetteer() -> Any:
+    from assistant.nlu.gazetteer import Gazetteer
+    from knowledge.catalog import load_demo_catalog
+
+    return Gazetteer.from_products(load_demo_catalog().products)
+
+
+@FAST
+@given(text=MESSY)
+def test_entity_extraction_never_crashes(gazetteer: Any, text: str) -> None:
+    from assistant.nlu.entities import extract
+
+    e = extract(text, gazetteer)
+    for v in (e.price_min, e.price_max):
+        assert v is None or (math.isfinite(v) and v >= 0)
+    if e.price_min is not None and e.price_max is not None:
+        assert e.price_min <= e.price_max
+    for oid in e.order_ids:
+        assert re.fullmatch(r"ORD-\d{6}", oid)
+
+
+@FAST
+@given(amount=st.integers(min_value=1, max_value=99_999), cents=st.sampled_from(["", ".99", ".50"]),
+       form=st.sampled_from(["under ${}", "less than ${}", "below {} dollars", "max ${}", "up to ${}"]))
+def test_price_ceiling_is_parsed(gazetteer: Any, amount: int, cents: str, form: str) -> None:
+    from assistant.nlu.entities import extract
+
+    e = extract(f"headphones {form.format(f'{amount}{cents}')}", gazetteer)
+    assert e.price_max == pytest.approx(float(f"{amount}{cents}"))
+
+
+@FAST
+@given(value=st.one_of(st.text(max_size=30), st.floats(allow_nan=True), st.integers(), st.none(), st.booleans()))
+def test_catalog_price_parser(value: Any) -> None:
+    from knowledge.catalog import parse_price
+
+    try:
+        p = parse_price(value)
+    except ValueError as exc:
+        assert "price" in str(exc)
+        return
+    assert p is None or (math.isfinite(p) and p >= 0 and round(p, 2) == p)
+
+
+@FAST
+@given(x=st.decimals(min_value=0, max_value=10**7, places=2, allow_nan=False, allow_infinity=False),
+       sym=st.sampled_from(["$", "USD ", "", "€"]))
+def test_catalog_price_round_trip(x: Any, sym: str) -> None:
+    from knowledge.catalog import parse_price
+
+    assert parse_price(f"{sym}{x:,.2f}") == pytest.approx(float(x))
+
+
+@FAST
+@given(text=MESSY)
+def test_guard_and_redaction_never_crash(text: str) -> None:
+    g = check(text, 200)
+    assert len(g.text) <= 200 and not re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e]", g.text)
+    red, kinds = redact(text)
+    assert "email" not in find_pii(red) and set(kinds) <= {"email", "card", "phone", "address"}
+
+
+@FAST
+@given(user=st.from_regex(r"[a-z][a-z0-9._]{0,15}", fullmatch=True),
+       host=st.from_regex(r"[a-z][a-z0-9-]{0,10}\.(com|org|co\.uk|io)", fullmatch=True), pre=MESSY, post=MESSY)
+def test_any_email_is_redacted(user: str, host: str, pre: str, post: str) -> None:
+    email = f"{user}@{host}"
+    red, _ = redact(f"{pre} {email} {post}")
+    assert email not in red
+
+
+ROW = st.fixed_dictionaries({"id": st.one_of(st.text(max_size=8), st.integers(), st.none()),
+                             "title": st.one_of(st.text(max_size=20), st.none()),
+                             "price": st.one_of(st.text(max_size=8), st.floats(allow_nan=True), st.none()),
+                             "category": st.one_of(st.text(max_size=20), st.none())},
+                            optional={"rating": st.one_of(st.floats(allow_nan=True), st.text(max_size=4)),
+                                      "stock": st.one_of(st.integers(), st.text(max_size=4))})
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(ROW, max_size=6), fmt=st.sampled_from(["jsonl", "csv"]))
+def test_catalog_loaders_reject_cleanly(tmp_path: Path, rows: list[dict[str, Any]], fmt: str) -> None:
+    from knowledge.catalog import load_products
+
+    f = tmp_path / f"cat.{fmt}"
+    if fmt == "jsonl":
+        f.write_text("\n".join(json.dumps(r, allow_nan=True) for r in rows), encoding="utf-8")
+    else:
+        import csv
+
+        with f.open("w", newline="", encoding="utf-8") as fh:
+            w = csv.DictWriter(fh, fieldnames=["id", "title", "price", "category", "rating", "stock"])
+            w.writeheader()
+            for r in rows:
+                w.writerow(r)
+    try:
+        products, report = load_products(f)
+    except AisleError:
+        return  # a clear, typed error naming the fix
+    assert products and report.loaded == len(products)
+    assert len({p.id for p in products}) == len(products)
+    for p in products:
+        assert p.id and p.title and (p.price is None or (math.isfinite(p.price) and p.price >= 0))
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    from fastapi.testclient import TestClient
+
+    from assistant.fakes import demo_assistant
+    from assistant.settings import Settings
+    from ui.api import create_app
+
+    d = tmp_path_factory.mktemp("fuzz-api")
+    bot = demo_assistant(f"sqlite:///{d / 'f.db'}")
+    settings = Settings(data_dir=d, rate_limit_per_minute=100_000)
+    return TestClient(create_app(settings, bot, store=bot.store, with_ui=False))
+
+
+JSONISH = st.recursive(st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False, allow_infinity=False),
+                                 st.text(max_size=40)),
+                       lambda kids: st.one_of(st.lists(kids, max_size=3), st.dictionaries(st.text(max_size=10), kids,
+                                                                                           max_size=3)), max_leaves=8)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=st.one_of(JSONISH, st.fixed_dictionaries({"session_id": st.one_of(st.text(max_size=70), JSONISH),
+                                                      "message": st.one_of(MESSY, JSONISH)},
+                                                     optional={"customer_id": JSONISH})))
+def test_chat_payloads_never_500(client: Any, body: Any) -> None:
+    r = client.post("/api/chat", json=body)
+    assert r.status_code in (200, 400, 403, 422, 429), r.text[:300]
+    if r.status_code == 200:
+        assert r.json()["done"]["session_id"] == body["session_id"]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=st.one_of(JSONISH, st.fixed_dictionaries(
+    {"kind": st.one_of(st.sampled_from(["click", "cart", "thumbs", "view", "bogus"]), JSONISH)},
+    optional={"session_id": st.one_of(st.text(max_size=70), JSONISH), "product_id": st.text(max_size=10),
+              "value": st.one_of(st.floats(allow_nan=False, allow_infinity=False), JSONISH), "customer_id": st.text(max_size=10)})))
+def test_event_payloads_never_500(client: Any, body: Any) -> None:
+    r = client.post("/api/events", json=body)
+    assert r.status_code in (200, 400, 422), r.text[:300]
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(raw=st.binary(max_size=200))
+def test_raw_bytes_never_500(client: Any, raw: bytes) -> None:
+    assume(raw.strip())
+    r = client.post("/api/chat", content=raw, headers={"Content-Type": "application/json"})
+    assert r.status_code < 500
