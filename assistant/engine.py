@@ -36,8 +36,10 @@ SESSION_EVENTS = ("click", "cart", "view", "purchase")  # in-session signals fol
 
 class Assistant:
     def __init__(self, settings: Settings, *, shop: ShopIndex, nlu: Any, store: Any, generator: Generator,
-                 state_factory: Callable[[], Any], retriever: Any | None = None, recommender: Any | None = None) -> None:
+                 state_factory: Callable[[], Any], retriever: Any | None = None, recommender: Any | None = None,
+                 catalog: Any | None = None) -> None:
         self.settings = settings
+        self.catalog = catalog
         self.shop = shop
         self.nlu = nlu
         self.store = store
@@ -59,9 +61,13 @@ class Assistant:
         from assistant.store import Store
 
         if catalog is None:
-            from knowledge.catalog import load_catalog
+            from knowledge.catalog import load_catalog, load_demo_catalog
 
-            catalog = load_catalog(settings)
+            try:
+                catalog = load_catalog(settings)
+            except Exception as exc:  # nothing ingested yet: the demo shop ships as package data
+                log.warning("no ingested catalog (%s); using the demo shop", exc)
+                catalog = load_demo_catalog()
         store = Store.from_settings(settings)
         shop = ShopIndex.from_catalog(catalog)
         shop.add_popularity(store)
@@ -72,7 +78,8 @@ class Assistant:
         if warm:
             generator.warm()
         return cls(settings, shop=shop, nlu=NLU.from_settings(settings, list(shop.products.values())), store=store,
-                   generator=generator, state_factory=DialogueState, retriever=retriever, recommender=recommender)
+                   generator=generator, state_factory=DialogueState, retriever=retriever, recommender=recommender,
+                   catalog=catalog)
 
     # --- public API ------------------------------------------------------------------------
     def respond(self, session_id: str, text: str, customer_id: str | None = None) -> Done:

@@ -126,7 +126,7 @@ class ShopIndex:
         return tuple(out)
 
     def hit(self, p: Product, score: float = 0.0, matches: tuple[str, ...] = ()) -> Any:
-        from assistant.tools import ProductHit
+        from assistant.tool_results import ProductHit
 
         return ProductHit(p.id, p.title, p.brand, p.price, p.currency, p.rating, p.rating_count, p.in_stock,
                           p.category, score=score, matches=matches)
@@ -151,12 +151,12 @@ class ShopIndex:
     def review_snippets(self, product_id: str, question: str, k: int, retriever: Any | None) -> list[Snip]:
         if retriever is not None:
             hits = retriever.reviews_for(product_id, question, k)
-            return [Snip(h.id, "review", focus(h.text, question, 130), product_id, (h.metadata or {}).get("rating"))
+            return [Snip(h.id, "review", focus(h.text, question, 110), product_id, (h.metadata or {}).get("rating"))
                     for h in hits]
         q = {_stem(w) for w in words(question)}
         revs = self.reviews.get(product_id, [])
         scored = sorted(revs, key=lambda r: (-len(q & {_stem(w) for w in words(r.title + " " + r.text)}), r.id))
-        return [Snip(r.id, "review", focus(r.text, question, 130), product_id, r.rating) for r in scored[:k]]
+        return [Snip(r.id, "review", focus(r.text, question, 110), product_id, r.rating) for r in scored[:k]]
 
     def description_snippet(self, p: Product, question: str) -> Snip | None:
         sentences = [s for s in re.split(r"(?<=[.!?])\s+", p.description) if s.strip()]

@@ -15,6 +15,10 @@ _RATING = re.compile(
     r"|\brating(?: of|:)?\s+(\d(?:\.\d{1,2})?)\b")
 _ORDER = re.compile(r"\bORD-\d{6}\b", re.I)
 _PID = re.compile(r"\bP\d{4}\b")
+# "$80-$120", "under $50", "a budget of $60": the reply restating a constraint, not a price claim.
+_RANGE = re.compile(r"\$\s?\d[\d,.]*\s*(?:-|–|to|and)\s*\$\s?\d[\d,.]*")
+_BOUND = re.compile(r"(?:under|over|below|above|less than|more than|up to|at most|at least|around|about|budget(?: of| is)?"
+                    r"|within|max(?:imum)?|min(?:imum)?)\s*$", re.I)
 _STOP = {"and", "or", "the", "is", "are", "has", "have", "makes", "offers", "also", "for", "with", "a", "an", "in",
          "on", "at", "to", "of", "by", "from", "if", "but", "so", "that", "this", "these", "those", "it", "its"}
 
@@ -39,6 +43,7 @@ class Facts:
             self.title_vocab.update(rest[1:])  # words after the model name: generic descriptors
         # Brands longest first so "Basics Co." wins over a shorter overlapping name.
         self.brands = sorted(self.by_brand, key=len, reverse=True)
+        self.models = {rest[0] for lst in self.by_brand.values() for rest, _ in lst if rest}
         self.policy_amounts = {a for pol in self.policies.values() for a in amounts(pol.text)}
 
     @classmethod
@@ -71,6 +76,11 @@ def product_mentions(sentence: str, facts: Facts) -> list[tuple[str, set[str]]]:
             low = [t.lower() for t in toks]
             if low[0] in facts.title_vocab or low[0] in _STOP:
                 continue  # "Sony Wireless Headphones": a kind of product, not a named one
+            # An unknown word names a product only if it looks like a model name (a digit or an
+            # inner capital: "WH-1000XM5", "QuietComfort", "AirPods"); "Apple Pay" does not.
+            if low[0] not in facts.models and not (re.search(r"\d", toks[0]) or re.search(r"[a-z][A-Z]", toks[0])
+                                                   or (len(toks) > 1 and toks[1][:1].isdigit())):
+                continue
             best, cands = 0, set()
             for rest, pid in facts.by_brand[brand]:
                 n = 0
@@ -122,7 +132,9 @@ def check_claims(text: str, facts: Facts, returned: set[str], *, orders: set[str
         if not sent:
             continue
         mentions = product_mentions(sent, facts)
-        prices = [(float(m.group(1).replace(",", "")), "." in m.group(1)) for m in _PRICE.finditer(sent)]
+        spans = [m.span() for m in _RANGE.finditer(sent)]
+        prices = [(float(m.group(1).replace(",", "")), "." in m.group(1)) for m in _PRICE.finditer(sent)
+                  if not any(a <= m.start() < b for a, b in spans) and not _BOUND.search(sent[: m.start()])]
         ratings = [float(next(g for g in m.groups() if g)) for m in _RATING.finditer(sent)]
         order_ids = [o.upper() for o in _ORDER.findall(sent)]
         if not (mentions or prices or ratings or order_ids):

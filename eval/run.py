@@ -87,6 +87,8 @@ def cli(argv: list[str], *, engine: Engine | None = None) -> int:
     ap.add_argument("--simulated", type=int, default=40, help="simulated shoppers (default 40; 0 = none)")
     ap.add_argument("--sim-turns", type=int, default=5, help="shopper turns per simulated dialogue (default 5)")
     ap.add_argument("--limit", type=int, help="only the first N scripted conversations (a bounded run)")
+    ap.add_argument("--per-suite", type=int, help="only the first N conversations of each suite (a bounded run "
+                    "that still covers every suite, e.g. for the slow default model)")
     ap.add_argument("--seed", type=int, default=0, help="simulated shopper selection seed")
     ap.add_argument("--out", type=Path, required=True, help="output folder")
     ap.add_argument("--quiet", action="store_true")
@@ -104,7 +106,14 @@ def cli(argv: list[str], *, engine: Engine | None = None) -> int:
 
     backend_overrides(args.backend)  # fail fast on a bad name, before the minute of setup
     say = (lambda s: None) if args.quiet else (lambda s: print(s, file=sys.stderr, flush=True))
-    convs = load_suites(args.suite)[: args.limit]
+    convs = load_suites(args.suite)
+    if args.per_suite is not None:
+        kept: list[Conversation] = []
+        for c in convs:
+            if sum(1 for k in kept if k.suite == c.suite) < args.per_suite:
+                kept.append(c)
+        convs = kept
+    convs = convs[: args.limit]
     shop = load_demo()
     facts = Facts.from_shop(shop)
     skip = _suite_customers(convs, shop)

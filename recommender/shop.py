@@ -101,9 +101,15 @@ class ShopRecommender:
         u = data.user_index().get(str(customer_id))
         if u is None:
             return []  # an unknown customer is treated as new: session history only
-        X = self.hybrid.X
-        seq = data.sequences()[u]
-        return [(str(data.item_ids[j]), float(X[u, j])) for j in seq]
+        row = self.hybrid.X[u]
+        weight = dict(zip(row.indices.tolist(), row.data.tolist(), strict=True))
+        seq = self._sequences()[u]
+        return [(str(data.item_ids[j]), float(weight[j])) for j in seq]
+
+    def _sequences(self) -> list:  # type: ignore[type-arg]
+        if getattr(self, "_seqs", None) is None:
+            self._seqs = self.hybrid.data.sequences()
+        return self._seqs
 
     def recommend(self, customer_id: str | None = None, history: Sequence[str] = (), k: int = 10,
                   candidates: set[str] | None = None, boosts: Mapping[str, float] | None = None,

@@ -99,7 +99,7 @@ def test_claims_supported_and_wrong(facts: Facts) -> None:
 
 def test_claims_other_sources(facts: Facts) -> None:
     # policy figures, the shopper's own numbers, order totals and cited review stars are all fine
-    rep = check_claims("Shipping is free over $50. You asked for under $80. Order ORD-000001 came to $44.50. "
+    rep = check_claims("Standard shipping costs $5.99. That fits your $80. Order ORD-000001 came to $44.50. "
                        "One review gives it 5/5.", facts, set(), orders={"ORD-000001"}, user_text="under $80",
                        review_ids={"R1"})
     assert rep.claims == 4 and rep.supported == 4
@@ -107,3 +107,10 @@ def test_claims_other_sources(facts: Facts) -> None:
     assert len(made_up.wrong_prices) == 1
     leaked = check_claims("Order ORD-000001 is delivered.", facts, set())
     assert leaked.supported == 0  # an order the tools never returned
+
+
+def test_claims_ignore_constraint_echoes_and_non_products(facts: Facts) -> None:
+    rep = check_claims("Here are options ($80-$120), all under $150. Pay with Apple Pay.", facts, set())
+    assert rep.wrong_prices == [] and rep.unknown_products == []
+    (surface, cands), = product_mentions("The Sony QuietComfort is great.", facts)
+    assert cands == set()  # CamelCase model name: an invented product

@@ -137,7 +137,8 @@ def test_bad_arguments_exit_2(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_real_engine_smoke_suite_template(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The real engine (template backend, hashing embedder) on the smoke suite, in a sandbox."""
+    """The real engine (template backend; MiniLM, which the trained NLU needs) on the smoke suite, in a
+    sandbox. The recommender's content model uses the hashing embedder to keep the setup short."""
     from assistant.errors import ModelMissingError
 
     for key in [k for k in __import__("os").environ if k.startswith("AISLE_")]:
@@ -145,7 +146,7 @@ def test_real_engine_smoke_suite_template(tmp_path: Path, monkeypatch: pytest.Mo
     monkeypatch.chdir(tmp_path)
     out = tmp_path / "smoke"
     try:
-        rc = cli(["--suite", "smoke", "--backend", "template", "--embedder", "hashing", "--simulated", "2",
+        rc = cli(["--suite", "smoke", "--backend", "template", "--recsys-embedder", "hashing", "--simulated", "2",
                   "--quiet", "--out", str(out)])
     except ModelMissingError as exc:
         pytest.skip(f"the engine's trained NLU models are missing: {exc}")

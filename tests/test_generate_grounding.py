@@ -70,6 +70,7 @@ def test_citations_must_exist_and_support_answers_cite_policy(shop: ShopIndex, g
     assert grounder.check("Returns are accepted within 30 days of delivery [returns].", f).citations == ["returns"]
     assert grounder.check("You can return items within 30 days of delivery for a refund.", f).ok  # clearly used
     assert grounder.check("See [warranty#3].", f).bad_citations == ["warranty#3"]
+    assert grounder.check("A review (R0012) says so.", f).bad_citations == ["R0012"]  # invented, unbracketed
     assert grounder.check("Sure, we are happy to help!", f).missing_citation
 
 

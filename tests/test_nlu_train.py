@@ -67,3 +67,16 @@ def test_every_bitext_intent_has_a_home(shared_data_dir) -> None:  # noqa: ANN00
     spans = [(t, s) for t, sp in zip(bt.text, bt.order_spans, strict=True) for s in sp]
     assert len(spans) == 473
     assert all(t[a:b].isdigit() for t, (a, b) in spans)  # gold spans trimmed to the id itself
+
+
+def test_numpy_tfidf_matches_sklearn(tmp_path) -> None:  # noqa: ANN001
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from assistant.nlu.tfidf import Tfidf
+
+    docs = [t for t, _ in D.load_shopping()]
+    ours = Tfidf.fit(docs, max_features=300)
+    ours.save(tmp_path / "v")
+    back = Tfidf.load(tmp_path / "v")
+    ref = TfidfVectorizer(ngram_range=(1, 2), min_df=2, max_features=300, sublinear_tf=True).fit(docs)
+    np.testing.assert_allclose(back.transform(docs[:50]), ref.transform(docs[:50]).toarray(), atol=1e-6)

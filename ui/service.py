@@ -34,6 +34,7 @@ class Backend:
         self._catalog: Any | None = None
         self._lock = threading.Lock()
         self._store_lock = threading.Lock()  # separate: building the engine holds _lock for seconds
+        self._warming = False
         self.start_error: str | None = None  # why the engine failed to build at start-up, for /api/health
 
     # --- lazily built parts -----------------------------------------------------------------
@@ -78,11 +79,18 @@ class Backend:
 
     @property
     def ready(self) -> bool:
-        return self._assistant is not None
+        return self._assistant is not None and not self._warming
 
     def warm(self) -> None:
         """Build the engine now (server start) instead of on the first shopper's message."""
-        _ = self.assistant, self.store
+        self._warming = True
+        try:
+            a, _ = self.assistant, self.store
+            nlu = getattr(a, "nlu", None)
+            if nlu is not None and hasattr(nlu, "understand"):
+                nlu.understand("hello")  # loads the embedding model now, not during the first shopper's turn
+        finally:
+            self._warming = False
 
     # --- chat -------------------------------------------------------------------------------
     def stream(self, session_id: str, text: str, customer_id: str | None = None) -> Iterator[Event]:

@@ -80,8 +80,11 @@ class Generator:
                 share = res.positive_share.get(p.product_id)
                 pos = f", {share:.0%} positive reviews" if share is not None else ""
                 extra.append(f"{short_name(p.title)}: {attrs}{pos}")
+        # Constraints every product meets are said once ("All under $150, wireless."), not per line.
+        sets = [tuple(p.matches) for p in facts.products]
+        common = list(sets[0]) if sets and all(m == sets[0] for m in sets) else []
         user = self.prompts.render("user", products=facts.products, snippets=facts.snippets, order=facts.order,
-                                   signals=facts.signals, question=facts.question[:300], extra=extra)
+                                   signals=facts.signals, question=facts.question[:300], extra=extra, common=common)
         if regenerate:
             user += "\n" + self.prompts.render("regenerate")
         return [{"role": "system", "content": self.system_prompt}, {"role": "user", "content": user}]
@@ -143,8 +146,11 @@ class Generator:
         og = self.__dict__.get("_outguard")
         if og is None:
             og = self.__dict__["_outguard"] = OutputGuard(self.system_prompt)
-        # The shop's own contact details in a quoted policy are fair to repeat.
-        return og.problems(text, allowed=" ".join([facts.question, *(sn.text for sn in facts.snippets)]))
+        # The shop's own contact details in a quoted policy are fair to repeat, and so are the
+        # order's own tracking number and id: the shopper proved the order is theirs.
+        order = facts.order
+        own = [order.order_id or "", order.tracking_number] if order is not None and order.found else []
+        return og.problems(text, allowed=" ".join([facts.question, *(sn.text for sn in facts.snippets), *own]))
 
     def _run(self, messages: list[Message], deadline: float) -> Iterator[str]:
         out: queue.Queue[object] = queue.Queue()

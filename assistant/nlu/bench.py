@@ -20,6 +20,8 @@ from assistant.nlu import data as D
 from assistant.nlu.entities import extract, extract_order_ids
 from assistant.nlu.gazetteer import Gazetteer
 from assistant.nlu.linear import SoftmaxModel, fit_logreg
+from assistant.nlu.sentiment import SentimentModel
+from assistant.nlu.tfidf import Tfidf
 from assistant.nlu.train import (
     ARTIFACTS,
     DEFAULT_SEED,
@@ -144,6 +146,8 @@ def cli(argv: list[str]) -> int:
     emb = D.EmbeddingCache(embedder, args.cache if str(args.cache) else None)
     intent_m = SoftmaxModel.load(args.artifacts / "intent")
     sent_m = SoftmaxModel.load(args.artifacts / "sentiment")
+    vocab = Tfidf.load(args.artifacts / "sentiment_vocab") if (args.artifacts / "sentiment_vocab.json").is_file() else None
+    sentiment = SentimentModel(sent_m, vocab)
     result: dict[str, Any] = {"intent": {}, "entities": {}, "sentiment": {}, "latency_ms": {}}
 
     bsplit, ssplit, bt, b_test = intent_splits(args.seed)
@@ -173,12 +177,12 @@ def cli(argv: list[str]) -> int:
 
     _, _, te_text, te_stars = sentiment_split(args.seed)
     y = [SENTIMENT_NAMES[i] for i in D.stars_to_label(te_stars)]
-    x = emb.embed(te_text)
+    x = sentiment.features(emb.embed(te_text), te_text)
     result["sentiment"]["ours"] = ours_scores(sent_m, x, y)
     result["sentiment"]["vader"] = vader_scores(te_text, y)
     print(f"sentiment (n={len(y)}): ours {result['sentiment']['ours']} vader {result['sentiment']['vader']}")
 
-    nlu = NLU(embedder, intent_m, sent_m, shop.products)
+    nlu = NLU(embedder, intent_m, sent_m, shop.products, sentiment_vocab=vocab)
     texts = (ssplit.test_text + bsplit.test_text)[: args.latency_n]
     result["latency_ms"] = latency(nlu, texts)
     print(f"latency over {len(texts)} messages: {result['latency_ms']}")

@@ -30,7 +30,7 @@ class SoftmaxModel:
     class_bias: np.ndarray | None = None  # additive logit offsets chosen on validation (e.g. sentiment)
 
     def logits(self, x: np.ndarray) -> np.ndarray:
-        z = np.asarray(x, dtype=np.float32) @ self.weights + self.bias
+        z = np.asarray(x @ self.weights) + self.bias  # x may be a scipy sparse matrix in training
         if self.class_bias is not None:
             z = z + self.class_bias
         return z

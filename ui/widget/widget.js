@@ -133,6 +133,7 @@
       headers: {"Content-Type": "application/json", "Accept": "text/event-stream"},
       body: JSON.stringify({session_id: sid, message: text})
     }).then(function (res) {
+      if (res.status === 429) { addMsg("note", "Slow down \u2014 too many messages. Please wait a few seconds and try again."); return; }
       if (res.status === 503) { addMsg("note", "Busy right now \u2014 please try again in a few seconds."); return; }
       if (!res.ok || !res.body) { addMsg("note", "Sorry, I could not answer that (" + res.status + ")."); return; }
       var reader = res.body.getReader(), dec = new TextDecoder(), buf = "";
