@@ -33,6 +33,9 @@ POLICY_TOPICS = (("warranty", re.compile(r"\b(warranty|guarantee|broke|broken|fa
                  ("shipping", re.compile(r"\b(ship|shipping|delivery|deliver)\b", re.I)),
                  ("privacy", re.compile(r"\b(privacy|personal data)\b", re.I)))
 FRUSTRATION_TURNS = 3
+# Requests the assistant can act on: negative wording in them is a constraint, not frustration.
+TASK_INTENTS = frozenset({"recommend", "search", "compare", "product_question", "order_status", "cancel_order",
+                          "return_refund", "shipping", "payment"})
 ORDER_INTENTS = ("order_status", "cancel_order", "return_refund")
 ORDER_TOOLS = ("order_status", "cancel_order", "return_or_refund")  # consecutive negative messages that count as sustained frustration
 
@@ -88,7 +91,7 @@ def _focus(state: Any) -> str | None:
 def decide(u: Any, state: Any, memory: dict[str, Any]) -> Decision:
     """``memory`` is the engine's per-session scratchpad (asked_clarify, negative_streak, order_id, email)."""
     ents, intent, text = u.entities, (u.intents[0] if u.intents else "out_of_scope"), u.text
-    streak = int(memory.get("negative_streak", 0)) + (1 if u.sentiment == "negative" else 0)
+    streak = int(memory.get("negative_streak", 0)) + (1 if _frustrated_message(u) else 0)
     if intent == "human_agent":
         return Decision("handoff", {"summary": f"Shopper asked for a person: {text[:300]}"}, why="explicit request")
     frustrated = streak >= FRUSTRATION_TURNS or (intent == "complaint" and streak >= FRUSTRATION_TURNS - 1)
@@ -132,6 +135,11 @@ def decide(u: Any, state: Any, memory: dict[str, Any]) -> Decision:
         return Decision("product_qa", {"product_id": pid, "question": text})
     refining = bool(getattr(state, "shown", None)) and (REFINE.search(text) is not None or getattr(ents, "negated_brands", None)
                                                          or getattr(ents, "price_max", None) is not None)
+    if intent in ("recommend", "search", "out_of_scope") and not _has_shopping(ents) and not refining:
+        # "do you price match?" is a policy question whatever the classifier thought.
+        topic = next((name for name, rx in POLICY_TOPICS if rx.search(text)), None)
+        if topic is not None:
+            return Decision("policy_qa", {"question": text, "topic": topic})
     if intent in ("recommend", "search") or _has_shopping(ents) or (intent == "out_of_scope" and refining):
         cons = constraints_of(state, ents)
         if u.needs_clarification and not cons["category"] and not memory.get("asked_clarify"):
@@ -160,6 +168,12 @@ def _cheaper_than_shown(text: str, state: Any, cons: dict[str, Any]) -> None:
         c.price_max = cons["price_max"]  # later turns keep the corrected budget
 
 
+def _frustrated_message(u: Any) -> bool:
+    """Negative and not a task: "not Sony, cheaper" is a refinement, "this is useless" is frustration."""
+    intent = u.intents[0] if u.intents else "out_of_scope"
+    return u.sentiment == "negative" and intent not in TASK_INTENTS
+
+
 def _has_shopping(ents: Any) -> bool:
     return bool(getattr(ents, "categories", None) or getattr(ents, "brands", None)
                 or getattr(ents, "product_mentions", None))
@@ -173,7 +187,7 @@ def update_memory(memory: dict[str, Any], u: Any, decision: Decision) -> None:
     """Remember what later turns need: whether we already asked, frustration, order id and email."""
     memory["asked_clarify"] = decision.action == "clarify"
     memory["last_action"] = decision.action
-    memory["negative_streak"] = int(memory.get("negative_streak", 0)) + 1 if u.sentiment == "negative" else 0
+    memory["negative_streak"] = int(memory.get("negative_streak", 0)) + 1 if _frustrated_message(u) else 0
     if decision.action == "handoff":
         memory["negative_streak"] = 0
         memory["handed_off"] = True

@@ -117,8 +117,7 @@ def cli(argv: list[str], *, engine: Engine | None = None) -> int:
     shop = load_demo()
     facts = Facts.from_shop(shop)
     skip = _suite_customers(convs, shop)
-    targets = [t for t in pick_targets(shop, args.simulated + len(skip), seed=args.seed) if t.customer_id not in skip]
-    targets = targets[: args.simulated]
+    targets = pick_targets(shop, args.simulated, seed=args.seed, exclude=skip)
     t0 = time.perf_counter()
     if engine is None:
         say(f"building an isolated data dir from the demo shop ({len(targets)} shoppers' last visit held out)...")

@@ -97,9 +97,11 @@ def _title_words(p: Any, suffix_len: int) -> tuple[str, ...]:
     return tuple(body)
 
 
-def pick_targets(shop: Any, n: int, seed: int = 0, min_purchases: int = 3) -> list[Target]:
-    """n customers (>= min_purchases purchases, last one priced), stratified round-robin over the
-    target's top-level category so every category is represented. Deterministic for a seed."""
+def pick_targets(shop: Any, n: int, seed: int = 0, min_purchases: int = 3,
+                 exclude: frozenset[str] | set[str] = frozenset()) -> list[Target]:
+    """n customers (>= min_purchases purchases, last one priced, not in `exclude`), stratified
+    round-robin over the target's top-level category so every category is represented.
+    Deterministic for a seed."""
     products = {p.id: p for p in shop.products}
     events: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for e in shop.interactions:
@@ -109,7 +111,7 @@ def pick_targets(shop: Any, n: int, seed: int = 0, min_purchases: int = 3) -> li
         leaf_titles[p.category].append(p.title.split())
     suffix = {c: _common_suffix(ts) for c, ts in leaf_titles.items()}
     by_top: dict[str, list[Target]] = defaultdict(list)
-    for cid in sorted(events):
+    for cid in sorted(set(events) - set(exclude)):
         evs = sorted(events[cid], key=lambda e: e["ts"])
         buys = [e for e in evs if e["event"] == "purchase"]
         if len(buys) < min_purchases:

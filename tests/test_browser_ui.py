@@ -254,6 +254,10 @@ def test_agent_reply_reaches_the_shopper(server: dict[str, Any], browser: Any) -
     shopper.wait_for_function("document.querySelector('#aisle-chat').innerText.includes('Sam from support')",
                               timeout=15000)
     shopper.screenshot(path=str(ARTIFACTS / "browser-agent-shopper.png"), full_page=True)
+    box.fill("Thanks Sam, my parcel is late")
+    box.press("Enter")  # the console's transcript is live: the shopper's answer appears without a click
+    agent.wait_for_function("document.querySelector('#agent-transcript').innerText.includes('Thanks Sam')",
+                            timeout=15000)
 
 
 def test_two_browsers_never_see_each_other(server: dict[str, Any], browser: Any) -> None:

@@ -127,9 +127,8 @@ def test_busy_beyond_queue(grounder: Grounder) -> None:
     for t in threads:
         t.start()
     entered.wait()
-    with pytest.raises(BusyError, match="retry"):
-        with gen.slot():
-            pass
+    with pytest.raises(BusyError, match="retry"), gen.slot():
+        pass
     release.set()
     for t in threads:
         t.join()
@@ -145,3 +144,11 @@ def test_poisoned_review_is_kept_out_of_the_prompt(shop: ShopIndex) -> None:
     good = Snip("R2", "review", "Battery lasts a week.", "P0009", 4)
     f = build_facts("product_qa", "battery?", ProductAnswer(hit, [evil, good]), shop)
     assert [s.id for s in f.snippets] == ["R2"]
+
+
+def test_clean_drops_a_sentence_cut_by_the_token_limit() -> None:
+    from assistant.generate.runner import clean
+
+    assert clean(["The A ($1.00, rated 4.4/5) is good. The B ($127.99, rated 4."]) == "The A ($1.00, rated 4.4/5) is good."
+    assert clean(["Aisle: The A costs $46.99. The B is fine."]) == "The A costs $46.99. The B is fine."
+    assert clean(["The A is good. The B is fine."], truncated=True) == "The A is good."

@@ -123,3 +123,16 @@ def test_run_seeds_demo_customers_only_for_the_demo_catalog(tmp_path: Path) -> N
     save_catalog(own, Catalog([replace(demo.products[0], id="MY-1")], [], []))
     _seed_demo_customers(own)
     assert Store.from_settings(own).list_customers() == []
+
+
+def test_gradio_mounted_at_root_beside_the_api(backend: Backend) -> None:
+    from fastapi.testclient import TestClient
+
+    from ui.api import create_app
+
+    c = TestClient(create_app(backend.settings, backend.assistant, store=backend.store))
+    page = c.get("/")
+    assert page.status_code == 200 and "gradio" in page.text.lower()
+    assert c.get("/widget.js").headers["content-type"].startswith("application/javascript")
+    assert c.get("/api/no-such").status_code == 404 and c.get("/api/health").json()["ok"] is True
+    assert c.get("/favicon.ico").status_code == 200

@@ -9,7 +9,6 @@ import gradio as gr
 
 from ui import agent_api, insights
 from ui.render import cards_html, esc, passages_html, transcript_html
-from ui.service import token_ok
 
 if TYPE_CHECKING:
     from ui.service import Backend
@@ -18,8 +17,9 @@ DENIED = "Wrong or missing agent token."
 
 
 def _authorized(backend: Backend, token: str | None) -> bool:
-    s = backend.settings
-    return token_ok(token, s.agent_token.get_secret_value()) or token_ok(token, s.admin_token.get_secret_value())
+    from assistant.tokens import TokenDigests
+
+    return TokenDigests.from_settings(backend.settings).ok(token)  # hashed, constant-time, as the API
 
 
 def load_queue(backend: Backend, token: str) -> tuple[Any, Any]:
@@ -84,6 +84,14 @@ def send_reply(backend: Backend, token: str, session_id: str | None, text: str) 
     return transcript_html(backend.store.messages(session_id)), "Sent to the customer."
 
 
+def live_transcript(backend: Backend, token: str, session_id: str | None, shown: str | None) -> Any:
+    """Timer tick: refresh the open conversation so new shopper messages appear without a click."""
+    if not session_id or not _authorized(backend, token):
+        return gr.skip()
+    fresh = transcript_html(backend.store.messages(session_id))
+    return fresh if fresh != shown else gr.skip()
+
+
 def take_over(backend: Backend, token: str, session_id: str | None, paused: bool) -> str:
     if not _authorized(backend, token):
         return DENIED
@@ -134,6 +142,9 @@ def build_tabs(backend: Backend) -> None:
         send.click(lambda t, s, x: send_reply(backend, t, s, x), inputs=[token, convo, reply],
                    outputs=[transcript, a_status])
         grab.click(lambda t, s: take_over(backend, t, s, True), inputs=[token, convo], outputs=[a_status])
+        live = gr.Timer(3.0)
+        live.tick(lambda t, s, h: live_transcript(backend, t, s, h), inputs=[token, convo, transcript],
+                  outputs=[transcript], show_progress="hidden")
         free.click(lambda t, s: take_over(backend, t, s, False), inputs=[token, convo], outputs=[a_status])
     with gr.Tab("Insights", id="insights"):
         with gr.Row():

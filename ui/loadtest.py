@@ -87,7 +87,10 @@ def run_shopper(base_url: str, index: int, turns: int, *, think_s: float, timeou
     sid = f"load-{seed}-{index:03d}-{tag}"
     res = ShopperResult()
     sent: list[str] = []
-    with httpx.Client(base_url=base_url, timeout=httpx.Timeout(timeout_s, connect=10.0)) as client:
+    # A fresh connection per request: a kept-alive socket that the server closes while the
+    # shopper "thinks" would otherwise race with the next request (a reset, not a server fault).
+    with httpx.Client(base_url=base_url, timeout=httpx.Timeout(timeout_s, connect=10.0),
+                      limits=httpx.Limits(max_keepalive_connections=0)) as client:
         for t in range(turns):
             text = f"{MESSAGES[(index + t * 7) % len(MESSAGES)]} (shopper {tag})"
             retries = 0
@@ -260,7 +263,7 @@ def start_server(data_dir: Path, env_extra: dict[str, str], *, ingest: bool = Tr
     if ingest and not (data_dir / "catalog" / "products.jsonl").is_file():
         subprocess.run([*aisle, "ingest", "--demo", "--no-progress"], env=env, check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    log = open(log_path or os.devnull, "ab")  # noqa: SIM115 - lives as long as the server
+    log = open(log_path or os.devnull, "wb")  # noqa: SIM115 - lives as long as the server
     proc = subprocess.Popen([*aisle, "run", "--port", str(port)], env=env, stdout=log, stderr=log)
     return proc, f"http://127.0.0.1:{port}"
 
@@ -278,6 +281,7 @@ def cli(argv: list[str]) -> int:
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--embedder", default="minilm", help="embedder of the private server (minilm, hashing)")
     p.add_argument("--keep", action="store_true", help="keep the private server's data dir")
+    p.add_argument("--data-dir", type=Path, help="reuse this data dir for the private server (ingested once, kept)")
     args = p.parse_args(argv)
     if args.users < 1 or args.turns < 1:
         p.error("--users and --turns must be >= 1")
@@ -288,7 +292,8 @@ def cli(argv: list[str]) -> int:
             base = args.url.rstrip("/")
             wait_ready(base, None, 60)
         else:
-            tmp = Path(tempfile.mkdtemp(prefix="aisle-load-"))
+            tmp = args.data_dir or Path(tempfile.mkdtemp(prefix="aisle-load-"))
+            tmp.mkdir(parents=True, exist_ok=True)
             # The simulated shoppers all come from 127.0.0.1: lift the per-address limit for this
             # private server, or the run would measure the rate limiter instead of the engine.
             extra = {**BACKENDS[args.backend], "AISLE_RATE_LIMIT_PER_MINUTE": "100000",
@@ -302,7 +307,7 @@ def cli(argv: list[str]) -> int:
     finally:
         if proc is not None:
             stop_server(proc)
-        if tmp is not None and not args.keep:
+        if tmp is not None and not args.keep and args.data_dir is None:
             shutil.rmtree(tmp, ignore_errors=True)
     text = json.dumps(result, indent=2)
     if args.out:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -39,7 +40,7 @@ class Answer:
 
 class Generator:
     def __init__(self, model: ChatModel, grounder: Grounder, *, timeout_s: float = 30.0, queue_size: int = 4,
-                 max_tokens: int = 100) -> None:
+                 max_tokens: int = 120) -> None:
         self.model = model
         self.grounder = grounder
         self.timeout_s = timeout_s
@@ -112,7 +113,8 @@ class Generator:
                     raise UnsafeOutput
                 yield chunk
         except UnsafeOutput:
-            log.warning("model output blocked by the output guard; using the template")
+            log.warning("model output blocked by the output guard (%s): %r; using the template",
+                        self._unsafe("".join(parts), facts), "".join(parts)[-200:])
             yield self.fallback(facts, "unsafe", streamed=len(parts) > 1)
             return
         except TimeoutError:
@@ -121,14 +123,15 @@ class Generator:
         except Exception:  # a broken backend must not break the turn: the template answers
             yield self.fallback(facts, "error", streamed=bool(parts))
             return
-        text = clean(parts)
+        text = clean(parts, truncated=len(parts) >= self.max_tokens)
         rep = self.grounder.check(text, facts)
         if rep.ok and text and not self._unsafe(text, facts):
             yield Answer(text, self.model.name, True, rep.citations, streamed=True, report=rep)
             return
         log.info("ungrounded answer, regenerating: %r %s", text, rep)
         try:
-            text2 = clean(list(self._run(self.messages(facts, regenerate=True), deadline)))
+            parts2 = list(self._run(self.messages(facts, regenerate=True), deadline))
+            text2 = clean(parts2, truncated=len(parts2) >= self.max_tokens)
         except Exception as exc:
             log.info("regeneration failed: %r", exc)
             yield self.fallback(facts, "timeout" if isinstance(exc, TimeoutError) else "error", streamed=True)
@@ -187,13 +190,15 @@ class Generator:
             cancel.set()
 
 
-def clean(parts: list[str]) -> str:
+def clean(parts: list[str], truncated: bool = False) -> str:
+    """The model's text without a speaker prefix or a last sentence cut off by the token limit."""
     text = "".join(parts).strip()
-    for prefix in ("Aisle:", "Assistant:", "assistant:"):
+    for prefix in ("Aisle:", "Assistant:", "assistant:", "REPLY:"):
         if text.startswith(prefix):
             text = text[len(prefix):].strip()
-    # Drop a sentence cut off by the token limit.
-    if text and text[-1] not in ".!?)]\"'*" and any(p in text[:-1] for p in ".!?"):
-        cut = max(text.rfind(p) for p in ".!?")
-        text = text[: cut + 1]
+    # One chunk per token: hitting max_tokens means the last sentence may stop mid-number ("rated 4.").
+    if truncated or not text.endswith((".", "!", "?", ")", "]", '"', "'", "*")) or re.search(r"\d\.$", text):
+        ends = [m.end() for m in re.finditer(r"[.!?](?=\s)", text)]
+        if ends:
+            text = text[: ends[-1]]
     return text

@@ -79,13 +79,19 @@ class NLU:
         self.gazetteer = Gazetteer.from_products(catalog)
 
     def _embed(self, texts: list[str]) -> np.ndarray:
-        missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
+        # Many server threads share this cache: read each vector once into a local dict, because
+        # another thread may evict it between our check and our read (a KeyError under load).
+        got = {t: v for t in dict.fromkeys(texts) if (v := self._cache.get(t)) is not None}
+        missing = [t for t in dict.fromkeys(texts) if t not in got]
         if missing:
             for t, v in zip(missing, self.embedder.embed(missing), strict=True):
-                self._cache[t] = v
-                if len(self._cache) > _CACHE_SIZE:
-                    self._cache.popitem(last=False)
-        return np.stack([self._cache[t] for t in texts])
+                got[t] = self._cache[t] = v
+                while len(self._cache) > _CACHE_SIZE:
+                    try:
+                        self._cache.popitem(last=False)
+                    except KeyError:  # emptied by another thread meanwhile
+                        break
+        return np.stack([got[t] for t in texts])
 
     def understand(self, text: object, state: DialogueState | None = None) -> Understanding:
         """Never raises on odd input: empty, binary, very long or mixed-script text."""
