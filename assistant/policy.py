@@ -129,6 +129,13 @@ def decide(u: Any, state: Any, memory: dict[str, Any]) -> Decision:
         ids = refs if len(refs) >= 2 else (refs + [p for p in getattr(state, "shown", [])[:3] if p not in refs])[:2]
         return Decision("compare", {"product_ids": ids})
     if intent == "product_question":
+        topic = next((name for name, rx in POLICY_TOPICS if rx.search(text)), None)
+        if topic in ("warranty", "price_match", "shipping", "returns", "refunds"):
+            return Decision("policy_qa", {"question": text, "topic": topic})  # "what's the warranty on it?"
+        if (getattr(ents, "price_max", None) is not None or getattr(ents, "price_min", None) is not None) \
+                and "?" not in text and getattr(state, "shown", None):
+            intent = "recommend"  # "under $250" after a list is a refinement, not a question
+    if intent == "product_question":
         pid = refs[0] if refs else _focus(state)
         if pid is None:
             return _clarify(memory, "Which product do you mean? You can name it or say \"the first one\".")

@@ -34,18 +34,27 @@ def _suite_customers(convs: list[Conversation], shop: Any) -> set[str]:
 
 
 def evaluate(engine: Engine, convs: list[Conversation], facts: Facts, targets: list[Any], sim_turns: int = 5,
-             progress: Callable[[str], None] | None = None) -> tuple[list[ConvResult], list[Dialogue], dict[str, float]]:
-    """Run everything against one engine; returns results, dialogues and wall times."""
+             progress: Callable[[str], None] | None = None, partial: Path | None = None
+             ) -> tuple[list[ConvResult], list[Dialogue], dict[str, float]]:
+    """Run everything against one engine; returns results, dialogues and wall times. Each finished
+    transcript is also appended to `partial`, so a run stopped half-way still leaves its evidence."""
+    def keep(row: dict[str, Any]) -> None:
+        if partial is not None:
+            with partial.open("a", encoding="utf-8") as fh:
+                fh.write(json.dumps(row) + "\n")
+
     t0 = time.perf_counter()
     results = []
     for i, c in enumerate(convs, 1):
         results.append(run_conversation(engine, c, facts))
+        keep(transcript(results[-1]))
         if progress:
             progress(f"[{i}/{len(convs)}] {c.id}: {'pass' if results[-1].passed else 'FAIL'}")
     t1 = time.perf_counter()
     dialogues = []
     for i, t in enumerate(targets, 1):
         dialogues.append(simulate(engine, t, max_turns=sim_turns))
+        keep({"simulated": True, **_dialogue_json(dialogues[-1])})
         if progress:
             d = dialogues[-1]
             progress(f"[sim {i}/{len(targets)}] {t.customer_id} -> {t.product_id}: "
@@ -119,25 +128,27 @@ def cli(argv: list[str], *, engine: Engine | None = None) -> int:
     skip = _suite_customers(convs, shop)
     targets = pick_targets(shop, args.simulated, seed=args.seed, exclude=skip)
     t0 = time.perf_counter()
-    if engine is None:
-        say(f"building an isolated data dir from the demo shop ({len(targets)} shoppers' last visit held out)...")
+    args.out.mkdir(parents=True, exist_ok=True)
+    partial = args.out / "transcripts.partial.jsonl"
+    partial.unlink(missing_ok=True)
     if engine is not None:
         setup_s = 0.0
-        results, dialogues, times = evaluate(engine, convs, facts, targets, args.sim_turns, progress=say)
+        results, dialogues, times = evaluate(engine, convs, facts, targets, args.sim_turns, say, partial)
     else:
+        say(f"building an isolated data dir from the demo shop ({len(targets)} shoppers' last visit held out)...")
         with Sandbox(args.backend, args.embedder, cutoffs=holdout(targets), shop=shop,
                      recsys_embedder=args.recsys_embedder, use_cache=not args.no_cache) as box:
             real = box.engine()
             setup_s = time.perf_counter() - t0
             say(f"ready in {setup_s:.1f} s; {len(convs)} conversations, {sum(len(c.turns) for c in convs)} turns")
-            results, dialogues, times = evaluate(real, convs, facts, targets, args.sim_turns, progress=say)
+            results, dialogues, times = evaluate(real, convs, facts, targets, args.sim_turns, say, partial)
             close = getattr(getattr(real, "store", None), "close", None)
             if close:
                 close()
     m: dict[str, Any] = {"backend": args.backend, "embedder": args.embedder,
                          "suites": sorted({c.suite for c in convs}), **build_metrics(results, dialogues, args.sim_turns)}
     m["timing_s"] = {"setup": setup_s, **times, "total": time.perf_counter() - t0}
-    args.out.mkdir(parents=True, exist_ok=True)
+    partial.unlink(missing_ok=True)
     (args.out / "metrics.json").write_text(json.dumps(m, indent=2, sort_keys=True), encoding="utf-8")
     trs = [transcript(r) for r in results]
     with (args.out / "transcripts.jsonl").open("w", encoding="utf-8") as fh:

@@ -11,11 +11,15 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from assistant.errors import DataError
 from knowledge.catalog import FORMATS, Catalog, load_clothing_reviews, load_mapping, load_products
 from knowledge.docs import KINDS
 from knowledge.records import Policy, Review
+
+if TYPE_CHECKING:
+    from assistant.settings import Settings
 
 
 def _indexer(settings, progress: bool):  # type: ignore[no-untyped-def]
@@ -92,9 +96,27 @@ def ingest_cli(argv: list[str]) -> int:
     if not args.no_index:
         _index_and_report(settings, catalog, progress=not args.no_progress and sys.stderr.isatty())
     save_catalog(settings, catalog)
+    if args.demo:
+        _load_demo_database(settings)
     print(f"catalog snapshot: {len(catalog.products)} products, {len(catalog.reviews)} reviews, "
           f"{len(catalog.policies)} policies ({time.perf_counter() - t0:.1f} s total)")
     return 0
+
+
+def _load_demo_database(settings: Settings) -> None:
+    """The demo shop's customers, histories and orders go into the database (once)."""
+    from assistant.store import Store
+    from knowledge.demo import load_demo
+
+    store = Store.from_settings(settings)
+    try:
+        added = store.load_demo(load_demo())
+    finally:
+        store.close()
+    if any(added.values()):
+        print(f"database: {added['customers']} customers, {added['events']} events, {added['orders']} orders")
+    else:
+        print("database: demo customers already loaded")
 
 
 def index_cli(argv: list[str]) -> int:

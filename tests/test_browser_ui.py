@@ -233,31 +233,31 @@ def test_agent_reply_reaches_the_shopper(server: dict[str, Any], browser: Any) -
     box = shopper.locator("#aisle-input textarea")
     box.fill("I want to talk to a human agent please")
     box.press("Enter")
-    wait_bot(shopper)
+    wait_bot(shopper, timeout=30000)
     agent = browser.new_context().new_page()
     agent.goto(server["base"] + "/")
     agent.get_by_role("tab", name="Agent console").click()
     agent.locator("#agent-token input").fill("agent-demo-token")
     agent.locator("#agent-load").click()
-    agent.wait_for_selector("#agent-queue table", timeout=15000)
+    agent.wait_for_selector("#agent-queue table", timeout=30000)
     assert "handoff" in agent.locator("#agent-queue").inner_text()
     agent.locator("#agent-convo input").click()
     agent.get_by_role("option", name=re.compile("ticket #")).first.click()
-    agent.wait_for_function("document.querySelector('#agent-transcript').innerText.includes('human')", timeout=20000)
+    agent.wait_for_function("document.querySelector('#agent-transcript').innerText.includes('human')", timeout=30000)
     reply = agent.locator("#agent-reply textarea")
     assert reply.input_value().strip()  # a suggested reply is drafted
     reply.fill("Hi, this is Sam from support. How can I help?")
     agent.locator("#agent-send").click()
     agent.wait_for_function("document.querySelector('#agent-transcript').innerText.includes('Sam from support')",
-                            timeout=10000)
+                            timeout=30000)
     agent.screenshot(path=str(ARTIFACTS / "browser-agent.png"), full_page=True)
     shopper.wait_for_function("document.querySelector('#aisle-chat').innerText.includes('Sam from support')",
-                              timeout=15000)
+                              timeout=30000)
     shopper.screenshot(path=str(ARTIFACTS / "browser-agent-shopper.png"), full_page=True)
     box.fill("Thanks Sam, my parcel is late")
     box.press("Enter")  # the console's transcript is live: the shopper's answer appears without a click
     agent.wait_for_function("document.querySelector('#agent-transcript').innerText.includes('Thanks Sam')",
-                            timeout=15000)
+                            timeout=30000)
 
 
 def test_two_browsers_never_see_each_other(server: dict[str, Any], browser: Any) -> None:

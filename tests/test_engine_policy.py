@@ -68,3 +68,18 @@ def test_profile_signals_and_opt_out() -> None:
     off = Profile("C1", False, purchases=[(hp.id, "2026-03-02")])
     assert off.signals(shop) == [] and off.history() == []
     assert stated_preferences(Entities(negated_brands=["Sony"]), "neutral") == {"avoid_brands": ["Sony"]}
+
+
+def test_misread_questions_are_routed_by_content() -> None:
+    st = DialogueState()
+    st.set_shown(["P1", "P2"])
+    assert decide(U("under $250", "product_question", price_max=250.0), st, {}).action == "recommend"
+    d = decide(U("what's the warranty on it?", "product_question", references=["last"]), st, {})
+    assert d.action == "policy_qa" and d.args["topic"] == "warranty"
+    assert decide(U("do you price match?", "search"), DialogueState(), {}).args["topic"] == "price_match"
+    refine = U("something cheaper, not Sony", "recommend", "negative", negated_brands=["Sony"])
+    mem: dict = {}
+    for _ in range(4):  # negative wording in a request is a constraint, not frustration
+        d = decide(refine, st, mem)
+        update_memory(mem, refine, d)
+        assert d.action != "handoff"

@@ -67,13 +67,20 @@ def test_sentiment_polarity(nlu: NLU) -> None:
     assert good.sentiment == "positive" and good.sentiment_score > 0.5
 
 
+@pytest.mark.parametrize("text", ["show me wireless headphones under $100",
+                                  "what's the difference between the first two?", "can I pay with PayPal?"])
+def test_plain_requests_are_not_negative(nlu: NLU, text: str) -> None:
+    # Review-trained sentiment must not read ordinary chat requests as anger (false hand-offs).
+    assert nlu.understand(text).sentiment_score > -0.5
+
+
 def test_gibberish_asks_for_clarification(nlu: NLU) -> None:
     u = nlu.understand("")
     assert u.needs_clarification and u.intents == ["out_of_scope"]
     assert nlu.understand("\x00\x01 ### ???").needs_clarification
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.one_of(
     st.text(max_size=300),
     st.binary(max_size=200),

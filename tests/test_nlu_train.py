@@ -52,6 +52,9 @@ def test_sentiment_training_smoke_and_binary_accuracy() -> None:
     m, _ = train_sentiment(x, y, seed=13)
     assert macro_f1(y, m.predict(x)) == 1.0
     assert binary_accuracy(m, x, y) == 1.0
+    extra = make_embedder("hashing-64").embed(["where is my order please"] * 10)
+    m2, info = train_sentiment(x, y, seed=13, neutral_extra=extra)
+    assert info["n_train"] == 70 and m2.predict(extra[:1]) == ["neutral"]
 
 
 def test_macro_f1_known_values() -> None:

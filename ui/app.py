@@ -189,6 +189,7 @@ def build(backend: Backend) -> gr.Blocks:
                 who = gr.Dropdown(choices, value="", label="Sign in as a demo customer", scale=3, elem_id="aisle-who")
                 status = gr.Markdown("", elem_id="aisle-status")
             chat = gr.Chatbot(label="Conversation", elem_id="aisle-chat", height=380, feedback_options=None,
+                              group_consecutive_messages=False,
                               placeholder="Ask for anything: “wireless headphones under $100”, “where is my order?”")
             cards = gr.HTML(cards_html([], "", None), elem_id="aisle-cards", label="Products")
             with gr.Row():

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 MAX_CHARS = 4000  # longer input is understood from its first 4,000 characters (the engine's limit too)
 _CACHE_SIZE = 512
+_CLAUSE_CHARS = 1000
 
 
 @dataclass
@@ -98,8 +99,9 @@ class NLU:
         clean = _clean(text)
         if not clean or not any(ch.isalnum() for ch in clean):
             return Understanding(clean, ["out_of_scope"], 0.0, Entities(), "neutral", 0.0, True)
-        clauses = split_clauses(clean)
-        batch = [clean] + (clauses if len(clauses) > 1 else [])
+        # MiniLM reads at most 256 word pieces (~1,000 characters); long text is one request, not clauses.
+        clauses = split_clauses(clean) if len(clean) <= _CLAUSE_CHARS else []
+        batch = [clean[:_CLAUSE_CHARS]] + (clauses if len(clauses) > 1 else [])
         vecs = self._embed(batch)  # one forward pass for the message and its clauses
         res = self.intents.decide(self.intents.model.predict_proba(vecs))
         intents, conf, unsure = res.intents, res.confidence, res.needs_clarification

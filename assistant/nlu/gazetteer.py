@@ -107,6 +107,7 @@ class Gazetteer:
     ancestors: dict[str, set[str]] = field(default_factory=dict)  # category segment -> its parents
     cat_prices: dict[str, list[float]] = field(default_factory=dict)  # category segment -> prices
     _fuzzy_keys: list[str] = field(default_factory=list)
+    _fuzzy_memo: dict[str, str | None] = field(default_factory=dict)  # difflib is the slow part
     max_len: int = 1
 
     @classmethod
@@ -208,15 +209,31 @@ class Gazetteer:
                     hit = Match(term, toks[i][1], toks[i + n - 1][2], i, i + n)
                     break
             if hit is None and len(words[i]) >= 5 and not words[i].isdigit():
-                close = difflib.get_close_matches(words[i], self._fuzzy_keys, n=1, cutoff=0.84)
+                close = self._fuzzy(words[i])
                 if close:
-                    hit = Match(self.terms[(close[0],)], toks[i][1], toks[i][2], i, i + 1)
+                    hit = Match(self.terms[(close,)], toks[i][1], toks[i][2], i, i + 1)
             if hit is not None:
                 out.append(hit)
                 i = hit.tok_end
             else:
                 i += 1
         return out, toks
+
+    def _fuzzy(self, word: str) -> str | None:
+        # Server threads share the memo; another one may clear it between our write and read
+        # (a KeyError under load), so the answer is returned from a local, never re-read.
+        memo = self._fuzzy_memo
+        if word in memo:
+            try:
+                return memo[word]
+            except KeyError:
+                pass
+        if len(memo) > 4096:
+            memo.clear()
+        close = difflib.get_close_matches(word, self._fuzzy_keys, n=1, cutoff=0.84)
+        found = close[0] if close else None
+        memo[word] = found
+        return found
 
     def price_quantile(self, q: float, category: str | None = None) -> float | None:
         """A price quantile of the catalog, or of one category when it has prices."""

@@ -78,35 +78,61 @@ def binary_accuracy(model: SoftmaxModel, x: np.ndarray, y3: list[str]) -> float:
 
 
 def _select(x, y: list[str], seed: int, score, weights: tuple[str | None, ...],  # type: ignore[no-untyped-def]
-            grid: tuple[float, ...] = C_GRID):
+            grid: tuple[float, ...] = C_GRID, neutral_extra=None):
     """Grid over C and class weighting on a 15 % validation slice; refit the winner on all of x."""
     tr, va = D.stratified_split(y, 0.15, seed + 1)
     ytr, yva = [y[i] for i in tr], [y[i] for i in va]
+    xtr, xall, yall = x[tr], x, y
+    if neutral_extra is not None and neutral_extra.shape[0]:
+        import scipy.sparse as sp
+
+        stack = sp.vstack if sp.issparse(x) else np.vstack
+        n = neutral_extra.shape[0]
+        xtr, xall = stack([xtr, neutral_extra]), stack([x, neutral_extra])
+        ytr, yall = ytr + ["neutral"] * n, y + ["neutral"] * n
+        if sp.issparse(x):
+            xtr, xall = xtr.tocsr(), xall.tocsr()
     best = None
     for cw in weights:
         for c in grid:
-            m = fit_logreg(x[tr], ytr, c, seed, cw)
+            m = fit_logreg(xtr, ytr, c, seed, cw)
             s = score(m, x[va], yva)
             if best is None or s > best[0]:
                 best = (s, c, cw, m)
     assert best is not None
     s, c, cw, val_model = best
     temperature = fit_temperature(val_model, x[va], yva)
-    model = fit_logreg(x, y, c, seed, cw)
+    model = fit_logreg(xall, yall, c, seed, cw)
     model.temperature = temperature
     return model, {"C": c, "class_weight": cw, "val_score": round(s, 4), "temperature": round(temperature, 4),
-                   "n_train": len(y)}
+                   "n_train": len(yall)}
 
 
 def train_intent(x: np.ndarray, y: list[str], seed: int) -> tuple[SoftmaxModel, dict]:
     return _select(x, y, seed, lambda m, xv, yv: macro_f1(yv, m.predict(xv)), (None, "balanced"))
 
 
-def train_sentiment(x: np.ndarray, y: list[str], seed: int) -> tuple[SoftmaxModel, dict]:
+def train_sentiment(x, y: list[str], seed: int, neutral_extra=None) -> tuple[SoftmaxModel, dict]:  # type: ignore[no-untyped-def]
+    """Reviews (x, y) plus optional extra rows that are always 'neutral' (training only, never validation)."""
     def score(m: SoftmaxModel, xv: np.ndarray, yv: list[str]) -> float:
         return macro_f1(yv, m.predict(xv)) + binary_accuracy(m, xv, yv)
 
-    return _select(x, y, seed, score, (None, "balanced"), SENTIMENT_C_GRID)
+    return _select(x, y, seed, score, (None, "balanced"), SENTIMENT_C_GRID, neutral_extra)
+
+
+def chat_neutral(bsplit: Split, ssplit: Split, seed: int, n_bitext: int = 1500) -> list[str]:
+    """Plain shopping / support requests from the intent *training* splits, as neutral sentiment examples.
+
+    Review-trained sentiment reads questions like "what's the difference between the first two?" as
+    negative (in reviews, comparisons come with complaints); these rows teach it that a request is
+    neutral. Emotional intents (complaint, review, thanks, asking for a human) are left out.
+    """
+    skip = {"complaint", "goodbye", "human_agent"}
+    shop = [t for t, y in zip(ssplit.train_text, ssplit.train_y, strict=True) if y not in skip]
+    bt = [t for t, y in zip(bsplit.train_text, bsplit.train_y, strict=True) if y not in skip]
+    rng = np.random.default_rng(seed)
+    pick = rng.permutation(len(bt))[:n_bitext]
+    return shop + [bt[i] for i in sorted(pick)]
 
 
 def _set_threads() -> None:
@@ -140,19 +166,26 @@ def cli(argv: list[str]) -> int:
     intent, info = train_intent(x, bsplit.train_y + ssplit.train_y, args.seed)
     intent.save(args.out / "intent")
     meta = {"seed": args.seed, "embedder": emb.embedder.name, "intent": info | {"n_texts": len(texts)}}
+    old_meta = args.out / "meta.json"
+    if args.skip_sentiment and old_meta.is_file():  # keep the record of the sentiment model left in place
+        meta["sentiment"] = json.loads(old_meta.read_text()).get("sentiment")
     print(f"intent: {info} ({time.time() - t0:.0f}s)")
     if not args.skip_sentiment:
         t1 = time.time()
         emb.embed(D.load_clothing()[0])
         tr_text, tr_stars, _, _ = sentiment_split(args.seed)
         y = [SENTIMENT_NAMES[i] for i in D.stars_to_label(tr_stars)]
+        chat = chat_neutral(bsplit, ssplit, args.seed)
         e = emb.embed(tr_text)
         # Two feature sets, chosen on the validation slice: the embedding alone, or TF-IDF words beside it.
-        vocab = Tfidf.fit(tr_text)
+        vocab = Tfidf.fit(tr_text + chat)
         import scipy.sparse as sp
 
+        ce = emb.embed(chat)
         both = sp.hstack([sp.csr_matrix(vocab.transform(tr_text)), sp.csr_matrix(e)]).tocsr()
-        candidates = [(None, *train_sentiment(e, y, args.seed)), (vocab, *train_sentiment(both, y, args.seed))]
+        chat_both = sp.hstack([sp.csr_matrix(vocab.transform(chat)), sp.csr_matrix(ce)]).tocsr()
+        candidates = [(None, *train_sentiment(e, y, args.seed, ce)),
+                      (vocab, *train_sentiment(both, y, args.seed, chat_both))]
         for v, _, info in candidates:
             print(f"sentiment {'minilm+tfidf' if v else 'minilm'}: {info}")
         chosen, sent, sinfo = max(candidates, key=lambda c: c[2]["val_score"])
