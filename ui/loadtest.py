@@ -81,12 +81,12 @@ def _sse_events(resp: Any) -> Any:
 
 
 def run_shopper(base_url: str, index: int, turns: int, *, think_s: float, timeout_s: float, seed: int,
-                max_busy_retries: int = 60) -> ShopperResult:
+                max_busy_retries: int = 60, run_id: str = "") -> ShopperResult:
     import httpx
 
     rng = random.Random(seed * 1000 + index)
     tag = _tag(index)
-    sid = f"load-{seed}-{index:03d}-{tag}"
+    sid = f"load-{run_id or seed}-{index:03d}-{tag}"  # unique per run: a reused data dir keeps old sessions
     res = ShopperResult()
     sent: list[str] = []
     # A fresh connection per request: a kept-alive socket that the server closes while the
@@ -180,11 +180,15 @@ def percentile(values: list[float], q: float) -> float | None:
 
 def run_load(base_url: str, users: int, turns: int, *, think_s: float = 1.0, timeout_s: float = 120.0,
              seed: int = 7) -> dict[str, Any]:
+    import secrets
+
     results: list[ShopperResult] = [ShopperResult() for _ in range(users)]
+    run_id = secrets.token_hex(4)
 
     def one(i: int) -> None:
         try:
-            results[i] = run_shopper(base_url, i, turns, think_s=think_s, timeout_s=timeout_s, seed=seed)
+            results[i] = run_shopper(base_url, i, turns, think_s=think_s, timeout_s=timeout_s, seed=seed,
+                                     run_id=run_id)
         except Exception as exc:
             results[i].errors.append(f"shopper crashed: {type(exc).__name__}: {exc}")
 
