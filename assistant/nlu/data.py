@@ -76,7 +76,7 @@ def load_bitext() -> Bitext:
     for text, etype, start, end in zip(df.instruction, df.entity_type, df.start_offset, df.end_offset, strict=True):
         if etype == "order_id":
             s, e = int(start), min(int(end), len(text))
-            # 87 gold spans of the id 3707955617 are 2 characters too long (they run past the text or
+            # 85 gold spans of the id 3707955617 are 2 characters too long (they run past the text or
             # swallow ", "): clamp and trim whitespace/punctuation so the span is the id itself.
             while e > s and not text[e - 1].isalnum():
                 e -= 1
