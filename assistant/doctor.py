@@ -9,6 +9,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import cast
 
 from assistant.errors import AisleError
 from assistant.settings import Settings, load_settings
@@ -100,12 +101,15 @@ def _chroma(settings: Settings) -> str:
 
 def _llama_smoke() -> str:
     from llama_cpp import Llama
+    from llama_cpp.llama_types import CreateChatCompletionResponse
 
     from assistant.models import smollm2_path
 
     llm = Llama(model_path=str(smollm2_path()), n_ctx=256, n_threads=1, verbose=False)
     t0 = time.perf_counter()
-    out = llm.create_chat_completion(messages=[{"role": "user", "content": "Say hello."}], max_tokens=8)
+    # Without stream=True the call returns a single response; the stubs have no overload saying so.
+    out = cast(CreateChatCompletionResponse,
+               llm.create_chat_completion(messages=[{"role": "user", "content": "Say hello."}], max_tokens=8))
     text = out["choices"][0]["message"]["content"] or ""
     n = out["usage"]["completion_tokens"]
     if n < 1:

@@ -383,10 +383,10 @@ class Store:
                 if sids:
                     for row in s.scalars(select(model).where(col.in_(sids))):
                         s.delete(row)
-            for model, ccol in ((EventRow, EventRow.customer_id), (Ticket, Ticket.customer_id),
+            for owner, ccol in ((EventRow, EventRow.customer_id), (Ticket, Ticket.customer_id),
                                 (Order, Order.customer_id), (ChatSession, ChatSession.customer_id),
                                 (Consent, Consent.customer_id)):
-                for row in s.scalars(select(model).where(ccol == customer_id)):
+                for row in s.scalars(select(owner).where(ccol == customer_id)):
                     s.delete(row)
             s.delete(cust)
             return True

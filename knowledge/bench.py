@@ -151,9 +151,9 @@ def latency(embedder: Any, workdir: Path, data: Path, demo: Catalog, n_chunks: i
     from knowledge.docs import review_docs
 
     reviews, count = [], 0
-    for rv in load_clothing_reviews(data / "clothing-reviews" / "WomensClothingE-CommerceReviews.parquet"):
-        reviews.append(rv)
-        count += len(review_docs([rv]))
+    for review in load_clothing_reviews(data / "clothing-reviews" / "WomensClothingE-CommerceReviews.parquet"):
+        reviews.append(review)
+        count += len(review_docs([review]))
         if count >= n_chunks:
             break
     t0 = time.perf_counter()

@@ -11,7 +11,7 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, overload
 
 from assistant.errors import DataError
 from knowledge.catalog import FORMATS, Catalog, load_clothing_reviews, load_mapping, load_products
@@ -31,7 +31,11 @@ def _indexer(settings, progress: bool):  # type: ignore[no-untyped-def]
                    progress=progress)
 
 
-def _read_records(path: str, cls: type) -> list:  # type: ignore[type-arg]
+@overload
+def _read_records(path: str, cls: type[Review]) -> list[Review]: ...
+@overload
+def _read_records(path: str, cls: type[Policy]) -> list[Policy]: ...
+def _read_records(path: str, cls: type[Review] | type[Policy]) -> list[Any]:
     p = Path(path)
     if p.suffix == ".parquet" and cls is Review:
         return load_clothing_reviews(p)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -128,4 +129,6 @@ def policy_docs(policies: list[Policy]) -> list[Doc]:
 
 
 def docs_for(kind: str, records: list[Any]) -> list[Doc]:
-    return {"product": product_docs, "review": review_docs, "policy": policy_docs}[kind](records)
+    builders: dict[str, Callable[[list[Any]], list[Doc]]] = {
+        "product": product_docs, "review": review_docs, "policy": policy_docs}
+    return builders[kind](records)

@@ -146,7 +146,8 @@ class Recommender:
         data.save(path)
         (path / "model.json").write_text(json.dumps({"model": self.name, "params": self.params}))
         arrays = self._arrays()
-        np.savez(path / "arrays.npz", **arrays)
+        # allow_pickle is savez's default, spelled out so that mypy does not match **arrays against it
+        np.savez(path / "arrays.npz", allow_pickle=True, **arrays)
 
     @classmethod
     def load(cls, path: Path | str) -> Recommender:

@@ -15,6 +15,7 @@ import json
 import os
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -127,6 +128,9 @@ def run(tr: Interactions, va: Interactions, te: Interactions, models: list[str],
         if n == "content":  # item vectors do not depend on interactions: reuse, don't re-embed
             params = {"embedder": t.params.get("embedder", "minilm"), "embeddings": t.model.E}  # type: ignore[attr-defined]
         if n == "neumf":  # no valid left for early stopping: train for the epochs it chose
+            from recommender.models.ncf import NeuMF
+
+            assert isinstance(t.model, NeuMF)
             params["epochs"] = int(np.argmax(t.model.history_)) + 1 if t.model.history_ else params.get("epochs", 20)
         t0 = time.perf_counter()
         refit_models[n] = make_model(n, **params).fit(history)
@@ -157,7 +161,7 @@ def evaluate(models: dict[str, Recommender], hybrid: Hybrid, fits: dict[str, flo
         m = ranking_metrics(model.score(users, hist), pos, mask)
         if fold_in:
             strict[name] = ranking_metrics(model.score(users), pos, mask)["ndcg@10"]
-        p50, p95 = latency_ms(lambda u, m_=model: m_.recommend(u, k=10), fit_users)
+        p50, p95 = latency_ms(partial(model.recommend, k=10), fit_users)
         results[name] = {**{k: round(m[k], 4) for k in METRICS}, "fit_seconds": round(fits[name], 2),
                          "recommend_ms_p95": round(p95, 2), "recommend_ms_p50": round(p50, 2)}
     per = per_user_ranking(hybrid.score(users, hist), pos, mask)
@@ -168,6 +172,8 @@ def evaluate(models: dict[str, Recommender], hybrid: Hybrid, fits: dict[str, flo
     if fold_in:
         strict["hybrid"] = ranking_metrics(hybrid.score(users), pos, mask)["ndcg@10"]
     train = next(iter(models.values())).X
+    if train is None:
+        raise DataError("evaluate() needs fitted models: fit them first")
     counts = np.asarray((train > 0).sum(axis=0)).ravel()
     details = {
         "coverage@10": round(catalog_coverage(per["top"], history.n_items), 4),

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -37,6 +38,8 @@ def zscore(S: np.ndarray) -> np.ndarray:
 
 
 class Hybrid:
+    _cold: np.ndarray  # cold-item mask, built lazily by _cold_items()
+
     def __init__(self, models: Mapping[str, Recommender], weights: Mapping[str, float] | None = None,
                  item_names: Mapping[str, str] | None = None, max_valid_users: int = 3000) -> None:
         if not models:
@@ -139,7 +142,7 @@ class Hybrid:
 
     def recommend(self, user: object, k: int = 10, exclude_seen: bool = True,
                   candidates: Iterable[object] | None = None,
-                  boosts: Mapping[object, float] | None = None) -> tuple[np.ndarray, np.ndarray]:
+                  boosts: Mapping[Any, float] | None = None) -> tuple[np.ndarray, np.ndarray]:
         data = self.data
         u = data.uidx(user)
         scores = self.score(np.array([u]))[0]
@@ -147,7 +150,7 @@ class Hybrid:
         return self._top(scores, k, seen, candidates, boosts)
 
     def recommend_for_history(self, history: History, k: int = 10, candidates: Iterable[object] | None = None,
-                              boosts: Mapping[object, float] | None = None,
+                              boosts: Mapping[Any, float] | None = None,
                               exclude_seen: bool = True) -> tuple[np.ndarray, np.ndarray]:
         """Fold-in path for a user unseen at fit time (or a chat session's events)."""
         scores = self.score_history(history)
@@ -156,7 +159,7 @@ class Hybrid:
         return self._top(scores, k, seen if exclude_seen else np.empty(0, np.int64), candidates, boosts)
 
     def _top(self, scores: np.ndarray, k: int, seen: np.ndarray, candidates: Iterable[object] | None,
-             boosts: Mapping[object, float] | None) -> tuple[np.ndarray, np.ndarray]:
+             boosts: Mapping[Any, float] | None) -> tuple[np.ndarray, np.ndarray]:
         data = self.data
         lookup = data.item_index()
         scores = scores.astype(np.float64, copy=True)

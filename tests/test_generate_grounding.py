@@ -152,3 +152,10 @@ def test_clean_drops_a_sentence_cut_by_the_token_limit() -> None:
     assert clean(["The A ($1.00, rated 4.4/5) is good. The B ($127.99, rated 4."]) == "The A ($1.00, rated 4.4/5) is good."
     assert clean(["Aisle: The A costs $46.99. The B is fine."]) == "The A costs $46.99. The B is fine."
     assert clean(["The A is good. The B is fine."], truncated=True) == "The A is good."
+
+
+def test_example_products_from_the_prompt_are_never_grounded(shop: ShopIndex, grounder: Grounder) -> None:
+    gen = Generator(FakeChatModel(), Grounder(list(shop.products.values())))
+    f = _facts(shop, ["P0009"])
+    assert gen.grounder.check("The Trailfox Ridge 2 Running Shoes return policy allows 30 days.", f).unknown_products
+    assert "Trailfox" in gen.system_prompt  # the example is there, so the guard is needed

@@ -64,6 +64,10 @@ class Grounder:
         # "Brand Capitalised-word" that is no catalog product is a product the model made up.
         self._brand_rx = re.compile(r"\b(" + "|".join(map(re.escape, brands)) + r")\s+([A-Z0-9][\w-]*)") if brands else None
 
+    def forbid(self, names: list[str]) -> None:
+        """Names that are never a real product here (the prompt's worked examples): always flagged."""
+        self._forbidden = [n for n in names if n]
+
     def named_products(self, text: str) -> list[tuple[int, set[str], str]]:
         """(position, candidate product ids, surface) for every product mention; ids empty = not in the catalog."""
         found: list[tuple[int, set[str], str]] = []
@@ -74,6 +78,9 @@ class Grounder:
                 if key in self._keys:
                     found.append((m.start(), set(self._keys[key]), m.group(1)))
                     spans.append((m.start(), m.end()))
+        for name in getattr(self, "_forbidden", []):
+            for m in re.finditer(rf"\b{re.escape(name)}\b", text, re.I):
+                found.append((m.start(), set(), m.group(0)))
         if self._brand_rx is not None:
             for m in self._brand_rx.finditer(text):
                 inside = any(a <= m.start() < b for a, b in spans)

@@ -46,6 +46,8 @@ class Generator:
         self.timeout_s = timeout_s
         self.max_tokens = max_tokens
         self.prompts = PromptSet("answer")
+        # The worked examples' made-up products must never reach a shopper as if they were real.
+        grounder.forbid([n.strip() for n in self.prompts.raw.get("example_names", "").split(",")])
         self.template = TemplateWriter()
         self._model_lock = threading.Lock()
         # One running generation plus `queue_size` waiting ones.

@@ -72,6 +72,11 @@ def singular(tok: str) -> str:
     return tok
 
 
+def _verb_form_of(word: str, key: str) -> bool:
+    """"charged" is not a typo of "charger": a verb ending the catalog word lacks is not fuzzy-matched."""
+    return any(word.endswith(suf) and not key.endswith(suf) for suf in ("ed", "ing"))
+
+
 def tokens(text: str) -> list[tuple[str, int, int]]:
     """Lower-cased, singularised word tokens with their character offsets in ``text``."""
     return [(singular(m.group()), m.start(), m.end()) for m in TOKEN.finditer(text.lower())]
@@ -210,7 +215,7 @@ class Gazetteer:
                     break
             if hit is None and len(words[i]) >= 5 and not words[i].isdigit():
                 close = self._fuzzy(words[i])
-                if close:
+                if close and not _verb_form_of(words[i], close):
                     hit = Match(self.terms[(close,)], toks[i][1], toks[i][2], i, i + 1)
             if hit is not None:
                 out.append(hit)

@@ -17,6 +17,10 @@ from assistant.nlu.linear import SoftmaxModel
 
 CLARIFY_BELOW = 0.45  # calibrated confidence under which we ask a clarifying question
 CLAUSE_KEEP = 0.6  # a secondary clause's intent is kept only when this confident
+# Requests the shopper wants acted on. When a message holds two of them, they are answered in the
+# order asked; greetings, thanks and complaints are framing, not requests, so they never lead.
+REQUESTS = frozenset({"recommend", "search", "compare", "product_question", "order_status", "cancel_order",
+                      "return_refund", "shipping", "payment", "privacy"})
 
 _SENTENCE = re.compile(r"(?<=[?!.;])\s+|\n+")
 _LEADS = (r"(?:do|does|did|can|could|is|are|was|where|what|when|how|why|will|would|i|i'm|im|please|also|"
@@ -70,7 +74,29 @@ class IntentClassifier:
             first = labels[int(probs[order[0]].argmax())]
             intents = [first] + [x for x in intents if x != first]
             conf = float(probs[order[0]].max())
+        lead = self._lead(probs, intents)
+        if lead is not None:
+            intents, conf = [lead[0]] + [x for x in intents if x != lead[0]], lead[1]
         return IntentResult(intents, round(conf, 4), conf < self.clarify_below)
+
+    def _lead(self, probs: np.ndarray, intents: list[str]) -> tuple[str, float] | None:
+        """A different primary than the whole-message guess, with its clause's confidence, or None.
+
+        An explicit ask for a person leads even when wrapped in anger ("so annoyed, get me an agent"):
+        the hand-off is what they asked for. Otherwise two confident requests lead in clause order.
+        """
+        labels = self.model.labels
+        confident = [(labels[int(r.argmax())], float(r.max())) for r in probs[1:] if float(r.max()) >= self.clause_keep]
+        agent = [c for lab, c in confident if lab == "human_agent"]
+        if agent and intents[0] != "human_agent":
+            return "human_agent", max(agent)
+        asked: list[tuple[str, float]] = []
+        for lab, c in confident:
+            if lab in REQUESTS and lab not in [a for a, _ in asked]:
+                asked.append((lab, c))
+        if len(asked) >= 2 and intents[0] in REQUESTS and asked[0][0] != intents[0]:
+            return asked[0]
+        return None
 
 
 def _prompt() -> dict:

@@ -86,12 +86,12 @@ def _select(x, y: list[str], seed: int, score, weights: tuple[str | None, ...], 
     if neutral_extra is not None and neutral_extra.shape[0]:
         import scipy.sparse as sp
 
-        stack = sp.vstack if sp.issparse(x) else np.vstack
         n = neutral_extra.shape[0]
-        xtr, xall = stack([xtr, neutral_extra]), stack([x, neutral_extra])
-        ytr, yall = ytr + ["neutral"] * n, y + ["neutral"] * n
         if sp.issparse(x):
-            xtr, xall = xtr.tocsr(), xall.tocsr()
+            xtr, xall = sp.vstack([xtr, neutral_extra]).tocsr(), sp.vstack([x, neutral_extra]).tocsr()
+        else:
+            xtr, xall = np.vstack([xtr, neutral_extra]), np.vstack([x, neutral_extra])
+        ytr, yall = ytr + ["neutral"] * n, y + ["neutral"] * n
     best = None
     for cw in weights:
         for c in grid:

@@ -42,11 +42,16 @@ class Content(Recommender):
         norm = np.linalg.norm(P, axis=1, keepdims=True)
         return P / np.maximum(norm, 1e-9)
 
+    def _embeddings(self) -> np.ndarray:
+        if self.E is None:
+            raise DataError("content model is not fitted: call fit(interactions) or load(dir) first")
+        return self.E
+
     def _score_rows(self, rows: sp.csr_matrix, users: np.ndarray | None, seqs: list[np.ndarray]) -> np.ndarray:
-        return self.profiles(rows) @ self.E.T
+        return self.profiles(rows) @ self._embeddings().T
 
     def _arrays(self) -> dict[str, np.ndarray]:
-        return {"E": self.E}
+        return {"E": self._embeddings()}
 
     def _set_arrays(self, a: dict[str, np.ndarray]) -> None:
         self.E = a["E"]

@@ -100,7 +100,8 @@ class UserKNN(Recommender):
 
     def _set_arrays(self, a: dict[str, np.ndarray]) -> None:
         self.stats = a["stats"]
-        self.Xb = self.X.copy()
+        _, X = self._check()
+        self.Xb = X.copy()
         self.Xb.data[:] = 1.0
         self.XbT = self.Xb.T.tocsr()
 

@@ -165,7 +165,8 @@ class NeuMF(Recommender):
         if len(users) > n:  # a fixed sample keeps per-epoch validation cheap
             users = np.sort(np.random.default_rng(0).choice(users, n, replace=False))
         scores = self.score(users)
-        return ranking_metrics(scores, valid.matrix()[users], self.X[users], k=10)["ndcg@10"]
+        _, X = self._check()
+        return ranking_metrics(scores, valid.matrix()[users], X[users], k=10)["ndcg@10"]
 
     def _score_rows(self, rows: sp.csr_matrix, users: np.ndarray | None, seqs: list[np.ndarray]) -> np.ndarray:
         import torch
