@@ -85,7 +85,7 @@ run: install models demo
 	$(BIN)/aisle run --host $(HOST) --port $(PORT)
 
 test: install chromium
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -m "not model"
 
 test-model: install models
 	$(BIN)/pytest -q -m model

@@ -57,6 +57,29 @@ def test_unclear_message_with_clear_parts_leads_with_the_clearest_part() -> None
     assert res.intents[0] == "order_status" and "greeting" in res.intents and not res.needs_clarification
 
 
+def test_two_requests_lead_in_the_order_asked() -> None:
+    clf = IntentClassifier(model())
+    # The whole message reads as the second request, but the first clause asked something else first.
+    res = clf.decide(np.stack([onehot("search", 0.6), onehot("cancel_order", 0.9), onehot("search", 0.85)]))
+    assert res.intents == ["cancel_order", "search"] and res.confidence == pytest.approx(0.9)
+
+
+def test_framing_clauses_do_not_lead() -> None:
+    clf = IntentClassifier(model())
+    res = clf.decide(np.stack([onehot("payment", 0.8), onehot("greeting", 0.95), onehot("payment", 0.9)]))
+    assert res.intents == ["payment", "greeting"]
+    res = clf.decide(np.stack([onehot("shipping", 0.8), onehot("complaint", 0.9), onehot("shipping", 0.9)]))
+    assert res.intents[0] == "shipping"
+
+
+def test_a_clause_asking_for_a_person_leads_over_anger() -> None:
+    clf = IntentClassifier(model())
+    res = clf.decide(np.stack([onehot("complaint", 0.7), onehot("complaint", 0.8), onehot("human_agent", 0.75)]))
+    assert res.intents == ["human_agent", "complaint"] and not res.needs_clarification
+    res = clf.decide(np.stack([onehot("complaint", 0.7), onehot("complaint", 0.8), onehot("human_agent", 0.5)]))
+    assert res.intents == ["complaint"]  # an unsure clause is not an ask
+
+
 def test_labels_outside_taxonomy_are_rejected() -> None:
     with pytest.raises(ValueError, match="retrain"):
         IntentClassifier(model(["greeting", "track_order"]))

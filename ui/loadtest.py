@@ -52,6 +52,7 @@ class ShopperResult:
     first_text_ms: list[float] = field(default_factory=list)
     text_wait_ms: list[float] = field(default_factory=list)  # first event -> first text: queue + TTFT
     busy_gave_up: int = 0
+    answered_by: dict[str, int] = field(default_factory=dict)  # done.backend + fallback reason
     errors: list[str] = field(default_factory=list)
     busy: int = 0
     leaks: list[str] = field(default_factory=list)
@@ -134,6 +135,9 @@ def run_shopper(base_url: str, index: int, turns: int, *, think_s: float, timeou
                     break
                 sent.append(text)
                 res.turns_ok += 1
+                how = str(done.get("backend") or "none") + "".join(
+                    f" ({a})" for a in done.get("actions", []) if str(a).startswith("fallback:"))
+                res.answered_by[how] = res.answered_by.get(how, 0) + 1
                 res.latencies_ms.append(elapsed)
                 if first_text is not None:
                     res.first_text_ms.append((first_text - t0) * 1000)
@@ -217,6 +221,8 @@ def run_load(base_url: str, users: int, turns: int, *, think_s: float = 1.0, tim
         # time to first token (for the template backend it is ~0).
         "queue_wait_ms": {"p50": percentile(wait, 50), "p95": percentile(wait, 95), "max": round(max(wait), 1) if wait else None},
         "busy_gave_up": sum(r.busy_gave_up for r in results),
+        "answered_by": {k: sum(r.answered_by.get(k, 0) for r in results)
+                        for k in sorted({k for r in results for k in r.answered_by})},
         "turns_completed": sum(r.turns_ok for r in results), "think_s": think_s,
         "wall_s": round(wall, 1), "error_samples": errors[:10], "leak_samples": leaks[:10],
     }

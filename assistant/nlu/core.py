@@ -14,6 +14,7 @@ from assistant.nlu.entities import Entities, extract
 from assistant.nlu.gazetteer import Gazetteer
 from assistant.nlu.intent import IntentClassifier, llm_fallback, split_clauses
 from assistant.nlu.linear import SoftmaxModel
+from assistant.nlu.rules import SHOPPING, shopping_override
 from assistant.nlu.sentiment import SentimentModel
 from assistant.nlu.tfidf import Tfidf
 
@@ -103,13 +104,19 @@ class NLU:
         clauses = split_clauses(clean) if len(clean) <= _CLAUSE_CHARS else []
         batch = [clean[:_CLAUSE_CHARS]] + (clauses if len(clauses) > 1 else [])
         vecs = self._embed(batch)  # one forward pass for the message and its clauses
-        res = self.intents.decide(self.intents.model.predict_proba(vecs))
+        probs = self.intents.model.predict_proba(vecs)
+        res = self.intents.decide(probs)
         intents, conf, unsure = res.intents, res.confidence, res.needs_clarification
+        ents = extract(clean, self.gazetteer)
+        if shopping_override(clean, intents[0], ents):
+            labels = self.intents.model.labels
+            pick = max(SHOPPING, key=lambda lab: float(probs[0, labels.index(lab)]))
+            intents = [pick] + [i for i in intents if i != pick]
+            conf, unsure = round(float(probs[0, labels.index(pick)]), 4), False  # the catalog decided
         if unsure and self.llm_fallback_on and self.llm is not None:
             got = llm_fallback(clean, self.llm)
             if got is not None:
                 intents = [got[0]] + [i for i in intents if i != got[0]]
                 conf, unsure = got[1], got[1] < self.intents.clarify_below
         label, score = self.sentiment.predict(vecs[:1], [clean])[0]
-        ents = extract(clean, self.gazetteer)
         return Understanding(clean, intents, conf, ents, label, score, unsure)

@@ -73,7 +73,10 @@ def singular(tok: str) -> str:
 
 
 def _verb_form_of(word: str, key: str) -> bool:
-    """"charged" is not a typo of "charger": a verb ending the catalog word lacks is not fuzzy-matched."""
+    """"charged" / "charge" are not typos of "charger", nor "speak" of "speaker": a verb form of the
+    catalog word (an ending it lacks, or the noun minus its -er) is not fuzzy-matched."""
+    if key in (word + "r", word + "er"):
+        return True
     return any(word.endswith(suf) and not key.endswith(suf) for suf in ("ed", "ing"))
 
 
