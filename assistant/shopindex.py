@@ -78,7 +78,9 @@ class ShopIndex:
         return bool(want) and all(w in have for w in want)
 
     @staticmethod
-    def _attr_match(p: Product, key: str, value: str) -> bool:
+    def _attr_match(p: Product, key: str, value: str | list[str]) -> bool:
+        if isinstance(value, list | tuple):  # values read off the catalog (infer_attributes): exact, any-of
+            return str(p.attributes.get(key, "")).lower() in {str(v).lower() for v in value}
         if p.attributes.get(key, "").lower() == value.lower():
             return True
         hay = " ".join([p.title, p.description, *p.attributes.values()]).lower()
@@ -87,7 +89,7 @@ class ShopIndex:
     def filter(self, *, category: str | None = None, brands: list[str] | None = None,
                exclude_brands: list[str] | None = None, price_min: float | None = None,
                price_max: float | None = None, min_rating: float | None = None,
-               attributes: dict[str, str] | None = None, exclude_ids: list[str] | None = None,
+               attributes: dict[str, Any] | None = None, exclude_ids: list[str] | None = None,
                in_stock: bool = False) -> list[Product]:
         want_brands = {b.lower() for b in brands or []}
         no_brands = {b.lower() for b in exclude_brands or []}
@@ -112,8 +114,45 @@ class ShopIndex:
             out.append(p)
         return out
 
+    def infer_attributes(self, text: str, category: str | None) -> dict[str, list[str]]:
+        """Attribute constraints the text states in the catalog's own words, for one category.
+
+        "espresso machine" -> type in [espresso]; "insulated" -> insulated in [yes]; "tent for 4 people"
+        -> capacity_people in [4]; "at least 65W" -> output_watts in [65, 100, 140]. Only attributes
+        whose values differ within the category count, so a word that names the category is no filter.
+        """
+        cands = self.filter(category=category) if category else []
+        vals: dict[str, set[str]] = defaultdict(set)
+        for p in cands:
+            for k, v in p.attributes.items():
+                vals[k].add(str(v))
+        t = " " + text.lower().replace("\u2019", "'") + " "
+        out: dict[str, list[str]] = {}
+        for key, vs in vals.items():
+            if len(vs) < 2:
+                continue
+            low = {v.lower() for v in vs}
+            if low <= {"yes", "no"}:
+                kw = re.escape(key.replace("_", " ").lower())
+                if re.search(rf"\b(?:non-?|not |no |without ){kw}\b", t):
+                    out[key] = [v for v in vs if v.lower() == "no"]
+                elif re.search(rf"\b{kw}\b", t):
+                    out[key] = [v for v in vs if v.lower() == "yes"]
+                continue
+            num = _number_constraint(t, key)
+            if num is not None:
+                hit = [v for v in vs if _num_ok(v, *num)]
+                if hit:
+                    out[key] = sorted(hit)
+                continue
+            words_hit = [v for v in vs if not re.fullmatch(r"[\d.]+", v)
+                         and re.search(rf"(?<![\w-]){re.escape(v.lower())}(?![\w-])", t)]
+            if words_hit:
+                out[key] = [max(words_hit, key=len)]  # "4-season" over "season"-like shorter hits
+        return out
+
     def matches(self, p: Product, price_min: float | None, price_max: float | None, brands: list[str] | None,
-                attributes: dict[str, str] | None, category: str | None) -> tuple[str, ...]:
+                attributes: dict[str, Any] | None, category: str | None) -> tuple[str, ...]:
         """The session constraints this product satisfies, in plain words (for the card's reason)."""
         out: list[str] = []
         if price_max is not None and p.price is not None and p.price <= price_max:
@@ -122,7 +161,7 @@ class ShopIndex:
             out.append(f"over ${price_min:,.0f}")
         if brands and p.brand and p.brand.lower() in {b.lower() for b in brands}:
             out.append(p.brand)
-        out += [v for k, v in (attributes or {}).items() if self._attr_match(p, k, v)]
+        out += [attr_words(k, v) for k, v in (attributes or {}).items() if self._attr_match(p, k, v)]
         return tuple(out)
 
     def hit(self, p: Product, score: float = 0.0, matches: tuple[str, ...] = ()) -> Any:
@@ -201,6 +240,43 @@ class ShopIndex:
                 if m:
                     return int(m.group(1))
         return default
+
+
+_UNITS = {"people": r"people|persons?|adults?|friends|players", "players": r"players|people|persons?|friends",
+          "in": r"inch(?:es)?|in\b|\"", "watts": r"w\b|watts?", "hz": r"hz", "l": r"l\b|litres?|liters?"}
+
+
+def attr_words(key: str, value: str | list[str]) -> str:
+    """A constraint for a card's reason: "espresso", "insulated", "4 people"-style plain words."""
+    vals = [str(v) for v in value] if isinstance(value, list | tuple) else [str(value)]
+    if {v.lower() for v in vals} <= {"yes", "no"}:
+        return ("not " if vals[0].lower() == "no" else "") + key.replace("_", " ")
+    if all(re.fullmatch(r"[\d.\-]+", v) for v in vals):
+        return f"{key.replace('_', ' ')} {'/'.join(vals)}"
+    return " or ".join(vals)
+
+
+def _number_constraint(t: str, key: str) -> tuple[float, str] | None:
+    """(number, op) when the text states a number in the unit the attribute key ends with."""
+    unit = _UNITS.get(key.rsplit("_", 1)[-1])
+    if unit is None:
+        return None
+    m = re.search(rf"(at least|minimum|min\.?|over|more than|\d+\s*\+|up to|at most|max(?:imum)?)?\s*"
+                  rf"(?:of\s+)?(\d+(?:\.\d+)?)\s*-?\s*(?:{unit})", t)
+    if m is None:
+        return None
+    op = m.group(1) or ""
+    return float(m.group(2)), (">=" if op and op[0] in "aomd" and not op.startswith("at most") else
+                               "<=" if op.startswith(("up to", "at most", "max")) else "=")
+
+
+def _num_ok(value: str, n: float, op: str) -> bool:
+    nums = [float(x) for x in re.findall(r"\d+(?:\.\d+)?", value)]
+    if not nums:
+        return False
+    if len(nums) == 2 and "-" in value:  # a range such as players "2-6": the stated number must fit
+        return nums[0] <= n <= nums[1] if op == "=" else (nums[1] >= n if op == ">=" else nums[0] <= n)
+    return nums[0] == n if op == "=" else (nums[0] >= n if op == ">=" else nums[0] <= n)
 
 
 def _clip(text: str, n: int = 220) -> str:

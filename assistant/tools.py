@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from assistant.shopindex import ShopIndex, Snip
+from assistant.shopindex import ShopIndex, Snip, attr_words
 from assistant.tool_results import (
     Comparison,
     HandoffResult,
@@ -52,7 +52,7 @@ class ToolContext:
 
 # --- helpers --------------------------------------------------------------------------------
 def _constraint_words(price_min: float | None, price_max: float | None, brands: list[str] | None,
-                      attributes: dict[str, str] | None, min_rating: float | None) -> list[str]:
+                      attributes: dict[str, Any] | None, min_rating: float | None) -> list[str]:
     out: list[str] = []
     if price_min is not None and price_max is not None:
         out.append(f"${price_min:,.0f}-${price_max:,.0f}")
@@ -61,7 +61,7 @@ def _constraint_words(price_min: float | None, price_max: float | None, brands: 
     elif price_min is not None:
         out.append(f"over ${price_min:,.0f}")
     out += list(brands or [])
-    out += [v for v in (attributes or {}).values()]
+    out += [attr_words(k, v) for k, v in (attributes or {}).items()]
     if min_rating:
         out.append(f"rated {min_rating:g}+")
     return out
@@ -134,7 +134,7 @@ def _rank01(values: dict[str, float]) -> dict[str, float]:
 def recommend(ctx: ToolContext, query: str = "", category: str | None = None, brands: list[str] | None = None,
               exclude_brands: list[str] | None = None, price_min: float | None = None,
               price_max: float | None = None, min_rating: float | None = None,
-              attributes: dict[str, str] | None = None, exclude_ids: list[str] | None = None,
+              attributes: dict[str, Any] | None = None, exclude_ids: list[str] | None = None,
               k: int = 3) -> ProductList:
     """Recommend products for this shopper: hybrid recommender scores (their history and this
     session's events when personalization is allowed; popularity when cold) blended with the

@@ -6,7 +6,7 @@ import pytest
 
 from assistant.nlu.entities import extract
 from assistant.nlu.gazetteer import Gazetteer
-from assistant.nlu.rules import shopping_override
+from assistant.nlu.rules import shopping_override, single_product_question
 from knowledge.records import Product
 
 CATALOG = [
@@ -60,3 +60,16 @@ def test_verb_forms_are_not_fuzzy_catalog_words(gaz: Gazetteer) -> None:
     assert extract("can I speak to someone?", gaz).categories == []
     assert extract("a chargr for my laptop", gaz).categories == ["Chargers"]  # a real typo still matches
     assert extract("a bluetooth speakr", gaz).categories == ["Speakers"]
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("say a bit more about the third one", True),
+    ("what's that one like?", True),
+    ("is the third one better than the first?", False),  # two references
+    ("which is cheaper, the first one?", False),  # comparative wording
+    ("how does the last one stack up against the rest?", False),
+    ("compare them", False),  # no single reference: the shown list
+])
+def test_compare_with_one_reference_is_a_product_question(gaz: Gazetteer, text: str, expected: bool) -> None:
+    assert single_product_question(text, "compare", extract(text, gaz)) is expected
+    assert not single_product_question(text, "search", extract(text, gaz))

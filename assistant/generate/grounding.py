@@ -102,11 +102,14 @@ class Grounder:
         if facts.order is not None and facts.order.found:
             free_amounts |= {round(float(facts.order.total or 0), 2)}
             free_amounts |= {round(float(i.get("price") or 0), 2) for i in facts.order.items}
-        by_id = {p.product_id: p for p in facts.products}
+        # Owned products named in the signals (context_ids) are allowed mentions but not cards:
+        # their figures come from the catalog record, so a mention of one never raises KeyError.
+        by_id = {**{i: self.products[i] for i in allowed if i in self.products},
+                 **{p.product_id: p for p in facts.products}}
         for m in _PRICE.finditer(text):
             value = _price_value(m)
             near = _nearest(mentions, m.start(), allowed, text)
-            if near is not None and by_id[near].price is not None and abs(by_id[near].price - value) < 0.006:
+            if near in by_id and by_id[near].price is not None and abs(by_id[near].price - value) < 0.006:
                 continue
             if value in free_amounts:
                 continue
@@ -117,7 +120,7 @@ class Grounder:
         for m in _RATING.finditer(text):
             value = float(m.group(1) or m.group(2))
             near = _nearest(mentions, m.start(), allowed, text)
-            cands = [by_id[near]] if near is not None else facts.products
+            cands = [by_id[near]] if near in by_id else facts.products
             if any(p.rating is not None and abs(p.rating - value) < 0.051 for p in cands) or value in review_stars:
                 continue
             rep.wrong_ratings.append(m.group(0).strip())

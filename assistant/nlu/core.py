@@ -14,7 +14,7 @@ from assistant.nlu.entities import Entities, extract
 from assistant.nlu.gazetteer import Gazetteer
 from assistant.nlu.intent import IntentClassifier, llm_fallback, split_clauses
 from assistant.nlu.linear import SoftmaxModel
-from assistant.nlu.rules import SHOPPING, shopping_override
+from assistant.nlu.rules import SHOPPING, shopping_override, single_product_question
 from assistant.nlu.sentiment import SentimentModel
 from assistant.nlu.tfidf import Tfidf
 
@@ -105,14 +105,24 @@ class NLU:
         batch = [clean[:_CLAUSE_CHARS]] + (clauses if len(clauses) > 1 else [])
         vecs = self._embed(batch)  # one forward pass for the message and its clauses
         probs = self.intents.model.predict_proba(vecs)
+        labels = self.intents.model.labels
+        for row, clause in zip(probs[1:], batch[1:], strict=True):
+            top = labels[int(row.argmax())]
+            if self.gazetteer is not None and shopping_override(clause, top, extract(clause, self.gazetteer)):
+                # "do you sell chargers?" read as payment: the catalog says it is shopping, as sure.
+                pick = max(SHOPPING, key=lambda lab: float(row[labels.index(lab)]))
+                i, j = labels.index(top), labels.index(pick)
+                row[i], row[j] = row[j], row[i]
         res = self.intents.decide(probs)
         intents, conf, unsure = res.intents, res.confidence, res.needs_clarification
         ents = extract(clean, self.gazetteer)
         if shopping_override(clean, intents[0], ents):
-            labels = self.intents.model.labels
             pick = max(SHOPPING, key=lambda lab: float(probs[0, labels.index(lab)]))
             intents = [pick] + [i for i in intents if i != pick]
             conf, unsure = round(float(probs[0, labels.index(pick)]), 4), False  # the catalog decided
+        elif single_product_question(clean, intents[0], ents):
+            intents = ["product_question"] + [i for i in intents if i != "product_question"]
+            conf, unsure = round(float(probs[0, labels.index("product_question")]), 4), False
         if unsure and self.llm_fallback_on and self.llm is not None:
             got = llm_fallback(clean, self.llm)
             if got is not None:

@@ -65,3 +65,15 @@ def _bare_phrase(text: str, rest: str) -> bool:
             return False
         modifiers += 1  # followed directly by a blanked catalog term
     return True
+
+
+# Words that make a message weigh products against each other, whatever it references.
+COMPARATIVE = re.compile(r"\b(compar\w*|vs\.?|versus|better|best|worse|differ\w*|between|or|than|both|either|"
+                         r"which|against|side by side|each other|\w+er than)\b", re.I)
+
+
+def single_product_question(text: str, intent: str, ents: Entities) -> bool:
+    """True when a "compare" reading names one shown product and asks nothing comparative:
+    "tell me about the third one" is a question about that product."""
+    refs = list(ents.references) + list(ents.product_mentions)
+    return intent == "compare" and len(refs) == 1 and COMPARATIVE.search(text) is None
