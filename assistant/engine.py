@@ -8,6 +8,7 @@ state lives in the store, so one Assistant can serve many sessions (and threads)
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import asdict
@@ -31,6 +32,7 @@ log = logging.getLogger(__name__)
 # Actions whose answer the generative model writes; the others (clarifying questions, side
 # effects such as tickets, greetings) always use the deterministic templates.
 MODEL_ACTIONS = frozenset({"recommend", "search_products", "compare", "product_qa", "policy_qa", "order_status"})
+REBUY = re.compile(r"\b((?:buy|order|get) (?:it |that |this |the same |one )?again|same one|re-?order|replacement)\b", re.I)
 SESSION_EVENTS = ("click", "cart", "view", "purchase")  # in-session signals folded into the recommender
 
 
@@ -131,6 +133,8 @@ class Assistant:
         ctx = ToolContext(self.shop, self.store, self.retriever, self.recommender, session_id, customer_id,
                           session_items=[] if opted_out else self._session_items(session_id),
                           personalized=not opted_out)
+        if decision.action == "recommend":
+            self._hard_constraints(decision.args, g.text, memory, profile)
         result = call_tool(decision.action, ctx, **decision.args) if decision.uses_tool else None
         # Only history that bears on what is discussed goes into the prompt ("bought the X in March").
         cats = {self.shop.products[i].top_category for i in getattr(result, "ids", []) if i in self.shop.products}
@@ -165,6 +169,20 @@ class Assistant:
         self._save_state(session_id, state, memory)
         save_preferences(self.store, profile, stated_preferences(u.entities, u.sentiment))
         yield Done(answer.text, citations, actions, answer.backend, answer.grounded, session_id, mid)
+
+    def _hard_constraints(self, args: dict[str, Any], text: str, memory: dict[str, Any], profile: Any) -> None:
+        """Attributes stated in the catalog's words become filters that hold for the topic's later
+        turns ("espresso", then "under $150"); products the shopper already bought are not offered again."""
+        cat = args.get("category")
+        kept = memory.get("attrs") if memory.get("attrs_cat") == cat else None
+        inferred = {**(kept or {}), **self.shop.infer_attributes(text, cat)} if cat else {}
+        memory["attrs"], memory["attrs_cat"] = inferred, cat
+        if inferred:
+            args["attributes"] = {**{k: v for k, v in (args.get("attributes") or {}).items() if k not in inferred},
+                                  **inferred}
+        owned = [pid for pid, _ in getattr(profile, "purchases", [])]
+        if owned and not REBUY.search(text):
+            args["exclude_ids"] = sorted(set(args.get("exclude_ids") or []) | set(owned))
 
     # --- state -----------------------------------------------------------------------------
     def _load_state(self, session_id: str, data: dict[str, Any] | None) -> Any:
