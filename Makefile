@@ -104,7 +104,7 @@ bench: install models
 	$(BIN)/aisle bench load --users 50 --turns 10 --backend template --out bench-out/load.json
 
 eval: install models demo
-	$(BIN)/aisle eval --backend default --out eval-out
+	$(BIN)/aisle eval --backend default --simulated 20 --out eval-out
 
 clean:
 	rm -rf .aisle bench-out eval-out test-artifacts .pytest_cache .mypy_cache .ruff_cache
