@@ -11,7 +11,7 @@ import logging
 import re
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import TYPE_CHECKING, Any
 
 from assistant import guard, policy
@@ -142,7 +142,14 @@ class Assistant:
         owned = {pid for pid, _ in profile.relevant_purchases(self.shop, cats)} if cats else set()
         facts = build_facts(decision.action, g.text, result, self.shop, signals=signals, clarify=decision.clarify,
                             context_ids=owned)
-        cards = _cards(result)
+        # Two requests in one message ("where is my order ... and show me pans"): serve the second too.
+        second = policy.secondary(u, state, memory, decision) if decision.uses_tool else None
+        result2 = None
+        if second is not None:
+            if second.action == "recommend":
+                self._hard_constraints(second.args, g.text, memory, profile)
+            result2 = call_tool(second.action, ctx, **second.args)
+        cards = _cards(result) + _cards(result2)
         if cards:
             self._remember_shown(state, [{"id": c.product_id, "brand": c.brand, "price": c.price} for c in cards])
             for rank, c in enumerate(cards):
@@ -162,6 +169,14 @@ class Assistant:
             yield TextDelta(answer.text)
         actions = [decision.action] + (["fallback:" + answer.fallback] if answer.fallback else [])
         citations = _citations(facts, answer)
+        if second is not None:
+            facts2 = build_facts(second.action, g.text, result2, self.shop)
+            extra = next((a for a in self.generator.stream(facts2, use_model=False) if isinstance(a, Answer)), None)
+            if extra is not None and extra.text:
+                yield TextDelta("\n\n" + extra.text)
+                answer = replace(answer, text=answer.text + "\n\n" + extra.text)
+                citations += [c for c in _citations(facts2, extra) if c.id not in {x.id for x in citations}]
+                actions.append(second.action)
         mid = self.store.add_message(session_id, "assistant", answer.text, {
             "actions": actions, "backend": answer.backend, "grounded": answer.grounded,
             "citations": [c.id for c in citations], "cards": [c.product_id for c in cards]})
@@ -181,6 +196,9 @@ class Assistant:
             args["attributes"] = {**{k: v for k, v in (args.get("attributes") or {}).items() if k not in inferred},
                                   **inferred}
         owned = [pid for pid, _ in getattr(profile, "purchases", [])]
+        if getattr(profile, "personalized", False) and profile.customer_id:  # orders count as purchases too
+            owned += [str(i.get("product_id")) for o in self.store.orders_for_customer(profile.customer_id)
+                      if o.get("status") != "cancelled" for i in (o.get("items") or []) if i.get("product_id")]
         if owned and not REBUY.search(text):
             args["exclude_ids"] = sorted(set(args.get("exclude_ids") or []) | set(owned))
 

@@ -17,22 +17,44 @@ RECIPIENT = re.compile(r"\bfor (?:my |a |an )?(mom|mum|dad|mother|father|wife|hu
                        r"boss|colleague|partner|girlfriend|boyfriend|sister|brother|runner|gamer|cook|teen|him|her)\b", re.I)
 PRIVACY_KINDS = (("export", re.compile(r"\b(export|download|copy of)\b", re.I)),
                  ("delete", re.compile(r"\b(delete|erase|remove|forget)\b", re.I)),
-                 ("opt_in", re.compile(r"\b(opt[- ]?in|turn (?:it )?back on|re-?enable)\b", re.I)),
+                 ("opt_in", re.compile(r"\b(opt[- ]?in|(?:turn|switch) (?:it |\w+ )?back on|re-?enable|"
+                                       r"resume personali[sz])", re.I)),
                  ("opt_out", re.compile(r"\b(opt[- ]?out|stop (?:using|personali[sz])|don'?t (?:use|track|personali[sz]))",
                                         re.I)))
 MY_ORDER = re.compile(r"\b(my|this|that|the) (order|purchase|package|parcel)\b|\breturn (it|them)\b", re.I)
 REFINE = re.compile(r"\b(cheaper|less expensive|instead|other|another|different|not|no|without|only|but)\b", re.I)
 CHEAPER = re.compile(r"\b(cheaper|less expensive|lower price|more affordable)\b", re.I)
-POLICY_TOPICS = (("warranty", re.compile(r"\b(warranty|guarantee|broke|broken|faulty|defective)\b", re.I)),
+POLICY_TOPICS = (("warranty", re.compile(r"\b(warranty|guarantee|broke|broken|faulty|defective|stopped working)\b", re.I)),
                  ("price_match", re.compile(r"\bprice[- ]?match", re.I)),
                  ("cancellations", re.compile(r"\bcancel", re.I)),
                  ("gift_cards", re.compile(r"\bgift ?cards?\b", re.I)),
+                 ("payment", re.compile(r"\b(payment|pay with|pay by|card (?:is )?charged|apple pay|paypal|klarna)\b", re.I)),
                  ("order_tracking", re.compile(r"\btrack", re.I)),
-                 ("refunds", re.compile(r"\brefund", re.I)),
-                 ("returns", re.compile(r"\breturn", re.I)),
+                 ("refunds", re.compile(r"\b(refund|money (?:is )?back|back on my card|cost back)", re.I)),
+                 ("returns", re.compile(r"\b(return|restocking)", re.I)),
                  ("shipping", re.compile(r"\b(ship|shipping|delivery|deliver)\b", re.I)),
                  ("privacy", re.compile(r"\b(privacy|personal data)\b", re.I)))
 FRUSTRATION_TURNS = 3
+# Asking for a person (not just a classifier's human_agent label on "my email is ...").
+PERSON = re.compile(r"\b(human|real person|a person|agent|someone|somebody|representative|manager|supervisor|"
+                    r"customer service|speak to|talk to)\b", re.I)
+ANGER = re.compile(r"\b(angry|furious|livid|outraged|fed up|worst (?:service|experience)|unacceptable)\b", re.I)
+# Policy words that decide the topic even when a product is named ("restocking fee on opened headphones").
+STRONG_POLICY = re.compile(r"\b(restocking|warranty|price[- ]?match|gift ?cards?|return policy|refund policy|"
+                           r"shipping (?:cost|fee|polic))", re.I)
+# A short follow-up that narrows the last list: "A programmable one", "GaN only", "Keep it under $400".
+REFINE_START = re.compile(r"^\W*(?:(?:hmm+|ok(?:ay)?|and|but|well)\W+)?(actually|something|a |an |it |its |it's |only|just |"
+                          r"i(?:'d)? (?:prefer|rather|want)|prefer|must|has to|needs? to|make it|keep it|what about|"
+                          r"how about|with |without |more |less |cheaper|under|below|over|at least|maybe)", re.I)
+REFINE_END = re.compile(r"\b(only|one|ones)\W*(?:please)?\W*$", re.I)
+REQUEST = re.compile(r"\b(show|need|want|looking|recommend|find|suggest|search|get me|buy)\b|\?", re.I)
+PRIVACY_WORDS = re.compile(r"\b(data|privacy|personal|personali[sz]|cookies?|export|delete|erase|forget|opt)", re.I)
+GENERAL_Q = re.compile(r"^\W*(can|could|how|is|do|does|what|when|am)\b", re.I)
+PRICE_STOCK_Q = re.compile(r"\b(how much|price|cost|in stock|available|availability)\b", re.I)
+BYE = re.compile(r"\b(thanks|thank you|bye|goodbye|that'?s all)\b", re.I)
+COMPARE_WORDS = re.compile(r"\b(compare|versus|vs\.?|difference|better)\b", re.I)
+PRICE_CAP = re.compile(r"\b(?:under|below|less than|no more than|not (?:spend )?more than|spend more than|at most|up to|"
+                       r"max(?:imum)?|budget (?:is |of )?)\s*\$\s?(\d+(?:\.\d{1,2})?)", re.I)
 # Requests the assistant can act on: negative wording in them is a constraint, not frustration.
 TASK_INTENTS = frozenset({"recommend", "search", "compare", "product_question", "order_status", "cancel_order",
                           "return_refund", "shipping", "payment"})
@@ -92,12 +114,26 @@ def decide(u: Any, state: Any, memory: dict[str, Any]) -> Decision:
     """``memory`` is the engine's per-session scratchpad (asked_clarify, negative_streak, order_id, email)."""
     ents, intent, text = u.entities, (u.intents[0] if u.intents else "out_of_scope"), u.text
     streak = int(memory.get("negative_streak", 0)) + (1 if _frustrated_message(u) else 0)
-    if intent == "human_agent":
+    bare = re.sub(r"\S+@\S+", " ", text)  # "someone.else@example.com" asks for no one
+    explicit = bool(PERSON.search(bare)) and (intent == "human_agent" or u.sentiment == "negative"
+                                              or re.search(r"\b(speak|talk|get me|connect|transfer|put me)\b", bare, re.I))
+    if explicit or (ANGER.search(bare) and intent not in TASK_INTENTS):
         return Decision("handoff", {"summary": f"Shopper asked for a person: {text[:300]}"}, why="explicit request")
+    if intent == "human_agent":  # no person asked for: the message's other request (or its details) decides
+        rest = [i for i in u.intents if i != "human_agent"]
+        intent = next((i for i in rest if i in ORDER_INTENTS), rest[0] if rest else "out_of_scope")
     frustrated = streak >= FRUSTRATION_TURNS or (intent == "complaint" and streak >= FRUSTRATION_TURNS - 1)
     if frustrated and not memory.get("handed_off"):
         return Decision("handoff", {"summary": f"Frustrated shopper ({streak} negative messages): {text[:300]}"},
                         why="sustained frustration")
+    if memory.get("last_action") == "privacy" and "?" in text and not _has_shopping(ents) \
+            and not getattr(ents, "order_ids", None) \
+            and not any(rx.search(text) for name, rx in POLICY_TOPICS if name != "privacy"):
+        intent = "privacy"  # "how long will that take?" continues the privacy request
+    if getattr(ents, "order_ids", None) and intent not in ORDER_INTENTS and memory.get("last_action") not in ORDER_TOOLS:
+        # An order id with an order request among the labels ("Where is ORD-1? my email is ..."): the order wins.
+        intent = next((i for i in u.intents if i in ORDER_INTENTS),
+                      "order_status" if intent in ("goodbye", "greeting", "out_of_scope", "privacy") else intent)
     order_id = ((ents.order_ids[0] if getattr(ents, "order_ids", None) else None) or getattr(state, "order_id", None)
                 or memory.get("order_id"))
     email = ((ents.emails[0] if getattr(ents, "emails", None) else None) or getattr(state, "email", None)
@@ -107,6 +143,21 @@ def decide(u: Any, state: Any, memory: dict[str, Any]) -> Decision:
     if gave_details and intent not in ORDER_INTENTS and memory.get("last_action") in ORDER_TOOLS:
         # "my email is ..." answers the question the previous order turn asked.
         return Decision(memory["last_action"], {"order_id": order_id, "email": email})
+    if intent not in ("privacy",) and not gave_details and _is_refinement(u, state, memory):
+        intent = "recommend"  # the classifier often mislabels short follow-ups; the list on screen decides
+    if STRONG_POLICY.search(text) and not gave_details and not about_order and "?" in text:
+        topic = next((name for name, rx in POLICY_TOPICS if rx.search(text)), None)
+        return Decision("policy_qa", {"question": text, "topic": topic})
+    if memory.get("last_action") == "policy_qa" and memory.get("policy_topic") and not gave_details \
+            and not about_order and not _has_shopping(ents) and "?" in text \
+            and intent not in ("privacy", "greeting", "goodbye", "human_agent") \
+            and not any(rx.search(text) for _, rx in POLICY_TOPICS):
+        return Decision("policy_qa", {"question": text, "topic": memory["policy_topic"]})  # "does that include ...?"
+    if intent in ("cancel_order", "return_refund") and not order_id and not about_order and "?" in text \
+            and GENERAL_Q.search(text):  # "can I still cancel an order after it has shipped?" asks the policy
+        topic = "cancellations" if intent == "cancel_order" else None
+        topic = next((name for name, rx in POLICY_TOPICS if rx.search(text)), topic)
+        return Decision("policy_qa", {"question": text, "topic": topic})
     if intent in ("order_status", "cancel_order") or (intent == "return_refund" and order_id and about_order):
         tool = {"order_status": "order_status", "cancel_order": "cancel_order"}.get(intent, "return_or_refund")
         return Decision(tool, {"order_id": order_id, "email": email})
@@ -117,20 +168,30 @@ def decide(u: Any, state: Any, memory: dict[str, Any]) -> Decision:
                 topic = name
                 break
         return Decision("policy_qa", {"question": text, "topic": topic})
+    if intent == "privacy" and not PRIVACY_WORDS.search(text):
+        topic = next((name for name, rx in POLICY_TOPICS if rx.search(text) and name != "privacy"), None)
+        if topic is not None:  # "my tracking hasn't updated" is about tracking, not about personal data
+            return Decision("policy_qa", {"question": text, "topic": topic})
     if intent == "privacy":
         kind = next((k for k, rx in PRIVACY_KINDS if rx.search(text)), "info")
+        if kind == "info" and "?" in text and not re.search(r"\b(about me|what (?:personal )?data)\b", text, re.I):
+            # A specific question ("do you sell my data?") is answered from the privacy policy itself.
+            return Decision("policy_qa", {"question": text, "topic": "privacy"})
         return Decision("privacy", {"request": kind})
-    if intent == "greeting" and not _has_shopping(ents):
+    if intent == "greeting" and (not _has_shopping(ents) or (u.sentiment == "positive" and not REQUEST.search(text))):
         return Decision("greeting")
-    if intent == "goodbye":
+    if intent == "goodbye" and (BYE.search(text) or not _has_shopping(ents)):
         return Decision("goodbye")
     refs = _referenced(ents, state)
+    if intent in ("search", "recommend") and getattr(ents, "product_mentions", None) and "?" in text \
+            and re.match(r"\W*(is|are|does|do|how|what|any|will|has|have)\b", text, re.I):
+        intent = "product_question"  # "Is the <named product> in stock?" asks about that product
     if intent == "compare":
         ids = refs if len(refs) >= 2 else (refs + [p for p in getattr(state, "shown", [])[:3] if p not in refs])[:2]
         return Decision("compare", {"product_ids": ids})
     if intent == "product_question":
         topic = next((name for name, rx in POLICY_TOPICS if rx.search(text)), None)
-        if topic in ("warranty", "price_match", "shipping", "returns", "refunds"):
+        if topic in ("warranty", "price_match", "shipping", "returns", "refunds", "gift_cards", "payment"):
             return Decision("policy_qa", {"question": text, "topic": topic})  # "what's the warranty on it?"
         if (getattr(ents, "price_max", None) is not None or getattr(ents, "price_min", None) is not None) \
                 and "?" not in text and getattr(state, "shown", None):
@@ -139,9 +200,14 @@ def decide(u: Any, state: Any, memory: dict[str, Any]) -> Decision:
         pid = refs[0] if refs else _focus(state)
         if pid is None:
             return _clarify(memory, "Which product do you mean? You can name it or say \"the first one\".")
+        if PRICE_STOCK_Q.search(text) and not re.search(r"\b(review|say|said|think)", text, re.I):
+            return Decision("product_details", {"product_id": pid})  # the record answers, not the reviews
         return Decision("product_qa", {"product_id": pid, "question": text})
     refining = bool(getattr(state, "shown", None)) and (REFINE.search(text) is not None or getattr(ents, "negated_brands", None)
                                                          or getattr(ents, "price_max", None) is not None)
+    if (u.sentiment == "negative" or intent not in ("recommend", "search")) and not REQUEST.search(text) \
+            and POLICY_TOPICS[0][1].search(text):
+        return Decision("policy_qa", {"question": text, "topic": "warranty"})  # "my headphones stopped working"
     if intent in ("recommend", "search", "out_of_scope") and not _has_shopping(ents) and not refining:
         # "do you price match?" is a policy question whatever the classifier thought.
         topic = next((name for name, rx in POLICY_TOPICS if rx.search(text)), None)
@@ -149,6 +215,11 @@ def decide(u: Any, state: Any, memory: dict[str, Any]) -> Decision:
             return Decision("policy_qa", {"question": text, "topic": topic})
     if intent in ("recommend", "search") or _has_shopping(ents) or (intent == "out_of_scope" and refining):
         cons = constraints_of(state, ents)
+        m = PRICE_CAP.search(text)
+        if m:  # the budget as typed ("I'd rather not spend more than $90", "my budget is $60")
+            cons["price_max"] = float(m.group(1))
+            if cons["price_min"] is not None and cons["price_min"] >= cons["price_max"]:
+                cons["price_min"] = None  # "more than $90" inside "not ... more than $90" is no floor
         if u.needs_clarification and not cons["category"] and not memory.get("asked_clarify"):
             return _clarify(memory, "Are you looking for product suggestions, help with an order, or a store policy?")
         if not cons["category"] and not cons["brands"] and not memory.get("asked_clarify"):
@@ -175,6 +246,42 @@ def _cheaper_than_shown(text: str, state: Any, cons: dict[str, Any]) -> None:
         c.price_max = cons["price_max"]  # later turns keep the corrected budget
 
 
+def _is_refinement(u: Any, state: Any, memory: dict[str, Any]) -> bool:
+    """A short message that narrows the products just shown (price, attribute) rather than a new request."""
+    text, ents = u.text, u.entities
+    if not getattr(state, "shown", None) or memory.get("last_action") not in ("recommend", "search_products"):
+        return False
+    if len(text.split()) > 12 or BYE.search(text) or COMPARE_WORDS.search(text) or PERSON.search(text) \
+            or MY_ORDER.search(text) or getattr(ents, "references", None) or getattr(ents, "product_mentions", None):
+        return False
+    if any(rx.search(text) for _, rx in POLICY_TOPICS):
+        return False
+    priced = getattr(ents, "price_max", None) is not None or getattr(ents, "price_min", None) is not None \
+        or PRICE_CAP.search(text) is not None
+    return ("?" not in text and (priced or bool(REFINE_START.search(text)) or bool(REFINE_END.search(text))
+                                 or bool(getattr(ents, "attributes", None))))
+
+
+def secondary(u: Any, state: Any, memory: dict[str, Any], first: Decision) -> Decision | None:
+    """The second request of a two-request message ("order status ... and show me pans"), if any."""
+    ents, text = u.entities, u.text
+    intents = set(u.intents)
+    also = intents & {"search", "recommend"} or re.search(r"\b(also|too|as well|plus)\b", text, re.I)
+    if first.action in ("policy_qa", *ORDER_TOOLS) and also and _has_shopping(ents):
+        cons = constraints_of(state, ents)
+        return Decision("recommend", {"query": text, **cons})
+    if first.action == "recommend":
+        order_id = ents.order_ids[0] if getattr(ents, "order_ids", None) else None
+        if order_id and "order_status" in intents:
+            email = (ents.emails[0] if getattr(ents, "emails", None) else None) or memory.get("email")
+            return Decision("order_status", {"order_id": order_id, "email": email})
+        if intents & {"return_refund", "shipping", "payment"} or STRONG_POLICY.search(text):
+            topic = next((name for name, rx in POLICY_TOPICS if rx.search(text)), None)
+            if topic is not None:
+                return Decision("policy_qa", {"question": text, "topic": topic})
+    return None
+
+
 def _frustrated_message(u: Any) -> bool:
     """Negative and not a task: "not Sony, cheaper" is a refinement, "this is useless" is frustration."""
     intent = u.intents[0] if u.intents else "out_of_scope"
@@ -194,6 +301,8 @@ def update_memory(memory: dict[str, Any], u: Any, decision: Decision) -> None:
     """Remember what later turns need: whether we already asked, frustration, order id and email."""
     memory["asked_clarify"] = decision.action == "clarify"
     memory["last_action"] = decision.action
+    if decision.action == "policy_qa":
+        memory["policy_topic"] = decision.args.get("topic")
     memory["negative_streak"] = int(memory.get("negative_streak", 0)) + 1 if _frustrated_message(u) else 0
     if decision.action == "handoff":
         memory["negative_streak"] = 0

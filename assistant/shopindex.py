@@ -80,7 +80,13 @@ class ShopIndex:
     @staticmethod
     def _attr_match(p: Product, key: str, value: str | list[str]) -> bool:
         if isinstance(value, list | tuple):  # values read off the catalog (infer_attributes): exact, any-of
-            return str(p.attributes.get(key, "")).lower() in {str(v).lower() for v in value}
+            want = {str(v).lower() for v in value}
+            if str(p.attributes.get(key, "")).lower() in want:
+                return True
+            # A title that says it ("... Eau de Parfum") counts even where the attribute record disagrees.
+            title = p.title.lower()
+            return any(re.search(rf"(?<![\w-]){re.escape(v)}(?![\w-])", title) for v in want
+                       if v not in ("yes", "no") and not re.fullmatch(r"[\d.\- ]+", v))
         if p.attributes.get(key, "").lower() == value.lower():
             return True
         hay = " ".join([p.title, p.description, *p.attributes.values()]).lower()
@@ -146,7 +152,11 @@ class ShopIndex:
                     out[key] = sorted(hit)
                 continue
             words_hit = [v for v in vs if not re.fullmatch(r"[\d.]+", v)
-                         and re.search(rf"(?<![\w-]){re.escape(v.lower())}(?![\w-])", t)]
+                         and (re.search(rf"(?<![\w-]){re.escape(v.lower())}(?![\w-])", t)
+                              # "strategic" states "strategy": a long single word matched by its stem
+                              or (re.fullmatch(r"[a-z]{7,}", v.lower()) is not None
+                                  and re.search(rf"\b{re.escape(v.lower()[:6])}[a-z]*\b", t) is not None)
+                              or _distinct_word(v, low, t))]
             if words_hit:
                 out[key] = [max(words_hit, key=len)]  # "4-season" over "season"-like shorter hits
         return out
@@ -254,6 +264,15 @@ def attr_words(key: str, value: str | list[str]) -> str:
     if all(re.fullmatch(r"[\d.\-]+", v) for v in vals):
         return f"{key.replace('_', ' ')} {'/'.join(vals)}"
     return " or ".join(vals)
+
+
+def _distinct_word(value: str, values: set[str], t: str) -> bool:
+    """"nonstick pans" states material "ceramic nonstick": a long word no other value of the key has."""
+    own = value.lower().split()
+    if len(own) < 2:
+        return False
+    others = {w for v in values if v != value.lower() for w in v.split()}
+    return any(len(w) >= 5 and w not in others and re.search(rf"(?<![\w-]){re.escape(w)}(?![\w-])", t) for w in own)
 
 
 def _number_constraint(t: str, key: str) -> tuple[float, str] | None:

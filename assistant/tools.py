@@ -244,7 +244,8 @@ def cancel_order(ctx: ToolContext, order_id: str | None, email: str | None) -> O
     """Request a cancellation: allowed only while the order is still processing (shop policy).
     Opens a cancellation ticket for an agent; it does not cancel by itself."""
     st = order_status(ctx, order_id, email)
-    pol = ctx.shop.policy_snippets("cancel an order before it ships", 1, ctx.retriever, topic="returns")
+    topic = "cancellations" if ctx.shop._topic_ids("cancellations") else "returns"
+    pol = ctx.shop.policy_snippets("cancel an order before it ships", 1, ctx.retriever, topic=topic)
     if not st.found:
         return OrderRequest("cancel", st, False, "", None, pol)
     if st.status != "processing":

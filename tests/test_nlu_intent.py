@@ -60,8 +60,13 @@ def test_unclear_message_with_clear_parts_leads_with_the_clearest_part() -> None
 def test_two_requests_lead_in_the_order_asked() -> None:
     clf = IntentClassifier(model())
     # The whole message reads as the second request, but the first clause asked something else first.
-    res = clf.decide(np.stack([onehot("search", 0.6), onehot("cancel_order", 0.9), onehot("search", 0.85)]))
+    whole = onehot("search", 0.6)
+    whole[INTENTS.index("cancel_order")] = 0.3
+    res = clf.decide(np.stack([whole, onehot("cancel_order", 0.9), onehot("search", 0.85)]))
     assert res.intents == ["cancel_order", "search"] and res.confidence == pytest.approx(0.9)
+    # A clause that merely looks like a request, where the whole message does not, does not lead.
+    res = clf.decide(np.stack([onehot("return_refund", 0.9), onehot("search", 0.9), onehot("return_refund", 0.95)]))
+    assert res.intents[0] == "return_refund"
 
 
 def test_framing_clauses_do_not_lead() -> None:
@@ -70,6 +75,9 @@ def test_framing_clauses_do_not_lead() -> None:
     assert res.intents == ["payment", "greeting"]
     res = clf.decide(np.stack([onehot("shipping", 0.8), onehot("complaint", 0.9), onehot("shipping", 0.9)]))
     assert res.intents[0] == "shipping"
+    # Search then recommend is one shopping request, not two: the whole-message reading stands.
+    res = clf.decide(np.stack([onehot("recommend", 0.8), onehot("search", 0.9), onehot("recommend", 0.9)]))
+    assert res.intents[0] == "recommend"
 
 
 def test_a_clause_asking_for_a_person_leads_over_anger() -> None:
@@ -78,6 +86,8 @@ def test_a_clause_asking_for_a_person_leads_over_anger() -> None:
     assert res.intents == ["human_agent", "complaint"] and not res.needs_clarification
     res = clf.decide(np.stack([onehot("complaint", 0.7), onehot("complaint", 0.8), onehot("human_agent", 0.5)]))
     assert res.intents == ["complaint"]  # an unsure clause is not an ask
+    res = clf.decide(np.stack([onehot("greeting", 0.7), onehot("greeting", 0.9), onehot("human_agent", 0.8)]))
+    assert res.intents[0] == "greeting"  # "hi, anyone there?" is a greeting, not a hand-off
 
 
 def test_labels_outside_taxonomy_are_rejected() -> None:

@@ -36,8 +36,12 @@ def test_bare_catalog_phrase_is_shopping(gaz: Gazetteer, text: str, intent: str)
 
 
 def test_support_intent_without_support_cue_is_shopping(gaz: Gazetteer) -> None:
-    text = "noise cancelling headphones for my nephew who travels a lot"
+    text = "I need noise cancelling headphones for my nephew who travels a lot"
     assert shopping_override(text, "cancel_order", extract(text, gaz))
+    text = "do you carry kettles?"
+    assert shopping_override(text, "payment", extract(text, gaz))
+    text = "the kettle is too small, can I swap it?"  # names a product but asks nothing shopping
+    assert not shopping_override(text, "return_refund", extract(text, gaz))
 
 
 @pytest.mark.parametrize("text,intent", [

@@ -18,9 +18,15 @@ from assistant.nlu.linear import SoftmaxModel
 CLARIFY_BELOW = 0.45  # calibrated confidence under which we ask a clarifying question
 CLAUSE_KEEP = 0.6  # a secondary clause's intent is kept only when this confident
 # Requests the shopper wants acted on. When a message holds two of them, they are answered in the
-# order asked; greetings, thanks and complaints are framing, not requests, so they never lead.
+# order asked (greetings, thanks and complaints are framing, not requests, so they never lead), but
+# only when the whole message gives the first one at least MIXED: in "the shoes are too small, can
+# I exchange them?" a clause looks like search, yet the message is one return.
+MIXED = 0.1
 REQUESTS = frozenset({"recommend", "search", "compare", "product_question", "order_status", "cancel_order",
                       "return_refund", "shipping", "payment", "privacy"})
+
+# Whole-message readings that a clause asking for a person overrides ("hi, anyone there?" stays a greeting).
+VENTING = frozenset({"complaint", "out_of_scope"})
 
 _SENTENCE = re.compile(r"(?<=[?!.;])\s+|\n+")
 _LEADS = (r"(?:do|does|did|can|could|is|are|was|where|what|when|how|why|will|would|i|i'm|im|please|also|"
@@ -82,21 +88,27 @@ class IntentClassifier:
     def _lead(self, probs: np.ndarray, intents: list[str]) -> tuple[str, float] | None:
         """A different primary than the whole-message guess, with its clause's confidence, or None.
 
-        An explicit ask for a person leads even when wrapped in anger ("so annoyed, get me an agent"):
+        An explicit ask for a person leads when the rest is venting ("so annoyed, get me an agent"):
         the hand-off is what they asked for. Otherwise two confident requests lead in clause order.
         """
         labels = self.model.labels
         confident = [(labels[int(r.argmax())], float(r.max())) for r in probs[1:] if float(r.max()) >= self.clause_keep]
         agent = [c for lab, c in confident if lab == "human_agent"]
-        if agent and intents[0] != "human_agent":
+        if agent and intents[0] in VENTING:
             return "human_agent", max(agent)
         asked: list[tuple[str, float]] = []
         for lab, c in confident:
-            if lab in REQUESTS and lab not in [a for a, _ in asked]:
+            if lab in REQUESTS and _kind(lab) not in [_kind(a) for a, _ in asked]:
                 asked.append((lab, c))
-        if len(asked) >= 2 and intents[0] in REQUESTS and asked[0][0] != intents[0]:
+        if len(asked) >= 2 and intents[0] in REQUESTS and _kind(asked[0][0]) != _kind(intents[0]) \
+                and float(probs[0, labels.index(asked[0][0])]) >= MIXED:
             return asked[0]
         return None
+
+
+def _kind(intent: str) -> str:
+    """Search and recommend are one request seen two ways ("I don't know speakers, what's safe?")."""
+    return "shopping" if intent in ("search", "recommend") else intent
 
 
 def _prompt() -> dict:

@@ -60,11 +60,12 @@ class SoftmaxModel:
         return cls(w, b, list(meta["labels"]), float(meta["temperature"]), cb if cb.any() else None)
 
 
-def fit_logreg(x: np.ndarray, y: list[str], c: float, seed: int, class_weight: str | None = None) -> SoftmaxModel:
+def fit_logreg(x: np.ndarray, y: list[str], c: float, seed: int, class_weight: str | None = None,
+               sample_weight: np.ndarray | None = None) -> SoftmaxModel:
     from sklearn.linear_model import LogisticRegression
 
     clf = LogisticRegression(C=c, max_iter=2000, random_state=seed, class_weight=class_weight)
-    clf.fit(x, y)
+    clf.fit(x, y, sample_weight=sample_weight)
     labels = [str(v) for v in clf.classes_]
     return SoftmaxModel(clf.coef_.T.astype(np.float32), clf.intercept_.astype(np.float32), labels)
 

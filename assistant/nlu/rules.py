@@ -21,8 +21,12 @@ SUPPORT_CUE = re.compile(
     r"ship\w*|deliver\w*|arriv\w*|track\w*|package|parcel|courier|charg(?:e|ed|es|ing)|pa(?:y|id|ying|yment)|"
     r"card|invoice|receipt|bill(?:ed|ing)?|money|price[- ]?match\w*|warrant\w*|guarantee\w*|broke|broken|damaged|"
     r"faulty|defective|account|where(?:'s| is)|when will)\b", re.I)
+# Asking to see or buy something: with a product named and no support cue, a shopping request.
+SHOPPING_CUE = re.compile(r"\b(sell|sells|stock|carry|have|got|find|show|looking for|look for|after|need|want|buy|"
+                          r"shopping for|get me|recommend|suggest)\b", re.I)
 # Words a bare product phrase may hold besides catalog terms ("a pair of", "for men", "size 10").
-FILLER = frozenset(["a", "an", "the", "some", "any", "one", "pair", "pairs", "of", "for", "with", "and", "in", "on", "size", "new", "good", "nice", "men", "mens", "women", "womens", "kid", "kids", "s", "please"])
+FILLER = frozenset(["a", "an", "the", "some", "any", "one", "pair", "pairs", "of", "for", "with", "and", "in", "on",
+                    "size", "new", "good", "nice", "men", "mens", "women", "womens", "kid", "kids", "s", "please"])
 # Words that make a message a question, comparison or request rather than a product phrase.
 NOT_MODIFIER = frozenset(["is", "are", "does", "do", "can", "what", "which", "how", "why", "compare", "vs", "versus",
                           "or", "than", "better", "it", "this", "that", "not", "no", "hi", "hello", "thanks", "bye"])
@@ -40,7 +44,8 @@ def _outside_catalog(text: str, ents: Entities) -> str:
 
 
 def shopping_override(text: str, intent: str, ents: Entities) -> bool:
-    """True when ``intent`` should give way to a shopping intent given the catalog terms found."""
+    """True when ``intent`` should give way to a shopping intent given the catalog terms found: the
+    message is a bare catalog phrase, or it asks to see or buy a named product with no support cue."""
     if intent in SHOPPING or not (ents.categories or ents.brands):
         return False
     if ents.references or ents.order_ids or ents.emails or ents.negated_brands or ents.negated_attributes:
@@ -48,7 +53,7 @@ def shopping_override(text: str, intent: str, ents: Entities) -> bool:
     rest = _outside_catalog(text, ents)
     if intent != "compare" and _bare_phrase(text, rest):
         return True  # a bare catalog phrase: "a yoga mat", "noise cancelling headphones"
-    return intent in ORDER_SUPPORT and SUPPORT_CUE.search(rest) is None
+    return intent in ORDER_SUPPORT and SHOPPING_CUE.search(rest) is not None and SUPPORT_CUE.search(rest) is None
 
 
 def _bare_phrase(text: str, rest: str) -> bool:
