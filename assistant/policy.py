@@ -50,7 +50,8 @@ REFINE_END = re.compile(r"\b(only|one|ones)\W*(?:please)?\W*$", re.I)
 REQUEST = re.compile(r"\b(show|need|want|looking|recommend|find|suggest|search|get me|buy)\b|\?", re.I)
 PRIVACY_WORDS = re.compile(r"\b(data|privacy|personal|personali[sz]|cookies?|export|delete|erase|forget|opt)", re.I)
 GENERAL_Q = re.compile(r"^\W*(can|could|how|is|do|does|what|when|am)\b", re.I)
-PRICE_STOCK_Q = re.compile(r"\b(how much|price|cost|in stock|available|availability)\b", re.I)
+PRICE_STOCK_Q = re.compile(r"\b(how much|price|cost|in stock|available|availability|do you (?:sell|carry|have))\b",
+                           re.I)
 BYE = re.compile(r"\b(thanks|thank you|bye|goodbye|that'?s all)\b", re.I)
 COMPARE_WORDS = re.compile(r"\b(compare|versus|vs\.?|difference|better)\b", re.I)
 PRICE_CAP = re.compile(r"\b(?:under|below|less than|no more than|not (?:spend )?more than|spend more than|at most|up to|"

@@ -227,7 +227,7 @@ class ShopIndex:
             if topic and self._topic_ids(topic) and (not hits or hits[0].id not in self._topic_ids(topic)):
                 hits = []  # the topic's policy was not retrieved: quote it from the catalog below
             if hits:  # quote the most relevant sentences of the whole policy, not just the hit chunk
-                return [Snip(h.id, "policy", focus(self._policy_text.get(h.id, h.text), question, 260)) for h in hits[:k]]
+                return [Snip(h.id, "policy", focus(self._policy_text.get(h.id, h.text), question, 400)) for h in hits[:k]]
         q = {_stem(w) for w in words(question)}
         scored = sorted(self.passages, key=lambda s: (not (topic and s.id.split("#")[0] in self._topic_ids(topic)),
                                                       -len(q & {_stem(w) for w in words(s.text)})))
@@ -235,7 +235,7 @@ class ShopIndex:
         for s in scored:
             pid = s.id.split("#")[0]
             if all(o.id != pid for o in out):
-                out.append(Snip(pid, "policy", focus(self._policy_text.get(pid, s.text), question, 260)))
+                out.append(Snip(pid, "policy", focus(self._policy_text.get(pid, s.text), question, 400)))
             if len(out) >= k:
                 break
         return out

@@ -162,3 +162,23 @@ def test_price_and_stock_questions_read_the_record(bot: Assistant) -> None:
     done = bot.respond("pq", "How much is the first one?")
     p = bot.shop.products[first]
     assert done.actions == ["product_details"] and f"{p.price:,.2f}" in done.text
+
+
+def test_named_product_questions_and_policy_follow_ups() -> None:
+    from assistant.policy import decide
+    from assistant.state import DialogueState
+
+    d = decide(U("Is the Basics Co. Tempo Max Cork Yoga Mat in stock?", ["search"], product_mentions=["P0166"]),
+               DialogueState(), {})
+    assert d.action == "product_details" and d.args == {"product_id": "P0166"}
+    d = decide(U("Any reviews on the Sonara Kite X?", ["search"], product_mentions=["P0007"]), DialogueState(), {})
+    assert d.action == "product_qa" and d.args["product_id"] == "P0007"
+    d = decide(U("Does that include third-party sellers?", ["payment"]), DialogueState(),
+               {"last_action": "policy_qa", "policy_topic": "price_match"})
+    assert d.args["topic"] == "price_match"
+
+
+def test_policy_plus_products_in_one_message(bot: Assistant) -> None:
+    done = bot.respond("two-2", "Do you ship to Canada? Also I'm after a cheap dotted notebook")
+    assert done.actions[0] == "policy_qa" and "recommend" in done.actions
+    assert any(c.kind == "product" for c in done.citations) and any(c.kind == "policy" for c in done.citations)
