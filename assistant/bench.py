@@ -24,7 +24,7 @@ BACKENDS = ("template", "default")
 
 def script(demo: Any) -> list[tuple[str | None, list[str]]]:
     """(customer_id, turns) conversations: recommend, refine, compare, reviews, orders, policies."""
-    by_status = {}
+    by_status: dict[str, dict[str, Any]] = {}
     for o in demo.orders:
         by_status.setdefault(o["status"], o)
     deliv, proc = by_status["delivered"], by_status["processing"]
@@ -155,7 +155,8 @@ def build_shared(data_dir: Path, log: Any = None) -> dict[str, Any]:
     shop = ShopIndex.from_catalog(catalog)
     shop.add_popularity(store)
     try:
-        nlu, nlu_name = NLU.from_settings(settings, demo.products), "trained"
+        nlu: Any = NLU.from_settings(settings, demo.products)
+        nlu_name = "trained"
     except AisleError as exc:  # not trained yet: say so in the results rather than fail the run
         from assistant.fakes import KeywordNLU
 

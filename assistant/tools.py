@@ -104,8 +104,8 @@ def _rec_scores(ctx: ToolContext, candidates: list[str]) -> tuple[dict[str, floa
                 lines = []
             line, ids = _name_ids(ctx.shop, lines[0]) if lines else ("", ())
             # History from another department ("after the backpack you bought") explains nothing here.
-            top = ctx.shop.products[pid].top_category
-            if line and all(ctx.shop.products[i].top_category == top for i in ids):
+            dept = ctx.shop.products[pid].top_category
+            if line and all(ctx.shop.products[i].top_category == dept for i in ids):
                 evidence[pid] = (line, ids)
     return scores, evidence
 

