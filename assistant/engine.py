@@ -73,13 +73,18 @@ class Assistant:
         store = Store.from_settings(settings)
         shop = ShopIndex.from_catalog(catalog)
         shop.add_popularity(store)
-        retriever = _optional("retriever", lambda: _retriever(settings, catalog))
+        # One embedding model serves the NLU and the retriever: loaded once, not twice.
+        from knowledge.embed import embedder_from_settings
+
+        embedder = embedder_from_settings(settings)
+        retriever = _optional("retriever", lambda: _retriever(settings, catalog, embedder))
         recommender = _optional("recommender", lambda: _recommender(settings, store))
         generator = Generator(make_chat_model(settings), Grounder(list(shop.products.values())),
                               timeout_s=settings.generation_timeout_s, queue_size=settings.generation_queue)
         if warm:
             generator.warm()
-        return cls(settings, shop=shop, nlu=NLU.from_settings(settings, list(shop.products.values())), store=store,
+        return cls(settings, shop=shop, nlu=NLU.from_settings(settings, list(shop.products.values()), embedder=embedder),
+                   store=store,
                    generator=generator, state_factory=DialogueState, retriever=retriever, recommender=recommender,
                    catalog=catalog)
 
@@ -278,10 +283,10 @@ def _optional(what: str, build: Callable[[], Any]) -> Any | None:
         return None
 
 
-def _retriever(settings: Settings, catalog: Any) -> Any:
+def _retriever(settings: Settings, catalog: Any, embedder: Any) -> Any:
     from knowledge.retrieve import Retriever
 
-    return Retriever.from_settings(settings, catalog)
+    return Retriever.from_settings(settings, catalog, embedder=embedder)
 
 
 def _recommender(settings: Settings, store: Any) -> Any:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
@@ -56,8 +57,14 @@ class SentenceTransformerEmbedder:
         self.name = name
         self._model = None
         self.dim = 384
+        # One instance is shared by the NLU and the retriever across server threads: load once.
+        self._lock = threading.Lock()
 
     def _load(self):  # type: ignore[no-untyped-def]
+        with self._lock:
+            return self._load_locked()
+
+    def _load_locked(self):  # type: ignore[no-untyped-def]
         if self._model is None:
             from sentence_transformers import SentenceTransformer
 

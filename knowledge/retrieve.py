@@ -144,7 +144,8 @@ class Retriever:
         self.last_degraded_reason: str | None = None
 
     @classmethod
-    def from_settings(cls, settings: Settings, catalog: Catalog | None = None) -> Retriever:
+    def from_settings(cls, settings: Settings, catalog: Catalog | None = None,
+                      embedder: Embedder | None = None) -> Retriever:
         from knowledge.catalog import load_catalog
         from knowledge.embed import embedder_from_settings
         from knowledge.vectorstore import store_from_settings
@@ -152,7 +153,7 @@ class Retriever:
         catalog = catalog or load_catalog(settings)
         pointer = pointer_for(settings.data_dir).read()
         collections = pointer.get("collections", {})
-        embedder = embedder_from_settings(settings)
+        embedder = embedder or embedder_from_settings(settings)
         if not collections:
             log.warning("no vector index under %s: lexical search only until you run `aisle index`",
                         settings.data_dir)

@@ -69,12 +69,13 @@ class NLU:
 
     @classmethod
     def from_settings(cls, settings: Settings, catalog: Iterable | None = None,  # type: ignore[type-arg]
-                      llm: Callable | object | None = None, artifacts: Path | None = None) -> NLU:
+                      llm: Callable | object | None = None, artifacts: Path | None = None,
+                      embedder: Any = None) -> NLU:
         from knowledge.embed import make_embedder
 
         folder = artifacts or ARTIFACTS
         vocab = Tfidf.load(folder / "sentiment_vocab") if (folder / "sentiment_vocab.json").is_file() else None
-        return cls(make_embedder(settings.embedder), SoftmaxModel.load(folder / "intent"),
+        return cls(embedder or make_embedder(settings.embedder), SoftmaxModel.load(folder / "intent"),
                    SoftmaxModel.load(folder / "sentiment"), catalog, llm, settings.nlu_llm_fallback, vocab)
 
     def set_catalog(self, catalog: Iterable) -> None:  # type: ignore[type-arg]
