@@ -71,7 +71,7 @@ class Assistant:
                 log.warning("no ingested catalog (%s); using the demo shop", exc)
                 catalog = load_demo_catalog()
         store = Store.from_settings(settings)
-        shop = ShopIndex.from_catalog(catalog)
+        shop = ShopIndex.from_catalog(catalog, now=settings.shop_now)
         shop.add_popularity(store)
         # One embedding model serves the NLU and the retriever: loaded once, not twice.
         from knowledge.embed import embedder_from_settings
@@ -119,6 +119,18 @@ class Assistant:
     def warm(self) -> None:
         self.generator.warm()
 
+    def prepare(self, text: str) -> None:
+        """Do ahead of a turn what does not depend on the session: the message's embeddings. A server
+        calls it for every arriving message before admitting the turn, so the messages of concurrent
+        shoppers share forward passes (knowledge.embed.MicroBatcher). Never raises: the turn reports."""
+        prep = getattr(self.nlu, "prepare", None)
+        if prep is None:
+            return
+        try:
+            prep(guard.check(text, self.settings.max_message_chars).text)
+        except Exception as exc:  # a bad message or a dead embedder: the turn itself says what is wrong
+            log.debug("prepare skipped: %s", exc)
+
     # --- one turn --------------------------------------------------------------------------
     def _turn(self, session_id: str, g: guard.Guarded, customer_id: str | None) -> Iterator[Event]:
         saved = self.store.load_state(session_id)
@@ -131,7 +143,7 @@ class Assistant:
         ents.pop("spans", None)
         self.store.add_message(session_id, "user", g.redacted, {
             "intents": u.intents, "sentiment": u.sentiment, "action": decision.action, "flags": g.flags, "pii": g.pii})
-        yield Understood(list(u.intents), float(u.confidence), ents, u.sentiment, decision.action)
+        yield Understood(policy.resolved_intents(u, decision), float(u.confidence), ents, u.sentiment, decision.action)
 
         opted_out = customer_id is not None and not self.store.personalization_allowed(customer_id)
         profile = build_profile(self.store, customer_id, self.shop)
@@ -143,6 +155,10 @@ class Assistant:
         result = call_tool(decision.action, ctx, **decision.args) if decision.uses_tool else None
         # Only history that bears on what is discussed goes into the prompt ("bought the X in March").
         cats = {self.shop.products[i].top_category for i in getattr(result, "ids", []) if i in self.shop.products}
+        if decision.action not in ("recommend", "search_products"):
+            # A comparison or product answer is about the products on screen; history in the prompt
+            # made the 1.5B model describe the shopper's old purchases as the compared products.
+            cats = set()
         signals = profile.signals(self.shop, cats) if cats else []
         owned = {pid for pid, _ in profile.relevant_purchases(self.shop, cats)} if cats else set()
         facts = build_facts(decision.action, g.text, result, self.shop, signals=signals, clarify=decision.clarify,
@@ -193,7 +209,9 @@ class Assistant:
     def _hard_constraints(self, args: dict[str, Any], text: str, memory: dict[str, Any], profile: Any) -> None:
         """Attributes stated in the catalog's words become filters that hold for the topic's later
         turns ("espresso", then "under $150"); products the shopper already bought are not offered again."""
-        cat = args.get("category")
+        cat = args.get("category") or self.shop.infer_category(text)  # "she loves yoga" names Yoga Mats
+        if cat and not args.get("category"):
+            args["category"] = cat
         kept = memory.get("attrs") if memory.get("attrs_cat") == cat else None
         inferred = {**(kept or {}), **self.shop.infer_attributes(text, cat)} if cat else {}
         memory["attrs"], memory["attrs_cat"] = inferred, cat

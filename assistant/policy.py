@@ -7,6 +7,7 @@ explicit request or sustained frustration.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,7 +26,8 @@ MY_ORDER = re.compile(r"\b(my|this|that|the) (order|purchase|package|parcel)\b|\
 REFINE = re.compile(r"\b(cheaper|less expensive|instead|other|another|different|not|no|without|only|but)\b", re.I)
 CHEAPER = re.compile(r"\b(cheaper|less expensive|lower price|more affordable)\b", re.I)
 POLICY_TOPICS = (("warranty", re.compile(r"\b(warranty|guarantee|broke|broken|faulty|defective|stopped working)\b", re.I)),
-                 ("price_match", re.compile(r"\bprice[- ]?match", re.I)),
+                 ("price_match", re.compile(r"\bprice[- ]?match|\bmatch (?:it|that|the(?:ir)? price)|"
+                                            r"\bsells? (?:it|them|the .{3,80}) for less\b", re.I)),
                  ("cancellations", re.compile(r"\bcancel", re.I)),
                  ("gift_cards", re.compile(r"\bgift ?cards?\b", re.I)),
                  ("payment", re.compile(r"\b(payment|pay with|pay by|card (?:is )?charged|apple pay|paypal|klarna)\b", re.I)),
@@ -40,8 +42,8 @@ PERSON = re.compile(r"\b(human|real person|a person|agent|someone|somebody|repre
                     r"customer service|speak to|talk to)\b", re.I)
 ANGER = re.compile(r"\b(angry|furious|livid|outraged|fed up|worst (?:service|experience)|unacceptable)\b", re.I)
 # Policy words that decide the topic even when a product is named ("restocking fee on opened headphones").
-STRONG_POLICY = re.compile(r"\b(restocking|warranty|price[- ]?match|gift ?cards?|return policy|refund policy|"
-                           r"shipping (?:cost|fee|polic))", re.I)
+STRONG_POLICY = re.compile(r"\b(restocking|warranty|price[- ]?match|match (?:it|that|the(?:ir)? price)|gift ?cards?|"
+                           r"return policy|refund policy|shipping (?:cost|fee|polic))", re.I)
 # A short follow-up that narrows the last list: "A programmable one", "GaN only", "Keep it under $400".
 REFINE_START = re.compile(r"^\W*(?:(?:hmm+|ok(?:ay)?|and|but|well)\W+)?(actually|something|a |an |it |its |it's |only|just |"
                           r"i(?:'d)? (?:prefer|rather|want)|prefer|must|has to|needs? to|make it|keep it|what about|"
@@ -52,6 +54,17 @@ PRIVACY_WORDS = re.compile(r"\b(data|privacy|personal|personali[sz]|cookies?|exp
 GENERAL_Q = re.compile(r"^\W*(can|could|how|is|do|does|what|when|am)\b", re.I)
 PRICE_STOCK_Q = re.compile(r"\b(how much|price|cost|in stock|available|availability|do you (?:sell|carry|have))\b",
                            re.I)
+# "I'd like to return order ORD-1": a return request, whatever label the classifier gave the order id.
+RETURN_REQ = re.compile(r"\b(return|send (?:it|them) back)\b", re.I)
+STATUS_WORDS = re.compile(r"\b(where|status|track|arrive|when)\b", re.I)
+CHARGED = re.compile(r"\b(charged?|billed|pay(?:ment)?|refund(?:ed)?|money)\b", re.I)
+INSTEAD = re.compile(r"\b(instead|what (?:else )?can i do|other options?|alternatives?)\b", re.I)
+# "they"/"it": a price or stock question about the product being discussed, not a new search.
+PRONOUN = re.compile(r"\b(it|they|them|this|that|these|those|this one|that one)\b", re.I)
+# A shopping need the classifier could not place ("I want to set up a home gym"): ask, don't refuse.
+NEED = re.compile(r"\b(i (?:want|need|am looking|'m looking)|looking for|set(?:ting)? up|shopping for)\b", re.I)
+ABOUT_ME = re.compile(r"\b(?:know|store|have|keep|hold) (?:on|about) me\b|\bmy (?:personal )?(?:data|information|info)\b", re.I)
+WHICH_ONE = re.compile(r"\bwhich (?:one|of (?:them|the two|these|those))\b", re.I)
 BYE = re.compile(r"\b(thanks|thank you|bye|goodbye|that'?s all)\b", re.I)
 COMPARE_WORDS = re.compile(r"\b(compare|versus|vs\.?|difference|better)\b", re.I)
 PRICE_CAP = re.compile(r"\b(?:under|below|less than|no more than|not (?:spend )?more than|spend more than|at most|up to|"
@@ -69,6 +82,7 @@ class Decision:
     args: dict[str, Any] = field(default_factory=dict)
     clarify: str | None = None
     why: str = ""
+    intent: str | None = None  # the intent acted on, when the policy resolved it differently from the classifier
 
     @property
     def uses_tool(self) -> bool:
@@ -119,7 +133,8 @@ def decide(u: Any, state: Any, memory: dict[str, Any]) -> Decision:
     explicit = bool(PERSON.search(bare)) and (intent == "human_agent" or u.sentiment == "negative"
                                               or re.search(r"\b(speak|talk|get me|connect|transfer|put me)\b", bare, re.I))
     if explicit or (ANGER.search(bare) and intent not in TASK_INTENTS):
-        return Decision("handoff", {"summary": f"Shopper asked for a person: {text[:300]}"}, why="explicit request")
+        return Decision("handoff", {"summary": f"Shopper asked for a person: {text[:300]}"}, why="explicit request",
+                        intent="human_agent")
     if intent == "human_agent":  # no person asked for: the message's other request (or its details) decides
         rest = [i for i in u.intents if i != "human_agent"]
         intent = next((i for i in rest if i in ORDER_INTENTS), rest[0] if rest else "out_of_scope")
@@ -127,6 +142,8 @@ def decide(u: Any, state: Any, memory: dict[str, Any]) -> Decision:
     if frustrated and not memory.get("handed_off"):
         return Decision("handoff", {"summary": f"Frustrated shopper ({streak} negative messages): {text[:300]}"},
                         why="sustained frustration")
+    if intent == "out_of_scope" and ABOUT_ME.search(text):
+        intent = "privacy"  # "what do you know about me?"
     if memory.get("last_action") == "privacy" and "?" in text and not _has_shopping(ents) \
             and not getattr(ents, "order_ids", None) \
             and not any(rx.search(text) for name, rx in POLICY_TOPICS if name != "privacy"):
@@ -135,6 +152,9 @@ def decide(u: Any, state: Any, memory: dict[str, Any]) -> Decision:
         # An order id with an order request among the labels ("Where is ORD-1? my email is ..."): the order wins.
         intent = next((i for i in u.intents if i in ORDER_INTENTS),
                       "order_status" if intent in ("goodbye", "greeting", "out_of_scope", "privacy") else intent)
+    if intent == "order_status" and getattr(ents, "order_ids", None) and RETURN_REQ.search(text) \
+            and not STATUS_WORDS.search(text):
+        intent = "return_refund"
     order_id = ((ents.order_ids[0] if getattr(ents, "order_ids", None) else None) or getattr(state, "order_id", None)
                 or memory.get("order_id"))
     email = ((ents.emails[0] if getattr(ents, "emails", None) else None) or getattr(state, "email", None)
@@ -144,6 +164,16 @@ def decide(u: Any, state: Any, memory: dict[str, Any]) -> Decision:
     if gave_details and intent not in ORDER_INTENTS and memory.get("last_action") in ORDER_TOOLS:
         # "my email is ..." answers the question the previous order turn asked.
         return Decision(memory["last_action"], {"order_id": order_id, "email": email})
+    if memory.get("last_action") in ORDER_TOOLS and not gave_details and "?" in text and not _has_shopping(ents):
+        if memory.get("last_action") == "cancel_order" and INSTEAD.search(text):
+            # A refused cancellation ("it has already shipped"): the policy says what to do instead.
+            return Decision("policy_qa", {"question": "after it has shipped: refuse delivery or return it instead",
+                                          "topic": "cancellations"}, intent="cancel_order")
+        if CHARGED.search(text) and not STRONG_POLICY.search(text):
+            # "Was I charged for it?" is about that order's money: the refunds policy covers charges and
+            # released authorisations of cancelled orders.
+            return Decision("policy_qa", {"question": f"{text} cancelled order charged refund", "topic": "refunds"},
+                            intent="return_refund")
     if intent not in ("privacy",) and not gave_details and _is_refinement(u, state, memory):
         intent = "recommend"  # the classifier often mislabels short follow-ups; the list on screen decides
     if STRONG_POLICY.search(text) and not gave_details and not about_order and "?" in text:
@@ -177,7 +207,7 @@ def decide(u: Any, state: Any, memory: dict[str, Any]) -> Decision:
         kind = next((k for k, rx in PRIVACY_KINDS if rx.search(text)), "info")
         if kind == "info" and "?" in text and not re.search(r"\b(about me|what (?:personal )?data)\b", text, re.I):
             # A specific question ("do you sell my data?") is answered from the privacy policy itself.
-            return Decision("policy_qa", {"question": text, "topic": "privacy"})
+            return Decision("policy_qa", {"question": text, "topic": "privacy"}, intent="privacy")
         return Decision("privacy", {"request": kind})
     if intent == "greeting" and (not _has_shopping(ents) or (u.sentiment == "positive" and not REQUEST.search(text))):
         return Decision("greeting")
@@ -187,8 +217,21 @@ def decide(u: Any, state: Any, memory: dict[str, Any]) -> Decision:
     if intent in ("search", "recommend") and getattr(ents, "product_mentions", None) and "?" in text \
             and re.match(r"\W*(is|are|does|do|how|what|any|will|has|have)\b", text, re.I):
         intent = "product_question"  # "Is the <named product> in stock?" asks about that product
+    shown = list(getattr(state, "shown", []) or [])
+    if intent == "product_question" and len(refs) < 2 and len(shown) >= 2 and WHICH_ONE.search(text):
+        intent = "compare"  # "which one has the longer battery life?" weighs the products on screen
+    if intent == "compare" and len(refs) < 2 and not COMPARE_WORDS.search(text) and not WHICH_ONE.search(text) \
+            and "?" in text \
+            and (refs or _focus(state)):
+        intent = "product_question"  # "are they on-ear or over-ear?" asks about one product
+    if intent in ("search", "recommend") and "?" in text and PRICE_STOCK_Q.search(text) and PRONOUN.search(text) \
+            and not _has_shopping(ents) and (refs or _focus(state)) and not re.search(r"\bdo you (?:sell|carry|have)\b",
+                                                                                     text, re.I):
+        intent = "product_question"  # "how much do they cost?" is about the product on screen
     if intent == "compare":
         ids = refs if len(refs) >= 2 else (refs + [p for p in getattr(state, "shown", [])[:3] if p not in refs])[:2]
+        if len(refs) < 2 and WHICH_ONE.search(text):
+            ids = shown[:3]  # "which one ...?" asks across everything on screen
         return Decision("compare", {"product_ids": ids})
     if intent == "product_question":
         topic = next((name for name, rx in POLICY_TOPICS if rx.search(text)), None)
@@ -219,8 +262,9 @@ def decide(u: Any, state: Any, memory: dict[str, Any]) -> Decision:
         m = PRICE_CAP.search(text)
         if m:  # the budget as typed ("I'd rather not spend more than $90", "my budget is $60")
             cons["price_max"] = float(m.group(1))
-            if cons["price_min"] is not None and cons["price_min"] >= cons["price_max"]:
+            if cons["price_min"] is not None and (cons["price_min"] >= cons["price_max"] or not FLOOR.search(text)):
                 cons["price_min"] = None  # "more than $90" inside "not ... more than $90" is no floor
+            _set_budget(ents, state, cons["price_min"], cons["price_max"])
         if u.needs_clarification and not cons["category"] and not memory.get("asked_clarify"):
             return _clarify(memory, "Are you looking for product suggestions, help with an order, or a store policy?")
         if not cons["category"] and not cons["brands"] and not memory.get("asked_clarify"):
@@ -232,7 +276,24 @@ def decide(u: Any, state: Any, memory: dict[str, Any]) -> Decision:
         _cheaper_than_shown(text, state, cons)
         exclude = [p for p in refs if re.search(r"\b(other|else|different|instead)\b", text, re.I)]
         return Decision("recommend", {"query": text, **cons, "exclude_ids": exclude or None})
+    if intent == "out_of_scope" and NEED.search(text) and not memory.get("asked_clarify"):
+        return _clarify(memory, "What kind of product are you looking for (for example headphones, "
+                                "running shoes or a coffee maker), and is there a budget?", intent="recommend")
     return Decision("out_of_scope")
+
+
+FLOOR = re.compile(r"\b(over|above|at least|more than|between|from|starting at)\s*\$?\d", re.I)
+
+
+def _set_budget(ents: Any, state: Any, pmin: float | None, pmax: float | None) -> None:
+    """The typed budget is what was understood (reported entities) and what later turns keep."""
+    for obj in (ents, getattr(state, "constraints", None)):
+        if obj is None or isinstance(obj, dict):
+            continue
+        for name, val in (("price_min", pmin), ("price_max", pmax)):
+            if hasattr(obj, name):
+                with contextlib.suppress(AttributeError, TypeError):  # frozen: the decision still holds
+                    setattr(obj, name, val)
 
 
 def _cheaper_than_shown(text: str, state: Any, cons: dict[str, Any]) -> None:
@@ -294,8 +355,38 @@ def _has_shopping(ents: Any) -> bool:
                 or getattr(ents, "product_mentions", None))
 
 
-def _clarify(memory: dict[str, Any], question: str) -> Decision:
-    return Decision("clarify", clarify=question, why="under-specified")
+def _clarify(memory: dict[str, Any], question: str, intent: str | None = None) -> Decision:
+    return Decision("clarify", clarify=question, why="under-specified", intent=intent)
+
+
+# The intent each tool serves; reported as the turn's intent when the classifier's label named another.
+ACTION_INTENTS = {"product_qa": "product_question", "product_details": "product_question", "compare": "compare",
+                  "order_status": "order_status", "cancel_order": "cancel_order", "return_or_refund": "return_refund",
+                  "privacy": "privacy"}
+TOPIC_INTENTS = {"shipping": "shipping", "order_tracking": "shipping", "payment": "payment", "returns": "return_refund",
+                 "refunds": "return_refund", "cancellations": "cancel_order", "privacy": "privacy"}
+# Labels that cannot describe a turn the policy served with a tool.
+OFF_LABELS = frozenset({"out_of_scope", "greeting", "goodbye", "privacy", "human_agent", "search", "recommend"})
+
+
+def resolved_intents(u: Any, decision: Decision) -> list[str]:
+    """The intents the turn was served as: the classifier's labels, with the one the policy acted on first.
+
+    The policy overrides the classifier from context (a follow-up after a list, an order id, the
+    previous topic); the Understood event reports what the assistant did, not the raw label."""
+    labels = list(u.intents or [])
+    primary = labels[0] if labels else "out_of_scope"
+    act = decision.action
+    want = decision.intent
+    if want is None and act in ACTION_INTENTS:
+        want = ACTION_INTENTS[act]
+    elif want is None and act in ("recommend", "search_products") and primary not in ("recommend", "search"):
+        want = "recommend"
+    elif want is None and act == "policy_qa" and primary in OFF_LABELS:
+        want = TOPIC_INTENTS.get(str(decision.args.get("topic")))
+    if want is None or want == primary:
+        return labels or [primary]
+    return [want] + [i for i in labels if i != want]
 
 
 def update_memory(memory: dict[str, Any], u: Any, decision: Decision) -> None:

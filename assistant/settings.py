@@ -7,6 +7,7 @@ an optional TOML file (``AISLE_CONFIG`` or ``./aisle.toml``), then the defaults 
 from __future__ import annotations
 
 import os
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -59,6 +60,10 @@ class Settings(BaseSettings):
     openai_api_key: SecretStr | None = None
     openai_model: str = "default"
     nlu_llm_fallback: bool = False
+    shop_now: datetime | None = Field(
+        default=None,
+        description="The shop's 'now' for date rules such as the return window; default: the demo manifest's date "
+                    "when the catalog is the demo shop, else the real clock.")
 
     host: str = "127.0.0.1"
     port: int = Field(default=7860, ge=1, le=65535)
@@ -67,6 +72,10 @@ class Settings(BaseSettings):
     admin_token: SecretStr = SecretStr("admin-demo-token")
     rate_limit_per_minute: int = Field(default=30, ge=1)
     max_message_chars: int = Field(default=4000, ge=1)
+    engine_concurrency: int = Field(
+        default=2, ge=1, le=64,
+        description="Chat turns the web server runs through understanding and retrieval at once; the rest wait "
+                    "in arrival order (more only adds CPU and database contention on a small machine).")
 
     @classmethod
     def settings_customise_sources(

@@ -8,9 +8,12 @@ serves catalogs without an index (and unit tests).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from knowledge.records import Policy, Product, Review
@@ -25,6 +28,12 @@ def words(text: str) -> list[str]:
 
 def _stem(w: str) -> str:
     return w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w
+
+
+@functools.lru_cache(maxsize=8192)
+def _stems(text: str) -> frozenset[str]:
+    # Memoised: every filter() call matches the category against all products' titles (was ~5 ms a turn).
+    return frozenset(_stem(w) for w in words(text))
 
 
 @dataclass(frozen=True)
@@ -54,11 +63,21 @@ class ShopIndex:
         counts = Counter(e["product_id"] for e in (interactions or []) if e.get("event") in ("purchase", "cart"))
         self._pop = {pid: counts.get(pid, 0) + 0.1 * p.rating_count for pid, p in self.products.items()}
         self.brands = sorted({p.brand for p in products if p.brand}, key=str.lower)
+        # The shop's "now" for date rules (return window). None = the real clock; a demo or
+        # snapshot shop lives at the time its data was generated (see ``shop_clock``).
+        self.now: datetime | None = None
+
+    def clock(self) -> datetime:
+        """The shop's current time (naive UTC, like the stored timestamps)."""
+        return self.now if self.now is not None else datetime.now(UTC).replace(tzinfo=None)
 
     @classmethod
-    def from_catalog(cls, catalog: Any) -> ShopIndex:
-        return cls(list(catalog.products), list(catalog.reviews), list(catalog.policies),
+    def from_catalog(cls, catalog: Any, now: datetime | None = None) -> ShopIndex:
+        """``now`` = the configured shop clock (``AISLE_SHOP_NOW``); see ``shop_clock``."""
+        shop = cls(list(catalog.products), list(catalog.reviews), list(catalog.policies),
                    list(getattr(catalog, "interactions", []) or []))
+        shop.now = shop_clock(now, set(shop.products))
+        return shop
 
     def add_popularity(self, store: Any) -> None:
         """Count purchases and carts recorded in the store (the demo shop's history, live events)."""
@@ -73,9 +92,8 @@ class ShopIndex:
 
     @staticmethod
     def _cat_match(p: Product, category: str) -> bool:
-        want = [_stem(w) for w in words(category)]
-        have = {_stem(w) for w in words(p.category + " " + p.title)}
-        return bool(want) and all(w in have for w in want)
+        want = _stems(category)
+        return bool(want) and want <= _stems(p.category + " " + p.title)
 
     @staticmethod
     def _attr_match(p: Product, key: str, value: str | list[str]) -> bool:
@@ -120,6 +138,43 @@ class ShopIndex:
             out.append(p)
         return out
 
+    def infer_category(self, text: str) -> str | None:
+        """The one leaf category a request names by a word of its leaf name ("she loves yoga" ->
+        Yoga Mats), or None when no leaf or several match (the shopper is asked instead)."""
+        said = {_stem(w) for w in words(text)}
+        leaves: dict[str, set[str]] = defaultdict(set)
+        for p in self.products.values():
+            leaf = p.category.split(">")[-1].strip()
+            for w in words(leaf):
+                if len(w) >= 4:
+                    leaves[_stem(w)].add(leaf)
+        hit = {leaf for w in said for leaf in leaves.get(w, ())}
+        return next(iter(hit)) if len(hit) == 1 else None
+
+    def _title_words(self, text: str, cands: list[Product]) -> list[str]:
+        """Descriptive title words the text uses that split the category ("mechanical" keyboards):
+        in some titles but not all, and not a brand, a model name or a category word."""
+        if len(cands) < 2:
+            return []
+        model = getattr(self, "_model_words", None)
+        if model is None:
+            model = set()
+            for p in self.products.values():
+                toks = [t.lower() for t in p.title.split()]
+                model.update(toks[1:2])  # the model name ("Pulse") and short variants ("Pro", "300")
+                model.update(t for t in toks[2:3] if len(t) <= 4 or t.isdigit())
+                model.update(w for w in words(p.brand or ""))
+            self._model_words = model
+        said = set(re.findall(r"[a-z][a-z-]{3,}", text.lower()))
+        # Words that are attribute values ("wireless") are the attribute rules' business, not the title's.
+        cat_words = {w for p in cands for w in words(p.category + " " + " ".join(map(str, p.attributes.values())))}
+        out = []
+        for w in sorted(said - model - cat_words - _STOP):
+            n = sum(1 for p in cands if re.search(rf"(?<![\w-]){re.escape(w)}(?![\w-])", p.title.lower()))
+            if 2 <= n < len(cands):
+                out.append(w)
+        return out
+
     def infer_attributes(self, text: str, category: str | None) -> dict[str, list[str]]:
         """Attribute constraints the text states in the catalog's own words, for one category.
 
@@ -159,6 +214,10 @@ class ShopIndex:
                               or _distinct_word(v, low, t))]
             if words_hit:
                 out[key] = [max(words_hit, key=len)]  # "4-season" over "season"-like shorter hits
+        stated = " ".join([str(v).lower() for vs in out.values() for v in vs] + [k.replace("_", " ") for k in out])
+        for w in self._title_words(t, cands):
+            if w not in stated:  # matched by the title (see _attr_match): "title" is no catalog attribute
+                out[f"title:{w}"] = [w]
         return out
 
     def matches(self, p: Product, price_min: float | None, price_max: float | None, brands: list[str] | None,
@@ -206,6 +265,28 @@ class ShopIndex:
         revs = self.reviews.get(product_id, [])
         scored = sorted(revs, key=lambda r: (-len(q & {_stem(w) for w in words(r.title + " " + r.text)}), r.id))
         return [Snip(r.id, "review", focus(r.text, question, 110), product_id, r.rating) for r in scored[:k]]
+
+    def spec_snippet(self, p: Product, question: str) -> Snip | None:
+        """The product's attributes the question asks about ("how long does the battery last?" ->
+        battery life hours: 60; "on-ear or over-ear?" -> form factor: over-ear), from the record."""
+        q = {_stem(w) for w in words(question)} - {_stem(w) for w in words(p.title)}
+        low = " " + question.lower().replace(p.title.lower(), " ") + " "
+        if not hasattr(self, "_attr_values"):
+            vals: dict[str, set[str]] = defaultdict(set)
+            for prod in self.products.values():
+                for k, v in prod.attributes.items():
+                    vals[k].add(str(v).lower())
+            self._attr_values = vals
+        hits = []
+        for k, v in p.attributes.items():
+            key_words = {_stem(w) for w in words(k.replace("_", " ")) if len(w) >= 4 and w != "hours"}
+            asked_value = any(len(x) >= 3 and re.search(rf"(?<![\w-]){re.escape(x)}(?![\w-])", low)
+                              for x in self._attr_values.get(k, ()) if not x.replace(".", "").isdigit())
+            if key_words & q or asked_value:
+                hits.append(f"{k.replace('_', ' ')}: {v}")
+        if not hits:
+            return None
+        return Snip(f"{p.id}:specs", "spec", "; ".join(hits[:3]), p.id)
 
     def description_snippet(self, p: Product, question: str) -> Snip | None:
         sentences = [s for s in re.split(r"(?<=[.!?])\s+", p.description) if s.strip()]
@@ -303,33 +384,59 @@ def _clip(text: str, n: int = 220) -> str:
     return text if len(text) <= n else text[: n - 1].rsplit(" ", 1)[0] + "…"
 
 
+_SENT = re.compile(r"(?<![ap]\.m\.)(?<=[.!?])\s+")  # sentence ends, but not "1 p.m. Eastern"
+
+
 def focus(text: str, question: str, n: int) -> str:
-    """The sentences of ``text`` that best match the question, in their original order, within n chars."""
+    """The sentences of ``text`` that best match the question, in their original order, within n chars.
+
+    A sentence's section heading counts towards its match ("## How to make a claim" makes the
+    sentence under it the answer to "how do I make a warranty claim?") but is not quoted."""
     paras: list[str] = []
+    heads: list[str] = []  # the heading above each paragraph
+    head = ""
+
+    def new_para(p: str = "") -> None:
+        paras.append(p)
+        heads.append(head)
+
     for line in text.replace("**", "").splitlines():
         line = line.strip()
         if line and set(line) <= set("|-: "):  # a table rule: the row above it was the header
             while paras and not paras[-1]:
                 paras.pop()
+                heads.pop()
             if paras and paras[-1].startswith("\x00"):
                 paras.pop()
-            paras.append("")
+                heads.pop()
+            new_para()
         elif not line or line.startswith("#"):
-            paras.append("")  # headings end a paragraph and are not quoted
+            if line.startswith("#"):
+                head = line.lstrip("#").strip()
+            new_para()  # headings end a paragraph and are not quoted
         elif line.startswith("|"):
-            paras += ["\x00" + ", ".join(c.strip() for c in line.strip("|").split("|")) + ".", ""]
+            new_para("\x00" + ", ".join(c.strip() for c in line.strip("|").split("|")) + ".")
+            new_para()
+        elif paras:
+            paras[-1] = (paras[-1] + " " + line).strip()
         else:
-            paras[-1:] = [(paras[-1] + " " + line).strip()] if paras else [line]
-    sents = [s.strip().lstrip("\x00") for para in paras for s in re.split(r"(?<=[.!?])\s+", para)
-             if len(s.strip().lstrip("\x00")) > 2]
-    if len(sents) > 1:  # a review's one-word title ("Fantastic.") says nothing the rating does not
-        sents = [s for s in sents if len(s) >= 15] or sents
+            new_para(line)
+    pairs = [(s.strip().lstrip("\x00"), h) for para, h in zip(paras, heads, strict=True)
+             for s in _SENT.split(para) if len(s.strip().lstrip("\x00")) > 2]
+    if len(pairs) > 1:  # a review's one-word title ("Fantastic.") says nothing the rating does not
+        pairs = [x for x in pairs if len(x[0]) >= 15] or pairs
+    sents = [x[0] for x in pairs]
     if sum(len(s) + 1 for s in sents) <= n:
         return _clip(" ".join(sents), n)
     q = {_stem(w) for w in words(question)}
-    # Word overlap with the question; policies state their key facts in numbers (days, dollars).
-    ranked = sorted(range(len(sents)), key=lambda i: (-(len(q & {_stem(w) for w in words(sents[i])})
-                                                        + 0.5 * bool(re.search(r"\d", sents[i]))), i))
+
+    def score(i: int) -> float:
+        body = {_stem(w) for w in words(pairs[i][0])}
+        under = {_stem(w) for w in words(pairs[i][1])} - body
+        # Word overlap with the question; policies state their key facts in numbers (days, dollars).
+        return len(q & body) + 0.75 * len(q & under) + 0.5 * bool(re.search(r"\d", pairs[i][0]))
+
+    ranked = sorted(range(len(sents)), key=lambda i: (-score(i), i))
     keep: list[int] = []
     used = 0
     for i in ranked:
@@ -338,3 +445,30 @@ def focus(text: str, question: str, n: int) -> str:
         keep.append(i)
         used += len(sents[i]) + 1
     return _clip(" ".join(sents[i] for i in sorted(keep)), n)
+
+
+def _naive_utc(ts: datetime) -> datetime:
+    return ts.astimezone(UTC).replace(tzinfo=None) if ts.tzinfo is not None else ts
+
+
+def shop_clock(configured: datetime | None, product_ids: set[str], demo_dir: Path | None = None) -> datetime | None:
+    """The shop's "now": the configured one (``AISLE_SHOP_NOW``), else the demo manifest's ``now``
+    when the catalog is the demo shop's (its orders were delivered relative to that date, so the
+    wall clock would put every delivery outside the return window), else None (real clock)."""
+    if configured is not None:
+        return _naive_utc(configured)
+    if demo_dir is None:
+        from knowledge.demo import DEMO_DIR
+
+        demo_dir = DEMO_DIR
+    import json
+
+    try:
+        manifest = json.loads((demo_dir / "manifest.json").read_text(encoding="utf-8"))
+        with (demo_dir / "products.jsonl").open(encoding="utf-8") as fh:
+            demo_ids = {json.loads(line)["id"] for line in fh if line.strip()}
+    except (OSError, ValueError, KeyError):  # no demo data shipped: a real shop
+        return None
+    if not product_ids or not product_ids <= demo_ids or not manifest.get("now"):
+        return None
+    return _naive_utc(datetime.fromisoformat(str(manifest["now"]).replace("Z", "+00:00")))

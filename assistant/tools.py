@@ -13,7 +13,7 @@ import inspect
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -47,7 +47,11 @@ class ToolContext:
     customer_id: str | None = None
     session_items: list[str] = field(default_factory=list)  # products clicked/carted this session, oldest first
     personalized: bool = False
-    now: Callable[[], datetime] = lambda: datetime.now(UTC).replace(tzinfo=None)
+    now: Callable[[], datetime] | None = None  # overrides the shop's clock (tests)
+
+    def clock(self) -> datetime:
+        """The shop's current time: the demo shop lives at its manifest's date, not the wall clock's."""
+        return self.now() if self.now is not None else self.shop.clock()
 
 
 # --- helpers --------------------------------------------------------------------------------
@@ -208,7 +212,8 @@ def product_qa(ctx: ToolContext, product_id: str, question: str, k: int = 2) -> 
         return ProductAnswer(None, [])
     snips = ctx.shop.review_snippets(product_id, question, k, ctx.retriever)
     desc = ctx.shop.description_snippet(p, question)
-    return ProductAnswer(_with_reason(ctx.shop.hit(p), None), ([desc] if desc else []) + snips)
+    spec = ctx.shop.spec_snippet(p, question)  # the record's own figure beats a reviewer's impression
+    return ProductAnswer(_with_reason(ctx.shop.hit(p), None), ([spec] if spec else []) + ([desc] if desc else []) + snips)
 
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -266,7 +271,7 @@ def return_or_refund(ctx: ToolContext, order_id: str | None, email: str | None) 
         why = "it has not been delivered yet" if st.status in ("processing", "shipped") else f"it is {st.status}"
         return OrderRequest("return", st, False, why, None, pol)
     delivered = (st.last_update or {}).get("ts") or st.created_at
-    age = (ctx.now() - datetime.fromisoformat(delivered[:19])).days if delivered else 0
+    age = (ctx.clock() - datetime.fromisoformat(delivered[:19])).days if delivered else 0
     if age > window:
         return OrderRequest("return", st, False, f"it was delivered {age} days ago, past the {window}-day window", None, pol)
     tid = _open_ticket(ctx, "return", f"Return {st.order_id} (delivered {age} days ago)", st.order_id)

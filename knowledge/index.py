@@ -26,7 +26,7 @@ from knowledge.embed import Embedder
 from knowledge.vectorstore import VectorStore
 
 log = logging.getLogger(__name__)
-EMBED_BATCH = 256  # large calls let sentence-transformers sort by length and pad less
+EMBED_BATCH = 32  # texts per forward pass; sorted by length first, so a pass pads little
 RECORDS = {"product": "products", "review": "reviews", "policy": "policies"}
 
 
@@ -82,16 +82,24 @@ def _next_name(prefix: str, kind: str, current: str | None) -> str:
 
 
 def _embed(embedder: Embedder, docs: list[Doc], progress: bool, desc: str) -> np.ndarray:
+    """Vectors for docs, in docs' order. Texts go shortest first so each pass pads to similar lengths
+    (on Office descriptions this halves the cost against passes of mixed lengths), through the
+    embedder's bulk path where it has one (``SentenceTransformerEmbedder.embed_bulk``)."""
     from tqdm import tqdm
 
-    out = []
+    encode = getattr(embedder, "embed_bulk", None) or embedder.embed
+    order = sorted(range(len(docs)), key=lambda i: len(docs[i].embed_text))
+    out: np.ndarray | None = None
     bar = tqdm(total=len(docs), desc=desc, unit="doc", disable=not progress or not docs, file=sys.stderr)
-    for s in range(0, len(docs), EMBED_BATCH):
-        batch = docs[s:s + EMBED_BATCH]
-        out.append(embedder.embed([d.embed_text for d in batch]))
-        bar.update(len(batch))
+    for s in range(0, len(order), EMBED_BATCH):
+        idx = order[s:s + EMBED_BATCH]
+        vecs = np.asarray(encode([docs[i].embed_text for i in idx]), dtype=np.float32)
+        if out is None:
+            out = np.zeros((len(docs), vecs.shape[1]), np.float32)
+        out[idx] = vecs
+        bar.update(len(idx))
     bar.close()
-    return np.concatenate(out) if out else np.zeros((0, embedder.dim), np.float32)
+    return out if out is not None else np.zeros((0, embedder.dim), np.float32)
 
 
 class Indexer:

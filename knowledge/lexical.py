@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import re
+from collections import Counter
 
 import numpy as np
 
@@ -45,8 +47,6 @@ class Speller:
     """
 
     def __init__(self, corpus: list[list[str]]) -> None:
-        from collections import Counter
-
         self.freq = Counter(t for doc in corpus for t in set(doc))
         self.index: dict[str, list[str]] = {}
         for tok in self.freq:
@@ -77,13 +77,30 @@ class LexicalIndex:
         raw = [raw_tokens(" ".join([d.text] + [str(d.meta.get(f, "")) for f in boost])) for d in docs]
         self.speller = Speller(raw)
         corpus = [[stem(t) for t in toks] or ["_"] for toks in raw]
+        self._df = Counter(t for toks in corpus for t in set(toks))
         if corpus:
             self._bm25.index(corpus, show_progress=False)
+
+    def query_tokens(self, query: str) -> list[str]:
+        return [stem(c) for t in raw_tokens(query) for c in self.speller.correct(t).split()]
+
+    def idf(self, tok: str) -> float:
+        """bm25s' Lucene idf; a token no document holds gets the highest idf."""
+        df = self._df.get(tok, 0)
+        return math.log(1 + (len(self.ids) - df + 0.5) / (df + 0.5))
+
+    def query_weight(self, query: str) -> float:
+        """The query's idf mass: the bound BM25 scores approach as every query token grows frequent in a
+        document (one mention at average length scores ~0.4 of it). Dividing by it makes BM25 an absolute
+        coverage: a document matching only a weak word of a long vague query ("typing all *day*") stays low,
+        instead of becoming 1.0 as when divided by the query's best score. Unknown tokens count: they are
+        words the catalog cannot match."""
+        return sum(self.idf(t) for t in self.query_tokens(query)) or 1.0
 
     def scores(self, query: str) -> np.ndarray:
         if not self.ids:
             return np.zeros(0, np.float32)
-        toks = [stem(c) for t in raw_tokens(query) for c in self.speller.correct(t).split()]
+        toks = self.query_tokens(query)
         if not toks:
             return np.zeros(len(self.ids), np.float32)
         return np.asarray(self._bm25.get_scores(toks), dtype=np.float32)

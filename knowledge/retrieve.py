@@ -84,7 +84,8 @@ class Fusion:
     """How dense and lexical rankings are combined.
 
     ``rrf``: weighted reciprocal-rank fusion, w/(rrf_k + rank). ``convex``: alpha * dense cosine +
-    (1 - alpha) * BM25 scaled by the best BM25 score of the query. Chosen on validation queries.
+    (1 - alpha) * normalised BM25, where ``lex_norm`` is ``top`` (divide by the query's best BM25 score)
+    or ``idf`` (divide by the query's idf mass, ``LexicalIndex.query_weight``). Chosen on validation queries.
     """
 
     method: str = "rrf"
@@ -92,6 +93,7 @@ class Fusion:
     w_dense: float = 1.0
     w_lexical: float = 1.0
     alpha: float = 0.5
+    lex_norm: str = "top"
     pool: int = 50  # candidates taken from each side before fusion
 
     @classmethod
@@ -203,7 +205,8 @@ class Retriever:
         elif mode == "dense":
             fused = {i: s for i, s, _ in dense}
         else:
-            fused = _fuse(self.fusion, lex, [(i, s) for i, s, _ in dense])
+            qw = part.lex.query_weight(query) if self.fusion.lex_norm == "idf" else None
+            fused = _fuse(self.fusion, lex, [(i, s) for i, s, _ in dense], qw)
         ranked = sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))
         if mmr is not None and dense:
             vecs = {i: e for i, _, e in dense if e is not None}
@@ -253,10 +256,11 @@ class Retriever:
         return self._hits(part, self._ranked(part, query, None, k, mode), k)
 
 
-def _fuse(f: Fusion, lex: list[tuple[int, float]], dense: list[tuple[int, float]]) -> dict[int, float]:
+def _fuse(f: Fusion, lex: list[tuple[int, float]], dense: list[tuple[int, float]],
+          query_weight: float | None = None) -> dict[int, float]:
     fused: dict[int, float] = {}
     if f.method == "convex":
-        top = max((s for _, s in lex), default=0.0) or 1.0
+        top = query_weight or max((s for _, s in lex), default=0.0) or 1.0
         floor = min((s for _, s in dense), default=0.0)  # an item missing from a side gets that side's floor
         d, lx = dict(dense), {i: s / top for i, s in lex}
         for i in set(d) | set(lx):

@@ -75,7 +75,7 @@ class Recommender:
         if history is None:
             if self._seqs is None:
                 self._seqs = data.sequences()
-            rows, all_seqs = X[users], self._seqs
+            rows, all_seqs = take_rows(X, users), self._seqs
         else:
             rows, all_seqs = history.matrix()[users], history.sequences()
         return np.asarray(self._score_rows(rows, users, [all_seqs[u] for u in users]), dtype=np.float32)
@@ -169,6 +169,16 @@ class Recommender:
 
     def _after_load(self, path: Path) -> None:
         """Hook for models with extra files (NeuMF's safetensors)."""
+
+
+def take_rows(X: sp.csr_matrix, users: np.ndarray) -> sp.csr_matrix:
+    """``X[users]``; one user (a ``recommend`` request) is sliced from the CSR arrays directly,
+    which skips scipy's fancy-indexing machinery (most of a request's fixed cost)."""
+    if len(users) != 1:
+        return X[users]
+    lo, hi = X.indptr[users[0]], X.indptr[users[0] + 1]
+    return sp.csr_matrix((X.data[lo:hi], X.indices[lo:hi], np.array([0, hi - lo], dtype=X.indptr.dtype)),
+                         shape=(1, X.shape[1]))
 
 
 def top_k(scores: np.ndarray, k: int, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

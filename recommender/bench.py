@@ -4,8 +4,10 @@ Protocol (../shared/data/README.md): rank all items; valid masks train items, te
 valid items; average over users with a positive. Hyper-parameters and blend weights are chosen by
 ``Tuner(train, valid)``, which never receives test. Models are fit on train only; at test time a
 user's train + valid events are their history (folded in, no refit: item-based models score from
-the history, factor models keep their learned user vectors). ``train_history_ndcg@10`` also
-reports each model scored from train events only, the way RecBole's general models are.
+the history, PureSVD / ALS re-solve the user vector from it with the item factors fixed, BPR and
+NeuMF keep their learned user vectors). ``train_history_ndcg@10`` also reports each model scored
+from train events only, the way RecBole's general models are. On ml-100k the train / valid rows
+carry the rating and time of each event (from ``ml-100k.inter``; ``--binary`` drops them).
 """
 
 from __future__ import annotations
@@ -36,12 +38,16 @@ from recommender.hybrid import Hybrid
 from recommender.metrics import (
     catalog_coverage,
     cold_warm_split,
+    mae,
     novelty,
     per_user_ranking,
     popularity_bias,
     ranking_metrics,
+    rmse,
+    sampled_metrics,
 )
 from recommender.models import make_model
+from recommender.models.rating import BiasedMF
 from recommender.tuning import DEFAULT_GRIDS, Tuner
 
 METRICS = ("ndcg@10", "recall@10", "hit@10", "mrr@10", "precision@10")
@@ -68,13 +74,40 @@ def item_texts(dataset: str, root: Path) -> dict[str, str]:
     return {}
 
 
+def attach_events(split: Interactions, inter_file: Path) -> Interactions:
+    """The split rows with the rating (as weight) and the real timestamp of each event, looked up
+    in the dataset's RecBole ``.inter`` file. The split TSVs carry only (user, item) and list a
+    user's rows in random order; ``.inter`` has the rating and time of every event. Used for
+    train and valid; the ranking test rows stay plain positives, and test ratings are read only
+    as labels for the final RMSE / MAE (``rated_test_rows``)."""
+    import pandas as pd
+
+    df = pd.read_csv(inter_file, sep="\t", dtype=str)
+    df.columns = [c.split(":")[0] for c in df.columns]
+    key = pd.Series(np.arange(len(df)), index=pd.MultiIndex.from_arrays([df["user_id"], df["item_id"]]))
+    if not key.index.is_unique:
+        raise DataError(f"{inter_file} has duplicate (user, item) rows: cannot attach ratings unambiguously")
+    pairs = pd.MultiIndex.from_arrays([split.user_ids[split.rows].astype(str), split.item_ids[split.cols].astype(str)])
+    idx = key.reindex(pairs).to_numpy()
+    if np.isnan(idx.astype(float)).any():
+        raise DataError(f"{int(np.isnan(idx.astype(float)).sum())} split rows are missing from {inter_file}")
+    idx = idx.astype(np.int64)
+    ratings = df["rating"].astype(np.float32).to_numpy()[idx]
+    ts = df["timestamp"].astype(np.float64).to_numpy()[idx]
+    return Interactions(split.user_ids, split.item_ids, split.rows, split.cols, ratings, ts)
+
+
 def load_splits(args: argparse.Namespace) -> tuple[str, Interactions, Interactions, Interactions, dict[str, str]]:
+    """(name, train, valid, test, item texts). On ml-100k, train and valid carry ratings and times."""
     root = shared_data_dir()
     if args.dataset:
         folder = root / "splits" / DATASETS[args.dataset]
         if not folder.is_dir():
             raise DataError(f"{folder} not found: set AISLE_SHARED_DATA to the shared data folder")
         tr, va, te = read_split_dir(folder)
+        inter = root / "ml-100k" / "ml-100k.inter"
+        if args.dataset == "ml-100k" and not args.binary and inter.is_file():
+            tr, va = attach_events(tr, inter), attach_events(va, inter)
         texts = item_texts(args.dataset, root) if not args.no_content else {}
         return args.dataset, tr, va, te, texts
     readers: dict[str, Callable[[Path], Interactions]] = {"recbole": read_recbole, "amazon-seq": read_amazon_seq,
@@ -104,12 +137,35 @@ def latency_ms(recommend: Callable[[str], object], users: np.ndarray, n: int = 2
     return min(rounds, key=lambda r: r[1])
 
 
+def rated_test_rows(args: argparse.Namespace, te: Interactions) -> Interactions | None:
+    """The test rows with their ratings, for RMSE / MAE only (read after all selection is done)."""
+    inter = shared_data_dir() / "ml-100k" / "ml-100k.inter"
+    if args.dataset != "ml-100k" or args.binary or not inter.is_file():
+        return None
+    return attach_events(te, inter)
+
+
+def rating_report(tuner: Tuner, te_rated: Interactions | None, log: Callable[[str], None]) -> dict[str, Any] | None:
+    """RMSE / MAE of the rating model chosen on valid, and of the bias-only baseline, on test."""
+    if te_rated is None or not np.ptp(tuner.train.weights) > 0:
+        return None
+    model, params, valid_rmse = tuner.select_rating(log=log)
+    base = BiasedMF(factors=0).fit(tuner.train)
+    pred, bpred = model.predict(te_rated.rows, te_rated.cols), base.predict(te_rated.rows, te_rated.cols)
+    return {"model": "biased MF (alternating ridge)", "selected": params, "valid_rmse": round(valid_rmse, 4),
+            "rmse": round(rmse(pred, te_rated.weights), 4), "mae": round(mae(pred, te_rated.weights), 4),
+            "baseline_rmse": round(rmse(bpred, te_rated.weights), 4),
+            "baseline_mae": round(mae(bpred, te_rated.weights), 4), "test_ratings": int(te_rated.nnz)}
+
+
 def run(tr: Interactions, va: Interactions, te: Interactions, models: list[str], texts: dict[str, str],
-        log: Callable[[str], None] = print) -> dict[str, Any]:
+        log: Callable[[str], None] = print, te_rated: Interactions | None = None) -> dict[str, Any]:
     for part, d in (("train", tr), ("valid", va), ("test", te)):
         if d.nnz == 0:
             raise DataError(f"the {part} split is empty: use more events per user or --split loo")
-    grids = {m: DEFAULT_GRIDS[m] for m in models if m != "content" or texts}
+    weighted = bool(np.ptp(tr.weights) > 0)  # weighted configs equal binary ones on constant weights
+    grids = {m: [g for g in DEFAULT_GRIDS[m] if weighted or g.get("binary", True)]
+             for m in models if m != "content" or texts}
     extras = {"content": {"item_text": texts}} if texts else {}
     # ---- selection: train + valid only ------------------------------------------------------
     tuner = Tuner(tr, va)
@@ -131,7 +187,7 @@ def run(tr: Interactions, va: Interactions, te: Interactions, models: list[str],
             from recommender.models.ncf import NeuMF
 
             assert isinstance(t.model, NeuMF)
-            params["epochs"] = int(np.argmax(t.model.history_)) + 1 if t.model.history_ else params.get("epochs", 20)
+            params["epochs"] = t.model.best_epoch_ or params.get("epochs", 12)
         t0 = time.perf_counter()
         refit_models[n] = make_model(n, **params).fit(history)
         refit_fits[n] = time.perf_counter() - t0
@@ -144,7 +200,11 @@ def run(tr: Interactions, va: Interactions, te: Interactions, models: list[str],
         "selected": {n: t.params for n, t in tuned.items()},
         "valid_ndcg@10_per_model": {n: round(t.valid_ndcg, 4) for n, t in tuned.items()},
     })
-    return {**main, "models_refit_train_valid": refit["models"]}
+    out = {**main, "models_refit_train_valid": refit["models"]}
+    rating = rating_report(tuner, te_rated, log)
+    if rating is not None:
+        out["rating_prediction"] = rating
+    return out
 
 
 def evaluate(models: dict[str, Recommender], hybrid: Hybrid, fits: dict[str, float], blend_s: float,
@@ -158,17 +218,21 @@ def evaluate(models: dict[str, Recommender], hybrid: Hybrid, fits: dict[str, flo
     results: dict[str, dict[str, float]] = {}
     strict: dict[str, float] = {}
     for name, model in models.items():
-        m = ranking_metrics(model.score(users, hist), pos, mask)
+        S = model.score(users, hist)
+        m = ranking_metrics(S, pos, mask)
         if fold_in:
             strict[name] = ranking_metrics(model.score(users), pos, mask)["ndcg@10"]
         p50, p95 = latency_ms(partial(model.recommend, k=10), fit_users)
         results[name] = {**{k: round(m[k], 4) for k in METRICS}, "fit_seconds": round(fits[name], 2),
-                         "recommend_ms_p95": round(p95, 2), "recommend_ms_p50": round(p50, 2)}
-    per = per_user_ranking(hybrid.score(users, hist), pos, mask)
+                         "recommend_ms_p95": round(p95, 2), "recommend_ms_p50": round(p50, 2),
+                         **(sampled(S, pos, mask) if fold_in else {})}
+    S = hybrid.score(users, hist)
+    per = per_user_ranking(S, pos, mask)
     hfit = sum(s for n, s in fits.items() if hybrid.weights.get(n)) + blend_s
     p50, p95 = latency_ms(lambda u: hybrid.recommend(u, k=10), fit_users)
     results["hybrid"] = {**{k: round(float(per[k].mean()), 4) for k in METRICS}, "fit_seconds": round(hfit, 2),
-                         "recommend_ms_p95": round(p95, 2), "recommend_ms_p50": round(p50, 2)}
+                         "recommend_ms_p95": round(p95, 2), "recommend_ms_p50": round(p50, 2),
+                         **(sampled(S, pos, mask) if fold_in else {})}
     if fold_in:
         strict["hybrid"] = ranking_metrics(hybrid.score(users), pos, mask)["ndcg@10"]
     train = next(iter(models.values())).X
@@ -183,6 +247,12 @@ def evaluate(models: dict[str, Recommender], hybrid: Hybrid, fits: dict[str, flo
     }
     return {"models": results, "train_history_ndcg@10": {k: round(v, 4) for k, v in strict.items()},
             "hybrid_details": details}
+
+
+def sampled(S: np.ndarray, pos: Any, mask: Any) -> dict[str, float]:
+    """The NCF paper's protocol as extra keys: each test positive ranked against 99 sampled items
+    the user has not interacted with (same seed, so every model sees the same negatives)."""
+    return {f"sampled_{k}": round(v, 4) for k, v in sampled_metrics(S, pos, mask, k=10, n_neg=99, seed=0).items()}
 
 
 def print_table(report: dict[str, Any]) -> None:
@@ -202,6 +272,8 @@ def cli(argv: list[str]) -> int:
     ap.add_argument("--split", choices=("loo", "random"), default="loo")
     ap.add_argument("--models", default=",".join(DEFAULT_GRIDS), help="comma-separated subset of models")
     ap.add_argument("--no-content", action="store_true", help="skip the content model (no embedder load)")
+    ap.add_argument("--binary", action="store_true",
+                    help="ml-100k: ignore the ratings and times of train/valid events (plain (user, item) pairs)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", type=Path, help="write the JSON report here")
     args = ap.parse_args(argv)
@@ -212,14 +284,21 @@ def cli(argv: list[str]) -> int:
     t0 = time.perf_counter()
     name, tr, va, te, texts = load_splits(args)
     print(f"{name}: {tr.n_users} users, {tr.n_items} items; train/valid/test rows {tr.nnz}/{va.nnz}/{te.nnz}")
-    out = run(tr, va, te, models, texts)
+    out = run(tr, va, te, models, texts, te_rated=rated_test_rows(args, te))
     report = {"dataset": name,
               "protocol": "full ranking; test masks train+valid; hyper-parameters and blend weights selected "
                           "on valid. models: fit on train only, test-time history = train+valid (fold-in, "
-                          "no refit). models_refit_train_valid: the same configs refit on train+valid.",
+                          "no refit). models_refit_train_valid: the same configs refit on train+valid. "
+                          "sampled_*: 1 test positive vs 99 sampled unseen items.",
+              "event_weights": "ratings and times from ml-100k.inter (train, valid)" if np.ptp(tr.weights) > 0
+              else "none (plain user-item pairs)",
               **out, "total_seconds": round(time.perf_counter() - t0, 1)}
     print_table(report)
     print_table({**report, "models": report["models_refit_train_valid"], "protocol": "refit on train+valid"})
+    if "rating_prediction" in report:
+        r = report["rating_prediction"]
+        print(f"rating prediction ({r['model']}, {r['selected']}): test RMSE {r['rmse']} MAE {r['mae']} "
+              f"(bias baseline {r['baseline_rmse']} / {r['baseline_mae']})")
     print(f"total {report['total_seconds']} s")
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -13,8 +13,9 @@ import numpy as np
 from recommender.base import Recommender
 from recommender.data import Interactions
 from recommender.hybrid import Hybrid
-from recommender.metrics import ranking_metrics
+from recommender.metrics import ranking_metrics, rmse
 from recommender.models import make_model
+from recommender.models.rating import BiasedMF
 
 Grid = Sequence[Mapping[str, Any]]
 
@@ -24,7 +25,9 @@ DEFAULT_GRIDS: dict[str, Grid] = {
     "itemknn": [{"k": k, "shrink": s} for k in (50, 100, 200) for s in (0.0, 10.0, 50.0)],
     "rp3beta": [{"k": 200, "alpha": a, "beta": b} for a in (0.8, 1.0) for b in (0.3, 0.5)],
     "userknn": [{"k": k, "similarity": sim} for k in (50, 100) for sim in ("cosine", "pearson")],
-    "ease": [{"l2": v, "dropout": p} for v in (100.0, 250.0, 500.0, 1000.0) for p in (0.0, 0.25)],
+    # binary=False: event weights (ml-100k ratings) as confidences; tried only when weights vary
+    "ease": [{"l2": v, "dropout": p} for v in (100.0, 250.0, 500.0, 1000.0) for p in (0.0, 0.25)]
+    + [{"l2": v, "dropout": p, "binary": False, "power": 0.5} for v in (500.0, 1000.0, 2000.0) for p in (0.25, 0.5)],
     "als": [{"factors": 64, "reg": r, "alpha": a, "iterations": 10} for r in (0.1, 1.0) for a in (5.0, 20.0)],
     "bpr": [{"factors": 64, "epochs": 30}],
     "svd": [{"factors": f} for f in (16, 32, 64, 128)],
@@ -32,6 +35,9 @@ DEFAULT_GRIDS: dict[str, Grid] = {
     "content": [{}],
     "neumf": [{}],
 }
+
+# Rating prediction (RMSE / MAE), only where event weights are ratings (ml-100k).
+RATING_GRID: Grid = [{"factors": 0}] + [{"factors": f, "reg": r} for f in (10, 30) for r in (5.0, 15.0, 30.0)]
 
 
 @dataclass
@@ -82,6 +88,18 @@ class Tuner:
     def select(self, grids: Mapping[str, Grid], extras: Mapping[str, Mapping[str, Any]] | None = None,
                log=print) -> dict[str, Tuned]:  # type: ignore[no-untyped-def]
         return {name: self.search(name, grid, (extras or {}).get(name), log) for name, grid in grids.items()}
+
+    def select_rating(self, grid: Grid = RATING_GRID, log=print) -> tuple[BiasedMF, dict[str, Any], float]:  # type: ignore[no-untyped-def]
+        """The rating model with the lowest valid RMSE: (model, params, valid RMSE)."""
+        best: tuple[BiasedMF, dict[str, Any], float] | None = None
+        for params in grid:
+            model = BiasedMF(**params).fit(self.train)
+            err = rmse(model.predict(self.valid.rows, self.valid.cols), self.valid.weights)
+            log(f"  rating      {dict(params)}  valid rmse={err:.4f}")
+            if best is None or err < best[2]:
+                best = (model, dict(params), err)
+        assert best is not None, "empty grid"
+        return best
 
     def blend(self, tuned: Mapping[str, Tuned], item_names: Mapping[str, str] | None = None) -> tuple[Hybrid, float]:
         """Hybrid over the tuned models with weights learned on valid; returns it and its blend time."""

@@ -41,4 +41,4 @@ def test_packaged_fusion_was_chosen_on_valid() -> None:
     from knowledge.retrieve import Fusion
 
     f = Fusion.packaged()
-    assert f.method in ("rrf", "convex") and 0 <= f.alpha <= 1
+    assert f.method in ("rrf", "convex") and 0 <= f.alpha <= 1 and f.lex_norm in ("top", "idf")

@@ -161,3 +161,34 @@ def test_office_catalog_ingest_and_rerun(env, shared_data_dir: Path, capsys) -> 
     assert "2420 docs: 2420 embedded (2420 new" in capsys.readouterr().out
     assert aisle(["ingest", str(items), "--format", "amazon", "--no-progress"]) == 0
     assert "2420 docs: 0 embedded (0 new, 0 changed), 0 removed, 2420 unchanged" in capsys.readouterr().out
+
+
+class BulkEmbedder(HashingEmbedder):
+    """Records the batches its bulk path receives (the indexer must prefer it over ``embed``)."""
+
+    def __init__(self) -> None:
+        super().__init__(64)
+        self.batches: list[list[str]] = []
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        raise AssertionError("indexing must use embed_bulk when the embedder has one")
+
+    def embed_bulk(self, texts: list[str]) -> np.ndarray:
+        self.batches.append(list(texts))
+        return super().embed(texts)
+
+
+def test_length_sorted_bulk_embedding_keeps_each_vector_on_its_document(tmp_path: Path) -> None:
+    from knowledge.docs import product_docs
+    from knowledge.index import EMBED_BATCH
+
+    cat = tiny_catalog()
+    store, emb = MemoryStore(), BulkEmbedder()
+    ix = Indexer(store, emb, tmp_path)
+    ix.update(cat, kinds=("product",))
+    lens = [len(t) for b in emb.batches for t in b]
+    assert lens == sorted(lens) and max(len(b) for b in emb.batches) <= EMBED_BATCH  # sorted: little padding
+    got = store.get(ix.live()["product"], with_embeddings=True)
+    docs = {d.id: d for d in product_docs(cat.products)}
+    want = HashingEmbedder(64).embed([docs[i].embed_text for i in got.ids])
+    assert got.embeddings is not None and np.allclose(got.embeddings, want)

@@ -47,3 +47,14 @@ def test_reviews_and_policies_on_the_real_model(real: Retriever) -> None:
     hits = real.reviews_for(pid, "is it loud?", k=3)
     assert hits and all(h.metadata["product_id"] == pid for h in hits)
     assert real.policies("can I get my money back if I send it back?", k=1)[0].id == "returns"
+
+
+def test_bulk_path_agrees_with_the_query_path(real: Retriever) -> None:
+    # Indexing may run a bf16 copy of the model (CPUs with native bf16); its vectors must rank as fp32 ones.
+    import numpy as np
+
+    texts = [p.title + ". " + p.description for p in CAT.products[:12]]
+    emb = real.embedder
+    a, b = emb.embed(texts), emb.embed_bulk(texts)  # type: ignore[union-attr]
+    assert b.shape == a.shape and np.allclose(np.linalg.norm(b, axis=1), 1.0, atol=1e-5)
+    assert float((a * b).sum(1).min()) > 0.995

@@ -177,3 +177,25 @@ def test_degraded_mode_falls_back_to_lexical(tmp_path: Path, caplog, broken: str
 def test_no_index_at_all_is_lexical(settings) -> None:  # type: ignore[no-untyped-def]
     r = Retriever.from_settings(settings, CATALOG)
     assert r.degraded and r.search("coffee maker", k=3)[0].id in BY_ID
+
+
+def test_idf_normalised_fusion_discounts_a_weak_lexical_match() -> None:
+    from knowledge.docs import Doc
+    from knowledge.lexical import LexicalIndex
+    from knowledge.retrieve import Fusion, _fuse
+
+    docs = [Doc(str(i), str(i), t, {}) for i, t in enumerate(
+        ["quiet desk fan", "day cream for dry skin", "mechanical keyboard", "ergonomic split keyboard"])]
+    lex = LexicalIndex(docs)
+    # Unknown words count in the query's weight: a vague query has little lexical evidence to offer.
+    assert lex.query_weight("zzqx day") > lex.query_weight("day") > 0
+    full = lex.query_weight("quiet fan")
+    assert 0.3 < lex.top("quiet fan", 1)[0][1] / full < 1.0  # the weight bounds a full match
+    weak = lex.top("typing all day, want something comfortable", 5)
+    dense = [(3, 0.40), (2, 0.38), (1, 0.10)]
+    by_top = _fuse(Fusion("convex", alpha=0.5), weak, dense)
+    by_idf = _fuse(Fusion("convex", alpha=0.5, lex_norm="idf"), weak, dense,
+                   lex.query_weight("typing all day, want something comfortable"))
+    # Divided by its own best score, a match on "day" alone becomes 1.0 and outranks the keyboards.
+    assert max(by_top, key=by_top.__getitem__) == 1
+    assert max(by_idf, key=by_idf.__getitem__) == 3

@@ -44,6 +44,20 @@ def test_fuzzy_match_and_most_specific_category(gaz: Gazetteer) -> None:
     assert extract("running shoes", gaz).categories == ["Shoes"]
 
 
+def test_real_words_are_not_fuzzy_matched_onto_catalog_terms() -> None:
+    from assistant.nlu.gazetteer import dictionary_words
+
+    leather = Gazetteer.from_products([Product("q1", "Fernwood Leather Wallet", "Clothing > Accessories > Wallets",
+                                               "Fernwood", 49.0, attributes={"material": "leather"})])
+    assert "weather" in dictionary_words()  # the packaged MiniLM vocabulary is the dictionary
+    # "weather" is one letter from "leather" (difflib ratio 0.86 > the cutoff) but it is a real word.
+    assert extract("what's the weather like tomorrow?", leather).attributes == {}
+    assert extract("whether it rains or not", leather).attributes == {}
+    assert extract("a lether wallet", leather).attributes == {"material": "leather"}  # a real typo still matches
+    assert extract("do you have a walet", leather).categories == ["Wallets"]
+    assert extract("do you have headphnes", Gazetteer.from_products(CATALOG)).categories == ["Headphones"]
+
+
 def test_prices_and_currencies(gaz: Gazetteer) -> None:
     e = extract("headphones under $100", gaz)
     assert (e.price_min, e.price_max, e.currency) == (None, 100.0, "USD")

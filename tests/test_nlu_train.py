@@ -22,6 +22,28 @@ def test_shopping_set_is_big_enough_and_uses_the_taxonomy() -> None:
     assert len({t.lower() for t, _ in rows}) == len(rows)  # no duplicates that could leak into test
 
 
+def test_blind_test_set_is_frozen_complete_and_never_trained_on() -> None:
+    blind = D.load_shopping_blind()
+    counts = Counter(y for _, y in blind)
+    assert set(counts) == set(D.INTENTS) and min(counts.values()) >= 25, counts
+    assert D.blind_sha256() == D.BLIND_TEST_SHA256  # edited after it was frozen: the figure is no longer blind
+    trained = {t.strip().lower() for t, _ in D.load_shopping() + D.load_shopping_extra()}
+    assert not [t for t, _ in blind if t.strip().lower() in trained]
+    assert len({t.lower() for t, _ in blind}) == len(blind)
+
+
+@pytest.mark.data
+def test_extra_training_rows_are_training_only(shared_data_dir) -> None:  # noqa: ANN001
+    from assistant.nlu.train import intent_splits
+
+    extra = D.load_shopping_extra()
+    assert extra and {y for _, y in extra} <= set(D.INTENTS)
+    old = {t.lower() for t, _ in D.load_shopping()}
+    assert not [t for t, _ in extra if t.lower() in old]  # no duplicate of a split row
+    _, ssplit, _, _ = intent_splits(13)
+    assert {t for t, _ in extra} <= set(ssplit.train_text) and not {t for t, _ in extra} & set(ssplit.test_text)
+
+
 def test_stratified_split_is_seeded_disjoint_and_per_label() -> None:
     labels = ["a"] * 50 + ["b"] * 10
     tr, te = D.stratified_split(labels, 0.2, seed=13)

@@ -7,10 +7,12 @@ validate input, map engine errors to HTTP statuses, and never let a bad request 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
 import json
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Awaitable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -29,7 +31,7 @@ from assistant.errors import (
     ModelMissingError,
     NotFoundError,
 )
-from assistant.events import event_to_dict
+from assistant.events import Done, Products, TextDelta, event_to_dict
 from ui import agent_api
 from ui.insights import variant_for
 from ui.render import product_svg
@@ -113,12 +115,64 @@ def slow_down_response(d: Any) -> JSONResponse:
                          "scope": d.scope}, status_code=429, headers={"Retry-After": str(d.retry_after_s)})
 
 
+# The engine's events up to and including the first of these end a turn's CPU-heavy head.
+HEAD_END = (Products, TextDelta, Done)
+GATE_HOLD_S = 1.0  # a head slower than this (a model's first token, a stuck tool) stops blocking others
+
+
+def _head(events: Iterator[Any]) -> list[Any]:
+    out: list[Any] = []
+    for ev in events:
+        out.append(ev)
+        if isinstance(ev, HEAD_END):
+            break
+    return out
+
+
+class TurnGate:
+    """At most ``n`` chat turns in understanding/retrieval at once; the others wait in FIFO order
+    (asyncio.Semaphore wakes waiters in arrival order). Held by the request's coroutine only, so a
+    client that hangs up or an exception can never leak a slot; a head that takes longer than
+    GATE_HOLD_S keeps running but lets the next turn in."""
+
+    def __init__(self, n: int) -> None:
+        self._sem = asyncio.Semaphore(n)
+
+    @contextlib.asynccontextmanager
+    async def turn(self) -> AsyncIterator[_Held]:
+        await self._sem.acquire()
+        held = _Held(self._sem)
+        try:
+            yield held
+        finally:
+            held.release()
+
+
+class _Held:
+    def __init__(self, sem: asyncio.Semaphore) -> None:
+        self._sem: asyncio.Semaphore | None = sem
+
+    def release(self) -> None:
+        if self._sem is not None:
+            self._sem.release()
+            self._sem = None
+
+    async def pull(self, work: Awaitable[list[Any]]) -> list[Any]:
+        task = asyncio.ensure_future(work)
+        try:
+            await asyncio.wait({task}, timeout=GATE_HOLD_S)
+        finally:
+            self.release()
+        return await task
+
+
 def api_router(backend: Backend) -> APIRouter:
     from assistant.ratelimit import ChatLimits
 
     r = APIRouter(prefix="/api")
     settings = backend.settings
     limits = ChatLimits.from_settings(settings)  # per app, never global
+    gate = TurnGate(settings.engine_concurrency)  # per app too
 
     @r.post("/chat", summary="One chat turn; SSE with Accept: text/event-stream or ?stream=1")
     async def chat(body: ChatIn, request: Request, stream: bool = Query(False),
@@ -130,19 +184,28 @@ def api_router(backend: Backend) -> APIRouter:
             return slow_down_response(verdict)
         if body.customer_id:
             _check_customer(settings, body.customer_id, x_customer_token, authorization)
-        events: Iterator[Any] = await run_in_threadpool(backend.stream, body.session_id, body.message, body.customer_id)
-        # Pull the first event here so 'busy' and bad input become a status code, not a broken stream.
-        try:
-            first = await run_in_threadpool(next, events, None)
-        except Exception as exc:
-            if is_busy(exc):
-                return busy_response(exc)
-            raise
+        # Understanding and retrieval run for at most `engine_concurrency` turns at once, admitted in
+        # arrival order: on a small machine more parallel turns only share the CPU, the GIL and the
+        # database (every turn gets slower, the tail much slower); queued turns wait in the event loop.
+        # Embedding the message needs no session state and no slot: messages that arrive together
+        # (or wait for the gate) share one forward pass, which is what keeps up with bursts.
+        await run_in_threadpool(backend.prepare, body.message)
+        async with gate.turn() as held:
+            events: Iterator[Any] = await run_in_threadpool(backend.stream, body.session_id, body.message,
+                                                            body.customer_id)
+            # Pull up to the product cards here, so 'busy' and bad input become a status code, not a
+            # broken stream; generation (a model's queue and first token) then streams outside the gate.
+            try:
+                head = await held.pull(run_in_threadpool(_head, events))
+            except Exception as exc:
+                if is_busy(exc):
+                    return busy_response(exc)
+                raise
         wants_sse = stream or "text/event-stream" in request.headers.get("accept", "")
         if wants_sse:
             def gen() -> Iterator[str]:
-                if first is not None:
-                    yield _sse(first)
+                for ev in head:
+                    yield _sse(ev)
                 try:
                     for ev in events:
                         yield _sse(ev)
@@ -157,7 +220,7 @@ def api_router(backend: Backend) -> APIRouter:
             return StreamingResponse(gen(), media_type="text/event-stream",
                                      headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
         rest = await run_in_threadpool(list, events)
-        return JSONResponse(collect([e for e in [first, *rest] if e is not None]))
+        return JSONResponse(collect([*head, *rest]))
 
     @r.get("/sessions/{session_id}/messages", summary="A conversation's messages (poll with ?after=ID)")
     def messages(session_id: str, after: int = Query(0, ge=0)) -> dict[str, Any]:

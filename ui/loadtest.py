@@ -3,7 +3,9 @@
 Each shopper owns one session, sends T messages tagged with its own marker, streams every answer
 over SSE, and finally reads its transcript back: a message it did not send, a missing one, or an
 answer addressed to another session counts as a leak. By default the command starts its own
-server (``aisle run``) on a free loopback port with a fresh temporary data dir, and stops it by PID.
+server (``aisle run``) on a free loopback port with a fresh copy of a prepared demo data dir
+(`aisle ingest --demo` + `aisle train recsys`, cached by content hash under <cache_dir>/load), and
+stops it by PID.
 """
 
 from __future__ import annotations
@@ -276,6 +278,60 @@ def stop_server(proc: subprocess.Popen[bytes]) -> None:
             proc.wait(10)
 
 
+# What an `aisle ingest --demo` + `aisle train recsys` data dir depends on: the demo shop, the
+# code that ingests, indexes and fits it, the database schema, and the embedder.
+PREP_SOURCES = ("knowledge", "recommender", "assistant/store.py")
+PREP_SUFFIXES = {".py", ".json", ".jsonl", ".csv", ".yaml", ".yml", ".txt", ".parquet"}
+PREP_KEEP = 3  # prepared dirs kept in the cache (newest first)
+
+
+def prep_key(embedder: str) -> str:
+    """Content hash of everything a prepared demo data dir is built from."""
+    import hashlib
+
+    root = Path(__file__).resolve().parent.parent
+    h = hashlib.sha256(f"embedder={embedder}\n".encode())
+    for src in PREP_SOURCES:
+        base = root / src
+        files = [base] if base.is_file() else sorted(
+            f for f in base.rglob("*") if f.is_file() and f.suffix in PREP_SUFFIXES and "__pycache__" not in f.parts
+            and not f.name.startswith("bench"))  # benchmark runners build nothing that is served
+        for f in files:
+            h.update(str(f.relative_to(root)).encode() + b"\0" + f.read_bytes() + b"\0")
+    return h.hexdigest()[:16]
+
+
+def prepared_data_dir(cache: Path, embedder: str, *, rebuild: bool = False) -> Path:
+    """A demo data dir (catalog, vector indexes, demo customers, fitted recommender) built once per
+    content hash under ``cache`` and never served from: callers copy it. Built aside, then renamed."""
+    cache.mkdir(parents=True, exist_ok=True)
+    slug = "".join(c if c.isalnum() else "-" for c in embedder)[:32]
+    final = cache / f"demo-{slug}-{prep_key(embedder)}"
+    if (final / ".complete").is_file() and not rebuild:
+        return final
+    work = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=cache))
+    try:
+        env = server_env(work, free_port(), {"AISLE_EMBEDDER": embedder})  # the port is unused but validated
+        aisle = [sys.executable, "-m", "assistant.cli"]
+        t0 = time.perf_counter()
+        for step in (["ingest", "--demo", "--no-progress"], ["train", "recsys"]):
+            print(f"preparing the demo data dir: aisle {' '.join(step)} ...", file=sys.stderr)
+            done = subprocess.run([*aisle, *step], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            if done.returncode != 0:
+                raise RuntimeError(f"aisle {' '.join(step)} failed:\n" + done.stderr.decode(errors="replace")[-1500:])
+        (work / ".complete").write_text(json.dumps({"embedder": embedder, "built_s": round(time.perf_counter() - t0, 1)}))
+        if final.exists():
+            shutil.rmtree(final)
+        os.replace(work, final)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    old = sorted((d for d in cache.glob("demo-*") if d.is_dir() and d != final), key=lambda d: d.stat().st_mtime)
+    for d in old[: max(0, len(old) - (PREP_KEEP - 1))]:
+        shutil.rmtree(d, ignore_errors=True)
+    return final
+
+
 def start_server(data_dir: Path, env_extra: dict[str, str], *, ingest: bool = True,
                  log_path: Path | None = None) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
@@ -303,6 +359,8 @@ def cli(argv: list[str]) -> int:
     p.add_argument("--embedder", default="minilm", help="embedder of the private server (minilm, hashing)")
     p.add_argument("--keep", action="store_true", help="keep the private server's data dir")
     p.add_argument("--data-dir", type=Path, help="reuse this data dir for the private server (ingested once, kept)")
+    p.add_argument("--rebuild", action="store_true",
+                   help="rebuild the cached demo data dir (ingest + index + recommender) even if its inputs are unchanged")
     args = p.parse_args(argv)
     if args.users < 1 or args.turns < 1:
         p.error("--users and --turns must be >= 1")
@@ -313,8 +371,18 @@ def cli(argv: list[str]) -> int:
             base = args.url.rstrip("/")
             wait_ready(base, None, 60)
         else:
-            tmp = args.data_dir or Path(tempfile.mkdtemp(prefix="aisle-load-"))
-            tmp.mkdir(parents=True, exist_ok=True)
+            if args.data_dir is not None:
+                tmp = args.data_dir
+                tmp.mkdir(parents=True, exist_ok=True)
+            else:
+                # A fresh copy of the cached demo data dir: each run starts from the same database, and
+                # the index and the recommender are built only when their inputs change.
+                from assistant.settings import load_settings
+
+                cache = load_settings().cache_dir / "load"
+                prepared = prepared_data_dir(cache, args.embedder, rebuild=args.rebuild)
+                tmp = Path(tempfile.mkdtemp(prefix="aisle-load-"))
+                shutil.copytree(prepared, tmp, dirs_exist_ok=True)
             # The simulated shoppers all come from 127.0.0.1: lift the per-address limit for this
             # private server, or the run would measure the rate limiter instead of the engine.
             extra = {**BACKENDS[args.backend], "AISLE_RATE_LIMIT_PER_MINUTE": "100000",

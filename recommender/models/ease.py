@@ -12,14 +12,24 @@ from recommender.data import Interactions
 class EASE(Recommender):
     name = "ease"
 
-    def __init__(self, l2: float = 250.0, binary: bool = True, dropout: float = 0.0) -> None:
+    def __init__(self, l2: float = 250.0, binary: bool = True, dropout: float = 0.0, power: float = 1.0) -> None:
         # dropout > 0: the emphasised-denoising variant (Steck 2020, "EDLAE"/DLAE): an extra
         # per-item penalty p/(1-p) * G_ii, i.e. stronger regularisation of popular items.
-        super().__init__(l2=l2, binary=binary, dropout=dropout)
+        # binary=False uses the event weights (e.g. ratings) raised to ``power`` as confidences,
+        # both in the Gram matrix and in the history a user is scored from.
+        super().__init__(l2=l2, binary=binary, dropout=dropout, power=power)
+
+    def _weights(self, rows: sp.csr_matrix) -> sp.csr_matrix:
+        rows = sp.csr_matrix(rows, dtype=np.float64, copy=True)
+        if self.params["binary"]:
+            rows.data[:] = 1.0
+        elif self.params.get("power", 1.0) != 1.0:
+            rows.data = np.power(rows.data, float(self.params["power"]))
+        return rows
 
     def _fit(self, X: sp.csr_matrix, data: Interactions) -> None:
-        Xb = data.matrix(binary=True) if self.params["binary"] else X
-        G = (Xb.T @ Xb).toarray().astype(np.float64)
+        Xw = self._weights(X)
+        G = (Xw.T @ Xw).toarray()
         p = float(self.params.get("dropout", 0.0))
         G[np.diag_indices_from(G)] += self.params["l2"] + p / (1.0 - p) * np.diag(G)
         P = np.linalg.inv(G)
@@ -28,10 +38,7 @@ class EASE(Recommender):
         self.B = B.astype(np.float32)
 
     def _score_rows(self, rows: sp.csr_matrix, users: np.ndarray | None, seqs: list[np.ndarray]) -> np.ndarray:
-        if self.params["binary"]:
-            rows = rows.copy()
-            rows.data[:] = 1.0
-        return np.asarray(rows @ self.B)
+        return np.asarray(self._weights(rows).astype(np.float32) @ self.B)
 
     def _arrays(self) -> dict[str, np.ndarray]:
         return {"B": self.B}

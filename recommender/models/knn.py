@@ -6,7 +6,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from assistant.errors import ConfigError
-from recommender.base import Recommender, csr_from_arrays, csr_to_arrays
+from recommender.base import Recommender, csr_from_arrays, csr_to_arrays, take_rows
 from recommender.data import Interactions
 
 
@@ -70,6 +70,7 @@ class UserKNN(Recommender):
         self.Xb = data.matrix(binary=True)
         self.XbT = self.Xb.T.tocsr()
         self.stats = self._row_stats(self.Xb)
+        self._index_neighbours()
 
     def _row_stats(self, R: sp.csr_matrix) -> np.ndarray:
         n = R.shape[1]
@@ -79,7 +80,8 @@ class UserKNN(Recommender):
         norm = np.sqrt(np.maximum(s2 - n * mean**2, 0.0))
         return np.stack([mean, norm], axis=1).astype(np.float64)
 
-    def _score_rows(self, rows: sp.csr_matrix, users: np.ndarray | None, seqs: list[np.ndarray]) -> np.ndarray:
+    def _neighbours(self, rows: sp.csr_matrix, users: np.ndarray | None) -> sp.csr_matrix:
+        """(len(rows), n_fit_users) similarities to each row's k nearest fit-time users."""
         rows = rows.copy()
         rows.data[:] = 1.0
         st = self._row_stats(rows)
@@ -93,7 +95,25 @@ class UserKNN(Recommender):
         k = min(int(self.params["k"]), sim.shape[1])
         thresh = -np.partition(-sim, k - 1, axis=1)[:, k - 1:k]
         sim[(sim < thresh) | (sim <= 0)] = 0.0
-        return np.asarray((sp.csr_matrix(sim) @ self.Xb).toarray())
+        return sp.csr_matrix(sim)
+
+    def _score_rows(self, rows: sp.csr_matrix, users: np.ndarray | None, seqs: list[np.ndarray]) -> np.ndarray:
+        return np.asarray((self._neighbours(rows, users) @ self.Xb).toarray())
+
+    def _index_neighbours(self) -> None:
+        """Neighbour lists of every fit-time user, computed once: a request for a known user is
+        then one sparse row times the user-item matrix instead of a pass over all users."""
+        X = self.Xb
+        parts = [self._neighbours(X[s:s + 1024], np.arange(s, min(s + 1024, X.shape[0])))
+                 for s in range(0, X.shape[0], 1024)]
+        self.N = sp.vstack(parts, format="csr").astype(np.float32)
+
+    def score(self, users: np.ndarray, history: Interactions | None = None) -> np.ndarray:
+        if history is not None:
+            return super().score(users, history)
+        self._check()
+        users = np.asarray(users, dtype=np.int64)
+        return np.asarray((take_rows(self.N, users) @ self.Xb).toarray(), dtype=np.float32)
 
     def _arrays(self) -> dict[str, np.ndarray]:
         return {"stats": self.stats}
@@ -104,6 +124,7 @@ class UserKNN(Recommender):
         self.Xb = X.copy()
         self.Xb.data[:] = 1.0
         self.XbT = self.Xb.T.tocsr()
+        self._index_neighbours()
 
 
 class RP3Beta(ItemKNN):

@@ -29,6 +29,19 @@ def _ridge_users(rows: sp.csr_matrix, Y: np.ndarray, reg: float, alpha: float) -
 class _Factors(Recommender):
     """Shared scoring: user factors (learned, or solved for new histories) dot item factors."""
 
+    # When ``score(users, history)`` overrides the fit-time history (e.g. train + valid at test
+    # time), models whose fold-in is exact (PureSVD's projection, ALS's least-squares user step)
+    # re-solve the user vectors from that history, as EASE and the kNN models use it; BPR's
+    # fold-in is an approximation of its learned vectors, so it keeps them.
+    fold_history: bool = True
+
+    def score(self, users: np.ndarray, history: Interactions | None = None) -> np.ndarray:
+        if history is None or not self.fold_history:
+            return super().score(users, history)
+        self._check()
+        rows = history.matrix()[np.asarray(users, dtype=np.int64)]
+        return np.asarray(self._score_rows(rows, None, []), dtype=np.float32)
+
     def _fold(self, rows: sp.csr_matrix) -> np.ndarray:
         return _ridge_users(_binary(rows), self.V, float(self.params.get("reg", 0.1)),
                             float(self.params.get("alpha", 1.0)))
@@ -77,6 +90,7 @@ class BPR(_Factors):
     """Bayesian personalised ranking; new users are folded in with a ridge step on item factors."""
 
     name = "bpr"
+    fold_history = False
 
     def __init__(self, factors: int = 64, lr: float = 0.05, reg: float = 0.001, epochs: int = 60,
                  batch: int = 1024, seed: int = 0) -> None:

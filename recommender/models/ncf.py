@@ -78,14 +78,16 @@ class NeuMF(Recommender):
                  dropout: float = 0.1, lr: float = 3e-3, weight_decay: float = 0.0, epochs: int = 12,
                  batch: int = 4096, negatives: int = 4, patience: int = 2, pretrain_epochs: int = 0,
                  threads: int = 1, seed: int = 0, fold_in_steps: int = 30, lr_decay: float = 0.8,
-                 valid_users: int = 600) -> None:
+                 valid_users: int = 600, validate_from: int = 3) -> None:
         super().__init__(gmf_dim=gmf_dim, mlp_dim=mlp_dim, layers=list(layers), dropout=dropout, lr=lr,
                          weight_decay=weight_decay, epochs=epochs, batch=batch, negatives=negatives,
                          patience=patience, pretrain_epochs=pretrain_epochs, threads=threads, seed=seed,
                          fold_in_steps=fold_in_steps, lr_decay=lr_decay,
-                         valid_users=valid_users)
+                         valid_users=valid_users, validate_from=validate_from)
         self.net: Any = None
-        self.history_: list[float] = []  # validation NDCG@10 per epoch
+        self._item_part: Any = None  # per-item half of the MLP's first layer; reset when weights change
+        self.history_: list[float] = []  # validation NDCG@10 per validated epoch
+        self.best_epoch_ = 0  # 1-based epoch whose weights were kept
 
     def fit(self, data: Interactions, valid: Interactions | None = None) -> NeuMF:  # type: ignore[override]
         self._valid = valid
@@ -107,6 +109,7 @@ class NeuMF(Recommender):
         torch.manual_seed(p["seed"])
         rng = np.random.default_rng(p["seed"])
         self.net = self._new_net(*X.shape)
+        self._item_part = None
         coo = X.tocoo()
         pu, pi = coo.row.astype(np.int64), coo.col.astype(np.int64)
         if p["pretrain_epochs"]:
@@ -128,7 +131,7 @@ class NeuMF(Recommender):
         known = np.sort(pu * n_items + pi)
         sched = torch.optim.lr_scheduler.ExponentialLR(opt, gamma=float(p["lr_decay"]))
         best, best_state, bad = -1.0, None, 0
-        for _ in range(epochs):
+        for epoch in range(epochs):
             self.net.train()
             users = np.tile(pu, neg + 1)
             items = np.concatenate([pi, _negatives(pu, n_items, neg, known, rng)])
@@ -142,13 +145,14 @@ class NeuMF(Recommender):
                 loss.backward()
                 opt.step()
             sched.step()
-            if valid is None:
-                continue
+            self._item_part = None
+            if valid is None or epoch + 1 < int(p.get("validate_from", 1)):
+                continue  # the first epochs always improve: validating them only costs time
             self.net.eval()
             ndcg = self._valid_ndcg(valid)
             self.history_.append(ndcg)
             if ndcg > best:
-                best, bad = ndcg, 0
+                best, bad, self.best_epoch_ = ndcg, 0, epoch + 1
                 best_state = {k: v.detach().clone() for k, v in self.net.state_dict().items()}
             else:
                 bad += 1
@@ -156,6 +160,7 @@ class NeuMF(Recommender):
                     break
         if best_state is not None:
             self.net.load_state_dict(best_state)
+        self._item_part = None
 
     def _valid_ndcg(self, valid: Interactions) -> float:
         from recommender.metrics import ranking_metrics
@@ -179,11 +184,13 @@ class NeuMF(Recommender):
                 ug, um = self._fold(rows)
             ig = net.gi.weight
             # The MLP's first layer on [user; item] splits into a user part and an item part:
-            # the item part is computed once per call, which keeps one request near a millisecond.
+            # the item part is computed once per set of weights, which keeps a request cheap.
             first: Any = net.mlp[1]
             d = um.shape[1]
             w_user, w_item = first.weight[:, :d], first.weight[:, d:]
-            item_part = net.mi.weight @ w_item.T + first.bias
+            if self._item_part is None or net.training:
+                self._item_part = net.mi.weight @ w_item.T + first.bias
+            item_part = self._item_part
             rest = net.mlp[3:]
             out = np.empty((len(ug), ig.shape[0]), np.float32)
             step = 64  # users per chunk keeps the (users, items, dim) tensor small
@@ -243,3 +250,4 @@ class NeuMF(Recommender):
         self.net = self._new_net(self.data.n_users, self.data.n_items)  # type: ignore[union-attr]
         self.net.load_state_dict(load_file(str(path / "neumf.safetensors")))
         self.net.eval()
+        self._item_part = None
