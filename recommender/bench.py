@@ -159,7 +159,8 @@ def rating_report(tuner: Tuner, te_rated: Interactions | None, log: Callable[[st
 
 
 def run(tr: Interactions, va: Interactions, te: Interactions, models: list[str], texts: dict[str, str],
-        log: Callable[[str], None] = print, te_rated: Interactions | None = None) -> dict[str, Any]:
+        log: Callable[[str], None] = print, te_rated: Interactions | None = None,
+        stack: bool = True) -> dict[str, Any]:
     for part, d in (("train", tr), ("valid", va), ("test", te)):
         if d.nnz == 0:
             raise DataError(f"the {part} split is empty: use more events per user or --split loo")
@@ -170,9 +171,9 @@ def run(tr: Interactions, va: Interactions, te: Interactions, models: list[str],
     # ---- selection: train + valid only ------------------------------------------------------
     tuner = Tuner(tr, va)
     tuned = tuner.select(grids, extras, log=log)
-    hybrid, blend_s = tuner.blend(tuned)
+    hybrid, blend_s = tuner.blend(tuned, stack=stack)
     log(f"  hybrid weights {json.dumps({k: round(v, 3) for k, v in hybrid.weights.items()})} "
-        f"valid ndcg@10={hybrid.valid_ndcg:.4f}")
+        f"valid ndcg@10={hybrid.valid_ndcg:.4f}; stacker check {json.dumps(hybrid.stack_report)}")
     # ---- test, once per protocol ---------------------------------------------------------
     history = tr.concat(va)
     fits = {n: t.fit_seconds for n, t in tuned.items()}
@@ -193,10 +194,13 @@ def run(tr: Interactions, va: Interactions, te: Interactions, models: list[str],
         refit_fits[n] = time.perf_counter() - t0
         log(f"  refit {n} on train+valid in {refit_fits[n]:.1f}s")
     refit_h = Hybrid(refit_models, hybrid.weights)
+    if hybrid.stacker is not None:  # same selected stacker, features from the refit models
+        refit_h.use_stacker(hybrid.stacker, hybrid.stack_models, hybrid.stack_n_cand)
     refit = evaluate(refit_models, refit_h, refit_fits, 0.0, history, te, fold_in=False)
     main["hybrid_details"].update({
         "weights": {k: round(v, 3) for k, v in hybrid.weights.items()},
         "valid_ndcg@10": round(float(hybrid.valid_ndcg or 0.0), 4),
+        "stacker": {**(hybrid.stack_report or {}), "enabled": hybrid.stacker is not None},
         "selected": {n: t.params for n, t in tuned.items()},
         "valid_ndcg@10_per_model": {n: round(t.valid_ndcg, 4) for n, t in tuned.items()},
     })
@@ -274,6 +278,8 @@ def cli(argv: list[str]) -> int:
     ap.add_argument("--no-content", action="store_true", help="skip the content model (no embedder load)")
     ap.add_argument("--binary", action="store_true",
                     help="ml-100k: ignore the ratings and times of train/valid events (plain (user, item) pairs)")
+    ap.add_argument("--no-stacker", action="store_true",
+                    help="skip the learning-to-rank stacker check (linear blend only)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", type=Path, help="write the JSON report here")
     args = ap.parse_args(argv)
@@ -284,7 +290,7 @@ def cli(argv: list[str]) -> int:
     t0 = time.perf_counter()
     name, tr, va, te, texts = load_splits(args)
     print(f"{name}: {tr.n_users} users, {tr.n_items} items; train/valid/test rows {tr.nnz}/{va.nnz}/{te.nnz}")
-    out = run(tr, va, te, models, texts, te_rated=rated_test_rows(args, te))
+    out = run(tr, va, te, models, texts, te_rated=rated_test_rows(args, te), stack=not args.no_stacker)
     report = {"dataset": name,
               "protocol": "full ranking; test masks train+valid; hyper-parameters and blend weights selected "
                           "on valid. models: fit on train only, test-time history = train+valid (fold-in, "

@@ -49,6 +49,16 @@ class Hybrid:
         self.item_names = dict(item_names or {})
         self.max_valid_users = max_valid_users
         self.valid_ndcg: float | None = None
+        # Optional learning-to-rank stacker (recommender.stacker), set only where it beat the
+        # linear blend on out-of-fold valid; it reads every model in ``stack_models``.
+        self.stacker: Any = None
+        self.stack_models: list[str] = []
+        self.stack_n_cand = 50
+        self.stack_report: dict[str, Any] | None = None
+
+    def use_stacker(self, stacker: Any, models: list[str], n_cand: int, report: dict[str, Any] | None = None) -> None:
+        self.stacker, self.stack_models, self.stack_n_cand = stacker, list(models), n_cand
+        self.stack_report = report
 
     # ---- fitting (train + valid only) -----------------------------------------------------
     def fit(self, train: Interactions, valid: Interactions | None = None) -> Hybrid:
@@ -114,8 +124,29 @@ class Hybrid:
             self._cold = (np.asarray(self.X.sum(axis=0)).ravel() == 0).astype(np.float32)
         return self._cold
 
-    def _combine(self, parts: dict[str, np.ndarray]) -> np.ndarray:
+    def _combine(self, parts: dict[str, np.ndarray], seen: np.ndarray | None = None) -> np.ndarray:
         Z = {n: zscore(s) for n, s in parts.items()}
+        out = self._combine_linear(Z)
+        if self.stacker is not None and seen is not None:
+            out = self._restack(Z, out, seen)
+        return out
+
+    def _restack(self, Z: dict[str, np.ndarray], linear: np.ndarray, seen: np.ndarray) -> np.ndarray:
+        """Stacker re-ranking: its candidates (union of each model's top items) are scored by the
+        learned ranker and placed above every other item, which keeps its linear-blend order."""
+        from recommender.stacker import features
+
+        names = self.stack_models
+        X = self.X
+        if getattr(self, "_stack_counts", (None, None))[0] is not X:  # per fitted matrix, not per request
+            self._stack_counts = (X, np.asarray((X > 0).sum(axis=0)).ravel())
+        counts = self._stack_counts[1]
+        X, ui, ii = features({n: Z[n] for n in names}, seen, counts, seen.sum(axis=1), self.stack_n_cand)
+        out = linear - (np.abs(linear).max() + 1e3)
+        out[ui, ii] = 10.0 * np.asarray(self.stacker.predict_proba(X)[:, 1], np.float32)
+        return out
+
+    def _combine_linear(self, Z: dict[str, np.ndarray]) -> np.ndarray:
         out = sum((self.weights[n] * z for n, z in Z.items() if self.weights.get(n)),
                   np.zeros_like(next(iter(Z.values())), dtype=np.float32))
         if self.weights.get(COLD) and "content" in Z:
@@ -123,15 +154,24 @@ class Hybrid:
         return out
 
     def score(self, users: np.ndarray, history: Interactions | None = None) -> np.ndarray:
-        return self._combine({n: m.score(users, history) for n, m in self._active().items()})
+        seen = None
+        if self.stacker is not None:
+            src = self.X if history is None else history.matrix()
+            seen = src[np.asarray(users)].toarray() > 0
+        return self._combine({n: m.score(users, history) for n, m in self._active().items()}, seen)
 
     def score_history(self, history: History) -> np.ndarray:
         if len(history) == 0:
             return self._cold_user_scores()
-        return self._combine({n: m.score_history(history)[None] for n, m in self._active().items()})[0]
+        seen = None
+        if self.stacker is not None:
+            lookup = self.data.item_index()
+            seen = np.zeros((1, self.data.n_items), bool)
+            seen[0, [lookup[str(_item(e))] for e in history if str(_item(e)) in lookup]] = True
+        return self._combine({n: m.score_history(history)[None] for n, m in self._active().items()}, seen)[0]
 
     def _active(self) -> dict[str, Recommender]:
-        active = {n: m for n, m in self.models.items() if self.weights.get(n)}
+        active = {n: m for n, m in self.models.items() if self.weights.get(n) or n in self.stack_models}
         if "content" in self.models and self.weights.get(COLD):
             active["content"] = self.models["content"]  # needed for cold items
         return active
@@ -224,7 +264,13 @@ class Hybrid:
         for n, m in self.models.items():
             m.save(path / n)
         (path / "hybrid.json").write_text(json.dumps({"weights": self.weights, "item_names": self.item_names,
-                                                       "valid_ndcg": self.valid_ndcg}))
+                                                       "valid_ndcg": self.valid_ndcg,
+                                                       "stack_models": self.stack_models,
+                                                       "stack_n_cand": self.stack_n_cand}))
+        if self.stacker is not None:  # skops, not pickle: loading never runs code from the file
+            import skops.io as sio
+
+            sio.dump(self.stacker, path / "stacker.skops")
 
     @classmethod
     def load(cls, path: Path | str) -> Hybrid:
@@ -232,13 +278,32 @@ class Hybrid:
         if not (path / "hybrid.json").is_file():
             raise NotFoundError(f"no saved hybrid in {path}: run `aisle train recsys` first")
         meta = json.loads((path / "hybrid.json").read_text())
-        models = {n: Recommender.load(path / n) for n in meta["weights"] if n != COLD}
+        names = set(meta["weights"]) | set(meta.get("stack_models", []))
+        models = {n: Recommender.load(path / n) for n in names if n != COLD}
         shared = next(iter(models.values())).data
         for m in models.values():  # one id map in memory, and `m.data is train` checks stay true
             m.data = shared
         h = cls(models, meta["weights"], meta.get("item_names"))
         h.valid_ndcg = meta.get("valid_ndcg")
+        if (path / "stacker.skops").is_file():
+            h.use_stacker(_load_stacker(path / "stacker.skops"), meta["stack_models"],
+                          int(meta.get("stack_n_cand", 50)))
         return h
+
+
+# The rankers recommender.stacker may choose; anything else in a stacker file is refused.
+_STACKER_TYPES = ("sklearn.", "numpy.")
+
+
+def _load_stacker(file: Path) -> Any:
+    import skops.io as sio
+
+    untrusted = sio.get_untrusted_types(file=file)
+    foreign = [t for t in untrusted if not t.startswith(_STACKER_TYPES)]
+    if foreign:
+        raise DataError(f"{file} holds types a stacker never has ({', '.join(foreign[:5])}); "
+                              "refit with `aisle train recsys` instead of loading this file")
+    return sio.load(file, trusted=untrusted)
 
 
 def _item(event: object) -> object:

@@ -101,9 +101,21 @@ class Tuner:
         assert best is not None, "empty grid"
         return best
 
-    def blend(self, tuned: Mapping[str, Tuned], item_names: Mapping[str, str] | None = None) -> tuple[Hybrid, float]:
-        """Hybrid over the tuned models with weights learned on valid; returns it and its blend time."""
+    def blend(self, tuned: Mapping[str, Tuned], item_names: Mapping[str, str] | None = None,
+              stack: bool = False, n_cand: int = 50) -> tuple[Hybrid, float]:
+        """Hybrid over the tuned models with weights learned on valid; returns it and its blend time.
+        ``stack``: also try the learning-to-rank stacker (``recommender.stacker``) and attach it
+        only if it beats the linear blend on out-of-fold valid NDCG@10 (K folds over valid users)."""
         t0 = time.perf_counter()
-        hybrid = Hybrid({n: t.model for n, t in tuned.items()}, item_names=item_names)
+        models = {n: t.model for n, t in tuned.items()}
+        hybrid = Hybrid(models, item_names=item_names)
         hybrid.learn_weights(self.train, self.valid)
+        if stack:
+            from recommender.stacker import compare_on_valid, stack_names
+
+            report = compare_on_valid(models, self.train, self.valid, n_cand=n_cand)
+            model = report.pop("model", None)
+            hybrid.stack_report = report
+            if model is not None:
+                hybrid.use_stacker(model, stack_names(models), n_cand, report)
         return hybrid, time.perf_counter() - t0
