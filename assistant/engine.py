@@ -209,9 +209,9 @@ class Assistant:
     def _hard_constraints(self, args: dict[str, Any], text: str, memory: dict[str, Any], profile: Any) -> None:
         """Attributes stated in the catalog's words become filters that hold for the topic's later
         turns ("espresso", then "under $150"); products the shopper already bought are not offered again."""
-        cat = args.get("category") or self.shop.infer_category(text)  # "she loves yoga" names Yoga Mats
-        if cat and not args.get("category"):
-            args["category"] = cat
+        if not args.get("category") and (named := self.shop.infer_category(text)):
+            args["category"] = named  # "she loves yoga" names Yoga Mats
+        cat = args.get("category")
         kept = memory.get("attrs") if memory.get("attrs_cat") == cat else None
         inferred = {**(kept or {}), **self.shop.infer_attributes(text, cat)} if cat else {}
         memory["attrs"], memory["attrs_cat"] = inferred, cat

@@ -15,6 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from assistant.buildcache import source_hash
 from assistant.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -46,20 +47,6 @@ def held_out(shop: Any, cutoffs: dict[str, str]) -> Any:
     keep = [e for e in shop.interactions if e["customer_id"] not in cutoffs or e["ts"] < cutoffs[e["customer_id"]]]
     orders = [o for o in shop.orders if o["customer_id"] not in cutoffs or o["created_at"] < cutoffs[o["customer_id"]]]
     return dataclasses.replace(shop, interactions=keep, orders=orders)
-
-
-def _source_hash(*packages: str) -> str:
-    """Hash of the source files of the packages that build an artifact: a code change there
-    invalidates the cached artifact, so an evaluation never scores a stale index or model."""
-    import importlib
-
-    h = hashlib.sha1()
-    for name in packages:
-        mod = importlib.import_module(name)
-        root = Path(mod.__file__ or "").parent
-        for f in sorted(root.rglob("*.py")):
-            h.update(f.read_bytes())
-    return h.hexdigest()[:16]
 
 
 def _cached(cache: Path | None, key: str, dest: Path, build: Any) -> None:
@@ -109,7 +96,7 @@ def build_data_dir(settings: Any, shop: Any, *, recsys_embedder: str | None = No
         gc.collect()  # release Chroma's files before they are copied into the cache
 
     key = "index-" + _digest(settings.embedder, [r.to_dict() for r in catalog.products + catalog.reviews
-                                                 + catalog.policies], _source_hash("knowledge"))
+                                                 + catalog.policies], source_hash("knowledge"))
     _cached(cache, key, data_dir, index)
     save_catalog(settings, catalog)
     store = Store.from_settings(settings)
@@ -124,7 +111,7 @@ def build_data_dir(settings: Any, shop: Any, *, recsys_embedder: str | None = No
         return
     emb = recsys_embedder or settings.embedder
     rec_dir = data_dir / "recommender"
-    key = "recsys-" + _digest(emb, shop.interactions, [p.id for p in shop.products], _source_hash("recommender"))
+    key = "recsys-" + _digest(emb, shop.interactions, [p.id for p in shop.products], source_hash("recommender"))
     # Where `aisle train recsys` puts it, fitted on the held-out interactions only.
     _cached(cache, key, rec_dir, lambda: ShopRecommender.fit(shop, embedder=emb).save(rec_dir))
 

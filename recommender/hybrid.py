@@ -55,6 +55,7 @@ class Hybrid:
         self.stack_models: list[str] = []
         self.stack_n_cand = 50
         self.stack_report: dict[str, Any] | None = None
+        self._counts: tuple[Any, np.ndarray] | None = None  # (fitted matrix, users per item), see _item_counts
 
     def use_stacker(self, stacker: Any, models: list[str], n_cand: int, report: dict[str, Any] | None = None) -> None:
         self.stacker, self.stack_models, self.stack_n_cand = stacker, list(models), n_cand
@@ -136,15 +137,17 @@ class Hybrid:
         learned ranker and placed above every other item, which keeps its linear-blend order."""
         from recommender.stacker import features
 
-        names = self.stack_models
-        X = self.X
-        if getattr(self, "_stack_counts", (None, None))[0] is not X:  # per fitted matrix, not per request
-            self._stack_counts = (X, np.asarray((X > 0).sum(axis=0)).ravel())
-        counts = self._stack_counts[1]
-        X, ui, ii = features({n: Z[n] for n in names}, seen, counts, seen.sum(axis=1), self.stack_n_cand)
+        F, ui, ii = features({n: Z[n] for n in self.stack_models}, seen, self._item_counts(), seen.sum(axis=1),
+                             self.stack_n_cand)
         out = linear - (np.abs(linear).max() + 1e3)
-        out[ui, ii] = 10.0 * np.asarray(self.stacker.predict_proba(X)[:, 1], np.float32)
+        out[ui, ii] = 10.0 * np.asarray(self.stacker.predict_proba(F)[:, 1], np.float32)
         return out
+
+    def _item_counts(self) -> np.ndarray:
+        """Users per item in the fitted matrix (a stacker feature), built once per matrix, not per request."""
+        if self._counts is None or self._counts[0] is not self.X:
+            self._counts = (self.X, np.asarray((self.X > 0).sum(axis=0)).ravel())
+        return self._counts[1]
 
     def _combine_linear(self, Z: dict[str, np.ndarray]) -> np.ndarray:
         out = sum((self.weights[n] * z for n, z in Z.items() if self.weights.get(n)),
@@ -165,9 +168,8 @@ class Hybrid:
             return self._cold_user_scores()
         seen = None
         if self.stacker is not None:
-            lookup = self.data.item_index()
             seen = np.zeros((1, self.data.n_items), bool)
-            seen[0, [lookup[str(_item(e))] for e in history if str(_item(e)) in lookup]] = True
+            seen[0, self._history_items(history)] = True
         return self._combine({n: m.score_history(history)[None] for n, m in self._active().items()}, seen)[0]
 
     def _active(self) -> dict[str, Recommender]:
@@ -194,9 +196,13 @@ class Hybrid:
                               exclude_seen: bool = True) -> tuple[np.ndarray, np.ndarray]:
         """Fold-in path for a user unseen at fit time (or a chat session's events)."""
         scores = self.score_history(history)
+        seen = self._history_items(history) if exclude_seen else np.empty(0, np.int64)
+        return self._top(scores, k, seen, candidates, boosts)
+
+    def _history_items(self, history: History) -> np.ndarray:
+        """Indices of the known items in a history (unknown ids are skipped, as in fold-in)."""
         lookup = self.data.item_index()
-        seen = np.asarray([lookup[str(_item(e))] for e in history if str(_item(e)) in lookup], np.int64)
-        return self._top(scores, k, seen if exclude_seen else np.empty(0, np.int64), candidates, boosts)
+        return np.asarray([i for e in history if (i := lookup.get(str(_item(e)))) is not None], np.int64)
 
     def _top(self, scores: np.ndarray, k: int, seen: np.ndarray, candidates: Iterable[object] | None,
              boosts: Mapping[Any, float] | None) -> tuple[np.ndarray, np.ndarray]:
@@ -302,7 +308,7 @@ def _load_stacker(file: Path) -> Any:
     foreign = [t for t in untrusted if not t.startswith(_STACKER_TYPES)]
     if foreign:
         raise DataError(f"{file} holds types a stacker never has ({', '.join(foreign[:5])}); "
-                              "refit with `aisle train recsys` instead of loading this file")
+                        "refit with `aisle train recsys` instead of loading this file")
     return sio.load(file, trusted=untrusted)
 
 

@@ -1,7 +1,8 @@
 """Learning-to-rank stacker over the tuned models, compared with the linear blend on VALID only.
 
-Tried for the ml-100k bar (issue 3) and *not* adopted: on out-of-fold valid it ranks below the
-linear blend (see docs/bench/recommender.md). Kept as a reproducible, valid-only experiment:
+``Tuner.blend(..., stack=True)`` attaches it to the hybrid only where it beats the linear blend on
+out-of-fold valid (on ml-100k it does, on office it does not; see docs/bench/recommender.md). The
+valid-only comparison on its own:
 
     python -m recommender.stacker --dataset ml-100k
 

@@ -278,9 +278,9 @@ def stop_server(proc: subprocess.Popen[bytes]) -> None:
             proc.wait(10)
 
 
-# What an `aisle ingest --demo` + `aisle train recsys` data dir depends on: the demo shop, the
-# code that ingests, indexes and fits it, the database schema, and the embedder.
-PREP_SOURCES = ("knowledge", "recommender", "assistant/store.py")
+# What an `aisle ingest --demo` + `aisle train recsys` data dir depends on: the demo shop (data files
+# in knowledge), the code that ingests, indexes and fits it, the database schema, and the embedder.
+PREP_SOURCES = ("knowledge", "recommender", "assistant.store")
 PREP_SUFFIXES = {".py", ".json", ".jsonl", ".csv", ".yaml", ".yml", ".txt", ".parquet"}
 PREP_KEEP = 3  # prepared dirs kept in the cache (newest first)
 
@@ -289,16 +289,10 @@ def prep_key(embedder: str) -> str:
     """Content hash of everything a prepared demo data dir is built from."""
     import hashlib
 
-    root = Path(__file__).resolve().parent.parent
-    h = hashlib.sha256(f"embedder={embedder}\n".encode())
-    for src in PREP_SOURCES:
-        base = root / src
-        files = [base] if base.is_file() else sorted(
-            f for f in base.rglob("*") if f.is_file() and f.suffix in PREP_SUFFIXES and "__pycache__" not in f.parts
-            and not f.name.startswith("bench"))  # benchmark runners build nothing that is served
-        for f in files:
-            h.update(str(f.relative_to(root)).encode() + b"\0" + f.read_bytes() + b"\0")
-    return h.hexdigest()[:16]
+    from assistant.buildcache import source_hash
+
+    code = source_hash(*PREP_SOURCES, suffixes=PREP_SUFFIXES)
+    return hashlib.sha256(f"embedder={embedder}\n{code}".encode()).hexdigest()[:16]
 
 
 def prepared_data_dir(cache: Path, embedder: str, *, rebuild: bool = False) -> Path:
