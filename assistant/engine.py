@@ -30,9 +30,12 @@ __all__ = ["Assistant", "BusyError"]
 log = logging.getLogger(__name__)
 
 # Actions whose answer the generative model writes; the others (clarifying questions, side
-# effects such as tickets, greetings) always use the deterministic templates.
-MODEL_ACTIONS = frozenset({"recommend", "search_products", "compare", "product_qa", "policy_qa", "order_status"})
+# effects such as tickets, greetings) always use the deterministic templates. An order's status
+# is a record to state exactly (status, carrier, tracking): the model added ~8 s per turn here and
+# its answers fell back to the template whenever they left a field out.
+MODEL_ACTIONS = frozenset({"recommend", "search_products", "compare", "product_qa", "policy_qa"})
 REBUY = re.compile(r"\b((?:buy|order|get) (?:it |that |this |the same |one )?again|same one|re-?order|replacement)\b", re.I)
+KIND_QUESTION = "What kind of product are you looking for, and is there a budget?"
 SESSION_EVENTS = ("click", "cart", "view", "purchase")  # in-session signals folded into the recommender
 
 
@@ -188,6 +191,11 @@ class Assistant:
         assert answer is not None
         if not answer.streamed:
             yield TextDelta(answer.text)
+        follow_up = self._follow_up(decision, cards, memory)
+        if follow_up and not answer.text.rstrip().endswith("?"):
+            # One question after the products: what would narrow a vague or rejected list down.
+            yield TextDelta("\n\n" + follow_up)
+            answer = replace(answer, text=answer.text + "\n\n" + follow_up)
         actions = [decision.action] + (["fallback:" + answer.fallback] if answer.fallback else [])
         citations = _citations(facts, answer)
         if second is not None:
@@ -205,6 +213,18 @@ class Assistant:
         self._save_state(session_id, state, memory)
         save_preferences(self.store, profile, stated_preferences(u.entities, u.sentiment))
         yield Done(answer.text, citations, actions, answer.backend, answer.grounded, session_id, mid)
+
+    def _follow_up(self, decision: Any, cards: list[ProductCard], memory: dict[str, Any]) -> str | None:
+        """The policy's question after a rejected list; or, when the list spans several kinds of
+        product ("something for my desk" -> lamps and chairs), which kind the shopper is after."""
+        if decision.action != "recommend" or not cards:
+            return getattr(decision, "follow_up", None)
+        kinds = {self.shop.products[c.product_id].category for c in cards if c.product_id in self.shop.products}
+        rejected = getattr(decision, "follow_up", None) is not None
+        if len(kinds) > 1 and (rejected or not memory.get("asked_kind")):
+            memory["asked_kind"] = True  # unprompted only once: asking again reads as not listening
+            return KIND_QUESTION
+        return getattr(decision, "follow_up", None)
 
     def _hard_constraints(self, args: dict[str, Any], text: str, memory: dict[str, Any], profile: Any) -> None:
         """Attributes stated in the catalog's words become filters that hold for the topic's later

@@ -25,15 +25,18 @@ PRIVACY_KINDS = (("export", re.compile(r"\b(export|download|copy of)\b", re.I)),
 MY_ORDER = re.compile(r"\b(my|this|that|the) (order|purchase|package|parcel)\b|\breturn (it|them)\b", re.I)
 REFINE = re.compile(r"\b(cheaper|less expensive|instead|other|another|different|not|no|without|only|but)\b", re.I)
 CHEAPER = re.compile(r"\b(cheaper|less expensive|lower price|more affordable)\b", re.I)
-POLICY_TOPICS = (("warranty", re.compile(r"\b(warranty|guarantee|broke|broken|faulty|defective|stopped working)\b", re.I)),
+POLICY_TOPICS = (("warranty", re.compile(r"\b(warranty|guarantee|broke|broken|breaks|faulty|defective|stopped working|"
+                                         r"stops working)\b", re.I)),
                  ("price_match", re.compile(r"\bprice[- ]?match|\bmatch (?:it|that|the(?:ir)? price)|"
                                             r"\bsells? (?:it|them|the .{3,80}) for less\b", re.I)),
                  ("cancellations", re.compile(r"\bcancel", re.I)),
                  ("gift_cards", re.compile(r"\bgift ?cards?\b", re.I)),
-                 ("payment", re.compile(r"\b(payment|pay with|pay by|card (?:is )?charged|apple pay|paypal|klarna)\b", re.I)),
+                 ("payment", re.compile(r"\b(payment|pay with|pay by|card (?:is )?charged|apple pay|google pay|paypal|"
+                                        r"klarna|amex|american express|visa|mastercard|discover|credit cards?|"
+                                        r"debit cards?|(?:cards?|methods?) (?:do you )?accept(?:ed)?)\b", re.I)),
                  ("order_tracking", re.compile(r"\btrack", re.I)),
                  ("refunds", re.compile(r"\b(refund|money (?:is )?back|back on my card|cost back)", re.I)),
-                 ("returns", re.compile(r"\b(return|restocking)", re.I)),
+                 ("returns", re.compile(r"\b(return|restocking|send (?:it|them|this|that) back)", re.I)),
                  ("shipping", re.compile(r"\b(ship|shipping|delivery|deliver)\b", re.I)),
                  ("privacy", re.compile(r"\b(privacy|personal data)\b", re.I)))
 FRUSTRATION_TURNS = 3
@@ -59,6 +62,16 @@ RETURN_REQ = re.compile(r"\b(return|send (?:it|them) back)\b", re.I)
 STATUS_WORDS = re.compile(r"\b(where|status|track|arrive|when)\b", re.I)
 CHARGED = re.compile(r"\b(charged?|billed|pay(?:ment)?|refund(?:ed)?|money)\b", re.I)
 INSTEAD = re.compile(r"\b(instead|what (?:else )?can i do|other options?|alternatives?)\b", re.I)
+# The shopper turns the whole list down: show other products and ask what would narrow it.
+REJECT = re.compile(r"\b(none of (?:those|these|them|the above)|not (?:really |quite )?what i(?:'m| am) (?:after|looking for)|"
+                    r"(?:don'?t|do not) (?:like|want) (?:those|these|them|any of (?:those|these|them))|"
+                    r"something else|other options|show me (?:others|other ones|different ones))\b", re.I)
+# A question, with or without its "?": "and is it ok in the rain", "which switches does it use".
+QUESTION_START = re.compile(r"^\W*(?:(?:and|so|but|also|ok(?:ay)?|oh|hmm+|right|cool)\W+)*(?:is|are|does|do|did|can|could|"
+                            r"will|would|has|have|how|what(?:'s| is)?|whats|which|any)\b", re.I)
+IT = re.compile(r"\b(it|its|it's|they|them|this one|that one|this|that)\b", re.I)
+# "show me ...", "I want ...": a request for products even when phrased as a question.
+REQUEST_WORDS = re.compile(r"\b(show|recommend|suggest|find me|looking for|alternatives?|similar|something like)\b", re.I)
 # "they"/"it": a price or stock question about the product being discussed, not a new search.
 PRONOUN = re.compile(r"\b(it|they|them|this|that|these|those|this one|that one)\b", re.I)
 # A shopping need the classifier could not place ("I want to set up a home gym"): ask, don't refuse.
@@ -83,6 +96,7 @@ class Decision:
     clarify: str | None = None
     why: str = ""
     intent: str | None = None  # the intent acted on, when the policy resolved it differently from the classifier
+    follow_up: str | None = None  # a question asked after the answer ("Is there a budget?")
 
     @property
     def uses_tool(self) -> bool:
@@ -189,6 +203,9 @@ def decide(u: Any, state: Any, memory: dict[str, Any]) -> Decision:
         topic = "cancellations" if intent == "cancel_order" else None
         topic = next((name for name, rx in POLICY_TOPICS if rx.search(text)), topic)
         return Decision("policy_qa", {"question": text, "topic": topic})
+    if intent in ("out_of_scope", "search", "recommend", "product_question") and MY_ORDER.search(text) and order_id \
+            and not _has_shopping(ents) and not any(rx.search(text) for _, rx in POLICY_TOPICS):
+        intent = "order_status"  # "remind me what's in that order?" after the order was looked up
     if intent in ("order_status", "cancel_order") or (intent == "return_refund" and order_id and about_order):
         tool = {"order_status": "order_status", "cancel_order": "cancel_order"}.get(intent, "return_or_refund")
         return Decision(tool, {"order_id": order_id, "email": email})
@@ -214,9 +231,15 @@ def decide(u: Any, state: Any, memory: dict[str, Any]) -> Decision:
     if intent == "goodbye" and (BYE.search(text) or not _has_shopping(ents)):
         return Decision("goodbye")
     refs = _referenced(ents, state)
-    if intent in ("search", "recommend") and getattr(ents, "product_mentions", None) and "?" in text \
-            and re.match(r"\W*(is|are|does|do|how|what|any|will|has|have)\b", text, re.I):
-        intent = "product_question"  # "Is the <named product> in stock?" asks about that product
+    mentions = list(getattr(ents, "product_mentions", None) or [])
+    if intent in ("search", "recommend", "out_of_scope") and mentions and (QUESTION_START.search(text) or "?" in text) \
+            and not (len(mentions) >= 2 and COMPARE_WORDS.search(text)) and not REQUEST_WORDS.search(text):
+        intent = "product_question"  # "Does the <named product> come in green?" asks about that product
+    if intent in ("search", "recommend", "out_of_scope") and not mentions and QUESTION_START.search(text) \
+            and IT.search(text) and not REFINE.search(text) and not CHEAPER.search(text) \
+            and not getattr(ents, "categories", None) and getattr(ents, "price_max", None) is None \
+            and getattr(ents, "price_min", None) is None and (refs or _focus(state)):
+        intent = "product_question"  # "and is it ok in the rain" asks about the product being discussed
     shown = list(getattr(state, "shown", []) or [])
     if intent == "product_question" and len(refs) < 2 and len(shown) >= 2 and WHICH_ONE.search(text):
         intent = "compare"  # "which one has the longer battery life?" weighs the products on screen
@@ -247,8 +270,10 @@ def decide(u: Any, state: Any, memory: dict[str, Any]) -> Decision:
         if PRICE_STOCK_Q.search(text) and not re.search(r"\b(review|say|said|think)", text, re.I):
             return Decision("product_details", {"product_id": pid})  # the record answers, not the reviews
         return Decision("product_qa", {"product_id": pid, "question": text})
+    rejected = bool(shown) and REJECT.search(text) is not None and memory.get("last_action") in ("recommend",
+                                                                                                   "search_products")
     refining = bool(getattr(state, "shown", None)) and (REFINE.search(text) is not None or getattr(ents, "negated_brands", None)
-                                                         or getattr(ents, "price_max", None) is not None)
+                                                         or getattr(ents, "price_max", None) is not None or rejected)
     if (u.sentiment == "negative" or intent not in ("recommend", "search")) and not REQUEST.search(text) \
             and POLICY_TOPICS[0][1].search(text):
         return Decision("policy_qa", {"question": text, "topic": "warranty"})  # "my headphones stopped working"
@@ -275,7 +300,15 @@ def decide(u: Any, state: Any, memory: dict[str, Any]) -> Decision:
                                         "running shoes or a coffee maker), and is there a budget?")
         _cheaper_than_shown(text, state, cons)
         exclude = [p for p in refs if re.search(r"\b(other|else|different|instead)\b", text, re.I)]
-        return Decision("recommend", {"query": text, **cons, "exclude_ids": exclude or None})
+        follow_up = None
+        if rejected:
+            # "None of those": don't show them again, and ask for what would narrow the search down.
+            if memory.get("rejected_cat") != cons["category"]:
+                memory["rejected"], memory["rejected_cat"] = [], cons["category"]
+            memory["rejected"] = list(dict.fromkeys([*memory.get("rejected", []), *shown]))
+            exclude = list(dict.fromkeys([*exclude, *memory["rejected"]]))
+            follow_up = _narrowing_question(cons)
+        return Decision("recommend", {"query": text, **cons, "exclude_ids": exclude or None}, follow_up=follow_up)
     if intent == "out_of_scope" and NEED.search(text) and not memory.get("asked_clarify"):
         return _clarify(memory, "What kind of product are you looking for (for example headphones, "
                                 "running shoes or a coffee maker), and is there a budget?", intent="recommend")
@@ -318,6 +351,8 @@ def _is_refinement(u: Any, state: Any, memory: dict[str, Any]) -> bool:
         return False
     if any(rx.search(text) for _, rx in POLICY_TOPICS):
         return False
+    if REJECT.search(text):
+        return True  # "none of those": a new list in the same topic
     priced = getattr(ents, "price_max", None) is not None or getattr(ents, "price_min", None) is not None \
         or PRICE_CAP.search(text) is not None
     return ("?" not in text and (priced or bool(REFINE_START.search(text)) or bool(REFINE_END.search(text))
@@ -355,6 +390,15 @@ def _has_shopping(ents: Any) -> bool:
                 or getattr(ents, "product_mentions", None))
 
 
+def _narrowing_question(cons: dict[str, Any]) -> str:
+    """The one question that would narrow the search most: the kind of product, then budget, then taste."""
+    if not cons.get("category"):
+        return "What kind of product are you looking for, and is there a budget?"
+    if cons.get("price_max") is None and cons.get("price_min") is None:
+        return "Is there a budget, or a brand you prefer?"
+    return "Is there a brand or a feature that matters to you?"
+
+
 def _clarify(memory: dict[str, Any], question: str, intent: str | None = None) -> Decision:
     return Decision("clarify", clarify=question, why="under-specified", intent=intent)
 
@@ -375,8 +419,10 @@ def resolved_intents(u: Any, decision: Decision) -> list[str]:
     The policy overrides the classifier from context (a follow-up after a list, an order id, the
     previous topic); the Understood event reports what the assistant did, not the raw label."""
     labels = list(u.intents or [])
-    primary = labels[0] if labels else "out_of_scope"
     act = decision.action
+    if labels[:1] == ["human_agent"] and act != "handoff" and len(labels) > 1:
+        labels = labels[1:] + ["human_agent"]  # no person was asked for: the other request was served
+    primary = labels[0] if labels else "out_of_scope"
     want = decision.intent
     if want is None and act in ACTION_INTENTS:
         want = ACTION_INTENTS[act]

@@ -71,6 +71,10 @@ class Settings(BaseSettings):
     agent_token: SecretStr = SecretStr("agent-demo-token")
     admin_token: SecretStr = SecretStr("admin-demo-token")
     rate_limit_per_minute: int = Field(default=30, ge=1)
+    forwarded_allow_ips: str = Field(
+        default="127.0.0.1",
+        description="Comma-separated proxy addresses (or *) whose X-Forwarded-For header names the shopper's "
+                    "address for the per-address rate limit; other clients' headers are ignored (spoofable).")
     max_message_chars: int = Field(default=4000, ge=1)
     engine_concurrency: int = Field(
         default=2, ge=1, le=64,

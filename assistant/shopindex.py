@@ -26,6 +26,12 @@ def words(text: str) -> list[str]:
     return [w for w in _WORD.findall(text.lower()) if w not in _STOP]
 
 
+# Question words that name an attribute without its catalog word.
+ASK_SYNONYMS = {"heavy": "weight", "color": "colour", "colors": "colour", "big": "capacity",
+                "size": "capacity", "roomy": "capacity", "waterproof": "water", "rain": "water", "wet": "water",
+                "loud": "output", "powerful": "power", "charge": "battery", "last": "battery", "lasts": "battery"}
+
+
 def _stem(w: str) -> str:
     return w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w
 
@@ -277,12 +283,17 @@ class ShopIndex:
                 for k, v in prod.attributes.items():
                     vals[k].add(str(v).lower())
             self._attr_values = vals
+        # Shoppers ask with a verb or a US spelling ("what does it weigh", "what color"): a word that
+        # starts an attribute's name ("weigh" -> weight_kg) or a listed synonym asks for it too.
+        q |= {ASK_SYNONYMS[w] for w in q if w in ASK_SYNONYMS}
         hits = []
         for k, v in p.attributes.items():
             key_words = {_stem(w) for w in words(k.replace("_", " ")) if len(w) >= 4 and w != "hours"}
             asked_value = any(len(x) >= 3 and re.search(rf"(?<![\w-]){re.escape(x)}(?![\w-])", low)
                               for x in self._attr_values.get(k, ()) if not x.replace(".", "").isdigit())
-            if key_words & q or asked_value:
+            asked_key = bool(key_words & q) or any(
+                (len(w) >= 5 and kw.startswith(w)) or (len(kw) >= 5 and w.startswith(kw)) for w in q for kw in key_words)
+            if asked_key or asked_value:
                 hits.append(f"{k.replace('_', ' ')}: {v}")
         if not hits:
             return None

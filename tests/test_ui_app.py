@@ -57,6 +57,24 @@ def test_chat_turn_streams_and_sessions_stay_isolated(backend: Backend) -> None:
     assert a[-1][4] == backend.store.messages("sess-a")[-1]["id"]
 
 
+def test_gradio_chat_is_rate_limited_like_the_api(backend: Backend) -> None:
+    from assistant.ratelimit import ChatLimits
+    from ui.app import chat_turn
+
+    limits = ChatLimits(2, address_factor=1)
+    for i in range(2):
+        last = list(chat_turn(backend, f"hi {i}", [], "sess-r", None, 0, limits, "10.0.0.9"))[-1]
+        assert "Slow down" not in last[5]
+    hist, _cards, box, _sid, _last, status = list(
+        chat_turn(backend, "one more", [], "sess-r", None, 0, limits, "10.0.0.9"))[-1]
+    assert "Slow down" in status and "wait" in status
+    assert box == "one more" and hist == []  # refused: nothing sent, the typed text stays in the box
+    assert len(backend.store.messages("sess-r")) == 4  # two turns, no third
+    # The address limit holds across sessions (an attacker rotating session ids).
+    last = list(chat_turn(backend, "again", [], "sess-other", None, 0, limits, "10.0.0.9"))[-1]
+    assert "your network address" in last[5]
+
+
 def test_agent_message_reaches_only_its_shopper(backend: Backend) -> None:
     from ui.app import chat_turn, poll_agent
 

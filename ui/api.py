@@ -397,7 +397,10 @@ def cli(argv: list[str]) -> int:
     # Build the engine in the background: the page is up at once, the first answer is still fast.
     threading.Thread(target=_warm, args=(backend,), daemon=True, name="aisle-warm").start()
     print(f"Aisle on http://{settings.host}:{settings.port}/  (OpenAPI: /api/openapi.json, widget demo: /widget-demo)")
-    uvicorn.run(app, host=settings.host, port=settings.port, workers=1, reload=False, log_level="warning")
+    # Behind a reverse proxy every shopper arrives from the proxy's address; uvicorn takes the client
+    # address from X-Forwarded-For only when the proxy is one we trust.
+    uvicorn.run(app, host=settings.host, port=settings.port, workers=1, reload=False, log_level="warning",
+                proxy_headers=True, forwarded_allow_ips=settings.forwarded_allow_ips)
     return 0
 
 

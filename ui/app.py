@@ -27,6 +27,7 @@ from ui.render import CSS, HEAD_JS, cards_html
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
+    from assistant.ratelimit import ChatLimits
     from ui.service import Backend
 
 HERE = Path(__file__).resolve().parent
@@ -72,7 +73,7 @@ def agent_messages(backend: Backend, session_id: str, after: int) -> tuple[list[
 
 
 def chat_turn(backend: Backend, message: str, history: list[Any] | None, sid: str | None, cid: str | None,
-              last_id: int) -> Iterator[tuple[Any, ...]]:
+              last_id: int, limits: ChatLimits | None = None, address: str | None = None) -> Iterator[tuple[Any, ...]]:
     """One streamed turn: (chatbot, cards, textbox, session id, last message id, status)."""
     sid = sid or new_session()
     hist = clean_history(history)
@@ -80,6 +81,13 @@ def chat_turn(backend: Backend, message: str, history: list[Any] | None, sid: st
     if not message:
         yield hist, gr.skip(), "", sid, last_id, ""
         return
+    if limits is not None:  # the same per-session and per-address limits as POST /api/chat
+        verdict = limits.check(sid, address)
+        if not verdict.allowed:  # the message stays in the box, so nothing typed is lost
+            from assistant.ratelimit import slow_down_message
+
+            yield hist, gr.skip(), message, sid, last_id, html.escape(slow_down_message(verdict))
+            return
     hist.append({"role": "user", "content": show(message)})
     yield hist, gr.skip(), "", sid, last_id, "thinking…"
     reply, cards, status = "", gr.skip(), ""
@@ -211,8 +219,14 @@ def build(backend: Backend) -> gr.Blocks:
         turn_in = [box, chat, sid, cid, last_id]
         turn_out = [chat, cards, box, sid, last_id, status]
 
-        def turn(message: str, history: list[Any], s: str | None, c: str | None, last: int) -> Iterator[tuple[Any, ...]]:
-            yield from chat_turn(backend, message, history, s, c, last)
+        from assistant.ratelimit import ChatLimits
+
+        limits = ChatLimits.from_settings(backend.settings)  # per app, never global
+
+        def turn(message: str, history: list[Any], s: str | None, c: str | None, last: int,
+                 request: gr.Request) -> Iterator[tuple[Any, ...]]:
+            host = request.client.host if request is not None and request.client else None
+            yield from chat_turn(backend, message, history, s, c, last, limits, host)
 
         box.submit(turn, inputs=turn_in, outputs=turn_out, show_progress="hidden")
         send.click(turn, inputs=turn_in, outputs=turn_out, show_progress="hidden")

@@ -27,7 +27,12 @@ _AMOUNT = r"(?P<{n}c1>[$€£])?\s?(?P<{n}>\d{{1,3}}(?:,\d{{3}})+|\d+(?:\.\d+)?)
 A = _AMOUNT.format(n="a")
 B = _AMOUNT.format(n="b")
 RANGES = (re.compile(rf"(?:between|from)\s+{A}\s*(?:and|to|-)\s*{B}", re.I), re.compile(rf"{A}\s*(?:-|to)\s*{B}", re.I))
-MAX = re.compile(rf"(?:under|below|less than|cheaper than|up to|at most|no more than|max(?:imum)?|within|not over|<=?|beneath)\s+{A}", re.I)
+# A negated floor is a ceiling: "nothing over 160 bucks", "not above $90", "won't spend more than 50".
+_NOT = r"(?:nothing|not|never|no|n't(?: want to| wanna)? (?:spend|pay|go)|not (?:spend|pay|go)(?:ing)?)"
+MAX = re.compile(rf"(?:under|below|less than|cheaper than|up to|at most|no more than|max(?:imum)?(?: of)?|within|"
+                 rf"{_NOT}\s+(?:over|above|more than|higher than|beyond|past)|<=?|beneath)\s+{A}", re.I)
+# "150 bucks max", "$60 tops", "$40 or less" (the word after the amount makes it a ceiling).
+MAX_AFTER = re.compile(rf"{A}\s*(?:max(?:imum)?\b|tops\b|at (?:the )?most\b|or (?:less|under|below|cheaper)\b)", re.I)
 MIN = re.compile(rf"(?:over|above|more than|at least|min(?:imum)?|starting at|>=?|upwards of)\s+{A}", re.I)
 AROUND = re.compile(rf"(?:around|about|roughly|approximately|approx\.?|close to|~)\s*{A}", re.I)
 BARE = re.compile(A, re.I)
@@ -112,11 +117,13 @@ def extract_price(text: str, ents: Entities, gaz: Gazetteer | None, category: st
             ents.currency = a[1] or b[1] or ents.currency
             taken.append(m.span())
             ents.spans.append(("price", m.start(), m.end()))
-    for rx, kind in ((MAX, "max"), (MIN, "min"), (AROUND, "around")):
+    for rx, kind in ((MAX, "max"), (MAX_AFTER, "max"), (MIN, "min"), (AROUND, "around")):
         for m in rx.finditer(text):
             a = _amount(m, "a")
             if not a or not free(m) or _is_unit(text, m.end(), m, "a"):
                 continue
+            if rx is MAX_AFTER and not a[1]:
+                continue  # "2 people max", "size 10 max": without a currency it is no price
             if kind == "max":
                 ents.price_max = a[0]
             elif kind == "min":

@@ -198,10 +198,16 @@ class Gazetteer:
         for p in products:
             g.titles[p.id] = key_of(p.title)
             model = g._model_name(p)
-            if model:
-                g.model_names.setdefault(model, []).append(p.id)
-                if p.brand:
-                    g.model_names.setdefault(key_of(p.brand) + model, []).append(p.id)
+            # Shoppers shorten names ("the Marshall Tempo S" for "Marshall Tempo S Portable Bluetooth
+            # Speaker"): every prefix counts, alone from two words on, after the brand from one.
+            # A prefix that several products share names none of them (see mentioned_products).
+            keys = [model[:n] for n in range(2, len(model) + 1)]
+            if p.brand:
+                keys += [key_of(p.brand) + model[:n] for n in range(1, len(model) + 1)]
+            for key in keys:
+                ids = g.model_names.setdefault(key, [])
+                if p.id not in ids:
+                    ids.append(p.id)
             for t in set(g.titles[p.id]):
                 # A token with digits that only one title has ("wh1000xm5", "x200") names that product.
                 if token_owner[t] == 1 and re.search(r"\d", t) and re.search(r"[a-z]", t) and len(t) >= 3:
