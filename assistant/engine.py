@@ -32,8 +32,10 @@ log = logging.getLogger(__name__)
 # Actions whose answer the generative model writes; the others (clarifying questions, side
 # effects such as tickets, greetings) always use the deterministic templates. An order's status
 # is a record to state exactly (status, carrier, tracking): the model added ~8 s per turn here and
-# its answers fell back to the template whenever they left a field out.
-MODEL_ACTIONS = frozenset({"recommend", "search_products", "compare", "product_qa", "policy_qa"})
+# its answers fell back to the template whenever they left a field out. A store policy is quoted,
+# not paraphrased: the 1.5B model turned "gift cards never expire" into "expire within minutes"
+# (held-out eval, 2026-12-02), a wrong claim no figure check can catch.
+MODEL_ACTIONS = frozenset({"recommend", "search_products", "compare", "product_qa"})
 REBUY = re.compile(r"\b((?:buy|order|get) (?:it |that |this |the same |one )?again|same one|re-?order|replacement)\b", re.I)
 KIND_QUESTION = "What kind of product are you looking for, and is there a budget?"
 SESSION_EVENTS = ("click", "cart", "view", "purchase")  # in-session signals folded into the recommender

