@@ -185,3 +185,12 @@ def test_store_policies_are_quoted_not_paraphrased() -> None:
     # The 1.5B model turned "gift cards never expire" into "expire within minutes".
     assert "policy_qa" not in MODEL_ACTIONS and "order_status" not in MODEL_ACTIONS
     assert {"recommend", "compare", "product_qa"} <= MODEL_ACTIONS
+
+
+def test_nlu_refuses_an_embedder_of_the_wrong_width(tmp_path: Path) -> None:
+    from assistant.errors import ConfigError
+    from assistant.nlu.core import NLU
+    from assistant.settings import Settings
+
+    with pytest.raises(ConfigError, match=r"384-d .*hashing.*256-d.*AISLE_EMBEDDER=minilm"):
+        NLU.from_settings(Settings(data_dir=tmp_path, embedder="hashing"))

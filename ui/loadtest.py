@@ -350,7 +350,7 @@ def cli(argv: list[str]) -> int:
     p.add_argument("--think", type=float, default=1.0, help="mean seconds a shopper pauses between turns")
     p.add_argument("--timeout", type=float, default=120.0, help="seconds before one turn counts as hung")
     p.add_argument("--seed", type=int, default=7)
-    p.add_argument("--embedder", default="minilm", help="embedder of the private server (minilm, hashing)")
+    p.add_argument("--embedder", default="minilm", help="embedder of the private server (default minilm: the shipped NLU reads 384-d MiniLM vectors)")
     p.add_argument("--keep", action="store_true", help="keep the private server's data dir")
     p.add_argument("--data-dir", type=Path, help="reuse this data dir for the private server (ingested once, kept)")
     p.add_argument("--rebuild", action="store_true",

@@ -77,12 +77,21 @@ class NLU:
     def from_settings(cls, settings: Settings, catalog: Iterable | None = None,  # type: ignore[type-arg]
                       llm: Callable | object | None = None, artifacts: Path | None = None,
                       embedder: Any = None) -> NLU:
+        from assistant.errors import ConfigError
         from knowledge.embed import make_embedder
 
         folder = artifacts or ARTIFACTS
         vocab = Tfidf.load(folder / "sentiment_vocab") if (folder / "sentiment_vocab.json").is_file() else None
-        return cls(embedder or make_embedder(settings.embedder), SoftmaxModel.load(folder / "intent"),
-                   SoftmaxModel.load(folder / "sentiment"), catalog, llm, settings.nlu_llm_fallback, vocab)
+        emb = embedder or make_embedder(settings.embedder)
+        intent = SoftmaxModel.load(folder / "intent")
+        dim, want = getattr(emb, "dim", None), int(intent.weights.shape[0])
+        if isinstance(dim, int) and dim != want:  # else the first message fails with a shape error
+            raise ConfigError(
+                f"the intent model in {folder} reads {want}-d sentence vectors but embedder {settings.embedder!r} "
+                f"gives {dim}-d: use AISLE_EMBEDDER=minilm (the shipped model), or retrain with "
+                f"`aisle train nlu` under this embedder")
+        return cls(emb, intent, SoftmaxModel.load(folder / "sentiment"), catalog, llm, settings.nlu_llm_fallback,
+                   vocab)
 
     def set_catalog(self, catalog: Iterable) -> None:  # type: ignore[type-arg]
         self.gazetteer = Gazetteer.from_products(catalog)
