@@ -37,7 +37,6 @@ log = logging.getLogger(__name__)
 # (held-out eval, 2026-12-02), a wrong claim no figure check can catch.
 MODEL_ACTIONS = frozenset({"recommend", "search_products", "compare", "product_qa"})
 REBUY = re.compile(r"\b((?:buy|order|get) (?:it |that |this |the same |one )?again|same one|re-?order|replacement)\b", re.I)
-KIND_QUESTION = "What kind of product are you looking for, and is there a budget?"
 SESSION_EVENTS = ("click", "cart", "view", "purchase")  # in-session signals folded into the recommender
 
 
@@ -219,14 +218,12 @@ class Assistant:
     def _follow_up(self, decision: Any, cards: list[ProductCard], memory: dict[str, Any]) -> str | None:
         """The policy's question after a rejected list; or, when the list spans several kinds of
         product ("something for my desk" -> lamps and chairs), which kind the shopper is after."""
-        if decision.action != "recommend" or not cards:
-            return getattr(decision, "follow_up", None)
-        kinds = {self.shop.products[c.product_id].category for c in cards if c.product_id in self.shop.products}
-        rejected = getattr(decision, "follow_up", None) is not None
-        if len(kinds) > 1 and (rejected or not memory.get("asked_kind")):
-            memory["asked_kind"] = True  # unprompted only once: asking again reads as not listening
-            return KIND_QUESTION
-        return getattr(decision, "follow_up", None)
+        if decision.action == "recommend" and cards:
+            kinds = {self.shop.products[c.product_id].category for c in cards if c.product_id in self.shop.products}
+            if len(kinds) > 1 and (decision.follow_up is not None or not memory.get("asked_kind")):
+                memory["asked_kind"] = True  # unprompted only once: asking again reads as not listening
+                return policy.KIND_QUESTION
+        return decision.follow_up
 
     def _hard_constraints(self, args: dict[str, Any], text: str, memory: dict[str, Any], profile: Any) -> None:
         """Attributes stated in the catalog's words become filters that hold for the topic's later

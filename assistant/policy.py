@@ -73,11 +73,12 @@ REJECT = re.compile(r"\b(none of (?:those|these|them|the above)|not (?:really |q
 # A question, with or without its "?": "and is it ok in the rain", "which switches does it use".
 QUESTION_START = re.compile(r"^\W*(?:(?:and|so|but|also|ok(?:ay)?|oh|hmm+|right|cool)\W+)*(?:is|are|does|do|did|can|could|"
                             r"will|would|has|have|how|what(?:'s| is)?|whats|which|any)\b", re.I)
-IT = re.compile(r"\b(it|its|it's|they|them|this one|that one|this|that)\b", re.I)
 # "show me ...", "I want ...": a request for products even when phrased as a question.
 REQUEST_WORDS = re.compile(r"\b(show|recommend|suggest|find me|looking for|alternatives?|similar|something like)\b", re.I)
 # "they"/"it": a price or stock question about the product being discussed, not a new search.
-PRONOUN = re.compile(r"\b(it|they|them|this|that|these|those|this one|that one)\b", re.I)
+PRONOUN = re.compile(r"\b(it|its|it's|they|them|this|that|these|those|this one|that one)\b", re.I)
+# The question after a list that spans several kinds of product, or a rejected one with no kind yet.
+KIND_QUESTION = "What kind of product are you looking for, and is there a budget?"
 # A shopping need the classifier could not place ("I want to set up a home gym"): ask, don't refuse.
 NEED = re.compile(r"\b(i (?:want|need|am looking|'m looking)|looking for|set(?:ting)? up|shopping for)\b", re.I)
 ABOUT_ME = re.compile(r"\b(?:know|store|have|keep|hold) (?:on|about) me\b|\bmy (?:personal )?(?:data|information|info)\b", re.I)
@@ -187,8 +188,7 @@ def decide(u: Any, state: Any, memory: dict[str, Any]) -> Decision:
             # A refused cancellation ("it has already shipped"): the policy says what to do instead.
             return Decision("policy_qa", {"question": "after it has shipped: refuse delivery or return it instead",
                                           "topic": "cancellations"}, intent="cancel_order")
-        if STATUS_WORDS.search(text) and not any(rx.search(text) for _, rx in POLICY_TOPICS) \
-                and memory.get("order_id"):
+        if STATUS_WORDS.search(text) and order_id and not any(rx.search(text) for _, rx in POLICY_TOPICS):
             # "roughly where is it right now?" asks the order just looked up again
             return Decision("order_status", {"order_id": order_id, "email": email}, intent="order_status")
         if CHARGED.search(text) and not STRONG_POLICY.search(text) \
@@ -245,7 +245,7 @@ def decide(u: Any, state: Any, memory: dict[str, Any]) -> Decision:
             and not (len(mentions) >= 2 and COMPARE_WORDS.search(text)) and not REQUEST_WORDS.search(text):
         intent = "product_question"  # "Does the <named product> come in green?" asks about that product
     if intent in ("search", "recommend", "out_of_scope") and not mentions and QUESTION_START.search(text) \
-            and IT.search(text) and not REFINE.search(text) and not CHEAPER.search(text) \
+            and PRONOUN.search(text) and not REFINE.search(text) and not CHEAPER.search(text) \
             and not getattr(ents, "categories", None) and getattr(ents, "price_max", None) is None \
             and getattr(ents, "price_min", None) is None and (refs or _focus(state)):
         intent = "product_question"  # "and is it ok in the rain" asks about the product being discussed
@@ -402,7 +402,7 @@ def _has_shopping(ents: Any) -> bool:
 def _narrowing_question(cons: dict[str, Any]) -> str:
     """The one question that would narrow the search most: the kind of product, then budget, then taste."""
     if not cons.get("category"):
-        return "What kind of product are you looking for, and is there a budget?"
+        return KIND_QUESTION
     if cons.get("price_max") is None and cons.get("price_min") is None:
         return "Is there a budget, or a brand you prefer?"
     return "Is there a brand or a feature that matters to you?"

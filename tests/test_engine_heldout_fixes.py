@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from assistant.engine import KIND_QUESTION, Assistant
+from assistant.engine import Assistant
 from assistant.events import Done, Products
 from assistant.fakes import demo_assistant
 from assistant.nlu.entities import extract
 from assistant.nlu.gazetteer import Gazetteer
-from assistant.policy import decide, resolved_intents
+from assistant.policy import KIND_QUESTION, decide, resolved_intents
 from assistant.state import DialogueState
 from knowledge.demo import load_demo
 
