@@ -7,6 +7,7 @@ import json
 
 import numpy as np
 import pytest
+from recsys_data import write_tsv
 
 from recommender.bench import METRICS, cli, shared_data_dir
 from recommender.data import read_split_dir
@@ -15,9 +16,7 @@ from recommender.models import make_model
 
 
 def test_cli_on_any_interaction_file(tmp_path, capsys):
-    rng = np.random.default_rng(0)
-    lines = ["user\titem"] + [f"u{u}\ti{(u % 4) * 10 + int(j)}" for u in range(60) for j in rng.choice(10, 8, replace=False)]
-    (tmp_path / "x.tsv").write_text("\n".join(lines) + "\n")
+    write_tsv(tmp_path, 60)
     out = tmp_path / "r.json"
     assert cli(["--inter", str(tmp_path / "x.tsv"), "--format", "tsv", "--split", "random",
                 "--models", "popularity,itemknn,ease", "--out", str(out)]) == 0

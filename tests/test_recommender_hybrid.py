@@ -7,6 +7,7 @@ import time
 
 import numpy as np
 import pytest
+import recsys_data
 
 from recommender.bench import run
 from recommender.data import Interactions, split_random
@@ -18,14 +19,7 @@ N_ITEMS = 25  # 3 groups of 8 + item 24: a group-1 product nobody has bought yet
 
 
 def group_data(seed: int = 0, users_per_group: int = 30) -> Interactions:
-    rng = np.random.default_rng(seed)
-    users, items = [], []
-    for g in range(3):
-        for n in range(users_per_group):
-            for i in rng.choice(8, 6, replace=False) + 8 * g:
-                users.append(f"u{g}_{n}")
-                items.append(f"i{i}")
-    return Interactions.from_arrays(users, items, item_ids=[f"i{i}" for i in range(N_ITEMS)])
+    return recsys_data.group_data(seed, users_per_group, group_size=8, picks=6, n_items=N_ITEMS)
 
 
 def texts() -> dict[str, str]:

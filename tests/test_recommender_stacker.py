@@ -3,22 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
+from recsys_data import group_data
 
 from recommender.data import Interactions, split_random
 from recommender.hybrid import Hybrid
 from recommender.models import make_model
 from recommender.stacker import CONFIGS, _fit, compare_on_valid, features, stack_names
-
-
-def group_data(seed: int = 0, users_per_group: int = 25) -> Interactions:
-    rng = np.random.default_rng(seed)
-    users, items = [], []
-    for g in range(3):
-        for n in range(users_per_group):
-            for i in rng.choice(10, 7, replace=False) + 10 * g:
-                users.append(f"u{g}_{n}")
-                items.append(f"i{i}")
-    return Interactions.from_arrays(users, items, item_ids=[f"i{i}" for i in range(30)])
 
 
 def fitted() -> tuple[dict, Interactions, Interactions]:

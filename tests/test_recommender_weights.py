@@ -7,6 +7,7 @@ import json
 
 import numpy as np
 import pytest
+from recsys_data import write_tsv
 
 from assistant.errors import DataError
 from recommender.bench import attach_events, cli
@@ -94,9 +95,7 @@ def test_userknn_precomputed_neighbours_match_the_generic_path(tmp_path):
 
 
 def test_bench_json_has_sampled_metrics(tmp_path):
-    rng = np.random.default_rng(0)
-    lines = ["user\titem"] + [f"u{u}\ti{(u % 4) * 10 + int(j)}" for u in range(40) for j in rng.choice(10, 8, replace=False)]
-    (tmp_path / "x.tsv").write_text("\n".join(lines) + "\n")
+    write_tsv(tmp_path, 40)
     out = tmp_path / "r.json"
     assert cli(["--inter", str(tmp_path / "x.tsv"), "--format", "tsv", "--split", "random",
                 "--models", "popularity,itemknn", "--out", str(out)]) == 0

@@ -154,3 +154,20 @@ def test_gradio_mounted_at_root_beside_the_api(backend: Backend) -> None:
     assert c.get("/widget.js").headers["content-type"].startswith("application/javascript")
     assert c.get("/api/no-such").status_code == 404 and c.get("/api/health").json()["ok"] is True
     assert c.get("/favicon.ico").status_code == 200
+
+
+def test_web_chat_and_api_share_one_quota(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from ui.api import create_app
+    from ui.app import chat_turn
+
+    store = Store(f"sqlite:///{tmp_path / 'q.db'}")
+    app = create_app(Settings(data_dir=tmp_path, rate_limit_per_minute=1), FakeAssistant(store), store=store,
+                     with_ui=False)
+    backend = app.state.backend
+    last = list(chat_turn(backend, "hi", [], "sess-q", None, 0, backend.limits, "testclient"))[-1]
+    assert "Slow down" not in last[5]
+    # The API turn in the same conversation is the second one this minute: refused.
+    r = TestClient(app).post("/api/chat", json={"session_id": "sess-q", "message": "hello again"})
+    assert r.status_code == 429

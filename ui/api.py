@@ -167,11 +167,9 @@ class _Held:
 
 
 def api_router(backend: Backend) -> APIRouter:
-    from assistant.ratelimit import ChatLimits
-
     r = APIRouter(prefix="/api")
     settings = backend.settings
-    limits = ChatLimits.from_settings(settings)  # per app, never global
+    limits = backend.limits  # per app (shared with the web chat), never global
     gate = TurnGate(settings.engine_concurrency)  # per app too
 
     @r.post("/chat", summary="One chat turn; SSE with Accept: text/event-stream or ?stream=1")

@@ -219,14 +219,10 @@ def build(backend: Backend) -> gr.Blocks:
         turn_in = [box, chat, sid, cid, last_id]
         turn_out = [chat, cards, box, sid, last_id, status]
 
-        from assistant.ratelimit import ChatLimits
-
-        limits = ChatLimits.from_settings(backend.settings)  # per app, never global
-
         def turn(message: str, history: list[Any], s: str | None, c: str | None, last: int,
                  request: gr.Request) -> Iterator[tuple[Any, ...]]:
             host = request.client.host if request is not None and request.client else None
-            yield from chat_turn(backend, message, history, s, c, last, limits, host)
+            yield from chat_turn(backend, message, history, s, c, last, backend.limits, host)
 
         box.submit(turn, inputs=turn_in, outputs=turn_out, show_progress="hidden")
         send.click(turn, inputs=turn_in, outputs=turn_out, show_progress="hidden")

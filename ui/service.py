@@ -36,6 +36,10 @@ class Backend:
         self._store_lock = threading.Lock()  # separate: building the engine holds _lock for seconds
         self._warming = False
         self.start_error: str | None = None  # why the engine failed to build at start-up, for /api/health
+        from assistant.ratelimit import ChatLimits
+
+        # One quota per app for POST /api/chat and the web chat alike: switching channel buys no turns.
+        self.limits = ChatLimits.from_settings(settings)
 
     # --- lazily built parts -----------------------------------------------------------------
     @property
