@@ -140,18 +140,15 @@ def build_shared(data_dir: Path, log: Any = None) -> dict[str, Any]:
     from assistant.nlu import NLU
     from assistant.settings import load_settings
     from assistant.shopindex import ShopIndex
+    from assistant.components import indexer_from_settings, retriever_from_settings
     from knowledge.catalog import Catalog
     from knowledge.demo import load_demo
-    from knowledge.embed import embedder_from_settings
-    from knowledge.index import Indexer
-    from knowledge.retrieve import Retriever
-    from knowledge.vectorstore import store_from_settings
 
     settings = load_settings(data_dir=data_dir, generator_backend="template")
     demo = load_demo()
     catalog = Catalog(demo.products, demo.reviews, demo.policies)
     store = fresh_store(data_dir / "bench-template.db", demo)
-    Indexer(store_from_settings(settings), embedder_from_settings(settings), data_dir, progress=False).update(catalog)
+    indexer_from_settings(settings).update(catalog)
     shop = ShopIndex.from_catalog(catalog)
     shop.add_popularity(store)
     try:
@@ -163,13 +160,13 @@ def build_shared(data_dir: Path, log: Any = None) -> dict[str, Any]:
         print(f"real NLU unavailable ({exc}); using the keyword NLU", file=log or sys.stderr, flush=True)
         nlu, nlu_name = KeywordNLU(demo.products), "keyword (NLU artifacts missing)"
     return {"settings": settings, "demo": demo, "catalog": catalog, "store": store, "shop": shop,
-            "retriever": Retriever.from_settings(settings, catalog), "nlu": nlu, "nlu_name": nlu_name,
+            "retriever": retriever_from_settings(settings, catalog), "nlu": nlu, "nlu_name": nlu_name,
             "recommender": _recommender(demo, log)}
 
 
 def _recommender(demo: Any, log: Any) -> Any:
     from assistant.settings import load_settings
-    from recommender.shop import ShopRecommender
+    from assistant.recsys import ShopRecommender
 
     path = load_settings().data_dir / "recommender"
     try:

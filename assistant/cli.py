@@ -16,11 +16,12 @@ from assistant.errors import AisleError
 # name -> (module:function, one-line help, owning area). Nested groups use "group sub".
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "run": ("ui.api:cli", "serve the web app and API on 127.0.0.1:7860", "UI (issue 7)"),
-    "ingest": ("knowledge.cli:ingest_cli", "load a catalog (or --demo) into the database and indexes", "Knowledge (issue 4)"),
-    "index": ("knowledge.cli:index_cli", "build or update the vector indexes", "Knowledge (issue 4)"),
+    "ingest": ("assistant.ingest:ingest_cli", "load a catalog (or --demo) into the database and indexes", "Knowledge (issue 4)"),
+    "index": ("assistant.ingest:index_cli", "build or update the vector indexes", "Knowledge (issue 4)"),
     "train nlu": ("assistant.nlu.train:cli", "train intent and sentiment classifiers (seeded)", "Understanding (issue 5)"),
-    "train recsys": ("recommender.train:cli", "fit the demo shop's hybrid recommender", "Recommender (issue 3)"),
-    "bench recsys": ("recommender.bench:cli", "recommender benchmark on the fixed splits", "Recommender (issue 3)"),
+    "train recsys": ("assistant.recsys_cli:train_cli", "fit the demo shop's hybrid recommender", "Recommender (issue 3)"),
+    "bench recsys": ("assistant.recsys_cli:bench_cli", "recommender benchmark on the fixed splits", "Recommender (issue 3)"),
+    "bench stacker": ("assistant.recsys_cli:stacker_cli", "learning-to-rank stacker vs the linear blend, on valid only", "Recommender (issue 3)"),
     "bench retrieval": ("knowledge.bench:cli", "retrieval benchmark (demo queries, Amazon Office known-item)", "Knowledge (issue 4)"),
     "bench nlu": ("assistant.nlu.bench:cli", "intent / entity / sentiment benchmark", "Understanding (issue 5)"),
     "bench chat": ("assistant.bench:cli", "end-to-end chat latency and grounding benchmark", "Engine (issue 6)"),

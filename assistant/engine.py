@@ -67,10 +67,11 @@ class Assistant:
         from assistant.store import Store
 
         if catalog is None:
-            from knowledge.catalog import load_catalog, load_demo_catalog
+            from knowledge.catalog import load_demo_catalog
+            from knowledge.snapshot import load_catalog
 
             try:
-                catalog = load_catalog(settings)
+                catalog = load_catalog(settings.data_dir)
             except Exception as exc:  # nothing ingested yet: the demo shop ships as package data
                 log.warning("no ingested catalog (%s); using the demo shop", exc)
                 catalog = load_demo_catalog()
@@ -78,7 +79,7 @@ class Assistant:
         shop = ShopIndex.from_catalog(catalog, now=settings.shop_now)
         shop.add_popularity(store)
         # One embedding model serves the NLU and the retriever: loaded once, not twice.
-        from knowledge.embed import embedder_from_settings
+        from assistant.components import embedder_from_settings
 
         embedder = embedder_from_settings(settings)
         retriever = _optional("retriever", lambda: _retriever(settings, catalog, embedder))
@@ -321,13 +322,13 @@ def _optional(what: str, build: Callable[[], Any]) -> Any | None:
 
 
 def _retriever(settings: Settings, catalog: Any, embedder: Any) -> Any:
-    from knowledge.retrieve import Retriever
+    from assistant.components import retriever_from_settings
 
-    return Retriever.from_settings(settings, catalog, embedder=embedder)
+    return retriever_from_settings(settings, catalog, embedder=embedder)
 
 
 def _recommender(settings: Settings, store: Any) -> Any:
-    from recommender.shop import ShopRecommender
+    from assistant.recsys import ShopRecommender
 
     return ShopRecommender.load(settings.data_dir / "recommender")
 

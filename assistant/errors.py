@@ -1,27 +1,15 @@
-"""A small exception hierarchy. Every message names the problem *and* the fix."""
+"""A small exception hierarchy. Every message names the problem *and* the fix.
+
+The shared kinds come from the leaf ``aisle_errors``; the libraries' own errors subclass them, so
+``except DataError`` here catches a ``recommender`` or ``knowledge`` data error too."""
 
 from __future__ import annotations
 
-
-class AisleError(Exception):
-    """Base class for errors Aisle reports to users as one line."""
-
-
-class ConfigError(AisleError):
-    """A setting is wrong (unknown backend, malformed URL, unwritable directory)."""
-
-
-class ModelMissingError(AisleError):
-    """A model file or package is not installed; the message names the make target or package."""
-
-
-class DataError(AisleError):
-    """Input data is malformed (bad catalog rows, empty interactions, unknown ids)."""
-
-
-class NotFoundError(AisleError):
-    """A requested record does not exist."""
+from aisle_errors import AisleError, ConfigError, DataError, ModelMissingError, NotFoundError
 
 
 class AccessDeniedError(AisleError):
     """The caller may not see this record (another customer's order, a missing token)."""
+
+
+__all__ = ["AccessDeniedError", "AisleError", "ConfigError", "DataError", "ModelMissingError", "NotFoundError"]

@@ -80,38 +80,37 @@ def build_data_dir(settings: Any, shop: Any, *, recsys_embedder: str | None = No
     The indexes and the fitted recommender are copied from `cache` when their inputs (data,
     embedder, source code) are unchanged: building them takes minutes on a busy 2-core machine."""
     from assistant.store import Store
-    from knowledge.catalog import Catalog, save_catalog
+    from knowledge.catalog import Catalog
+    from knowledge.snapshot import save_catalog
 
     data_dir = Path(settings.ensure_data_dir())
     catalog = Catalog(list(shop.products), list(shop.reviews), list(shop.policies))
 
     def index() -> None:
-        from knowledge.embed import embedder_from_settings
-        from knowledge.index import Indexer
-        from knowledge.vectorstore import store_from_settings
+        from assistant.components import indexer_from_settings
 
-        vs = store_from_settings(settings)
-        Indexer(vs, embedder_from_settings(settings), data_dir, progress=False).update(catalog)
-        del vs
+        indexer = indexer_from_settings(settings)
+        indexer.update(catalog)
+        del indexer
         gc.collect()  # release Chroma's files before they are copied into the cache
 
     key = "index-" + _digest(settings.embedder, [r.to_dict() for r in catalog.products + catalog.reviews
-                                                 + catalog.policies], source_hash("knowledge"))
+                                                 + catalog.policies], source_hash("knowledge", "assistant.components"))
     _cached(cache, key, data_dir, index)
-    save_catalog(settings, catalog)
+    save_catalog(data_dir, catalog)
     store = Store.from_settings(settings)
     try:
         store.load_demo(shop)
     finally:
         store.close()
     try:
-        from recommender.shop import ShopRecommender
+        from assistant.recsys import ShopRecommender
     except ImportError as exc:
-        log.warning("recommender.shop unavailable (%s): the engine will rank by popularity", exc)
+        log.warning("assistant.recsys unavailable (%s): the engine will rank by popularity", exc)
         return
     emb = recsys_embedder or settings.embedder
     rec_dir = data_dir / "recommender"
-    key = "recsys-" + _digest(emb, shop.interactions, [p.id for p in shop.products], source_hash("recommender"))
+    key = "recsys-" + _digest(emb, shop.interactions, [p.id for p in shop.products], source_hash("recommender", "assistant.recsys"))
     # Where `aisle train recsys` puts it, fitted on the held-out interactions only.
     _cached(cache, key, rec_dir, lambda: ShopRecommender.fit(shop, embedder=emb).save(rec_dir))
 

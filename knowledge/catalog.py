@@ -1,5 +1,6 @@
 """Catalog loading and validation: CSV, JSON, JSONL, Parquet (with a column mapping), the Amazon
-item format, the clothing-reviews Parquet and the demo shop; plus the catalog snapshot on disk.
+item format, the clothing-reviews Parquet and the demo shop. The snapshot on disk is in
+``knowledge.snapshot``.
 
 Bad rows are reported with their row number and field. ``strict=True`` rejects the whole file;
 the default skips bad rows and reports them. A missing price stays ``None``: never invented.
@@ -10,22 +11,18 @@ from __future__ import annotations
 import html
 import json
 import math
-import os
 import re
-import shutil
-import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from assistant.errors import DataError
+from knowledge.errors import DataError
 from knowledge.records import Policy, Product, Review
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from assistant.settings import Settings
 
 FORMATS = ("csv", "json", "jsonl", "parquet", "amazon")
 PRODUCT_FIELDS = ("id", "title", "category", "brand", "price", "currency", "description", "stock",
@@ -377,43 +374,3 @@ def load_demo_catalog() -> Catalog:
 
     shop = load_demo()
     return Catalog(list(shop.products), list(shop.reviews), list(shop.policies))
-
-
-# ---------------------------------------------------------------- snapshot
-
-
-def catalog_dir(settings: Settings) -> Path:
-    return Path(settings.data_dir) / "catalog"
-
-
-def save_catalog(settings: Settings, catalog: Catalog) -> Path:
-    """Write the snapshot aside, then swap it in: readers never see a half-written catalog."""
-    target = catalog_dir(settings)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".catalog-", dir=target.parent))
-    for name, recs in (("products", catalog.products), ("reviews", catalog.reviews), ("policies", catalog.policies)):
-        with (tmp / f"{name}.jsonl").open("w", encoding="utf-8") as fh:
-            for r in recs:
-                fh.write(json.dumps(r.to_dict(), ensure_ascii=False) + "\n")
-    old = target.with_name(".catalog-old")
-    if old.exists():
-        shutil.rmtree(old)
-    if target.exists():
-        os.replace(target, old)
-    os.replace(tmp, target)
-    shutil.rmtree(old, ignore_errors=True)
-    return target
-
-
-def load_catalog(settings: Settings) -> Catalog:
-    d = catalog_dir(settings)
-    if not (d / "products.jsonl").is_file():
-        raise DataError(f"no catalog under {str(d)!r}: run `aisle ingest --demo` or `aisle ingest PATH` first")
-
-    def read(name: str, cls: Any) -> list[Any]:
-        f = d / f"{name}.jsonl"
-        if not f.is_file():
-            return []
-        return [cls.from_dict(json.loads(x)) for x in f.read_text(encoding="utf-8").splitlines() if x.strip()]
-
-    return Catalog(read("products", Product), read("reviews", Review), read("policies", Policy))

@@ -12,15 +12,11 @@ import threading
 from collections import OrderedDict, deque
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 import numpy as np
 
-from assistant.errors import ConfigError, ModelMissingError
-
-if TYPE_CHECKING:
-    from assistant.settings import Settings
-
+from knowledge.errors import ConfigError, ModelMissingError
 
 log = logging.getLogger(__name__)
 
@@ -329,7 +325,3 @@ def make_embedder(spec: str = "minilm") -> Embedder:
     raise ConfigError(
         f"unknown embedder {spec!r}: use 'minilm', 'hashing', a local model folder, or a hub id like org/name"
     )
-
-
-def embedder_from_settings(settings: Settings) -> Embedder:
-    return make_embedder(settings.embedder)

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -23,7 +25,6 @@ from knowledge.lexical import LexicalIndex
 from knowledge.vectorstore import VectorStore, Where, matches_where
 
 if TYPE_CHECKING:
-    from assistant.settings import Settings
     from knowledge.embed import Embedder
 
 log = logging.getLogger(__name__)
@@ -146,26 +147,21 @@ class Retriever:
         self.last_degraded_reason: str | None = None
 
     @classmethod
-    def from_settings(cls, settings: Settings, catalog: Catalog | None = None,
-                      embedder: Embedder | None = None) -> Retriever:
-        from knowledge.catalog import load_catalog
-        from knowledge.embed import embedder_from_settings
-        from knowledge.vectorstore import store_from_settings
-
-        catalog = catalog or load_catalog(settings)
-        pointer = pointer_for(settings.data_dir).read()
+    def from_index(cls, catalog: Catalog, embedder: Embedder, data_dir: Path,
+                   open_store: Callable[[], VectorStore]) -> Retriever:
+        """Search the live indexes an ``Indexer`` built under ``data_dir``. ``open_store`` is
+        called here so that a store that cannot open degrades search to lexical, not fails it."""
+        pointer = pointer_for(data_dir).read()
         collections = pointer.get("collections", {})
-        embedder = embedder or embedder_from_settings(settings)
         if not collections:
-            log.warning("no vector index under %s: lexical search only until you run `aisle index`",
-                        settings.data_dir)
+            log.warning("no vector index under %s: lexical search only until you run `aisle index`", data_dir)
         elif pointer.get("embedder") not in (None, embedder.name):
             # Query vectors from another model would rank nonsense: better lexical than wrong.
             log.warning("the index was built with %s but the embedder is %s: lexical search only until "
                         "you run `aisle index --rebuild`", pointer.get("embedder"), embedder.name)
             collections = {}
         try:
-            store: VectorStore | None = store_from_settings(settings)
+            store: VectorStore | None = open_store()
         except Exception as exc:  # a dead Chroma server must not take search down
             log.warning("vector store unavailable (%s): lexical search only", exc)
             store = None

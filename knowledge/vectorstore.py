@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from assistant.errors import ConfigError
-
-if TYPE_CHECKING:
-    from assistant.settings import Settings
+from knowledge.errors import ConfigError
 
 Where = dict[str, Any]
 BATCH = 1000
@@ -144,10 +142,11 @@ class ChromaStore:
         self._cache: dict[str, Any] = {}
 
     @classmethod
-    def embedded(cls, path: str) -> ChromaStore:
+    def embedded(cls, path: Path | str) -> ChromaStore:
         import chromadb
         from chromadb.config import Settings as ChromaSettings
 
+        Path(path).mkdir(parents=True, exist_ok=True)
         return cls(chromadb.PersistentClient(path=str(path), settings=ChromaSettings(anonymized_telemetry=False)))
 
     @classmethod
@@ -235,11 +234,3 @@ class ChromaStore:
         self._cache.pop(collection, None)
         with contextlib.suppress(Exception):  # already gone: dropping is idempotent
             self._client.delete_collection(collection)
-
-
-def store_from_settings(settings: Settings) -> VectorStore:
-    if settings.chroma_mode == "server":
-        return ChromaStore.server(settings.chroma_host, settings.chroma_port)
-    path = settings.chroma_path or settings.data_dir / "chroma"
-    path.mkdir(parents=True, exist_ok=True)
-    return ChromaStore.embedded(str(path))

@@ -10,13 +10,13 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 import numpy as np
 import scipy.sparse as sp
 
-from assistant.errors import DataError, NotFoundError
 from recommender.data import Interactions
+from recommender.errors import DataError, NotFoundError
 
 History = Sequence[tuple[object, float]] | Sequence[object]
 
@@ -150,16 +150,14 @@ class Recommender:
         np.savez(path / "arrays.npz", allow_pickle=True, **arrays)
 
     @classmethod
-    def load(cls, path: Path | str) -> Recommender:
+    def load(cls, path: Path | str) -> Self:
+        """Load a model of this class; ``recommender.models.load_model`` loads any saved model."""
         path = Path(path)
-        meta_file = path / "model.json"
-        if not meta_file.is_file():
-            raise NotFoundError(f"no saved model in {path}: run fit(...).save({str(path)!r}) first")
-        meta = json.loads(meta_file.read_text())
-        from recommender.models import get_model_class
-
-        klass = get_model_class(meta["model"]) if cls is Recommender else cls
-        model = klass(**meta["params"])
+        meta = saved_meta(path)
+        if meta["model"] != cls.name:
+            raise DataError(f"{path} holds a {meta['model']!r} model, not {cls.name!r}: "
+                            "load it with recommender.models.load_model(path)")
+        model = cls(**meta["params"])
         model.data = Interactions.load(path)
         model.X = model.data.matrix()
         with np.load(path / "arrays.npz", allow_pickle=False) as z:
@@ -169,6 +167,15 @@ class Recommender:
 
     def _after_load(self, path: Path) -> None:
         """Hook for models with extra files (NeuMF's safetensors)."""
+
+
+def saved_meta(path: Path) -> dict[str, Any]:
+    """The ``model.json`` of a saved model: its registry name and its parameters."""
+    meta_file = path / "model.json"
+    if not meta_file.is_file():
+        raise NotFoundError(f"no saved model in {path}: run fit(...).save({str(path)!r}) first")
+    meta: dict[str, Any] = json.loads(meta_file.read_text())
+    return meta
 
 
 def take_rows(X: sp.csr_matrix, users: np.ndarray) -> sp.csr_matrix:

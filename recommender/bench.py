@@ -23,7 +23,6 @@ from typing import Any
 
 import numpy as np
 
-from assistant.errors import DataError
 from recommender.base import Recommender
 from recommender.data import (
     Interactions,
@@ -34,6 +33,7 @@ from recommender.data import (
     split_loo,
     split_random,
 )
+from recommender.errors import ConfigError, DataError
 from recommender.hybrid import Hybrid
 from recommender.metrics import (
     catalog_coverage,
@@ -47,6 +47,7 @@ from recommender.metrics import (
     sampled_metrics,
 )
 from recommender.models import make_model
+from recommender.models.content import Content, Embed
 from recommender.models.rating import BiasedMF
 from recommender.tuning import DEFAULT_GRIDS, Tuner
 
@@ -160,14 +161,16 @@ def rating_report(tuner: Tuner, te_rated: Interactions | None, log: Callable[[st
 
 def run(tr: Interactions, va: Interactions, te: Interactions, models: list[str], texts: dict[str, str],
         log: Callable[[str], None] = print, te_rated: Interactions | None = None,
-        stack: bool = True) -> dict[str, Any]:
+        stack: bool = True, embed: Embed | None = None) -> dict[str, Any]:
+    """Select on train + valid, then score every model and the hybrid on test. The content model
+    runs only with item ``texts`` and an ``embed`` function for them."""
     for part, d in (("train", tr), ("valid", va), ("test", te)):
         if d.nnz == 0:
             raise DataError(f"the {part} split is empty: use more events per user or --split loo")
     weighted = bool(np.ptp(tr.weights) > 0)  # weighted configs equal binary ones on constant weights
     grids = {m: [g for g in DEFAULT_GRIDS[m] if weighted or g.get("binary", True)]
-             for m in models if m != "content" or texts}
-    extras = {"content": {"item_text": texts}} if texts else {}
+             for m in models if m != "content" or (texts and embed)}
+    extras = {"content": {"item_text": texts, "embed": embed}} if texts and embed else {}
     # ---- selection: train + valid only ------------------------------------------------------
     tuner = Tuner(tr, va)
     tuned = tuner.select(grids, extras, log=log)
@@ -182,8 +185,8 @@ def run(tr: Interactions, va: Interactions, te: Interactions, models: list[str],
     refit_models, refit_fits = {}, {}
     for n, t in tuned.items():
         params = {**t.params, **extras.get(n, {})}
-        if n == "content":  # item vectors do not depend on interactions: reuse, don't re-embed
-            params = {"embedder": t.params.get("embedder", "minilm"), "embeddings": t.model.E}  # type: ignore[attr-defined]
+        if isinstance(t.model, Content):  # item vectors do not depend on interactions: reuse, don't re-embed
+            params = {"embedder": t.params.get("embedder", "minilm"), "embeddings": t.model.E}
         if n == "neumf":  # no valid left for early stopping: train for the epochs it chose
             from recommender.models.ncf import NeuMF
 
@@ -267,7 +270,8 @@ def print_table(report: dict[str, Any]) -> None:
               + f"{r['fit_seconds']:>9.1f}{r['recommend_ms_p95']:>9.2f}")
 
 
-def cli(argv: list[str]) -> int:
+def cli(argv: list[str], embed: Embed | None = None) -> int:
+    """The benchmark's command line; ``embed`` (texts -> vectors) enables the content model."""
     ap = argparse.ArgumentParser(prog="aisle bench recsys", description=__doc__.splitlines()[0])
     src = ap.add_mutually_exclusive_group(required=True)
     src.add_argument("--dataset", choices=sorted(DATASETS), help="a fixed split under ../shared/data/splits")
@@ -289,8 +293,11 @@ def cli(argv: list[str]) -> int:
         raise DataError(f"unknown models {unknown}: choose from {', '.join(DEFAULT_GRIDS)}")
     t0 = time.perf_counter()
     name, tr, va, te, texts = load_splits(args)
+    if "content" in models and texts and embed is None:
+        raise ConfigError("the content model needs an embed function: run `aisle bench recsys` (it supplies "
+                          "the packaged MiniLM), pass embed= to cli(), or add --no-content")
     print(f"{name}: {tr.n_users} users, {tr.n_items} items; train/valid/test rows {tr.nnz}/{va.nnz}/{te.nnz}")
-    out = run(tr, va, te, models, texts, te_rated=rated_test_rows(args, te), stack=not args.no_stacker)
+    out = run(tr, va, te, models, texts, te_rated=rated_test_rows(args, te), stack=not args.no_stacker, embed=embed)
     report = {"dataset": name,
               "protocol": "full ranking; test masks train+valid; hyper-parameters and blend weights selected "
                           "on valid. models: fit on train only, test-time history = train+valid (fold-in, "

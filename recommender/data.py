@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-from assistant.errors import DataError
+from recommender.errors import DataError
 
 DUPLICATE_POLICIES = ("sum", "max", "last", "error")
 

@@ -20,21 +20,15 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from assistant.errors import DataError, NotFoundError
 from recommender.base import History, Recommender, top_k
 from recommender.data import Interactions
+from recommender.errors import DataError, NotFoundError
+from recommender.features import features, zscore
 from recommender.metrics import ranking_metrics
+from recommender.models import load_model
 
 COLD = "content_cold"  # pseudo-component: content scores on items with no training events
 WEIGHT_GRID = (0.0, 0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1.0, 1.5, 2.0)
-
-
-def zscore(S: np.ndarray) -> np.ndarray:
-    """Per-row standardisation, so that models with different scales can be added."""
-    S = np.asarray(S, np.float32)
-    mu = S.mean(axis=1, keepdims=True)
-    sd = S.std(axis=1, keepdims=True)
-    return (S - mu) / np.where(sd > 1e-12, sd, 1.0)
 
 
 class Hybrid:
@@ -135,8 +129,6 @@ class Hybrid:
     def _restack(self, Z: dict[str, np.ndarray], linear: np.ndarray, seen: np.ndarray) -> np.ndarray:
         """Stacker re-ranking: its candidates (union of each model's top items) are scored by the
         learned ranker and placed above every other item, which keeps its linear-blend order."""
-        from recommender.stacker import features
-
         F, ui, ii = features({n: Z[n] for n in self.stack_models}, seen, self._item_counts(), seen.sum(axis=1),
                              self.stack_n_cand)
         out = linear - (np.abs(linear).max() + 1e3)
@@ -285,7 +277,7 @@ class Hybrid:
             raise NotFoundError(f"no saved hybrid in {path}: run `aisle train recsys` first")
         meta = json.loads((path / "hybrid.json").read_text())
         names = set(meta["weights"]) | set(meta.get("stack_models", []))
-        models = {n: Recommender.load(path / n) for n in names if n != COLD}
+        models = {n: load_model(path / n) for n in names if n != COLD}
         shared = next(iter(models.values())).data
         for m in models.values():  # one id map in memory, and `m.data is train` checks stay true
             m.data = shared

@@ -2,9 +2,7 @@
 
 ``Tuner.blend(..., stack=True)`` attaches it to the hybrid only where it beats the linear blend on
 out-of-fold valid (on ml-100k it does, on office it does not; see docs/bench/recommender.md). The
-valid-only comparison on its own:
-
-    python -m recommender.stacker --dataset ml-100k
+valid-only comparison on its own: ``aisle bench stacker --dataset ml-100k``.
 
 For each valid user the candidates are the union of every model's top ``n_cand`` unseen items;
 features are each model's per-user z-score and its rank among the candidates, the item's train
@@ -15,17 +13,16 @@ K-1 folds and scored on the held-out one. Nothing here receives the test split.
 
 from __future__ import annotations
 
-import argparse
-import json
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
-from assistant.errors import DataError
 from recommender.base import Recommender
 from recommender.data import Interactions
-from recommender.hybrid import Hybrid, zscore
+from recommender.errors import DataError
+from recommender.features import features, zscore
+from recommender.hybrid import Hybrid
 from recommender.metrics import ranking_metrics
 
 # Pointwise rankers from scikit-learn (no lightgbm dependency); small, regularised configs.
@@ -42,33 +39,6 @@ def user_subset(data: Interactions, users: np.ndarray) -> Interactions:
     sel = np.isin(data.rows, users)
     return Interactions(data.user_ids, data.item_ids, data.rows[sel], data.cols[sel], data.weights[sel],
                         data.timestamps[sel])
-
-
-def features(Z: Mapping[str, np.ndarray], seen: np.ndarray, item_counts: np.ndarray, hist_len: np.ndarray,
-             n_cand: int = 50) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(X, user_row, item) for the candidate (user, item) pairs. ``Z``: per-user z-scores
-    (n_users, n_items) per model; ``seen``: bool mask of items to exclude."""
-    names = sorted(Z)
-    n_users, n_items = seen.shape
-    k = min(n_cand, n_items - 1)
-    C = np.zeros_like(seen)
-    for n in names:
-        s = np.where(seen, -np.inf, Z[n])
-        top = np.argpartition(-s, k, axis=1)[:, :k]
-        C[np.arange(n_users)[:, None], top] = True
-    C &= ~seen
-    ui, ii = np.nonzero(C)
-    cols = [Z[n][ui, ii] for n in names]
-    starts = np.searchsorted(ui, np.arange(n_users + 1))
-    for n in names:  # rank among the user's candidates (0 = best), log-scaled
-        r = np.empty(len(ui), np.float32)
-        for u in range(n_users):
-            a, b = starts[u], starts[u + 1]
-            order = np.argsort(-Z[n][u, ii[a:b]], kind="stable")
-            r[a + order] = np.arange(b - a)
-        cols.append(np.log1p(r))
-    cols += [np.log1p(item_counts[ii]).astype(np.float32), np.log1p(hist_len[ui]).astype(np.float32)]
-    return np.column_stack(cols).astype(np.float32), ui, ii
 
 
 def _fit_predict(cfg: Mapping[str, Any], X: np.ndarray, y: np.ndarray, Xt: np.ndarray) -> np.ndarray:
@@ -141,29 +111,4 @@ def _fit(cfg: Mapping[str, Any], X: np.ndarray, y: np.ndarray) -> Any:
     return clf.fit(X, y)
 
 
-def cli(argv: list[str] | None = None) -> int:
-    from recommender.bench import DEFAULT_GRIDS, load_splits
-    from recommender.tuning import Tuner
-
-    ap = argparse.ArgumentParser(prog="python -m recommender.stacker", description=__doc__.splitlines()[0])
-    ap.add_argument("--dataset", choices=("ml-100k", "office"), required=True)
-    ap.add_argument("--n-cand", type=int, default=50)
-    args = ap.parse_args(argv)
-    ns = argparse.Namespace(dataset=args.dataset, binary=False, no_content=True)
-    _, tr, va, _test_unused, _ = load_splits(ns)
-    del _test_unused  # selection and this comparison see train + valid only
-    weighted = bool(np.ptp(tr.weights) > 0)
-    grids = {m: [g for g in DEFAULT_GRIDS[m] if weighted or g.get("binary", True)]
-             for m in DEFAULT_GRIDS if m != "content"}
-    tuned = Tuner(tr, va).select(grids, log=lambda s: None)
-    res = compare_on_valid({n: t.model for n, t in tuned.items()}, tr, va, n_cand=args.n_cand)
-    res.pop("model", None)
-    print(json.dumps(res, indent=2))
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(cli())
-
-
-__all__ = ["CONFIGS", "compare_on_valid", "features", "stack_names", "user_subset"]
+__all__ = ["CONFIGS", "compare_on_valid", "stack_names", "user_subset"]

@@ -8,17 +8,16 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from assistant.errors import DataError
 from knowledge.catalog import (
     Catalog,
     load_amazon_items,
-    load_catalog,
     load_clothing_reviews,
     load_mapping,
     load_products,
     parse_price,
-    save_catalog,
 )
+from knowledge.errors import DataError
+from knowledge.snapshot import load_catalog, save_catalog
 
 ROWS = [
     {"sku": "A1", "name": "Quiet Desk Fan", "cost": "$24.99", "cat": "Home/Fans", "maker": "Breeze", "color": "white"},
@@ -134,13 +133,13 @@ def test_snapshot_round_trip(settings) -> None:  # type: ignore[no-untyped-def]
     from knowledge.testing import tiny_catalog
 
     with pytest.raises(DataError, match="aisle ingest"):
-        load_catalog(settings)
+        load_catalog(settings.data_dir)
     cat = tiny_catalog()
-    save_catalog(settings, cat)
-    back = load_catalog(settings)
+    save_catalog(settings.data_dir, cat)
+    back = load_catalog(settings.data_dir)
     assert back.products == cat.products and back.reviews == cat.reviews and back.policies == cat.policies
-    save_catalog(settings, Catalog(cat.products[:2]))
-    assert len(load_catalog(settings).products) == 2 and load_catalog(settings).reviews == []
+    save_catalog(settings.data_dir, Catalog(cat.products[:2]))
+    assert len(load_catalog(settings.data_dir).products) == 2 and load_catalog(settings.data_dir).reviews == []
 
 
 @pytest.mark.data

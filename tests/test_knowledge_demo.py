@@ -15,18 +15,19 @@ def demo_env(settings, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-unty
 
 
 def test_ingest_demo_then_search_reviews_and_policies(demo_env, capsys) -> None:  # type: ignore[no-untyped-def]
+    from assistant.components import retriever_from_settings
     from knowledge.aspects import describe
-    from knowledge.catalog import load_catalog
     from knowledge.demo import load_demo
-    from knowledge.retrieve import Filters, Retriever
+    from knowledge.retrieve import Filters
+    from knowledge.snapshot import load_catalog
 
     assert aisle(["ingest", "--demo", "--no-progress"]) == 0
     out = capsys.readouterr().out
     shop = load_demo()
     assert f"{len(shop.products)} docs: {len(shop.products)} embedded" in out
-    cat = load_catalog(demo_env)
+    cat = load_catalog(demo_env.data_dir)
     assert len(cat.products) == len(shop.products) and len(cat.reviews) == len(shop.reviews)
-    r = Retriever.from_settings(demo_env, cat)
+    r = retriever_from_settings(demo_env, cat)
     assert not r.degraded
     hits = r.search("noise cancelling headphones", Filters(price_max=100), k=5)
     assert hits and all(cat.product(h.id).price <= 100 for h in hits)  # type: ignore[union-attr, operator]

@@ -9,10 +9,11 @@ import numpy as np
 import pytest
 
 from assistant.cli import main as aisle
-from knowledge.catalog import Catalog, load_catalog
+from knowledge.catalog import Catalog
 from knowledge.embed import HashingEmbedder
 from knowledge.index import Indexer
 from knowledge.records import Product
+from knowledge.snapshot import load_catalog
 from knowledge.testing import tiny_catalog
 from knowledge.vectorstore import ChromaStore, MemoryStore
 
@@ -135,8 +136,8 @@ def test_ingest_then_index_reports_and_reuses(env, tmp_path: Path, capsys) -> No
     assert aisle(["ingest", str(_good_csv(tmp_path / "good.csv")), "--no-progress"]) == 0
     out = capsys.readouterr().out
     assert "3 embedded (3 new, 0 changed)" in out and "3 loaded, 0 rows skipped" in out
-    assert [p.id for p in load_catalog(env).products] == ["1", "2", "3"]
-    assert load_catalog(env).products[2].price is None
+    assert [p.id for p in load_catalog(env.data_dir).products] == ["1", "2", "3"]
+    assert load_catalog(env.data_dir).products[2].price is None
     assert aisle(["index", "--no-progress"]) == 0
     assert "product       3 docs: 0 embedded" in capsys.readouterr().out
     pointer = json.loads((Path(env.data_dir) / "index" / "pointer.json").read_text())
@@ -144,12 +145,12 @@ def test_ingest_then_index_reports_and_reuses(env, tmp_path: Path, capsys) -> No
 
 
 def test_index_from_another_embedder_is_not_queried(env, tmp_path: Path, caplog) -> None:  # type: ignore[no-untyped-def]
+    from assistant.components import retriever_from_settings
     from assistant.settings import load_settings
-    from knowledge.retrieve import Retriever
 
     assert aisle(["ingest", str(_good_csv(tmp_path / "good.csv")), "--no-progress"]) == 0
     other = load_settings(data_dir=env.data_dir, embedder="hashing-64")
-    r = Retriever.from_settings(other)
+    r = retriever_from_settings(other)
     assert r.degraded and "index --rebuild" in caplog.text
     assert r.search("quiet fan", k=1)[0].id == "1"
 

@@ -15,8 +15,8 @@ BY_ID = {p.id: p for p in CAT.products}
 
 @pytest.fixture(scope="module")
 def real(tmp_path_factory) -> Retriever:  # type: ignore[no-untyped-def]
-    from assistant.errors import ModelMissingError
     from knowledge.embed import make_embedder
+    from knowledge.errors import ModelMissingError
 
     try:
         emb = make_embedder("minilm")

@@ -174,8 +174,8 @@ def test_degraded_mode_falls_back_to_lexical(tmp_path: Path, caplog, broken: str
     assert r.policies("return an item")[0].id == "returns"
 
 
-def test_no_index_at_all_is_lexical(settings) -> None:  # type: ignore[no-untyped-def]
-    r = Retriever.from_settings(settings, CATALOG)
+def test_no_index_at_all_is_lexical(tmp_path: Path) -> None:
+    r = Retriever.from_index(CATALOG, HashingEmbedder(128), tmp_path, MemoryStore)
     assert r.degraded and r.search("coffee maker", k=3)[0].id in BY_ID
 
 

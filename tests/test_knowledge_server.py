@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
+from assistant.components import store_from_settings
 from assistant.errors import ConfigError
 from knowledge.embed import HashingEmbedder
 from knowledge.index import Indexer
 from knowledge.retrieve import Filters, Retriever
 from knowledge.testing import chroma_server, free_port, tiny_catalog
-from knowledge.vectorstore import store_from_settings
 
 
 def test_server_mode_from_settings(settings, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -8,7 +8,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from assistant.errors import DataError
 from recommender.data import (
     Interactions,
     read_amazon_seq,
@@ -18,6 +17,7 @@ from recommender.data import (
     split_loo,
     split_random,
 )
+from recommender.errors import DataError
 
 
 def test_from_frame_maps_ids_and_keeps_weights_and_timestamps():

@@ -9,8 +9,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from assistant.errors import DataError, NotFoundError
+from knowledge.embed import HashingEmbedder
 from recommender.data import Interactions
+from recommender.errors import DataError, NotFoundError
 from recommender.models import MODEL_NAMES, make_model
 
 GROUPS, PER_GROUP, USERS_PER_GROUP = 3, 8, 10
@@ -44,6 +45,7 @@ def synthetic() -> Interactions:
 def make(name: str):
     params = dict(PARAMS.get(name, {}))
     if name == "content":
+        params["embed"] = HashingEmbedder().embed
         params["item_text"] = {f"i{i}": f"group{group_of(i)} family{group_of(i)} item" for i in range(GROUPS * PER_GROUP)}
     return make_model(name, **params)
 

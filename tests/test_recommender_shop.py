@@ -6,14 +6,14 @@ import time
 
 import pytest
 
-from knowledge.demo import load_demo
-from recommender.shop import (
+from assistant.recsys import (
     ShopRecommender,
     boosts_from_terms,
     candidates_from_constraints,
     event_weight,
 )
-from recommender.train import cli
+from assistant.recsys_cli import train_cli as cli
+from knowledge.demo import load_demo
 
 
 @pytest.fixture(scope="module")

@@ -6,9 +6,10 @@ import numpy as np
 from recsys_data import group_data
 
 from recommender.data import Interactions, split_random
+from recommender.features import features, zscore
 from recommender.hybrid import Hybrid
 from recommender.models import make_model
-from recommender.stacker import CONFIGS, _fit, compare_on_valid, features, stack_names
+from recommender.stacker import CONFIGS, _fit, compare_on_valid, stack_names
 
 
 def fitted() -> tuple[dict, Interactions, Interactions]:
@@ -19,7 +20,6 @@ def fitted() -> tuple[dict, Interactions, Interactions]:
 
 def stack_data(models, tr, va):
     """Valid users' candidate features and labels, as the stacker's valid check builds them."""
-    from recommender.hybrid import zscore
 
     users = np.unique(va.rows)
     seen = tr.matrix()[users].toarray() > 0
@@ -79,7 +79,7 @@ def test_saved_boosted_stacker_round_trips_and_foreign_types_are_refused(tmp_pat
     import pytest
     import skops.io as sio
 
-    from assistant.errors import DataError
+    from recommender.errors import DataError
     from recommender.hybrid import _load_stacker
 
     models, tr, va = fitted()

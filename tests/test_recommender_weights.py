@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from recsys_data import write_tsv
 
-from assistant.errors import DataError
 from recommender.bench import attach_events, cli
 from recommender.data import Interactions, split_random
+from recommender.errors import DataError
 from recommender.metrics import rmse
 from recommender.models import make_model
 from recommender.models.rating import BiasedMF

@@ -16,7 +16,7 @@ from ui.api import create_app
 
 @pytest.fixture(scope="module")
 def recommender() -> Any:
-    from recommender.shop import ShopRecommender
+    from assistant.recsys import ShopRecommender
 
     return ShopRecommender.fit(embedder="hashing")  # the real hybrid, fast embedder: ~5 s
 

@@ -127,18 +127,19 @@ def test_insights_aggregate_the_store(tmp_path: Path) -> None:
 
 
 def test_run_seeds_demo_customers_only_for_the_demo_catalog(tmp_path: Path) -> None:
-    from knowledge.catalog import Catalog, load_demo_catalog, save_catalog
+    from knowledge.catalog import Catalog, load_demo_catalog
+    from knowledge.snapshot import save_catalog
     from ui.api import _seed_demo_customers
 
     settings = Settings(data_dir=tmp_path / "demo")
-    save_catalog(settings, load_demo_catalog())
+    save_catalog(settings.data_dir, load_demo_catalog())
     _seed_demo_customers(settings)
     assert len(Store.from_settings(settings).list_customers()) >= 500
     own = Settings(data_dir=tmp_path / "own")  # a shop's own catalog: no demo people appear
     demo = load_demo_catalog()
     from dataclasses import replace
 
-    save_catalog(own, Catalog([replace(demo.products[0], id="MY-1")], [], []))
+    save_catalog(own.data_dir, Catalog([replace(demo.products[0], id="MY-1")], [], []))
     _seed_demo_customers(own)
     assert Store.from_settings(own).list_customers() == []
 

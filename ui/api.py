@@ -411,11 +411,11 @@ def _seed_demo_customers(settings: Settings) -> None:
     try:
         if store.list_customers(limit=1):
             return
-        from knowledge.catalog import load_catalog
         from knowledge.demo import load_demo
+        from knowledge.snapshot import load_catalog
 
         shop = load_demo()
-        ours = {p.id for p in load_catalog(settings).products}
+        ours = {p.id for p in load_catalog(settings.data_dir).products}
         if ours and ours <= {p.id for p in shop.products}:
             store.load_demo(shop)
     except Exception as exc:  # no catalog yet: the engine will say what to run

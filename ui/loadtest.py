@@ -280,7 +280,8 @@ def stop_server(proc: subprocess.Popen[bytes]) -> None:
 
 # What an `aisle ingest --demo` + `aisle train recsys` data dir depends on: the demo shop (data files
 # in knowledge), the code that ingests, indexes and fits it, the database schema, and the embedder.
-PREP_SOURCES = ("knowledge", "recommender", "assistant.store")
+PREP_SOURCES = ("knowledge", "recommender", "assistant.components", "assistant.ingest", "assistant.recsys",
+                "assistant.store")
 PREP_SUFFIXES = {".py", ".json", ".jsonl", ".csv", ".yaml", ".yml", ".txt", ".parquet"}
 PREP_KEEP = 3  # prepared dirs kept in the cache (newest first)
 

@@ -72,10 +72,11 @@ class Backend:
         if self._catalog is None:
             found = getattr(self.assistant, "catalog", None)
             if found is None:
-                from knowledge.catalog import load_catalog, load_demo_catalog
+                from knowledge.catalog import load_demo_catalog
+                from knowledge.snapshot import load_catalog
 
                 try:
-                    found = load_catalog(self.settings)
+                    found = load_catalog(self.settings.data_dir)
                 except Exception:  # no ingested catalog yet: the demo shop is package data
                     found = load_demo_catalog()
             self._catalog = found

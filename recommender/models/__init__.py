@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import importlib
+from pathlib import Path
 from typing import Any
 
-from assistant.errors import ConfigError
-from recommender.base import Recommender
+from recommender.base import Recommender, saved_meta
+from recommender.errors import ConfigError
 
 _REGISTRY: dict[str, str] = {
     "popularity": "recommender.models.popular:Popularity",
@@ -34,3 +35,9 @@ def get_model_class(name: str) -> type[Recommender]:
 
 def make_model(name: str, **params: Any) -> Recommender:
     return get_model_class(name)(**params)
+
+
+def load_model(path: Path | str) -> Recommender:
+    """Load any saved model: its class is read from the ``model.json`` beside the arrays."""
+    path = Path(path)
+    return get_model_class(saved_meta(path)["model"]).load(path)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from assistant.errors import ConfigError
 from recommender.base import Recommender, csr_from_arrays, csr_to_arrays, take_rows
 from recommender.data import Interactions
+from recommender.errors import ConfigError
 
 
 def _keep_top_k(S: np.ndarray, k: int) -> sp.csr_matrix:

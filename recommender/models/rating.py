@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from assistant.errors import DataError
 from recommender.data import Interactions
+from recommender.errors import DataError
 
 
 class BiasedMF:

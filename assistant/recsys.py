@@ -1,4 +1,5 @@
-"""The demo shop's recommender: the hybrid fitted on ``knowledge.demo`` interactions.
+"""The shop's recommender: the library's hybrid fitted on the shop's events (by default the
+``knowledge.demo`` shop's), served by customer id and session history.
 
 Raw ids are product ids and customer ids. Event weights: purchase > cart > rate (by rating) > view.
 Blend weights are learned on a leave-last-event-out validation split; the components are then
@@ -18,6 +19,7 @@ from assistant.errors import DataError, NotFoundError
 from recommender.data import Interactions, split_loo
 from recommender.hybrid import Hybrid
 from recommender.models import make_model
+from recommender.models.content import Content
 
 EVENT_WEIGHTS = {"purchase": 5.0, "cart": 3.0, "view": 0.5}
 COMPONENTS: dict[str, dict[str, Any]] = {
@@ -69,7 +71,10 @@ class ShopRecommender:
         data = interactions_from_events(shop.interactions, pids, customers)
         train, valid, _ = split_loo(data)  # the third part (last events) is kept out of selection too
         # embed the catalog once; both the selection and the final hybrid reuse the vectors
-        content_emb = make_model("content", embedder=embedder, item_text=texts).fit(data).E  # type: ignore[attr-defined]
+        from knowledge.embed import make_embedder
+
+        content = Content(embedder=embedder, item_text=texts, embed=make_embedder(embedder).embed)
+        content_emb = content.fit(data).E
 
         def build(d: Interactions) -> Hybrid:
             models = {n: make_model(n, **p) if n != "content" else make_model(n, embedder=embedder, embeddings=content_emb)
