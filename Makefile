@@ -24,7 +24,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 .PHONY: help install run test test-model lint bench eval models models-fast chromium demo clean
 
 help:
-	@echo "make run    - install what is missing, build the demo shop's indexes and models, serve http://$(HOST):$(PORT)"
+	@echo "make run    - install what is missing, build the demo shop's indexes and models, serve it in demo mode on http://$(HOST):$(PORT)"
 	@echo "make test   - install what the tests need, run the default test suite"
 	@echo "make install | lint | bench | eval | models | models-fast | test-model | clean"
 
@@ -82,7 +82,7 @@ demo: install
 	$(BIN)/aisle train recsys
 
 run: install models demo
-	$(BIN)/aisle run --host $(HOST) --port $(PORT)
+	$(BIN)/aisle run --demo --host $(HOST) --port $(PORT)
 
 test: install chromium
 	$(BIN)/pytest -q -m "not model"

@@ -15,7 +15,7 @@ from assistant.errors import AisleError
 
 # name -> (module:function, one-line help, owning area). Nested groups use "group sub".
 COMMANDS: dict[str, tuple[str, str, str]] = {
-    "run": ("ui.api:cli", "serve the web app and API on 127.0.0.1:7860", "UI (issue 7)"),
+    "run": ("ui.serve:cli", "serve the web app and API on 127.0.0.1:7860", "UI (issue 7)"),
     "ingest": ("assistant.ingest:ingest_cli", "load a catalog (or --demo) into the database and indexes", "Knowledge (issue 4)"),
     "index": ("assistant.ingest:index_cli", "build or update the vector indexes", "Knowledge (issue 4)"),
     "train nlu": ("assistant.nlu.train:cli", "train intent and sentiment classifiers (seeded)", "Understanding (issue 5)"),

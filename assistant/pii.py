@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from typing import Any
 
 __all__ = ["KINDS", "RedactingFilter", "find_pii", "install_log_redaction", "luhn_ok", "pii_spans", "redact",
-           "redact_value"]
+           "redact_order_details", "redact_value"]
 
 KINDS = ("email", "card", "phone", "address")
 
@@ -107,6 +107,27 @@ def redact(text: str) -> tuple[str, list[str]]:
         kinds.add(kind)
     out.append(text[last:])
     return "".join(out), [k for k in KINDS if k in kinds]
+
+
+# Order details a transcript may quote: carrier tracking numbers (UPS 1Z…, and the 10-22 digit runs
+# of USPS, FedEx and DHL) and "City, ST" places from tracking events.
+_UPS = re.compile(r"\b1Z[0-9A-Z]{16}\b", re.I)
+_TRACKING_DIGITS = re.compile(r"(?<![\w-])\d{10,22}(?![\w-])")
+_STATES = ("AL|AK|AZ|AR|CA|CO|CT|DE|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH|NJ|NM|NY|NC|ND|"
+           "OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY|DC|PR")
+_PLACE = re.compile(rf"\b[A-Z][a-z]+(?:[ .'-]+[A-Z][a-z]+){{0,3}},\s*(?:{_STATES})\b")
+
+
+def redact_order_details(text: str, known: Iterable[str] = ()) -> str:
+    """``text`` without personal data, tracking numbers or places, for a transcript served to someone
+    who is neither its customer nor staff. ``known``: exact values to remove too (an order's
+    tracking number and event locations)."""
+    out = redact(text)[0]
+    for value in sorted({k for k in known if k and len(k) >= 4}, key=len, reverse=True):
+        out = out.replace(value, "[redacted]")
+    out = _UPS.sub("[tracking number]", out)
+    out = _TRACKING_DIGITS.sub("[tracking number]", out)
+    return _PLACE.sub("[place]", out)
 
 
 def redact_value(value: Any, keep_keys: Iterable[str] = ()) -> Any:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from assistant.settings import Settings
 
-__all__ = ["ADDRESS_FACTOR", "ChatLimits", "Decision", "RateLimiter", "slow_down_message"]
+__all__ = ["ADDRESS_FACTOR", "API_KINDS", "ApiLimits", "ChatLimits", "Decision", "RateLimiter", "slow_down_message"]
 
 # Many shoppers can share one address (an office, a phone carrier's NAT): the address allows
 # this many times the per-session rate.
@@ -31,9 +31,14 @@ class Decision:
     scope: str = ""  # "session" | "address" when refused
 
 
+API_KINDS = {"login": "sign-ins", "events": "events", "search": "searches", "recommendations": "recommendation requests",
+             "sessions": "new conversations"}
+
+
 def slow_down_message(d: Decision) -> str:
     who = "this conversation" if d.scope == "session" else "your network address"
-    return (f"Slow down: too many messages from {who}. "
+    what = API_KINDS.get(d.scope, "messages")
+    return (f"Slow down: too many {what} from {who}. "
             f"Please wait {d.retry_after_s} s and try again.")
 
 
@@ -112,3 +117,21 @@ class ChatLimits:
                 self.address.hit(address)
             self.session.hit(session_id)
             return Decision(True)
+
+
+class ApiLimits:
+    """Per-address limits for the routes around the chat (API_KINDS): sign-in has its own, lower rate
+    (it is what an attacker enumerating customers would hammer); the others share one setting."""
+
+    def __init__(self, login_per_minute: int, api_per_minute: int, *,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._limiters = {k: RateLimiter(login_per_minute if k == "login" else api_per_minute, clock=clock)
+                          for k in API_KINDS}
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ApiLimits:
+        return cls(settings.rate_limit_login_per_minute, settings.rate_limit_api_per_minute)
+
+    def check(self, kind: str, address: str | None) -> Decision:
+        d = self._limiters[kind].hit(address or "unknown")
+        return d if d.allowed else Decision(False, d.retry_after_s, kind)

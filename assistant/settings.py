@@ -25,6 +25,9 @@ Backend = Literal["llama", "transformers", "openai", "template", "fake"]
 BACKENDS: tuple[str, ...] = ("llama", "transformers", "openai", "template", "fake")
 # Friendly names for the packaged GGUF models; any other value is a path to a .gguf file.
 MODEL_ALIASES: tuple[str, ...] = ("default", "fast", "test")
+# Public strings: fine for the demo on 127.0.0.1, refused by `aisle run` on any other host.
+DEMO_AGENT_TOKEN = "agent-demo-token"
+DEMO_ADMIN_TOKEN = "admin-demo-token"
 
 
 def _default_cache() -> Path:
@@ -68,9 +71,28 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=7860, ge=1, le=65535)
     cors_origins: list[str] = Field(default_factory=list)
-    agent_token: SecretStr = SecretStr("agent-demo-token")
-    admin_token: SecretStr = SecretStr("admin-demo-token")
+    agent_token: SecretStr = SecretStr(DEMO_AGENT_TOKEN)
+    admin_token: SecretStr = SecretStr(DEMO_ADMIN_TOKEN)
+    demo_mode: bool = Field(
+        default=False,
+        description="The demo shop's 'sign in as a demo customer' (no credential), for loopback clients only. "
+                    "`make run` turns it on (aisle run --demo); never use it for a real shop.")
+    shop_secret: SecretStr | None = Field(
+        default=None,
+        description="Key the shop's backend signs customer tokens with (HS256 JWT, see docs/security.md); at least "
+                    "32 characters. Unset: a random one is generated into <data_dir>/shop-secret (mode 0600).")
+    customer_token_max_ttl_s: int = Field(
+        default=3600, ge=60, le=86_400,
+        description="Longest lifetime (exp - iat) a customer token may have; longer-lived tokens are refused.")
+    shop_hosts: list[str] = Field(
+        default_factory=list,
+        description="Hosts (e.g. shop.example.com) that shown text may link to; every other link, image or URL "
+                    "in reviews, catalog or model text is neutralised before it is rendered.")
+    max_body_bytes: int = Field(default=1_048_576, ge=1024, description="Larger request bodies get HTTP 413.")
     rate_limit_per_minute: int = Field(default=30, ge=1)
+    rate_limit_login_per_minute: int = Field(default=10, ge=1, description="Sign-ins per client address.")
+    rate_limit_api_per_minute: int = Field(
+        default=120, ge=1, description="Events, searches, recommendations and new sessions per client address.")
     forwarded_allow_ips: str = Field(
         default="127.0.0.1",
         description="Comma-separated proxy addresses (or *) whose X-Forwarded-For header names the shopper's "
@@ -114,6 +136,20 @@ class Settings(BaseSettings):
         if not url.drivername.startswith(("sqlite", "postgresql")):
             raise ValueError(f"unsupported database {url.drivername!r}: use sqlite:/// or postgresql+psycopg://")
         return v
+
+    @field_validator("shop_secret")
+    @classmethod
+    def _check_secret(cls, v: SecretStr | None) -> SecretStr | None:
+        # A short key can be brute-forced offline from one token: then anyone can sign in as anyone.
+        if v is not None and len(v.get_secret_value()) < 32:
+            raise ValueError("the shop secret is too short: use at least 32 random characters "
+                             "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`) in AISLE_SHOP_SECRET")
+        return v
+
+    @field_validator("shop_hosts")
+    @classmethod
+    def _check_hosts(cls, v: list[str]) -> list[str]:
+        return [h.strip().lower().rstrip(".") for h in v if h.strip()]
 
     @model_validator(mode="after")
     def _fill_paths(self) -> Settings:

@@ -1,4 +1,4 @@
-"""Persistence: SQLAlchemy 2 models and a small Store facade.
+"""Persistence: a small Store facade over the SQLAlchemy models in assistant.schema.
 
 SQLite (WAL, foreign keys on) by default; PostgreSQL by URL with the same code. The schema is
 created on first use. Every write commits in its own short transaction so a crash loses at
@@ -11,123 +11,31 @@ import json
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import (
-    JSON,
-    Boolean,
-    DateTime,
-    Float,
-    ForeignKey,
-    Integer,
-    String,
-    Table,
-    Text,
-    create_engine,
-    event,
-    func,
-    insert,
-    select,
-    update,
-)
+from sqlalchemy import create_engine, event, exists, func, insert, select, update
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
+
+# The models live in assistant.schema; re-exported because callers name them through the store.
+from assistant.schema import (  # noqa: F401
+    _EVENTS,
+    _MESSAGES,
+    _SESSIONS,
+    Base,
+    ChatSession,
+    Consent,
+    Customer,
+    EventRow,
+    Message,
+    Order,
+    Revocation,
+    Ticket,
+    utcnow,
+)
 
 if TYPE_CHECKING:
     from assistant.settings import Settings
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
-class Base(DeclarativeBase):
-    pass
-
-
-class Customer(Base):
-    __tablename__ = "customers"
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    name: Mapped[str] = mapped_column(String(200), default="")
-    email: Mapped[str | None] = mapped_column(String(320), index=True, nullable=True)
-    segment: Mapped[str] = mapped_column(String(64), default="")
-    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-    preferences: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-
-
-class Consent(Base):
-    __tablename__ = "consent"
-    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True)
-    personalization: Mapped[bool] = mapped_column(Boolean, default=True)
-    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
-
-
-class ChatSession(Base):
-    __tablename__ = "sessions"
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    customer_id: Mapped[str | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"), index=True, nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
-    state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    paused: Mapped[bool] = mapped_column(Boolean, default=False)  # an agent took over
-
-
-class Message(Base):
-    __tablename__ = "messages"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), index=True)
-    role: Mapped[str] = mapped_column(String(16))  # user | assistant | agent | system
-    text: Mapped[str] = mapped_column(Text)  # PII-redacted by the caller before storing
-    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-    meta: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # intents, sentiment, actions, citations
-
-
-class EventRow(Base):
-    __tablename__ = "events"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    session_id: Mapped[str | None] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), index=True, nullable=True)
-    customer_id: Mapped[str | None] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True, nullable=True)
-    kind: Mapped[str] = mapped_column(String(32), index=True)  # view|cart|purchase|rate|impression|click|feedback
-    product_id: Mapped[str | None] = mapped_column(String(64), index=True, nullable=True)
-    value: Mapped[float | None] = mapped_column(Float, nullable=True)  # rating, thumbs (+1/-1)
-    variant: Mapped[str | None] = mapped_column(String(32), nullable=True)  # A/B recommender variant
-    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    ts: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
-
-
-class Order(Base):
-    __tablename__ = "orders"
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True)
-    # Kept (not redacted): it is the second factor for order lookup.
-    email: Mapped[str] = mapped_column(String(320))
-    status: Mapped[str] = mapped_column(String(32))
-    created_at: Mapped[datetime] = mapped_column(DateTime)
-    total: Mapped[float] = mapped_column(Float)
-    currency: Mapped[str] = mapped_column(String(8), default="USD")
-    carrier: Mapped[str] = mapped_column(String(64), default="")
-    tracking_number: Mapped[str] = mapped_column(String(64), default="")
-    items: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
-    tracking: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
-
-
-class Ticket(Base):
-    __tablename__ = "tickets"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    session_id: Mapped[str | None] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), index=True, nullable=True)
-    customer_id: Mapped[str | None] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True, nullable=True)
-    kind: Mapped[str] = mapped_column(String(32))  # handoff | cancel | return | refund | privacy
-    status: Mapped[str] = mapped_column(String(16), default="open")  # open | in_progress | closed
-    summary: Mapped[str] = mapped_column(Text, default="")
-    order_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
-
-
-# Core tables for the per-turn writes (see Store.save_state).
-_SESSIONS = cast(Table, ChatSession.__table__)
-_MESSAGES = cast(Table, Message.__table__)
-_EVENTS = cast(Table, EventRow.__table__)
 
 
 def _parse_ts(value: str | None) -> datetime:
@@ -239,10 +147,20 @@ class Store:
             row = s.get(ChatSession, session_id)
             return _row_dict(row) if row else None
 
-    def list_sessions(self, limit: int = 100) -> list[dict[str, Any]]:
+    def list_sessions(self, limit: int = 100, *, with_messages: bool = False) -> list[dict[str, Any]]:
+        """Most recently active first. ``with_messages``: only conversations a shopper wrote in (a flood
+        of empty sessions must not push real ones out of the agent queue)."""
+        q = select(ChatSession)
+        if with_messages:
+            q = q.where(exists().where(Message.session_id == ChatSession.id, Message.role == "user"))
         with self.tx() as s:
-            rows = s.scalars(select(ChatSession).order_by(ChatSession.updated_at.desc()).limit(limit))
+            rows = s.scalars(q.order_by(ChatSession.updated_at.desc()).limit(limit))
             return [_row_dict(r) for r in rows]
+
+    def create_session(self, session_id: str, customer_id: str | None = None) -> None:
+        """A new conversation under a server-issued id; an id already taken is an error, never shared."""
+        with self.tx() as s:
+            s.add(ChatSession(id=session_id, customer_id=customer_id, state={}))
 
     # The per-turn writes below are single Core statements, not ORM unit-of-work flushes: a third of
     # the cost, and a turn's share of the database lock is what limits a busy server.
@@ -394,6 +312,20 @@ class Store:
                     s.delete(row)
             s.delete(cust)
             return True
+
+    # --- token revocation ----------------------------------------------------------------
+    def revoke(self, subject: str, at: float) -> None:
+        with self.tx() as s:
+            row = s.get(Revocation, subject)
+            if row is None:
+                s.add(Revocation(subject=subject, revoked_at=at))
+            else:
+                row.revoked_at = max(row.revoked_at, at)
+
+    def revoked_at(self, subject: str) -> float | None:
+        with self.tx() as s:
+            row = s.get(Revocation, subject)
+            return None if row is None else float(row.revoked_at)
 
     # --- bulk load -----------------------------------------------------------------------
     def load_demo(self, shop: Any) -> dict[str, int]:

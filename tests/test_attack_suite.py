@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 import yaml
-from fastapi.testclient import TestClient
+from test_ui_fakes import local_client, start
 
 from assistant.pii import find_pii
 
@@ -67,12 +67,12 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     from ui.api import create_app
 
     settings = Settings(data_dir=tmp_path_factory.mktemp("attack"), generator_backend="template", embedder="hashing",
-                        rate_limit_per_minute=10_000)
+                        rate_limit_per_minute=10_000, rate_limit_api_per_minute=10_000, demo_mode=True)
     store = Store.from_settings(settings)
     demo = load_demo()
     store.load_demo(demo)
     engine = build_engine(settings, store)
-    client = TestClient(create_app(settings, engine, store=store, with_ui=False))
+    client = local_client(create_app(settings, engine, store=store, with_ui=False))
     n_orders = Counter(o["customer_id"] for o in demo.orders)
     own = next(o for o in demo.orders if n_orders[o["customer_id"]] >= 2 and o["status"] == "shipped")
     other = next(o for o in demo.orders if o["status"] == "delivered" and o["customer_id"] != own["customer_id"])
@@ -164,13 +164,13 @@ def live_markup(html: str) -> list[str]:
 
 def run_chat(world: dict[str, Any], case: dict[str, Any]) -> tuple[list[dict[str, Any]], str]:
     c, subs = world["client"], world["subs"]
-    sid = f"atk-{case['id']}"[:64]
     body_extra, headers = {}, {"Accept": "text/event-stream"}
     if case.get("as") == "own":
         body_extra["customer_id"] = subs["own_customer"]
         headers["X-Customer-Token"] = world["token"]
     turns = [fill(t, subs) * int(case.get("repeat", 1)) for t in case["turns"]]
     dones = []
+    sid = start(c, {k: v for k, v in headers.items() if k != "Accept"})
     for text in turns:
         r = c.post("/api/chat", json={"session_id": sid, "message": text, **body_extra}, headers=headers)
         assert r.status_code == 200, f"{case['id']}: HTTP {r.status_code} {r.text[:300]}"
@@ -290,7 +290,7 @@ def hostile_world(world: dict[str, Any]) -> dict[str, Any]:
 
     engine = build_engine(world["settings"], world["store"], FakeChatModel(hostile_reply(world)))
     engine.nlu = world["engine"].nlu  # share the loaded NLU
-    client = TestClient(create_app(world["settings"], engine, store=world["store"], with_ui=False))
+    client = local_client(create_app(world["settings"], engine, store=world["store"], with_ui=False))
     return {**world, "client": client, "engine": engine}
 
 

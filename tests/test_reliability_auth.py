@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from test_ui_fakes import FakeAssistant
+from test_ui_fakes import FakeAssistant, local_client
 
 from assistant.settings import Settings
 from assistant.store import Store
@@ -17,6 +17,7 @@ from assistant.tokens import TokenDigests
 from ui.api import create_app
 
 ALLOWED = "https://shop.example.com"
+SID = "5" * 32
 
 
 @pytest.fixture()
@@ -24,11 +25,11 @@ def env(tmp_path: Path) -> dict[str, Any]:
     store = Store(f"sqlite:///{tmp_path / 'auth.db'}")
     for cid, email in (("C1", "one@example.com"), ("C2", "two@example.com")):
         store.upsert_customer(cid, name=cid, email=email)
-    store.ensure_session("s-1", "C1")
+    store.create_session(SID, "C1")
     settings = Settings(data_dir=tmp_path, cors_origins=[ALLOWED], agent_token="agent-s3cret",
-                        admin_token="admin-s3cret")
+                        admin_token="admin-s3cret", demo_mode=True)
     app = create_app(settings, FakeAssistant(store), store=store, with_ui=False)
-    c = TestClient(app)
+    c = local_client(app)
     tokens = {cid: c.post(f"/api/customers/{cid}/login").json()["token"] for cid in ("C1", "C2")}
     return {"c": c, "tokens": tokens, "app": app}
 
@@ -41,8 +42,8 @@ def test_token_digests() -> None:
     assert t._digests[0] == hashlib.sha256(b"agent-s3cret").digest()
 
 
-AGENT_ROUTES = [("GET", "/api/agent/queue"), ("GET", "/api/agent/sessions/s-1"), ("GET", "/api/agent/insights"),
-                ("POST", "/api/agent/sessions/s-1/takeover"), ("POST", "/api/agent/sessions/s-1/release")]
+AGENT_ROUTES = [("GET", "/api/agent/queue"), ("GET", f"/api/agent/sessions/{SID}"), ("GET", "/api/agent/insights"),
+                ("POST", f"/api/agent/sessions/{SID}/takeover"), ("POST", f"/api/agent/sessions/{SID}/release")]
 
 
 @pytest.mark.parametrize("method, path", AGENT_ROUTES)
@@ -76,12 +77,13 @@ def test_customers_reach_only_their_own_data(env: dict[str, Any], method: str, p
     c, tok = env["c"], env["tokens"]
     assert c.request(method, path.format(cid="C2")).status_code == 403
     assert c.request(method, path.format(cid="C2"), headers={"X-Customer-Token": tok["C1"]}).status_code == 403
+    assert c.request(method, path.format(cid="C2"), headers={"Authorization": f"Bearer {tok['C1']}"}).status_code == 403
     assert c.request(method, path.format(cid="C2"), headers={"X-Customer-Token": tok["C2"]}).status_code == 200
 
 
 def test_chat_as_a_customer_needs_their_token(env: dict[str, Any]) -> None:
     c, tok = env["c"], env["tokens"]
-    body = {"session_id": "s-9", "message": "my orders", "customer_id": "C2"}
+    body = {"message": "my orders", "customer_id": "C2"}
     assert c.post("/api/chat", json=body).status_code == 403
     assert c.post("/api/chat", json=body, headers={"X-Customer-Token": tok["C1"]}).status_code == 403
     assert c.post("/api/chat", json=body, headers={"X-Customer-Token": tok["C2"]}).status_code == 200
@@ -94,9 +96,9 @@ def test_cors_allow_list(env: dict[str, Any]) -> None:
     assert ok.status_code == 200 and ok.headers["access-control-allow-origin"] == ALLOWED
     bad = c.options("/api/chat", headers={"Origin": "https://evil.example", **pre})
     assert bad.status_code == 400 and "access-control-allow-origin" not in bad.headers
-    r = c.post("/api/chat", json={"session_id": "s-c", "message": "hi"}, headers={"Origin": "https://evil.example"})
+    r = c.post("/api/chat", json={"message": "hi"}, headers={"Origin": "https://evil.example"})
     assert "access-control-allow-origin" not in r.headers  # the browser will not hand the answer over
-    r = c.post("/api/chat", json={"session_id": "s-c", "message": "hi"}, headers={"Origin": ALLOWED})
+    r = c.post("/api/chat", json={"message": "hi"}, headers={"Origin": ALLOWED})
     assert r.headers["access-control-allow-origin"] == ALLOWED
     assert r.headers.get("access-control-allow-credentials") != "true"
 
@@ -104,5 +106,5 @@ def test_cors_allow_list(env: dict[str, Any]) -> None:
 def test_no_cors_without_an_allow_list(tmp_path: Path) -> None:
     store = Store(f"sqlite:///{tmp_path / 'n.db'}")
     c = TestClient(create_app(Settings(data_dir=tmp_path), FakeAssistant(store), store=store, with_ui=False))
-    r = c.post("/api/chat", json={"session_id": "s", "message": "hi"}, headers={"Origin": "https://any.example"})
+    r = c.post("/api/chat", json={"message": "hi"}, headers={"Origin": "https://any.example"})
     assert "access-control-allow-origin" not in r.headers

@@ -16,16 +16,17 @@ from ui.loadtest import _sse_events
 def test_sigkill_mid_conversation_loses_nothing_committed(tmp_path: Path) -> None:
     # A slow model (0.08 s a word) so the kill lands while an answer is streaming.
     srv = Server(tmp_path, T_DELAY="0.08").start()
-    sid = "crash-1"
+    sid = None  # issued by the server with the first answer
     committed: dict[int, str] = {}
     event_ids: list[int] = []
     try:
         with httpx.Client(base_url=srv.url, timeout=30) as c:
             for msg in ("hi", "wireless headphones under $100", "what is your return policy?"):
-                with c.stream("POST", "/api/chat", json={"session_id": sid, "message": msg},
-                              headers={"Accept": "text/event-stream"}) as r:
+                body = {"message": msg, **({"session_id": sid} if sid else {})}
+                with c.stream("POST", "/api/chat", json=body, headers={"Accept": "text/event-stream"}) as r:
                     done = [d for n, d in _sse_events(r) if n == "done"][0]
                 committed[done["message_id"]] = done["text"]
+                sid = done["session_id"]
             for pid in ("P0007", "P0102"):
                 event_ids.append(c.post("/api/events", json={"kind": "click", "session_id": sid,
                                                              "product_id": pid}).json()["id"])

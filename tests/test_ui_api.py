@@ -7,13 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
-from test_ui_fakes import FakeAssistant, parse_sse
+from test_ui_fakes import FakeAssistant, local_client, parse_sse, sign_in, start
 
 from assistant.settings import Settings
 from assistant.store import Store
 from ui.api import create_app
-from ui.service import customer_token
 
 AGENT = {"Authorization": "Bearer agent-demo-token"}
 
@@ -22,14 +20,15 @@ AGENT = {"Authorization": "Bearer agent-demo-token"}
 def env(tmp_path: Path) -> dict[str, Any]:
     store = Store(f"sqlite:///{tmp_path / 'ui.db'}")
     store.upsert_customer("C0001", name="Ada Shopper", email="ada@example.com")
+    store.upsert_customer("C0002", name="Bo Shopper", email="bo@example.com")
     fake = FakeAssistant(store)
-    settings = Settings(data_dir=tmp_path, cors_origins=["http://127.0.0.1:9999"])
+    settings = Settings(data_dir=tmp_path, cors_origins=["http://127.0.0.1:9999"], demo_mode=True)
     app = create_app(settings, fake, store=store, with_ui=False)
-    return {"client": TestClient(app), "store": store, "fake": fake, "settings": settings}
+    return {"client": local_client(app), "store": store, "fake": fake, "settings": settings}
 
 
 def test_sse_streams_events_in_contract_order(env: dict[str, Any]) -> None:
-    r = env["client"].post("/api/chat", json={"session_id": "s-1", "message": "wireless headphones under $100"},
+    r = env["client"].post("/api/chat", json={"message": "wireless headphones under $100"},
                            headers={"Accept": "text/event-stream"})
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/event-stream")
     events = parse_sse(r.text)
@@ -44,11 +43,12 @@ def test_sse_streams_events_in_contract_order(env: dict[str, Any]) -> None:
 
 def test_query_flag_streams_and_plain_post_collects(env: dict[str, Any]) -> None:
     c = env["client"]
-    r = c.post("/api/chat?stream=1", json={"session_id": "s-2", "message": "headphones"})
+    r = c.post("/api/chat?stream=1", json={"message": "headphones"})
     assert r.headers["content-type"].startswith("text/event-stream")
-    r = c.post("/api/chat", json={"session_id": "s-2", "message": "headphones"})
+    sid = r.headers["x-session-id"]
+    r = c.post("/api/chat", json={"session_id": sid, "message": "headphones"})
     body = r.json()
-    assert r.status_code == 200 and body["done"]["session_id"] == "s-2"
+    assert r.status_code == 200 and body["done"]["session_id"] == sid == r.headers["x-session-id"]
     assert [p["product_id"] for p in body["products"]] == ["P-HP1", "P-HP2"]
     assert body["text"].startswith("Here are two picks")
 
@@ -56,8 +56,10 @@ def test_query_flag_streams_and_plain_post_collects(env: dict[str, Any]) -> None
 def test_concurrent_sessions_never_see_each_other(env: dict[str, Any]) -> None:
     env["fake"].delay_s = 0.002  # interleave the two streams
     c, errors = env["client"], []
+    sids = {name: start(c) for name in ("alice", "bob")}
 
-    def shopper(sid: str, word: str) -> None:
+    def shopper(name: str, word: str) -> None:
+        sid = sids[name]
         for i in range(4):
             r = c.post("/api/chat", json={"session_id": sid, "message": f"{word} {i}"},
                        headers={"Accept": "text/event-stream"})
@@ -70,26 +72,27 @@ def test_concurrent_sessions_never_see_each_other(env: dict[str, Any]) -> None:
     for t in threads:
         t.join()
     assert errors == []
-    for sid, mine, theirs in (("alice", "kettle", "tent"), ("bob", "tent", "kettle")):
-        msgs = c.get(f"/api/sessions/{sid}/messages").json()["messages"]
+    for name, mine, theirs in (("alice", "kettle", "tent"), ("bob", "tent", "kettle")):
+        msgs = c.get(f"/api/sessions/{sids[name]}/messages").json()["messages"]
         assert len(msgs) == 8
         assert all(mine in m["text"] and theirs not in m["text"] for m in msgs)
 
 
 def test_busy_engine_maps_to_503_with_retry_after(env: dict[str, Any]) -> None:
     env["fake"].busy = True
-    r = env["client"].post("/api/chat", json={"session_id": "s-3", "message": "hi"},
+    r = env["client"].post("/api/chat", json={"message": "hi"},
                            headers={"Accept": "text/event-stream"})
     assert r.status_code == 503 and int(r.headers["retry-after"]) > 0
     assert "busy" in r.json()["detail"].lower()
 
 
 @pytest.mark.parametrize(("method", "path", "body", "status"), [
-    ("post", "/api/chat", {"message": "hi"}, 422),
-    ("post", "/api/chat", {"session_id": "s", "message": ""}, 422),
-    ("post", "/api/chat", {"session_id": "bad id <script>", "message": "hi"}, 422),
-    ("post", "/api/chat", {"session_id": "s", "message": "x" * 5000}, 400),
-    ("post", "/api/chat", {"session_id": "s", "message": "hi", "customer_id": "C0001"}, 403),
+    ("post", "/api/chat", {}, 422),
+    ("post", "/api/chat", {"message": ""}, 422),
+    ("post", "/api/chat", {"session_id": "bad id <script>", "message": "hi"}, 400),
+    ("post", "/api/chat", {"session_id": "0" * 65, "message": "hi"}, 422),
+    ("post", "/api/chat", {"message": "x" * 5000}, 400),
+    ("post", "/api/chat", {"message": "hi", "customer_id": "C0001"}, 403),
     ("post", "/api/events", {"kind": "hack"}, 422),
     ("get", "/api/products/NOPE", None, 404),
     ("get", "/api/search", None, 422),
@@ -114,44 +117,42 @@ def test_malformed_json_and_wrong_token(env: dict[str, Any]) -> None:
 
 def test_agent_handoff_reply_and_takeover(env: dict[str, Any]) -> None:
     c = env["client"]
-    c.post("/api/chat", json={"session_id": "s-h", "message": "I want a human please"})
+    sh = c.post("/api/chat", json={"message": "I want a human please"}).json()["done"]["session_id"]
     q = c.get("/api/agent/queue", headers=AGENT).json()
-    assert [t["session_id"] for t in q["tickets"]] == ["s-h"]
-    view = c.get("/api/agent/sessions/s-h", headers=AGENT).json()
+    assert [t["session_id"] for t in q["tickets"]] == [sh]
+    view = c.get(f"/api/agent/sessions/{sh}", headers=AGENT).json()
     assert [m["role"] for m in view["messages"]] == ["user", "assistant"]
     assert view["sentiment"][0]["score"] == 0.0
-    r = c.post("/api/agent/sessions/s-h/messages", json={"text": "Hi, Sam from support here."}, headers=AGENT)
+    r = c.post(f"/api/agent/sessions/{sh}/messages", json={"text": "Hi, Sam from support here."}, headers=AGENT)
     assert r.status_code == 200
-    last = c.get("/api/sessions/s-h/messages?after=2").json()["messages"]
+    last = c.get(f"/api/sessions/{sh}/messages?after=2").json()["messages"]
     assert [(m["role"], m["text"]) for m in last] == [("agent", "Hi, Sam from support here.")]
-    assert c.post("/api/agent/sessions/s-h/takeover", headers=AGENT).json()["paused"] is True
-    body = c.post("/api/chat", json={"session_id": "s-h", "message": "thanks, my order is late"}).json()
+    assert c.post(f"/api/agent/sessions/{sh}/takeover", headers=AGENT).json()["paused"] is True
+    body = c.post("/api/chat", json={"session_id": sh, "message": "thanks, my order is late"}).json()
     assert body["text"] == "" and "paused" in body["done"]["actions"]
-    roles = [m["role"] for m in c.get("/api/sessions/s-h/messages").json()["messages"]]
+    roles = [m["role"] for m in c.get(f"/api/sessions/{sh}/messages").json()["messages"]]
     assert roles == ["user", "assistant", "agent", "user"]  # the bot stayed silent
-    c.post("/api/agent/sessions/s-h/release", headers=AGENT)
-    assert c.post("/api/chat", json={"session_id": "s-h", "message": "ok"}).json()["text"]
+    c.post(f"/api/agent/sessions/{sh}/release", headers=AGENT)
+    assert c.post("/api/chat", json={"session_id": sh, "message": "ok"}).json()["text"]
     assert c.post("/api/agent/sessions/nope/messages", json={"text": "x"}, headers=AGENT).status_code == 404
 
 
 def test_privacy_export_opt_out_and_delete(env: dict[str, Any]) -> None:
-    c, settings = env["client"], env["settings"]
-    tok = c.post("/api/customers/C0001/login").json()["token"]
-    assert tok == customer_token(settings, "C0001")
-    hdr = {"X-Customer-Token": tok}
-    c.post("/api/chat", json={"session_id": "s-p", "message": "hello", "customer_id": "C0001"}, headers=hdr)
-    c.post("/api/events", json={"kind": "thumbs", "session_id": "s-p", "customer_id": "C0001",
-                                "product_id": "P-HP1", "value": 1})
+    c = env["client"]
+    hdr = sign_in(c, "C0001")
+    sp = c.post("/api/chat", json={"message": "hello", "customer_id": "C0001"}, headers=hdr).json()["done"]["session_id"]
+    assert c.post("/api/events", json={"kind": "thumbs", "session_id": sp, "customer_id": "C0001",
+                                       "product_id": "P-HP1", "value": 1}, headers=hdr).status_code == 200
     data = c.get("/api/customers/C0001/export", headers=hdr).json()
     assert data["customer"]["email"] == "ada@example.com"
     assert len(data["messages"]) == 2 and data["events"][0]["kind"] == "feedback"
     assert c.post("/api/customers/C0001/opt-out", headers=hdr).json()["personalization"] is False
     assert env["store"].personalization_allowed("C0001") is False
-    other = {"X-Customer-Token": customer_token(settings, "C0002")}
+    other = sign_in(c, "C0002")
     assert c.get("/api/customers/C0001/export", headers=other).status_code == 403
     assert c.delete("/api/customers/C0001", headers=hdr).json() == {"deleted": "C0001"}
-    assert c.get("/api/customers/C0001/export", headers=hdr).status_code == 404
-    assert env["store"].messages("s-p") == []
+    assert c.get("/api/customers/C0001/export", headers=hdr).status_code == 403  # her token died with her
+    assert env["store"].messages(sp) == []
 
 
 def test_cors_allow_list(env: dict[str, Any]) -> None:

@@ -7,11 +7,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from test_ui_fakes import FakeAssistant
 
 from assistant.settings import Settings
 from assistant.store import Store
 from ui.insights import compute, sentiment_series, variant_for
+from ui.privacy_panel import Visit
 from ui.render import card_html, cards_html, transcript_html
 from ui.service import Backend
 
@@ -42,11 +44,18 @@ def test_cards_escape_everything() -> None:
     assert "<script>" not in msgs
 
 
+def _sid() -> str:
+    from assistant.access import new_session_id
+
+    return new_session_id()
+
+
 def test_chat_turn_streams_and_sessions_stay_isolated(backend: Backend) -> None:
     from ui.app import chat_turn
 
-    a = list(chat_turn(backend, "wireless headphones", [], "sess-a", None, 0))
-    b = list(chat_turn(backend, "camping stove", [], "sess-b", None, 0))
+    sa, sb = _sid(), _sid()
+    a = list(chat_turn(backend, "wireless headphones", [], sa, None, 0))
+    b = list(chat_turn(backend, "camping stove", [], sb, None, 0))
     hist_a, cards_a = a[-1][0], a[-1][1]
     hist_b = b[-1][0]
     assert "P-HP1" in cards_a and "&lt;b&gt;X1" in cards_a
@@ -54,52 +63,64 @@ def test_chat_turn_streams_and_sessions_stay_isolated(backend: Backend) -> None:
     assert "headphones" in hist_a[1]["content"] and "stove" not in str(hist_a)
     assert "headphones" not in str(hist_b)
     assert len(a) >= 4  # user echo, products, several text deltas, final
-    assert a[-1][4] == backend.store.messages("sess-a")[-1]["id"]
+    assert a[-1][3] == sa and a[-1][5] == backend.store.messages(sa)[-1]["id"]
+    # The engine is told which tab the turn came from, never the same for two tabs.
+    fake = backend.assistant
+    clients = {c for s, _, c in fake.turns}
+    assert len(clients) == 1 and all(c and c.startswith("c-") for c in clients)
+    list(chat_turn(backend, "hi", [], sa, None, 0, Visit(client_key="tab-two-key-0123456789")))
+    assert fake.turns[-1][2] not in clients
 
 
-def test_gradio_chat_is_rate_limited_like_the_api(backend: Backend) -> None:
-    from assistant.ratelimit import ChatLimits
+def test_gradio_chat_is_rate_limited_like_the_api(tmp_path: Path) -> None:
     from ui.app import chat_turn
 
-    limits = ChatLimits(2, address_factor=1)
+    store = Store(f"sqlite:///{tmp_path / 'r.db'}")
+    backend = Backend(Settings(data_dir=tmp_path, rate_limit_per_minute=2), assistant=FakeAssistant(store), store=store)
+    sid, visit = _sid(), Visit(address="10.0.0.9")
     for i in range(2):
-        last = list(chat_turn(backend, f"hi {i}", [], "sess-r", None, 0, limits, "10.0.0.9"))[-1]
-        assert "Slow down" not in last[5]
-    hist, _cards, box, _sid, _last, status = list(
-        chat_turn(backend, "one more", [], "sess-r", None, 0, limits, "10.0.0.9"))[-1]
+        last = list(chat_turn(backend, f"hi {i}", [], sid, None, 0, visit))[-1]
+        assert "Slow down" not in last[6]
+    hist, _cards, box, _sid_, _tok, _last, status = list(chat_turn(backend, "one more", [], sid, None, 0, visit))[-1]
     assert "Slow down" in status and "wait" in status
     assert box == "one more" and hist == []  # refused: nothing sent, the typed text stays in the box
-    assert len(backend.store.messages("sess-r")) == 4  # two turns, no third
-    # The address limit holds across sessions (an attacker rotating session ids).
-    last = list(chat_turn(backend, "again", [], "sess-other", None, 0, limits, "10.0.0.9"))[-1]
-    assert "your network address" in last[5]
+    assert len(backend.store.messages(sid)) == 4  # two turns, no third
 
 
 def test_agent_message_reaches_only_its_shopper(backend: Backend) -> None:
     from ui.app import chat_turn, poll_agent
 
-    last_a = list(chat_turn(backend, "hi", [], "sess-a", None, 0))[-1]
-    last_b = list(chat_turn(backend, "hi", [], "sess-b", None, 0))[-1]
-    backend.store.add_message("sess-a", "agent", "Hello from support <script>")
-    hist, new_last = poll_agent(backend, last_a[0], "sess-a", last_a[4])
+    sa, sb = _sid(), _sid()
+    last_a = list(chat_turn(backend, "hi", [], sa, None, 0))[-1]
+    last_b = list(chat_turn(backend, "hi", [], sb, None, 0))[-1]
+    backend.store.add_message(sa, "agent", "Hello from support <script> ![x](http://evil.example/p.png)")
+    hist, new_last = poll_agent(backend, last_a[0], sa, None, last_a[5])
     assert "Support agent" in hist[-1]["content"] and "&lt;script&gt;" in hist[-1]["content"]
-    assert new_last > last_a[4]
-    hist_b, _ = poll_agent(backend, last_b[0], "sess-b", last_b[4])
+    assert "](http" not in hist[-1]["content"] and "evil.example" not in hist[-1]["content"]
+    assert new_last > last_a[5]
+    hist_b, _ = poll_agent(backend, last_b[0], sb, None, last_b[5])
     assert not isinstance(hist_b, list)  # gr.skip(): nothing new for B
 
 
 def test_privacy_panel_handlers(backend: Backend) -> None:
-    from ui.app import privacy_delete, privacy_export, privacy_opt, privacy_summary
+    from ui import privacy_panel as pp
 
-    list(backend.stream("sess-c", "hello", "C0001"))
-    assert "2 messages" in privacy_summary(backend, "C0001")
-    assert "anonymous" in privacy_summary(backend, None).lower()
-    assert Path(privacy_export(backend, "C0001") or "").read_text().count("C0001") >= 2
-    privacy_opt(backend, "C0001", True)
+    tok = backend.authority.issue("C0001")
+    who = backend.identify(customer_token=tok)
+    sid = backend.open_session(who, None)
+    list(backend.stream(sid, "hello", "C0001"))
+    assert "2 messages" in pp.privacy_summary(backend, who)
+    assert "anonymous" in pp.privacy_summary(backend, backend.identify()).lower()
+    link = pp.privacy_export(backend, who)
+    name = link.split("/api/exports/")[1].split('"')[0]
+    assert backend.take_export(name).decode().count("C0001") >= 2  # type: ignore[union-attr]
+    assert backend.take_export(name) is None  # one download only
+    pp.privacy_opt(backend, who, True)
     assert backend.store.personalization_allowed("C0001") is False
-    assert "confirmation" in privacy_delete(backend, "C0001", False)
-    assert "Deleted" in privacy_delete(backend, "C0001", True)
+    assert "confirmation" in pp.privacy_delete(backend, who, False)
+    assert "Deleted" in pp.privacy_delete(backend, who, True)
     assert backend.store.get_customer("C0001") is None
+    assert pp.resolve(backend, tok, Visit())[1] is None  # her token is revoked
 
 
 def test_variant_assignment_is_deterministic_and_balanced() -> None:
@@ -129,7 +150,7 @@ def test_insights_aggregate_the_store(tmp_path: Path) -> None:
 def test_run_seeds_demo_customers_only_for_the_demo_catalog(tmp_path: Path) -> None:
     from knowledge.catalog import Catalog, load_demo_catalog
     from knowledge.snapshot import save_catalog
-    from ui.api import _seed_demo_customers
+    from ui.serve import _seed_demo_customers
 
     settings = Settings(data_dir=tmp_path / "demo")
     save_catalog(settings.data_dir, load_demo_catalog())
@@ -145,8 +166,6 @@ def test_run_seeds_demo_customers_only_for_the_demo_catalog(tmp_path: Path) -> N
 
 
 def test_gradio_mounted_at_root_beside_the_api(backend: Backend) -> None:
-    from fastapi.testclient import TestClient
-
     from ui.api import create_app
 
     c = TestClient(create_app(backend.settings, backend.assistant, store=backend.store))
@@ -158,8 +177,6 @@ def test_gradio_mounted_at_root_beside_the_api(backend: Backend) -> None:
 
 
 def test_web_chat_and_api_share_one_quota(tmp_path: Path) -> None:
-    from fastapi.testclient import TestClient
-
     from ui.api import create_app
     from ui.app import chat_turn
 
@@ -167,8 +184,9 @@ def test_web_chat_and_api_share_one_quota(tmp_path: Path) -> None:
     app = create_app(Settings(data_dir=tmp_path, rate_limit_per_minute=1), FakeAssistant(store), store=store,
                      with_ui=False)
     backend = app.state.backend
-    last = list(chat_turn(backend, "hi", [], "sess-q", None, 0, backend.limits, "testclient"))[-1]
-    assert "Slow down" not in last[5]
+    sid = _sid()
+    last = list(chat_turn(backend, "hi", [], sid, None, 0, Visit(address="testclient")))[-1]
+    assert "Slow down" not in last[6]
     # The API turn in the same conversation is the second one this minute: refused.
-    r = TestClient(app).post("/api/chat", json={"session_id": "sess-q", "message": "hello again"})
+    r = TestClient(app).post("/api/chat", json={"session_id": sid, "message": "hello again"})
     assert r.status_code == 429

@@ -29,8 +29,12 @@ class FakeAssistant:
         self.store = store
         self.delay_s = delay_s
         self.busy = busy
+        self.turns: list[tuple[str, str | None, str | None]] = []  # (session, customer, client) per turn
+        self.reply_extra = ""  # appended to every answer (untrusted text, for the render guard)
 
-    def stream(self, session_id: str, text: str, customer_id: str | None = None) -> Iterator[Any]:
+    def stream(self, session_id: str, text: str, customer_id: str | None = None,
+               client_id: str | None = None) -> Iterator[Any]:
+        self.turns.append((session_id, customer_id, client_id))
         if self.busy:
             raise BusyError("generation queue full")
         self.store.ensure_session(session_id, customer_id)
@@ -48,7 +52,7 @@ class FakeAssistant:
             reply = "I have asked a colleague to join; they will answer here."
         else:
             yield Products(cards=list(CARDS))
-            reply = f"Here are two picks for '{text}'. The first is quiet and under $100."
+            reply = f"Here are two picks for '{text}'. The first is quiet and under $100.{self.reply_extra}"
         for word in reply.split(" "):
             if self.delay_s:
                 time.sleep(self.delay_s)
@@ -57,8 +61,9 @@ class FakeAssistant:
         yield Done(text=reply, actions=["handoff" if handoff else "recommend"], backend="fake",
                    session_id=session_id, message_id=mid)
 
-    def respond(self, session_id: str, text: str, customer_id: str | None = None) -> Done:
-        return [e for e in self.stream(session_id, text, customer_id) if isinstance(e, Done)][0]
+    def respond(self, session_id: str, text: str, customer_id: str | None = None,
+                client_id: str | None = None) -> Done:
+        return [e for e in self.stream(session_id, text, customer_id, client_id) if isinstance(e, Done)][0]
 
 
 def parse_sse(body: str) -> list[tuple[str, dict[str, Any]]]:
@@ -86,3 +91,28 @@ def make_app() -> Any:
     store = Store.from_settings(settings)
     store.upsert_customer("C0001", name="Ada Shopper", email="ada@example.com")
     return create_app(settings, FakeAssistant(store, delay_s=0.01), store=store)
+
+
+# --- API helpers shared by the UI, reliability and security tests -------------------------------
+LOOPBACK = ("127.0.0.1", 50000)
+
+
+def local_client(app: Any) -> Any:
+    """A TestClient that looks like a browser on this machine (demo sign-in answers only those)."""
+    from fastapi.testclient import TestClient
+
+    return TestClient(app, client=LOOPBACK, base_url="http://127.0.0.1:7860")
+
+
+def start(client: Any, headers: dict[str, str] | None = None) -> str:
+    """A server-issued conversation id (POST /api/sessions)."""
+    r = client.post("/api/sessions", headers=headers or {})
+    assert r.status_code == 200, r.text
+    return str(r.json()["session_id"])
+
+
+def sign_in(client: Any, customer_id: str) -> dict[str, str]:
+    """Demo sign-in (demo mode, loopback client): the Authorization header for the customer."""
+    r = client.post(f"/api/customers/{customer_id}/login")
+    assert r.status_code == 200, r.text
+    return {"Authorization": f"Bearer {r.json()['token']}"}

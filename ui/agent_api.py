@@ -31,7 +31,8 @@ def session_view(backend: Backend, session_id: str) -> dict[str, Any]:
 
 def queue(backend: Backend) -> dict[str, Any]:
     tickets = backend.store.tickets(status=None)
-    live = [s for s in backend.store.list_sessions(limit=50) if not is_draft_session(s["id"])]
+    # Only conversations a shopper wrote in: a flood of empty sessions cannot push real ones out.
+    live = [s for s in backend.store.list_sessions(limit=50, with_messages=True) if not is_draft_session(s["id"])]
     return {"tickets": [t for t in tickets if t["status"] != "closed"], "sessions": live}
 
 

@@ -1,7 +1,11 @@
 """The Gradio app: Shopper chat (+ Privacy), Agent console and Insights.
 
-Every per-user value lives in ``gr.State`` (one copy per browser session), never in module
-globals: two shoppers chatting at once must never see each other's conversation.
+Every per-user value lives in ``gr.State`` (one copy per browser session, kept on the server and
+never read from the request), never in module globals: two shoppers chatting at once must never
+see each other's conversation. The conversation id and the tab's client key are issued here; the
+customer token is set only by a sign-in handler that checked it. No handler is part of Gradio's
+API (``api_visibility="private"``), and each one checks the caller as the REST routes do, because
+"private" only hides an endpoint: the page itself still calls it.
 """
 
 from __future__ import annotations
@@ -12,26 +16,30 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import html
 import json
-import tempfile
-import uuid
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
+from assistant.access import new_session_id
+from assistant.errors import AisleError
 from assistant.events import event_to_dict
 from ui import console
+from ui import privacy_panel as pp
+from ui.privacy_panel import Visit, resolve
 from ui.render import CSS, HEAD_JS, cards_html
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
-    from assistant.ratelimit import ChatLimits
     from ui.service import Backend
 
 HERE = Path(__file__).resolve().parent
 AGENT_PREFIX = "**Support agent:** "
+PRIVATE = "private"  # api_visibility of every handler: the REST API is the public one
+CARD_EVENTS = {"cart": ("cart", None), "more": ("click", None), "up": ("feedback", 1.0), "down": ("feedback", -1.0)}
 
 
 def flatten(content: Any) -> str:
@@ -54,147 +62,120 @@ def clean_history(history: list[Any] | None) -> list[dict[str, str]]:
     return out
 
 
-def show(text: str) -> str:
-    # Chatbot renders Markdown; escaping first means a message can never inject markup or script.
-    return html.escape(text, quote=False)
+def show(backend: Backend, text: str) -> str:
+    # The chat renders Markdown: the render guard takes out images, foreign links and URLs, and
+    # escaping means a message can never inject markup or script.
+    return html.escape(backend.guard.clean(text), quote=False)
 
 
-def new_session() -> str:
-    return uuid.uuid4().hex
-
-
-def agent_messages(backend: Backend, session_id: str, after: int) -> tuple[list[dict[str, str]], int]:
+def agent_messages(backend: Backend, who: Any, session_id: str, after: int) -> tuple[list[dict[str, str]], int]:
     new, last = [], after
-    for m in backend.messages(session_id, after_id=after):
+    try:
+        msgs = backend.messages(who, session_id, after_id=after)
+    except AisleError:  # no message yet (the conversation opens with the first one), or not theirs
+        return [], after
+    for m in msgs:
         last = max(last, int(m["id"]))
         if m["role"] == "agent":
-            new.append({"role": "assistant", "content": AGENT_PREFIX + show(m["text"])})
+            new.append({"role": "assistant", "content": AGENT_PREFIX + show(backend, m["text"])})
     return new, last
 
 
-def chat_turn(backend: Backend, message: str, history: list[Any] | None, sid: str | None, cid: str | None,
-              last_id: int, limits: ChatLimits | None = None, address: str | None = None) -> Iterator[tuple[Any, ...]]:
-    """One streamed turn: (chatbot, cards, textbox, session id, last message id, status)."""
-    sid = sid or new_session()
-    hist = clean_history(history)
+def chat_turn(backend: Backend, message: str, history: list[Any] | None, sid: str | None, token: str | None,
+              last_id: int, visit: Visit | None = None) -> Iterator[tuple[Any, ...]]:
+    """One streamed turn: (chatbot, cards, textbox, session id, token, last message id, status)."""
+    visit = visit or Visit()
+    who, token, note = resolve(backend, token, visit)
+    hist = [] if note else clean_history(history)  # signed out: the old conversation is not theirs now
     message = (message or "").strip()
     if not message:
-        yield hist, gr.skip(), "", sid, last_id, ""
+        yield hist, gr.skip(), "", sid, token, last_id, note
         return
-    if limits is not None:  # the same per-session and per-address limits as POST /api/chat
-        verdict = limits.check(sid, address)
-        if not verdict.allowed:  # the message stays in the box, so nothing typed is lost
-            from assistant.ratelimit import slow_down_message
+    try:  # the id came from this server's state; a conversation of another identity starts afresh
+        sid = backend.open_session(who, sid, create=True)
+    except AisleError:
+        sid, hist, last_id = backend.open_session(who, None), [], 0
+    verdict = backend.limits.check(sid, visit.address)  # the same quota as POST /api/chat
+    if not verdict.allowed:  # the message stays in the box, so nothing typed is lost
+        from assistant.ratelimit import slow_down_message
 
-            yield hist, gr.skip(), message, sid, last_id, html.escape(slow_down_message(verdict))
-            return
-    hist.append({"role": "user", "content": show(message)})
-    yield hist, gr.skip(), "", sid, last_id, "thinking…"
-    reply, cards, status = "", gr.skip(), ""
+        yield hist, gr.skip(), message, sid, token, last_id, html.escape(slow_down_message(verdict))
+        return
+    hist.append({"role": "user", "content": show(backend, message)})
+    yield hist, gr.skip(), "", sid, token, last_id, note or "thinking…"
+    reply, cards, status = "", gr.skip(), note
     try:
-        for ev in backend.stream(sid, message, cid):
+        for ev in backend.stream(sid, message, who.customer_id, who.client_id):
             d = event_to_dict(ev)
             if d["type"] == "products":
-                cards = cards_html(d["cards"], sid, cid)
-                yield hist, cards, "", sid, last_id, "found products"
+                cards = cards_html(d["cards"], sid, None)
+                yield hist, cards, "", sid, token, last_id, "found products"
             elif d["type"] == "text":
                 reply += d["text"]
-                yield [*hist, {"role": "assistant", "content": show(reply)}], cards, "", sid, last_id, ""
+                yield [*hist, {"role": "assistant", "content": show(backend, reply)}], cards, "", sid, token, last_id, ""
             elif d["type"] == "done":
                 reply = d["text"] or reply
                 if "paused" in d.get("actions", []):
                     status = "A support agent has joined; they will answer here."
     except Exception as exc:  # a failed turn must leave the chat usable
-        from assistant.errors import AisleError
-        from ui.service import is_busy
-
-        if is_busy(exc):
-            status = "Aisle is busy right now; please send again in a few seconds."
-        elif isinstance(exc, AisleError):  # our errors name the fix
-            status = f"Sorry, I can't answer yet: {html.escape(str(exc))}"
-        else:
-            status = f"Sorry, something went wrong ({type(exc).__name__}). Please try again."
+        status = _failure(exc)
     if reply:
-        hist.append({"role": "assistant", "content": show(reply)})
-    extra, last_id = agent_messages(backend, sid, last_id)
-    yield hist + extra, cards, "", sid, last_id, status
+        hist.append({"role": "assistant", "content": show(backend, reply)})
+    extra, last_id = agent_messages(backend, who, sid, last_id)
+    yield hist + extra, cards, "", sid, token, last_id, status
 
 
-def poll_agent(backend: Backend, history: list[Any] | None, sid: str | None, last_id: int) -> tuple[Any, Any]:
+def _failure(exc: Exception) -> str:
+    from ui.service import is_busy
+
+    if is_busy(exc):
+        return "Aisle is busy right now; please send again in a few seconds."
+    if isinstance(exc, AisleError):  # our errors name the fix
+        return f"Sorry, I can't answer yet: {html.escape(str(exc))}"
+    return f"Sorry, something went wrong ({type(exc).__name__}). Please try again."
+
+
+def poll_agent(backend: Backend, history: list[Any] | None, sid: str | None, token: str | None, last_id: int,
+               visit: Visit | None = None) -> tuple[Any, Any]:
     """Timer tick: add messages an agent sent; skip the update otherwise so streaming is not disturbed."""
     if not sid:
         return gr.skip(), gr.skip()
-    extra, new_last = agent_messages(backend, sid, last_id)
+    who, _, _ = resolve(backend, token, visit or Visit())
+    extra, new_last = agent_messages(backend, who, sid, last_id)
     if not extra:
         return gr.skip(), (new_last if new_last != last_id else gr.skip())
     return clean_history(history) + extra, new_last
 
 
-def sign_in(backend: Backend, choice: str | None) -> tuple[Any, ...]:
-    cid = choice or None
-    who = "anonymous shopper" if cid is None else f"signed in as {cid}"
-    opted_out = cid is not None and not backend.store.personalization_allowed(cid)
-    return cid, new_session(), [], cards_html([], "", cid), 0, f"New conversation ({who}).", opted_out
+def card_event(backend: Backend, payload: str, sid: str | None, token: str | None, visit: Visit) -> None:
+    """A card button (cart, like, dislike, more like this), recorded with the tab's identity."""
+    try:
+        data = json.loads(payload or "{}")
+        kind, value = CARD_EVENTS[str(data.get("action"))]
+        who, _, _ = resolve(backend, token, visit)
+        if sid and backend.api_limits.check("events", visit.address).allowed:
+            backend.access.record_event(who, kind, session_id=sid, product_id=str(data.get("product_id"))[:64],
+                                        value=value)
+    except (AisleError, KeyError, ValueError, TypeError):  # a stale or forged click records nothing
+        return
 
 
-# --- privacy -------------------------------------------------------------------------------
-def privacy_summary(backend: Backend, cid: str | None) -> str:
-    if not cid:
-        return ("You are anonymous: we keep only this conversation's messages and the clicks you make, under a "
-                "random session id. Sign in as a demo customer to see, download or delete a profile.")
-    data = backend.store.export_customer(cid)
-    if data["customer"] is None:
-        return "Nothing is stored about this customer (deleted)."
-    consent = "on" if (data.get("consent") or {}).get("personalization", True) else "off (opted out)"
-    return (f"**{html.escape(str(data['customer'].get('name', cid)))}**: {len(data['sessions'])} conversations, "
-            f"{len(data['messages'])} messages, {len(data['events'])} events (views, carts, purchases, ratings, "
-            f"clicks), {len(data['orders'])} orders, {len(data['tickets'])} support tickets. "
-            f"Personalization is {consent}.")
-
-
-def privacy_export(backend: Backend, cid: str | None) -> str | None:
-    if not cid:
-        return None
-    with tempfile.NamedTemporaryFile("w", suffix=f"-{cid}.json", delete=False, encoding="utf-8") as tmp:
-        json.dump(backend.store.export_customer(cid), tmp, indent=2, default=str)
-    return tmp.name
-
-
-def privacy_delete(backend: Backend, cid: str | None, confirm: bool) -> str:
-    if not cid:
-        return "Sign in first: anonymous sessions hold no profile."
-    if not confirm:
-        return "Tick the confirmation box first."
-    fn = getattr(backend.assistant, "forget_customer", None)
-    ok = fn(cid) if callable(fn) else backend.store.delete_customer(cid)
-    return f"Deleted everything stored about {cid}." if ok else "Nothing to delete."
-
-
-def _after_delete(message: str) -> tuple[str, Any]:
-    return message, (gr.update(value="") if message.startswith("Deleted") else gr.skip())
-
-
-def privacy_opt(backend: Backend, cid: str | None, opted_out: bool) -> str:
-    if not cid:
-        return "Anonymous sessions are never personalized."
-    if backend.store.get_customer(cid) is None:
-        return "No such customer."
-    backend.store.set_personalization(cid, not opted_out)
-    return "Personalization is off: recommendations no longer use your history." if opted_out else "Personalization is on."
+def start_over(backend: Backend, token: str | None, status: str, visit: Visit) -> tuple[Any, ...]:
+    """After a sign-in change: (token, session id, chat, cards, last id, status, opted out)."""
+    who, token, note = resolve(backend, token, visit)
+    return token, new_session_id(), [], cards_html([], "", None), 0, note or status, pp.opted_out(backend, who)
 
 
 def build(backend: Backend) -> gr.Blocks:
-    try:
-        people = backend.customers()
-    except Exception:
-        people = []
-    choices = [("Anonymous", "")] + [(f"{c['name']} ({c['id']})", c["id"]) for c in people]
     with gr.Blocks(title="Aisle — shopping assistant") as demo:
-        sid, cid, last_id = gr.State(None), gr.State(None), gr.State(0)
+        sid, token, ckey, last_id = gr.State(None), gr.State(None), gr.State(""), gr.State(0)
         gr.Markdown("# Aisle\nA shopping assistant that explains its picks.")
         with gr.Tab("Shopper", id="shopper"):
             with gr.Row():
-                who = gr.Dropdown(choices, value="", label="Sign in as a demo customer", scale=3, elem_id="aisle-who")
+                who = gr.Dropdown([("Anonymous", "")], value="", label="Sign in as a demo customer", scale=3,
+                                  elem_id="aisle-who", visible=False)
+                shop_token = gr.Textbox(label="Customer token (from the shop)", type="password", scale=3,
+                                        elem_id="aisle-token", visible=False)
                 status = gr.Markdown("", elem_id="aisle-status")
             chat = gr.Chatbot(label="Conversation", elem_id="aisle-chat", height=380, feedback_options=None,
                               group_consecutive_messages=False,
@@ -204,43 +185,105 @@ def build(backend: Backend) -> gr.Blocks:
                 box = gr.Textbox(label="Message", placeholder="Type and press Enter", elem_id="aisle-input",
                                  scale=5, autofocus=True, max_lines=4)
                 send = gr.Button("Send", variant="primary", elem_id="aisle-send", scale=1)
-            with gr.Accordion("Privacy: what we store about me", open=False, elem_id="aisle-privacy"):
-                p_info = gr.Markdown()
-                with gr.Row():
-                    p_show = gr.Button("What do you store?")
-                    p_dl = gr.Button("Download my data (JSON)")
-                    p_opt = gr.Checkbox(label="Opt out of personalization")
-                p_file = gr.File(label="Your data", interactive=False)
-                with gr.Row():
-                    p_confirm = gr.Checkbox(label="Yes, delete everything about me")
-                    p_del = gr.Button("Delete my data", variant="stop")
+            with gr.Row(elem_classes=["aisle-hidden"]):  # card buttons write here (render.HEAD_JS)
+                ev_box = gr.Textbox(elem_id="aisle-event", show_label=False, container=False)
+                ev_send = gr.Button("event", elem_id="aisle-event-send")
+            privacy = _privacy_accordion()
         console.build_tabs(backend)
+        _wire_chat(backend, box, send, chat, cards, sid, token, ckey, last_id, status)
+        _wire_identity(backend, demo, who, shop_token, sid, token, ckey, last_id, chat, cards, status, privacy)
 
-        turn_in = [box, chat, sid, cid, last_id]
-        turn_out = [chat, cards, box, sid, last_id, status]
+        def clicked(payload: str, s: str | None, t: str | None, k: str, request: gr.Request) -> None:
+            card_event(backend, payload, s, t, Visit.of(request, k))
 
-        def turn(message: str, history: list[Any], s: str | None, c: str | None, last: int,
-                 request: gr.Request) -> Iterator[tuple[Any, ...]]:
-            host = request.client.host if request is not None and request.client else None
-            yield from chat_turn(backend, message, history, s, c, last, backend.limits, host)
-
-        box.submit(turn, inputs=turn_in, outputs=turn_out, show_progress="hidden")
-        send.click(turn, inputs=turn_in, outputs=turn_out, show_progress="hidden")
-        who.change(lambda ch: sign_in(backend, ch), inputs=[who],
-                   outputs=[cid, sid, chat, cards, last_id, status, p_opt])
-        timer = gr.Timer(2.0)
-        timer.tick(lambda h, s, last: poll_agent(backend, h, s, last), inputs=[chat, sid, last_id],
-                   outputs=[chat, last_id], show_progress="hidden")
-        p_show.click(lambda c: privacy_summary(backend, c), inputs=[cid], outputs=[p_info])
-        p_dl.click(lambda c: privacy_export(backend, c), inputs=[cid], outputs=[p_file])
-        # After a deletion the shopper continues anonymously (the who.change handler starts afresh).
-        p_del.click(lambda c, ok: _after_delete(privacy_delete(backend, c, ok)), inputs=[cid, p_confirm],
-                    outputs=[p_info, who])
-        p_opt.input(lambda c, v: privacy_opt(backend, c, v), inputs=[cid, p_opt], outputs=[p_info])
-        demo.load(new_session, outputs=[sid])
+        ev_send.click(clicked, inputs=[ev_box, sid, token, ckey], outputs=None, api_visibility=PRIVATE,
+                      show_progress="hidden")
     return demo
+
+
+def _privacy_accordion() -> dict[str, Any]:
+    with gr.Accordion("Privacy: what we store about me", open=False, elem_id="aisle-privacy"):
+        p: dict[str, Any] = {"info": gr.Markdown(elem_id="aisle-privacy-info")}
+        with gr.Row():
+            p["show"] = gr.Button("What do you store?", elem_id="aisle-privacy-show")
+            p["dl"] = gr.Button("Download my data (JSON)", elem_id="aisle-privacy-download")
+            p["opt"] = gr.Checkbox(label="Opt out of personalization", elem_id="aisle-privacy-opt")
+        p["file"] = gr.HTML(elem_id="aisle-privacy-file")
+        with gr.Row():
+            p["confirm"] = gr.Checkbox(label="Yes, delete everything about me", elem_id="aisle-privacy-confirm")
+            p["delete"] = gr.Button("Delete my data", variant="stop", elem_id="aisle-privacy-delete")
+    return p
+
+
+def _wire_chat(backend: Backend, box: Any, send: Any, chat: Any, cards: Any, sid: Any, token: Any, ckey: Any,
+               last_id: Any, status: Any) -> None:
+    turn_in = [box, chat, sid, token, ckey, last_id]
+    turn_out = [chat, cards, box, sid, token, last_id, status]
+
+    def turn(message: str, history: list[Any], s: str | None, t: str | None, k: str, last: int,
+             request: gr.Request) -> Iterator[tuple[Any, ...]]:
+        yield from chat_turn(backend, message, history, s, t, last, Visit.of(request, k))
+
+    for trigger in (box.submit, send.click):
+        trigger(turn, inputs=turn_in, outputs=turn_out, show_progress="hidden", api_visibility=PRIVATE)
+    def tick(h: list[Any], s: str | None, t: str | None, k: str, last: int, request: gr.Request) -> tuple[Any, Any]:
+        return poll_agent(backend, h, s, t, last, Visit.of(request, k))
+
+    timer = gr.Timer(2.0)
+    timer.tick(tick, inputs=[chat, sid, token, ckey, last_id], outputs=[chat, last_id], show_progress="hidden",
+               api_visibility=PRIVATE)
+
+
+def _wire_identity(backend: Backend, demo: gr.Blocks, who: Any, shop_token: Any, sid: Any, token: Any, ckey: Any,
+                   last_id: Any, chat: Any, cards: Any, status: Any, p: dict[str, Any]) -> None:
+    restart = [token, sid, chat, cards, last_id, status, p["opt"]]
+    who_out = [p["info"], who, *restart]
+
+    def on_load(request: gr.Request) -> tuple[Any, ...]:
+        key = secrets.token_hex(16)  # this tab's client key: server-side only
+        people = pp.demo_people(backend, Visit.of(request, key))
+        return (new_session_id(), key, gr.update(choices=people or [], value="", visible=people is not None),
+                gr.update(visible=people is None))
+
+    def pick(choice: str | None, k: str, request: gr.Request) -> tuple[Any, ...]:
+        visit = Visit.of(request, k)
+        tok, msg = pp.demo_sign_in(backend, choice, visit)
+        return start_over(backend, tok, msg, visit)
+
+    def paste(raw: str | None, k: str, request: gr.Request) -> tuple[Any, ...]:
+        visit = Visit.of(request, k)
+        tok, msg = pp.token_sign_in(backend, raw, visit)
+        return start_over(backend, tok, msg, visit)
+
+    def me(t: str | None, k: str, request: gr.Request) -> Any:
+        return resolve(backend, t, Visit.of(request, k))[0]
+
+    def erase(t: str | None, ok: bool, k: str, request: gr.Request) -> tuple[Any, ...]:
+        visit = Visit.of(request, k)
+        msg = pp.privacy_delete(backend, me(t, k, request), ok)
+        if not msg.startswith("Deleted"):
+            return (msg, gr.skip(), *([gr.skip()] * len(restart)))
+        return (msg, gr.update(value=""), *start_over(backend, None, "New conversation (anonymous shopper).", visit))
+
+    def summary(t: str | None, k: str, request: gr.Request) -> str:
+        return pp.privacy_summary(backend, me(t, k, request))
+
+    def download(t: str | None, k: str, request: gr.Request) -> str:
+        return pp.privacy_export(backend, me(t, k, request))
+
+    def opt(t: str | None, v: bool, k: str, request: gr.Request) -> str:
+        return pp.privacy_opt(backend, me(t, k, request), v)
+
+    private: dict[str, Any] = {"api_visibility": PRIVATE}
+    demo.load(on_load, outputs=[sid, ckey, who, shop_token], **private)
+    who.change(pick, inputs=[who, ckey], outputs=restart, **private)
+    shop_token.submit(paste, inputs=[shop_token, ckey], outputs=restart, **private)
+    p["show"].click(summary, inputs=[token, ckey], outputs=[p["info"]], **private)
+    p["dl"].click(download, inputs=[token, ckey], outputs=[p["file"]], **private)
+    p["delete"].click(erase, inputs=[token, p["confirm"], ckey], outputs=who_out, **private)
+    p["opt"].input(opt, inputs=[token, p["opt"], ckey], outputs=[p["info"]], **private)
 
 
 def mount(app: FastAPI, backend: Backend) -> FastAPI:
     return gr.mount_gradio_app(app, build(backend), path="/", css=CSS, head=HEAD_JS,
-                               favicon_path=str(HERE / "static" / "favicon.ico"), footer_links=["api"])
+                               favicon_path=str(HERE / "static" / "favicon.ico"), footer_links=["settings"])

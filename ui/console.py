@@ -22,6 +22,11 @@ def _authorized(backend: Backend, token: str | None) -> bool:
     return TokenDigests.from_settings(backend.settings).ok(token)  # hashed, constant-time, as the API
 
 
+def _transcript(backend: Backend, messages: list[dict[str, Any]]) -> str:
+    # Staff see the whole transcript, but shopper text and quoted reviews still pass the render guard.
+    return transcript_html([{**m, "text": backend.guard.clean(str(m.get("text") or ""))} for m in messages])
+
+
 def load_queue(backend: Backend, token: str) -> tuple[Any, Any]:
     if not _authorized(backend, token):
         return DENIED, gr.update(choices=[], value=None)
@@ -31,7 +36,7 @@ def load_queue(backend: Backend, token: str) -> tuple[Any, Any]:
     choices: list[tuple[str, str]] = []
     for t in q["tickets"]:
         rows.append(f"<tr><td>{t['id']}</td><td>{esc(t['kind'])}</td><td>{esc(t['status'])}</td>"
-                    f"<td>{esc(t['session_id'])}</td><td>{esc(t['summary'][:140])}</td></tr>")
+                    f"<td>{esc(t['session_id'])}</td><td>{esc(backend.guard.clean(t['summary'])[:140])}</td></tr>")
         if t["session_id"]:
             choices.append((f"ticket #{t['id']} · {t['kind']} · {t['summary'][:50]}", t["session_id"]))
     rows.append("</table>")
@@ -70,7 +75,7 @@ def open_conversation(backend: Backend, token: str, session_id: str | None) -> t
     prof = view["profile"]
     profile_md = html.escape(str(prof.get("summary", "")), quote=False)
     paused = "agent has taken over" if view["session"].get("paused") else "bot is answering"
-    return (transcript_html(view["messages"]), profile_md, sentiment_plot(view["sentiment"]),
+    return (_transcript(backend, view["messages"]), profile_md, sentiment_plot(view["sentiment"]),
             str(sug.get("text", "")), cards_html(sug.get("products") or [], session_id, None, actions=False),
             passages_html(sug.get("policies") or []), f"Conversation {session_id[:12]}: {paused}.")
 
@@ -81,14 +86,14 @@ def send_reply(backend: Backend, token: str, session_id: str | None, text: str) 
     if not session_id or not (text or "").strip():
         return gr.skip(), "Pick a conversation and write a reply."
     agent_api.send_as_agent(backend, session_id, text.strip())
-    return transcript_html(backend.store.messages(session_id)), "Sent to the customer."
+    return _transcript(backend, backend.store.messages(session_id)), "Sent to the customer."
 
 
 def live_transcript(backend: Backend, token: str, session_id: str | None, shown: str | None) -> Any:
     """Timer tick: refresh the open conversation so new shopper messages appear without a click."""
     if not session_id or not _authorized(backend, token):
         return gr.skip()
-    fresh = transcript_html(backend.store.messages(session_id))
+    fresh = _transcript(backend, backend.store.messages(session_id))
     return fresh if fresh != shown else gr.skip()
 
 
@@ -135,17 +140,20 @@ def build_tabs(backend: Backend) -> None:
                 products = gr.HTML(elem_id="agent-products")
                 gr.Markdown("**Relevant policy passages**")
                 policies = gr.HTML(elem_id="agent-policies")
-        refresh.click(lambda t: load_queue(backend, t), inputs=[token], outputs=[queue_html, convo])
-        token.submit(lambda t: load_queue(backend, t), inputs=[token], outputs=[queue_html, convo])
+        for trigger in (refresh.click, token.submit):
+            trigger(lambda t: load_queue(backend, t), inputs=[token], outputs=[queue_html, convo],
+                    api_visibility="private")
         convo.change(lambda t, s: open_conversation(backend, t, s), inputs=[token, convo],
-                     outputs=[transcript, profile, senti, reply, products, policies, a_status])
+                     outputs=[transcript, profile, senti, reply, products, policies, a_status], api_visibility="private")
         send.click(lambda t, s, x: send_reply(backend, t, s, x), inputs=[token, convo, reply],
-                   outputs=[transcript, a_status])
-        grab.click(lambda t, s: take_over(backend, t, s, True), inputs=[token, convo], outputs=[a_status])
+                   outputs=[transcript, a_status], api_visibility="private")
+        grab.click(lambda t, s: take_over(backend, t, s, True), inputs=[token, convo], outputs=[a_status],
+                   api_visibility="private")
         live = gr.Timer(3.0)
         live.tick(lambda t, s, h: live_transcript(backend, t, s, h), inputs=[token, convo, transcript],
-                  outputs=[transcript], show_progress="hidden")
-        free.click(lambda t, s: take_over(backend, t, s, False), inputs=[token, convo], outputs=[a_status])
+                  outputs=[transcript], show_progress="hidden", api_visibility="private")
+        free.click(lambda t, s: take_over(backend, t, s, False), inputs=[token, convo], outputs=[a_status],
+                   api_visibility="private")
     with gr.Tab("Insights", id="insights"):
         with gr.Row():
             i_token = gr.Textbox(label="Agent token", type="password", scale=3, elem_id="insights-token")
@@ -155,4 +163,5 @@ def build_tabs(backend: Backend) -> None:
             p1, p2 = gr.Plot(label="Intents"), gr.Plot(label="Sentiment over time")
         with gr.Row():
             p3, p4 = gr.Plot(label="CTR by variant"), gr.Plot(label="Unanswered questions")
-        i_load.click(lambda t: load_insights(backend, t), inputs=[i_token], outputs=[i_note, p1, p2, p3, p4])
+        i_load.click(lambda t: load_insights(backend, t), inputs=[i_token], outputs=[i_note, p1, p2, p3, p4],
+                     api_visibility="private")

@@ -90,13 +90,18 @@ def run_shopper(base_url: str, index: int, turns: int, *, think_s: float, timeou
 
     rng = random.Random(seed * 1000 + index)
     tag = _tag(index)
-    sid = f"load-{run_id or seed}-{index:03d}-{tag}"  # unique per run: a reused data dir keeps old sessions
+    sid = ""  # issued by the server (POST /api/sessions), as for any client
     res = ShopperResult()
     sent: list[str] = []
     # A fresh connection per request: a kept-alive socket that the server closes while the
     # shopper "thinks" would otherwise race with the next request (a reset, not a server fault).
     with httpx.Client(base_url=base_url, timeout=httpx.Timeout(timeout_s, connect=10.0),
                       limits=httpx.Limits(max_keepalive_connections=0)) as client:
+        try:
+            sid = str(client.post("/api/sessions").json()["session_id"])
+        except Exception as exc:
+            res.errors.append(f"start: {type(exc).__name__}: {exc}")
+            return res
         for t in range(turns):
             text = f"{MESSAGES[(index + t * 7) % len(MESSAGES)]} (shopper {tag})"
             retries = 0
@@ -281,7 +286,7 @@ def stop_server(proc: subprocess.Popen[bytes]) -> None:
 # What an `aisle ingest --demo` + `aisle train recsys` data dir depends on: the demo shop (data files
 # in knowledge), the code that ingests, indexes and fits it, the database schema, and the embedder.
 PREP_SOURCES = ("knowledge", "recommender", "assistant.components", "assistant.ingest", "assistant.recsys",
-                "assistant.store")
+                "assistant.store", "assistant.schema")
 PREP_SUFFIXES = {".py", ".json", ".jsonl", ".csv", ".yaml", ".yml", ".txt", ".parquet"}
 PREP_KEEP = 3  # prepared dirs kept in the cache (newest first)
 
@@ -381,7 +386,7 @@ def cli(argv: list[str]) -> int:
             # The simulated shoppers all come from 127.0.0.1: lift the per-address limit for this
             # private server, or the run would measure the rate limiter instead of the engine.
             extra = {**BACKENDS[args.backend], "AISLE_RATE_LIMIT_PER_MINUTE": "100000",
-                     "AISLE_EMBEDDER": args.embedder}
+                     "AISLE_RATE_LIMIT_API_PER_MINUTE": "100000", "AISLE_EMBEDDER": args.embedder}
             print(f"starting a private server (backend {args.backend}) in {tmp} ...", file=sys.stderr)
             proc, base = start_server(tmp, extra, log_path=tmp / "server.log")
             wait_ready(base, proc, 600, tmp / "server.log")

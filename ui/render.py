@@ -68,8 +68,8 @@ def cards_html(cards: Iterable[Mapping[str, Any]], session_id: str, customer_id:
     items = "".join(card_html(c, actions) for c in cards)
     if not items:
         return '<div class="aisle-cards aisle-empty">Products I suggest will appear here.</div>'
-    return (f'<div class="aisle-cards" role="list" aria-label="Suggested products" data-sid="{esc(session_id)}"'
-            f' data-cid="{esc(customer_id or "")}">{items}</div>')
+    # No session or customer id in the page: clicks are attributed server-side (ui.app.card_event).
+    return f'<div class="aisle-cards" role="list" aria-label="Suggested products">{items}</div>'
 
 
 def transcript_html(messages: Iterable[Mapping[str, Any]]) -> str:
@@ -101,27 +101,31 @@ CSS = """
 .aisle-card button:focus-visible,#aisle-send:focus-visible,#aisle-input textarea:focus-visible{outline:3px solid #f59e0b;outline-offset:2px}
 .aisle-msg{padding:4px 0;border-bottom:1px solid #eaecf0;white-space:pre-wrap}
 .aisle-agent b{color:#7c3aed}
+.aisle-hidden{display:none !important}
 """
 
-# Card buttons post events to the JSON API; one delegated listener survives Gradio re-rendering.
+# Card buttons hand the click to a hidden Gradio event (ui.app.card_event), so it is recorded with the
+# tab's server-side identity; one delegated listener survives Gradio re-rendering.
 HEAD_JS = """
 <script>
 document.addEventListener('click', function (e) {
   var btn = e.target.closest && e.target.closest('.aisle-card button[data-action]');
   if (!btn) return;
-  var card = btn.closest('.aisle-card'), box = btn.closest('.aisle-cards');
-  var act = btn.getAttribute('data-action'), pid = card.getAttribute('data-pid');
-  var body = {session_id: box.getAttribute('data-sid'), customer_id: box.getAttribute('data-cid') || null,
-              product_id: pid, kind: act === 'cart' ? 'cart' : (act === 'more' ? 'click' : 'feedback'),
-              value: act === 'up' ? 1 : (act === 'down' ? -1 : null)};
-  fetch('/api/events', {method: 'POST', headers: {'Content-Type': 'application/json'}, body: JSON.stringify(body)});
+  var card = btn.closest('.aisle-card');
+  var act = btn.getAttribute('data-action');
+  var box = document.querySelector('#aisle-event textarea'), go = document.getElementById('aisle-event-send');
+  if (box && go) {
+    box.value = JSON.stringify({action: act, product_id: card.getAttribute('data-pid'), n: Date.now()});
+    box.dispatchEvent(new Event('input', {bubbles: true}));
+    setTimeout(function () { go.click(); }, 30);
+  }
   btn.setAttribute('aria-pressed', 'true');
   if (act === 'more') {
     var ta = document.querySelector('#aisle-input textarea');
     if (ta) {
       ta.value = 'More like ' + card.getAttribute('data-title');
       ta.dispatchEvent(new Event('input', {bubbles: true}));
-      setTimeout(function () { var s = document.getElementById('aisle-send'); if (s) s.click(); }, 50);
+      setTimeout(function () { var s = document.getElementById('aisle-send'); if (s) s.click(); }, 80);
     }
   }
 });

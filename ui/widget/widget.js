@@ -1,12 +1,14 @@
 /* Aisle chat widget: vanilla JS, no dependencies, no CDN.
  * <script src="https://aisle.example/widget.js" data-api-base="https://aisle.example"
- *         data-color="#2563eb" data-greeting="Hi! What are you looking for?" defer></script>
- * or: window.AisleWidget.init({apiBase, color, greeting}) with data-manual on the tag.
+ *         data-color="#2563eb" data-greeting="Hi! What are you looking for?"
+ *         data-customer-token="<token your backend signed>" defer></script>
+ * or: window.AisleWidget.init({apiBase, color, greeting, customerToken}) with data-manual on the tag;
+ * AisleWidget.setCustomerToken(t) swaps in a fresh token. The conversation id comes from the server.
  * All shop and user text is set with textContent: nothing from the network becomes markup. */
 (function () {
   "use strict";
   var script = document.currentScript;
-  var root = null, cfg = null, sid = null, lastId = 0, pollTimer = null, busy = false;
+  var root = null, cfg = null, sid = null, clientKey = null, lastId = 0, pollTimer = null, busy = false;
 
   function el(tag, cls, text) {
     var n = document.createElement(tag);
@@ -15,18 +17,33 @@
     return n;
   }
 
-  function newId() {
+  function randomKey() {
     var a = new Uint8Array(16);
     (window.crypto || window.msCrypto).getRandomValues(a);
-    return "w-" + Array.prototype.map.call(a, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+    return "k" + Array.prototype.map.call(a, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
   }
 
-  function sessionId() {
+  // This browser's key (not a credential): the server does not reuse order facts across clients.
+  function browserKey() {
     try {
-      var s = sessionStorage.getItem("aisle-sid");
-      if (!s) { s = newId(); sessionStorage.setItem("aisle-sid", s); }
-      return s;
-    } catch (e) { return newId(); }
+      var k = localStorage.getItem("aisle-client");
+      if (!k) { k = randomKey(); localStorage.setItem("aisle-client", k); }
+      return k;
+    } catch (e) { return randomKey(); }
+  }
+
+  // The conversation id is issued by the server with the first reply and kept for this tab.
+  function loadSid() { try { return sessionStorage.getItem("aisle-sid"); } catch (e) { return null; } }
+  function saveSid(s) {
+    sid = s || null;
+    try { if (sid) sessionStorage.setItem("aisle-sid", sid); else sessionStorage.removeItem("aisle-sid"); } catch (e) { /* private mode */ }
+  }
+
+  function headers(extra) {
+    var h = {"X-Aisle-Client": clientKey};
+    if (cfg.customerToken) h["Authorization"] = "Bearer " + cfg.customerToken;
+    for (var k in extra) h[k] = extra[k];
+    return h;
   }
 
   function price(p, cur) {
@@ -36,8 +53,9 @@
   }
 
   function postEvent(kind, pid, value) {
+    if (!sid) return;
     fetch(cfg.apiBase + "/api/events", {
-      method: "POST", headers: {"Content-Type": "application/json"},
+      method: "POST", headers: headers({"Content-Type": "application/json"}),
       body: JSON.stringify({kind: kind, session_id: sid, product_id: pid, value: value})
     }).catch(function () {});
   }
@@ -98,6 +116,7 @@
         state.bot.textContent = data.text;
       }
       if (data.message_id) lastId = Math.max(lastId, data.message_id);
+      if (data.session_id) saveSid(data.session_id);
     } else if (type === "error") {
       addMsg("note", data.error === "busy" ? "Busy right now \u2014 please try again in a few seconds." : "Sorry, something went wrong.");
     }
@@ -123,17 +142,31 @@
     if (go) go.disabled = on;
   }
 
+  function post(text) {
+    var body = {message: text};
+    if (sid) body.session_id = sid;
+    return fetch(cfg.apiBase + "/api/chat", {
+      method: "POST", headers: headers({"Content-Type": "application/json", "Accept": "text/event-stream"}),
+      body: JSON.stringify(body)
+    }).then(function (res) {
+      // A conversation the server no longer knows, or one of another sign-in: start a new one.
+      if (sid && (res.status === 400 || res.status === 403 || res.status === 404)) {
+        saveSid(null); lastId = 0;
+        return post(text);
+      }
+      return res;
+    });
+  }
+
   function send(text) {
     if (busy || !text) return;
     setBusy(true);
     addMsg("user", text);
     var state = {bot: null};
-    fetch(cfg.apiBase + "/api/chat", {
-      method: "POST",
-      headers: {"Content-Type": "application/json", "Accept": "text/event-stream"},
-      body: JSON.stringify({session_id: sid, message: text})
-    }).then(function (res) {
+    post(text).then(function (res) {
+      if (res.headers.get("X-Session-Id")) saveSid(res.headers.get("X-Session-Id"));
       if (res.status === 429) { addMsg("note", "Slow down \u2014 too many messages. Please wait a few seconds and try again."); return; }
+      if (res.status === 403) { addMsg("note", "Please sign in again \u2014 your session with the shop has expired."); return; }
       if (res.status === 503) { addMsg("note", "Busy right now \u2014 please try again in a few seconds."); return; }
       if (!res.ok || !res.body) { addMsg("note", "Sorry, I could not answer that (" + res.status + ")."); return; }
       var reader = res.body.getReader(), dec = new TextDecoder(), buf = "";
@@ -153,8 +186,8 @@
   function startPolling() {
     if (pollTimer) return;
     pollTimer = setInterval(function () {
-      if (!root.classList.contains("aisle-w-open") || busy) return;
-      fetch(cfg.apiBase + "/api/sessions/" + encodeURIComponent(sid) + "/messages?after=" + lastId)
+      if (!root.classList.contains("aisle-w-open") || busy || !sid) return;
+      fetch(cfg.apiBase + "/api/sessions/" + encodeURIComponent(sid) + "/messages?after=" + lastId, {headers: headers({})})
         .then(function (r) { return r.ok ? r.json() : {messages: []}; })
         .then(function (d) {
           (d.messages || []).forEach(function (m) {
@@ -219,8 +252,10 @@
     var base = opts.apiBase || d.apiBase || (script && script.src ? new URL(script.src, location.href).origin : "");
     cfg = {apiBase: base.replace(/\/+$/, ""), color: opts.color || d.color || "#2563eb",
            greeting: opts.greeting != null ? opts.greeting : (d.greeting || "Hi! What are you looking for today?"),
-           title: opts.title || d.title || "Shopping assistant"};
-    sid = sessionId();
+           title: opts.title || d.title || "Shopping assistant",
+           customerToken: opts.customerToken || d.customerToken || null};
+    sid = loadSid();
+    clientKey = browserKey();
     if (!document.querySelector("link[data-aisle-widget]")) {
       var css = document.createElement("link");
       css.rel = "stylesheet"; css.href = cfg.apiBase + "/widget.css";
@@ -231,6 +266,7 @@
     return window.AisleWidget;
   }
 
-  window.AisleWidget = {init: init, send: function (t) { send(t); }, sessionId: function () { return sid; }};
+  window.AisleWidget = {init: init, send: function (t) { send(t); }, sessionId: function () { return sid; },
+                        setCustomerToken: function (t) { cfg.customerToken = t || null; }};
   if (!(script && script.hasAttribute("data-manual"))) init();
 })();
