@@ -137,10 +137,10 @@ def run_backend(assistant: Any, name: str, convs: list[tuple[str | None, list[st
 
 def build_shared(data_dir: Path, log: Any = None) -> dict[str, Any]:
     """Store, NLU, retriever and recommender over the demo shop in a scratch data dir."""
-    from assistant.nlu import NLU
+    from assistant.components import embedder_from_settings, indexer_from_settings, retriever_from_settings
     from assistant.settings import load_settings
+    from assistant.wiring import build_reader
     from assistant.shopindex import ShopIndex
-    from assistant.components import indexer_from_settings, retriever_from_settings
     from knowledge.catalog import Catalog
     from knowledge.demo import load_demo
 
@@ -151,22 +151,16 @@ def build_shared(data_dir: Path, log: Any = None) -> dict[str, Any]:
     indexer_from_settings(settings).update(catalog)
     shop = ShopIndex.from_catalog(catalog)
     shop.add_popularity(store)
-    try:
-        nlu: Any = NLU.from_settings(settings, demo.products)
-        nlu_name = "trained"
-    except AisleError as exc:  # not trained yet: say so in the results rather than fail the run
-        from assistant.fakes import KeywordNLU
-
-        print(f"real NLU unavailable ({exc}); using the keyword NLU", file=log or sys.stderr, flush=True)
-        nlu, nlu_name = KeywordNLU(demo.products), "keyword (NLU artifacts missing)"
+    embedder = embedder_from_settings(settings)
+    reader = build_reader(settings, list(demo.products), embedder)
     return {"settings": settings, "demo": demo, "catalog": catalog, "store": store, "shop": shop,
-            "retriever": retriever_from_settings(settings, catalog), "nlu": nlu, "nlu_name": nlu_name,
-            "recommender": _recommender(demo, log)}
+            "retriever": retriever_from_settings(settings, catalog, embedder=embedder), "reader": reader,
+            "nlu_name": "parser", "recommender": _recommender(demo, log)}
 
 
 def _recommender(demo: Any, log: Any) -> Any:
-    from assistant.settings import load_settings
     from assistant.recsys import ShopRecommender
+    from assistant.settings import load_settings
 
     path = load_settings().data_dir / "recommender"
     try:
@@ -194,7 +188,6 @@ def make_assistant(shared: dict[str, Any], backend: str, timeout_s: float | None
     from assistant.generate.base import make_chat_model
     from assistant.generate.grounding import Grounder
     from assistant.generate.runner import Generator
-    from assistant.state import DialogueState
 
     base = shared["settings"]
     settings = (base.model_copy(update={"generator_backend": "template"}) if backend == "template"
@@ -204,8 +197,9 @@ def make_assistant(shared: dict[str, Any], backend: str, timeout_s: float | None
                     queue_size=settings.generation_queue)
     gen.warm()
     store = shared["store"] if backend == "template" else fresh_store(base.data_dir / f"bench-{backend}.db", shared["demo"])
-    return Assistant(settings, shop=shared["shop"], nlu=shared["nlu"], store=store, generator=gen,
-                     state_factory=DialogueState, retriever=shared["retriever"], recommender=shared["recommender"])
+    return Assistant(settings, shop=shared["shop"], reader=shared["reader"], store=store, generator=gen,
+                     retriever=shared["retriever"], recommender=shared["recommender"],
+                     suggest=shared["reader"].resolver.suggest)
 
 
 def cli(argv: list[str]) -> int:

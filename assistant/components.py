@@ -29,20 +29,29 @@ def store_from_settings(settings: Settings) -> VectorStore:
     return ChromaStore.embedded(settings.chroma_path or settings.data_dir / "chroma")
 
 
-def indexer_from_settings(settings: Settings, embedder: Embedder | None = None,
-                          progress: bool = False) -> Indexer:
+def indexer_from_settings(
+    settings: Settings, embedder: Embedder | None = None, progress: bool = False
+) -> Indexer:
     from knowledge.index import Indexer
 
-    return Indexer(store_from_settings(settings), embedder or embedder_from_settings(settings),
-                   settings.data_dir, progress=progress)
+    return Indexer(
+        store_from_settings(settings),
+        embedder or embedder_from_settings(settings),
+        settings.data_dir,
+        progress=progress,
+    )
 
 
-def retriever_from_settings(settings: Settings, catalog: Catalog | None = None,
-                            embedder: Embedder | None = None) -> Retriever:
+def retriever_from_settings(
+    settings: Settings, catalog: Catalog | None = None, embedder: Embedder | None = None
+) -> Retriever:
     """Hybrid search over the ingested catalog (or ``catalog``) and the live vector indexes."""
     from knowledge.retrieve import Retriever
     from knowledge.snapshot import load_catalog
 
-    return Retriever.from_index(catalog or load_catalog(settings.data_dir),
-                                embedder or embedder_from_settings(settings), settings.data_dir,
-                                lambda: store_from_settings(settings))
+    return Retriever.from_index(
+        catalog or load_catalog(settings.data_dir),
+        embedder or embedder_from_settings(settings),
+        settings.data_dir,
+        lambda: store_from_settings(settings),
+    )

@@ -20,8 +20,13 @@ if TYPE_CHECKING:
     from assistant.settings import Settings
 
 
-def _index_and_report(settings: Settings, catalog: Catalog, progress: bool, rebuild: bool = False,
-                      kinds: tuple[str, ...] = KINDS) -> None:
+def _index_and_report(
+    settings: Settings,
+    catalog: Catalog,
+    progress: bool,
+    rebuild: bool = False,
+    kinds: tuple[str, ...] = KINDS,
+) -> None:
     from assistant.components import indexer_from_settings
 
     t0 = time.perf_counter()
@@ -50,8 +55,9 @@ def _read_catalog(args: argparse.Namespace, settings: Settings) -> Catalog:
     current snapshot (reviews of products no longer listed are dropped)."""
     from knowledge.snapshot import load_catalog, read_policies, read_reviews
 
-    products, report = load_products(args.path, args.format, load_mapping(args.mapping, args.map),
-                                     strict=args.strict)
+    products, report = load_products(
+        args.path, args.format, load_mapping(args.mapping, args.map), strict=args.strict
+    )
     print(report.summary(), file=sys.stderr if report.issues else sys.stdout)
     try:
         previous = load_catalog(settings.data_dir)
@@ -77,8 +83,10 @@ def ingest_cli(argv: list[str]) -> int:
     t0 = time.perf_counter()
     if args.demo:
         catalog = load_demo_catalog()
-        print(f"demo shop: {len(catalog.products)} products, {len(catalog.reviews)} reviews, "
-              f"{len(catalog.policies)} policies")
+        print(
+            f"demo shop: {len(catalog.products)} products, {len(catalog.reviews)} reviews, "
+            f"{len(catalog.policies)} policies"
+        )
     else:
         catalog = _read_catalog(args, settings)
     if not args.no_index:
@@ -86,8 +94,10 @@ def ingest_cli(argv: list[str]) -> int:
     save_catalog(settings.data_dir, catalog)
     if args.demo:
         _load_demo_database(settings)
-    print(f"catalog snapshot: {len(catalog.products)} products, {len(catalog.reviews)} reviews, "
-          f"{len(catalog.policies)} policies ({time.perf_counter() - t0:.1f} s total)")
+    print(
+        f"catalog snapshot: {len(catalog.products)} products, {len(catalog.reviews)} reviews, "
+        f"{len(catalog.policies)} policies ({time.perf_counter() - t0:.1f} s total)"
+    )
     return 0
 
 
@@ -109,7 +119,9 @@ def _load_demo_database(settings: Settings) -> None:
 
 def index_cli(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(prog="aisle index", description="build or update the vector indexes")
-    ap.add_argument("--rebuild", action="store_true", help="re-embed everything (e.g. after changing the embedder)")
+    ap.add_argument(
+        "--rebuild", action="store_true", help="re-embed everything (e.g. after changing the embedder)"
+    )
     ap.add_argument("--kinds", default=",".join(KINDS), help="comma list of product,review,policy")
     ap.add_argument("--no-progress", action="store_true")
     args = ap.parse_args(argv)
@@ -123,6 +135,11 @@ def index_cli(argv: list[str]) -> int:
 
     settings = load_settings()
     catalog = load_catalog(settings.data_dir)
-    _index_and_report(settings, catalog, progress=not args.no_progress and sys.stderr.isatty(),
-                      rebuild=args.rebuild, kinds=kinds)
+    _index_and_report(
+        settings,
+        catalog,
+        progress=not args.no_progress and sys.stderr.isatty(),
+        rebuild=args.rebuild,
+        kinds=kinds,
+    )
     return 0

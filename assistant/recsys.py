@@ -23,8 +23,12 @@ from recommender.models.content import Content
 
 EVENT_WEIGHTS = {"purchase": 5.0, "cart": 3.0, "view": 0.5}
 COMPONENTS: dict[str, dict[str, Any]] = {
-    "popularity": {}, "itemknn": {"k": 50, "shrink": 10.0}, "ease": {"l2": 50.0},
-    "svd": {"factors": 16}, "sequential": {"window": 3, "symmetric": 0.5, "last_n": 5}, "content": {},
+    "popularity": {},
+    "itemknn": {"k": 50, "shrink": 10.0},
+    "ease": {"l2": 50.0},
+    "svd": {"factors": 16},
+    "sequential": {"window": 3, "symmetric": 0.5, "last_n": 5},
+    "content": {},
 }
 
 
@@ -42,13 +46,19 @@ def product_text(p: Any) -> str:
     return f"{p.title}. {p.brand}. {p.category}. {attrs}. {p.description}"
 
 
-def interactions_from_events(events: Sequence[Mapping[str, Any]], product_ids: Iterable[str],
-                             customer_ids: Iterable[str] | None = None) -> Interactions:
+def interactions_from_events(
+    events: Sequence[Mapping[str, Any]], product_ids: Iterable[str], customer_ids: Iterable[str] | None = None
+) -> Interactions:
     ts = [datetime.fromisoformat(str(e["ts"]).replace("Z", "+00:00")).timestamp() for e in events]
     return Interactions.from_arrays(
-        [e["customer_id"] for e in events], [e["product_id"] for e in events],
-        [event_weight(e["event"], e.get("rating")) for e in events], ts,
-        user_ids=customer_ids, item_ids=product_ids, duplicates="sum")
+        [e["customer_id"] for e in events],
+        [e["product_id"] for e in events],
+        [event_weight(e["event"], e.get("rating")) for e in events],
+        ts,
+        user_ids=customer_ids,
+        item_ids=product_ids,
+        duplicates="sum",
+    )
 
 
 class ShopRecommender:
@@ -77,9 +87,15 @@ class ShopRecommender:
         content_emb = content.fit(data).E
 
         def build(d: Interactions) -> Hybrid:
-            models = {n: make_model(n, **p) if n != "content" else make_model(n, embedder=embedder, embeddings=content_emb)
-                      for n, p in COMPONENTS.items()}
-            return Hybrid({n: m.fit(d) for n, m in models.items()}, item_names={p.id: p.title for p in shop.products})
+            models = {
+                n: make_model(n, **p)
+                if n != "content"
+                else make_model(n, embedder=embedder, embeddings=content_emb)
+                for n, p in COMPONENTS.items()
+            }
+            return Hybrid(
+                {n: m.fit(d) for n, m in models.items()}, item_names={p.id: p.title for p in shop.products}
+            )
 
         selector = build(train)
         weights = selector.learn_weights(train, valid)
@@ -116,21 +132,33 @@ class ShopRecommender:
             self._seqs = self.hybrid.data.sequences()
         return self._seqs
 
-    def recommend(self, customer_id: str | None = None, history: Sequence[str] = (), k: int = 10,
-                  candidates: set[str] | None = None, boosts: Mapping[str, float] | None = None,
-                  exclude_seen: bool = True) -> list[tuple[str, float]]:
+    def recommend(
+        self,
+        customer_id: str | None = None,
+        history: Sequence[str] = (),
+        k: int = 10,
+        candidates: set[str] | None = None,
+        boosts: Mapping[str, float] | None = None,
+        exclude_seen: bool = True,
+    ) -> list[tuple[str, float]]:
         """Stored events of the customer plus this session's ``history`` (product ids, oldest first)."""
         events = self.customer_history(customer_id) + [(str(p), EVENT_WEIGHTS["view"]) for p in history]
-        ids, scores = self.hybrid.recommend_for_history(events, k, candidates, boosts, exclude_seen=exclude_seen)
+        ids, scores = self.hybrid.recommend_for_history(
+            events, k, candidates, boosts, exclude_seen=exclude_seen
+        )
         return [(str(i), float(s)) for i, s in zip(ids, scores, strict=True)]
 
-    def explain(self, customer_id: str | None, history: Sequence[str], product_id: str,
-                terms: Sequence[str] = ()) -> list[str]:
+    def explain(
+        self, customer_id: str | None, history: Sequence[str], product_id: str, terms: Sequence[str] = ()
+    ) -> list[str]:
         if product_id not in self.texts:
             raise NotFoundError(f"unknown product {product_id!r}: pass an id from the catalog")
         events = self.customer_history(customer_id) + [(str(p), 1.0) for p in history]
-        reasons = [f"matches '{t}'" for t in terms
-                   if re.search(rf"\b{re.escape(t.lower())}", self.texts[product_id].lower())]
+        reasons = [
+            f"matches '{t}'"
+            for t in terms
+            if re.search(rf"\b{re.escape(t.lower())}", self.texts[product_id].lower())
+        ]
         return (reasons + self.hybrid.explain(list(events), product_id))[:4]
 
     # ---- persistence -------------------------------------------------------------------
@@ -147,10 +175,17 @@ class ShopRecommender:
         return cls(Hybrid.load(path / "hybrid"), json.loads((path / "products.json").read_text()))
 
 
-def candidates_from_constraints(products: Iterable[Any], *, category: str | None = None, brand: str | None = None,
-                                price_min: float | None = None, price_max: float | None = None,
-                                attributes: Mapping[str, str] | None = None, exclude_ids: Iterable[str] = (),
-                                exclude_brands: Iterable[str] = ()) -> set[str]:
+def candidates_from_constraints(
+    products: Iterable[Any],
+    *,
+    category: str | None = None,
+    brand: str | None = None,
+    price_min: float | None = None,
+    price_max: float | None = None,
+    attributes: Mapping[str, str] | None = None,
+    exclude_ids: Iterable[str] = (),
+    exclude_brands: Iterable[str] = (),
+) -> set[str]:
     """Hard filter from conversational constraints: the product ids that satisfy all of them."""
     excl, excl_b = set(exclude_ids), {b.lower() for b in exclude_brands}
     out = set()
@@ -161,12 +196,15 @@ def candidates_from_constraints(products: Iterable[Any], *, category: str | None
             continue
         if brand and brand.lower() != (p.brand or "").lower():
             continue
-        if p.price is not None and ((price_min is not None and p.price < price_min)
-                                    or (price_max is not None and p.price > price_max)):
+        if p.price is not None and (
+            (price_min is not None and p.price < price_min) or (price_max is not None and p.price > price_max)
+        ):
             continue
         if price_max is not None and p.price is None:
             continue
-        if attributes and any(str(p.attributes.get(k, "")).lower() != str(v).lower() for k, v in attributes.items()):
+        if attributes and any(
+            str(p.attributes.get(k, "")).lower() != str(v).lower() for k, v in attributes.items()
+        ):
             continue
         out.add(p.id)
     return out
@@ -181,4 +219,3 @@ def boosts_from_terms(texts: Mapping[str, str], terms: Sequence[str], bonus: flo
         if n:
             out[pid] = bonus * n
     return out
-

@@ -45,8 +45,10 @@ def train_cli(argv: list[str]) -> int:
     rec.save(out)
     h = rec.hybrid
     weights = ", ".join(f"{k}={v:g}" for k, v in h.weights.items() if v)
-    print(f"fitted shop recommender in {time.perf_counter() - t0:.1f}s: {h.data.n_users} customers, "
-          f"{h.data.n_items} products, {h.data.nnz} (customer, product) pairs")
+    print(
+        f"fitted shop recommender in {time.perf_counter() - t0:.1f}s: {h.data.n_users} customers, "
+        f"{h.data.n_items} products, {h.data.nnz} (customer, product) pairs"
+    )
     print(f"blend weights (valid NDCG@10 {h.valid_ndcg or 0:.4f}): {weights}")
     print(f"saved to {out}")
     return 0
@@ -69,11 +71,16 @@ def stacker_cli(argv: list[str]) -> int:
     ap.add_argument("--dataset", choices=("ml-100k", "office"), required=True)
     ap.add_argument("--n-cand", type=int, default=50)
     args = ap.parse_args(argv)
-    _, tr, va, _test_unused, _ = load_splits(argparse.Namespace(dataset=args.dataset, binary=False, no_content=True))
+    _, tr, va, _test_unused, _ = load_splits(
+        argparse.Namespace(dataset=args.dataset, binary=False, no_content=True)
+    )
     del _test_unused  # selection and this comparison see train + valid only
     weighted = bool(np.ptp(tr.weights) > 0)
-    grids = {m: [g for g in DEFAULT_GRIDS[m] if weighted or g.get("binary", True)]
-             for m in DEFAULT_GRIDS if m != "content"}
+    grids = {
+        m: [g for g in DEFAULT_GRIDS[m] if weighted or g.get("binary", True)]
+        for m in DEFAULT_GRIDS
+        if m != "content"
+    }
     tuned = Tuner(tr, va).select(grids, log=lambda s: None)
     res = compare_on_valid({n: t.model for n, t in tuned.items()}, tr, va, n_cand=args.n_cand)
     res.pop("model", None)

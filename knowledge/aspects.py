@@ -21,23 +21,89 @@ ASPECTS: dict[str, tuple[str, ...]] = {
     "sound": ("sound", "audio", "bass", "treble", "speaker", "volume"),
     "comfort": ("comfort", "comfortable", "uncomfortable", "soft", "cushion", "itchy", "scratchy"),
     "fit": ("fit", "fits", "size", "sizing", "small", "large", "tight", "loose", "snug", "petite", "length"),
-    "quality": ("quality", "durable", "sturdy", "flimsy", "broke", "broken", "cheap", "cheaply", "lasted",
-                "defective", "stopped working", "fell apart", "well made", "poorly made"),
+    "quality": (
+        "quality",
+        "durable",
+        "sturdy",
+        "flimsy",
+        "broke",
+        "broken",
+        "cheap",
+        "cheaply",
+        "lasted",
+        "defective",
+        "stopped working",
+        "fell apart",
+        "well made",
+        "poorly made",
+    ),
     "price": ("price", "value", "worth", "expensive", "overpriced", "affordable", "bargain", "money"),
-    "ease of use": ("easy", "simple", "intuitive", "setup", "set up", "confusing", "complicated", "instructions"),
+    "ease of use": (
+        "easy",
+        "simple",
+        "intuitive",
+        "setup",
+        "set up",
+        "confusing",
+        "complicated",
+        "instructions",
+    ),
     "look": ("color", "colour", "look", "looks", "design", "style", "pretty", "beautiful", "ugly", "cute"),
     "material": ("fabric", "material", "cotton", "leather", "plastic", "metal", "thin", "thick", "stitching"),
     "delivery": ("shipping", "delivery", "arrived", "package", "packaging", "shipped"),
     "screen": ("screen", "display", "brightness", "resolution"),
     "performance": ("fast", "slow", "speed", "performance", "lag", "powerful", "suction", "heats", "heat"),
 }
-NEGATIVE_CUES = ("too loud", "loud", "noisy", "runs small", "runs large", "too small", "too big", "too tight",
-                 "flimsy", "broke", "fell apart", "stopped working", "overpriced", "cheaply made", "itchy",
-                 "scratchy", "see through", "see-through", "defective", "returned", "returning", "dies",
-                 "died", "not worth", "too short", "too long", "too thin", "lag", "whine", "rattle")
-POSITIVE_CUES = ("quiet", "whisper", "sturdy", "well made", "true to size", "fits perfectly", "worth every",
-                 "great value", "lasts all day", "long battery", "comfortable", "durable")
-_PATTERNS = {a: re.compile(r"\b(" + "|".join(re.escape(t) for t in terms) + r")\b", re.I) for a, terms in ASPECTS.items()}
+NEGATIVE_CUES = (
+    "too loud",
+    "loud",
+    "noisy",
+    "runs small",
+    "runs large",
+    "too small",
+    "too big",
+    "too tight",
+    "flimsy",
+    "broke",
+    "fell apart",
+    "stopped working",
+    "overpriced",
+    "cheaply made",
+    "itchy",
+    "scratchy",
+    "see through",
+    "see-through",
+    "defective",
+    "returned",
+    "returning",
+    "dies",
+    "died",
+    "not worth",
+    "too short",
+    "too long",
+    "too thin",
+    "lag",
+    "whine",
+    "rattle",
+)
+POSITIVE_CUES = (
+    "quiet",
+    "whisper",
+    "sturdy",
+    "well made",
+    "true to size",
+    "fits perfectly",
+    "worth every",
+    "great value",
+    "lasts all day",
+    "long battery",
+    "comfortable",
+    "durable",
+)
+_PATTERNS = {
+    a: re.compile(r"\b(" + "|".join(re.escape(t) for t in terms) + r")\b", re.I)
+    for a, terms in ASPECTS.items()
+}
 
 
 @lru_cache(maxsize=1)
@@ -77,7 +143,9 @@ def summarize(reviews: Iterable[Review]) -> dict[str, dict[str, Any]]:
                 continue
             label = sentence_sentiment(sent, r.rating)
             for a in found:
-                slot = out.setdefault(a, {"positive": 0, "negative": 0, "neutral": 0, "mentions": 0, "review_ids": []})
+                slot = out.setdefault(
+                    a, {"positive": 0, "negative": 0, "neutral": 0, "mentions": 0, "review_ids": []}
+                )
                 slot[label] += 1
                 slot["mentions"] += 1
                 if r.id not in slot["review_ids"]:

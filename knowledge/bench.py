@@ -16,14 +16,18 @@ import tempfile
 import time
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from knowledge.catalog import Catalog
-from knowledge.retrieve import Filters, Fusion, Retriever
+from knowledge.retrieve import Filters, Fusion, Kind, Mode, Retriever
 
-MODES = ("lexical", "dense", "hybrid")
+if TYPE_CHECKING:
+    from knowledge.embed import Embedder
+    from knowledge.index import IndexSummary
+
+MODES: tuple[Mode, ...] = ("lexical", "dense", "hybrid")
 HERE = Path(__file__).resolve().parent
 
 
@@ -33,7 +37,7 @@ HERE = Path(__file__).resolve().parent
 def ndcg_at(ranked: list[str], rel: dict[str, int], k: int = 10) -> float:
     dcg = sum((2 ** rel.get(i, 0) - 1) / math.log2(r + 2) for r, i in enumerate(ranked[:k]))
     ideal = sorted(rel.values(), reverse=True)[:k]
-    idcg = sum((2 ** g - 1) / math.log2(r + 2) for r, g in enumerate(ideal))
+    idcg = sum((2**g - 1) / math.log2(r + 2) for r, g in enumerate(ideal))
     return dcg / idcg if idcg else 0.0
 
 
@@ -54,7 +58,7 @@ def mrr_at(ranked: list[str], positives: set[str], k: int = 10) -> float:
 class CachedEmbedder:
     """Memoises query vectors so a grid over fusion weights does not re-embed the same query."""
 
-    def __init__(self, inner: Any) -> None:
+    def __init__(self, inner: Embedder) -> None:
         self.inner, self.name, self.dim = inner, inner.name, inner.dim
         self.embed_bulk = getattr(inner, "embed_bulk", None)  # indexing takes the inner model's bulk path
         self._cache: dict[str, np.ndarray] = {}
@@ -67,7 +71,9 @@ class CachedEmbedder:
         return self._cache[texts[0]][None, :]
 
 
-def build_retriever(catalog: Catalog, embedder: Any, workdir: Path, kinds: tuple[str, ...]) -> tuple[Retriever, list]:
+def build_retriever(
+    catalog: Catalog, embedder: Any, workdir: Path, kinds: tuple[str, ...]
+) -> tuple[Retriever, list[IndexSummary]]:
     from knowledge.index import Indexer
     from knowledge.vectorstore import ChromaStore
 
@@ -82,12 +88,12 @@ def load_queries(path: Path | None = None) -> list[dict[str, Any]]:
     return [json.loads(x) for x in p.read_text(encoding="utf-8").splitlines() if x.strip()]
 
 
-def eval_demo(r: Retriever, queries: list[dict[str, Any]], mode: str) -> dict[str, float]:
+def eval_demo(r: Retriever, queries: list[dict[str, Any]], mode: Mode) -> dict[str, float]:
     nd, rc, mr = [], [], []
     for q in queries:
         f = q["filters"]
         filters = Filters(**{**f, "exclude_brands": tuple(f.get("exclude_brands", ()))}) if f else None
-        ranked = [h.id for h in r.search(q["query"], filters, k=10, mode=mode)]  # type: ignore[arg-type]
+        ranked = [h.id for h in r.search(q["query"], filters, k=10, mode=mode)]
         pos = {i for i, g in q["relevance"].items() if g >= 2}
         nd.append(ndcg_at(ranked, q["relevance"]))
         rc.append(recall_at(ranked, pos))
@@ -96,8 +102,16 @@ def eval_demo(r: Retriever, queries: list[dict[str, Any]], mode: str) -> dict[st
 
 
 def tune_fusion(r: Retriever, valid: list[dict[str, Any]]) -> tuple[Fusion, list[dict[str, Any]]]:
-    cands = [Fusion("rrf", rrf_k=k, w_dense=w) for k in (5, 10, 20, 40, 60) for w in (0.5, 0.75, 1.0, 1.25, 1.5, 2.0)]
-    cands += [Fusion("convex", alpha=a, lex_norm=n) for n in ("top", "idf") for a in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)]
+    cands = [
+        Fusion("rrf", rrf_k=k, w_dense=w)
+        for k in (5, 10, 20, 40, 60)
+        for w in (0.5, 0.75, 1.0, 1.25, 1.5, 2.0)
+    ]
+    cands += [
+        Fusion("convex", alpha=a, lex_norm=n)
+        for n in ("top", "idf")
+        for a in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+    ]
     grid = []
     for f in cands:
         r.fusion = f
@@ -112,8 +126,9 @@ def _cpu(resource: Any) -> float:
     return float(ru.ru_utime + ru.ru_stime)
 
 
-def office_known_item(embedder: Any, workdir: Path, data: Path, n_queries: int, words: int,
-                      fusion: Fusion) -> tuple[dict[str, Any], dict[str, Any]]:
+def office_known_item(
+    embedder: Any, workdir: Path, data: Path, n_queries: int, words: int, fusion: Fusion
+) -> tuple[dict[str, Any], dict[str, Any]]:
     import resource
 
     from knowledge.catalog import load_amazon_items
@@ -134,25 +149,36 @@ def office_known_item(embedder: Any, workdir: Path, data: Path, n_queries: int, 
         rc, mr = [], []
         for p in sample:
             q = " ".join(p.title.split()[:words])
-            ranked = [h.id for h in r.search(q, k=10, mode=mode)]  # type: ignore[arg-type]
+            ranked = [h.id for h in r.search(q, k=10, mode=mode)]
             rc.append(float(p.id in ranked))
             mr.append(mrr_at(ranked, {p.id}))
         out[mode] = {"recall@10": float(np.mean(rc)), "mrr": float(np.mean(mr))}
-    details = {"products": len(products), "skipped_rows": report.skipped, "ingest_s": round(ingest_s, 2),
-               "ingest_cpu_s": round(ingest_cpu, 2), "loadavg": os.getloadavg(),
-               "first": [asdict(s) for s in first], "rerun": [asdict(s) for s in again],
-               "rerun_s": round(rerun_s, 2), "queries": len(sample), "query_words": words}
+    details = {
+        "products": len(products),
+        "skipped_rows": report.skipped,
+        "ingest_s": round(ingest_s, 2),
+        "ingest_cpu_s": round(ingest_cpu, 2),
+        "loadavg": os.getloadavg(),
+        "first": [asdict(s) for s in first],
+        "rerun": [asdict(s) for s in again],
+        "rerun_s": round(rerun_s, 2),
+        "queries": len(sample),
+        "query_words": words,
+    }
     return out, details
 
 
-def latency(embedder: Any, workdir: Path, data: Path, demo: Catalog, n_chunks: int,
-            fusion: Fusion) -> tuple[dict[str, float], dict[str, Any]]:
+def latency(
+    embedder: Any, workdir: Path, data: Path, demo: Catalog, n_chunks: int, fusion: Fusion
+) -> tuple[dict[str, float], dict[str, Any]]:
     """Review search over >= n_chunks real review chunks; p50/p95 per query, embedding included."""
-    from knowledge.catalog import load_clothing_reviews
+    from knowledge.datasets import load_clothing_reviews
     from knowledge.docs import review_docs
 
     reviews, count = [], 0
-    for review in load_clothing_reviews(data / "clothing-reviews" / "WomensClothingE-CommerceReviews.parquet"):
+    for review in load_clothing_reviews(
+        data / "clothing-reviews" / "WomensClothingE-CommerceReviews.parquet"
+    ):
         reviews.append(review)
         count += len(review_docs([review]))
         if count >= n_chunks:
@@ -160,32 +186,52 @@ def latency(embedder: Any, workdir: Path, data: Path, demo: Catalog, n_chunks: i
     t0 = time.perf_counter()
     # Built in slices into a kept work folder: an interrupted run resumes without re-embedding.
     for n in range(2000, len(reviews), 2000):
-        build_retriever(Catalog(demo.products, reviews[:n], demo.policies), embedder, workdir,
-                        ("product", "review", "policy"))
+        build_retriever(
+            Catalog(demo.products, reviews[:n], demo.policies),
+            embedder,
+            workdir,
+            ("product", "review", "policy"),
+        )
     cat = Catalog(demo.products, reviews, demo.policies)
     r, summaries = build_retriever(cat, embedder, workdir, ("product", "review", "policy"))
     index_s = time.perf_counter() - t0
     r.fusion = fusion
-    queries = ["runs small in the waist", "is the fabric see through", "soft and comfortable sweater",
-               "true to size dress for a wedding", "itchy material", "the color faded after washing",
-               "great for petite women", "too long for me", "lovely summer top", "zipper broke"]
+    queries = [
+        "runs small in the waist",
+        "is the fabric see through",
+        "soft and comfortable sweater",
+        "true to size dress for a wedding",
+        "itchy material",
+        "the color faded after washing",
+        "great for petite women",
+        "too long for me",
+        "lovely summer top",
+        "zipper broke",
+    ]
     queries += [q["query"] for q in load_queries()[:40]]
     for q in queries[:5]:  # warm-up: model load and first-query caches are not steady state
         r.search(q, k=10, kind="review")
-    times = {"review": [], "product": []}  # type: dict[str, list[float]]
+    times: dict[Kind, list[float]] = {"review": [], "product": []}
     for _ in range(3):
         for q in queries:
             for kind in times:
                 t = time.perf_counter()
-                r.search(q, k=10, kind=kind)  # type: ignore[arg-type]
+                r.search(q, k=10, kind=kind)
                 times[kind].append((time.perf_counter() - t) * 1000)
     rv = np.array(times["review"])
     pr = np.array(times["product"])
-    details = {"review_chunks": r._parts["review"].lex.ids.__len__(), "reviews": len(reviews),
-               "index_s": round(index_s, 1), "queries_timed": len(rv),
-               "product_p50_ms": round(float(np.percentile(pr, 50)), 2),
-               "product_p95_ms": round(float(np.percentile(pr, 95)), 2)}
-    return {"p50": round(float(np.percentile(rv, 50)), 2), "p95": round(float(np.percentile(rv, 95)), 2)}, details
+    details = {
+        "review_chunks": r._parts["review"].lex.ids.__len__(),
+        "reviews": len(reviews),
+        "index_s": round(index_s, 1),
+        "queries_timed": len(rv),
+        "product_p50_ms": round(float(np.percentile(pr, 50)), 2),
+        "product_p95_ms": round(float(np.percentile(pr, 95)), 2),
+    }
+    return {
+        "p50": round(float(np.percentile(rv, 50)), 2),
+        "p95": round(float(np.percentile(rv, 95)), 2),
+    }, details
 
 
 def cli(argv: list[str]) -> int:
@@ -197,9 +243,14 @@ def cli(argv: list[str]) -> int:
     ap.add_argument("--chunks", type=int, default=10_000, help="review chunks indexed for the latency figure")
     ap.add_argument("--skip-office", action="store_true")
     ap.add_argument("--skip-latency", action="store_true")
-    ap.add_argument("--write-fusion", action="store_true", help="save the tuned fusion weights as package data")
-    ap.add_argument("--workdir", default="bench-out/retrieval-work",
-                    help="kept indexes for the demo and latency parts (the Office ingest is always fresh)")
+    ap.add_argument(
+        "--write-fusion", action="store_true", help="save the tuned fusion weights as package data"
+    )
+    ap.add_argument(
+        "--workdir",
+        default="bench-out/retrieval-work",
+        help="kept indexes for the demo and latency parts (the Office ingest is always fresh)",
+    )
     args = ap.parse_args(argv)
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
@@ -220,21 +271,28 @@ def cli(argv: list[str]) -> int:
         fusion, grid = tune_fusion(r, valid)
         r.fusion = fusion
         result["demo"] = {m: eval_demo(r, test, m) for m in MODES}
-        details["demo"] = {"queries": len(queries), "valid": len(valid), "test": len(test),
-                           "fusion": asdict(fusion), "grid": grid,
-                           "valid_scores": {m: eval_demo(r, valid, m) for m in MODES}}
+        details["demo"] = {
+            "queries": len(queries),
+            "valid": len(valid),
+            "test": len(test),
+            "fusion": asdict(fusion),
+            "grid": grid,
+            "valid_scores": {m: eval_demo(r, valid, m) for m in MODES},
+        }
         if args.write_fusion:
             (HERE / "bench_data" / "fusion.json").write_text(json.dumps(asdict(fusion), indent=1) + "\n")
         if not args.skip_office:
             result["office_known_item"], details["office"] = office_known_item(
-                embedder, Path(tmp) / "office", data, args.office_queries, args.office_words, fusion)
+                embedder, Path(tmp) / "office", data, args.office_queries, args.office_words, fusion
+            )
         if not args.skip_latency:
             # A fresh embedder: the cache would hide the per-query embedding cost we must include.
             fresh = make_embedder(args.embedder)
             if hasattr(fresh, "CACHE_SIZE"):  # its LRU of recent texts would answer the repeated rounds
-                fresh.CACHE_SIZE = 0  # type: ignore[attr-defined]
+                fresh.CACHE_SIZE = 0
             result["latency_ms"], details["latency"] = latency(
-                fresh, work / "latency", data, demo, args.chunks, fusion)
+                fresh, work / "latency", data, demo, args.chunks, fusion
+            )
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=1) + "\n")

@@ -1,6 +1,6 @@
 """Catalog loading and validation: CSV, JSON, JSONL, Parquet (with a column mapping), the Amazon
-item format, the clothing-reviews Parquet and the demo shop. The snapshot on disk is in
-``knowledge.snapshot``.
+item format and the demo shop. Public review / interaction datasets are read by
+``knowledge.datasets``; the snapshot on disk is in ``knowledge.snapshot``.
 
 Bad rows are reported with their row number and field. ``strict=True`` rejects the whole file;
 the default skips bad rows and reports them. A missing price stays ``None``: never invented.
@@ -25,12 +25,25 @@ if TYPE_CHECKING:
 
 
 FORMATS = ("csv", "json", "jsonl", "parquet", "amazon")
-PRODUCT_FIELDS = ("id", "title", "category", "brand", "price", "currency", "description", "stock",
-                  "rating", "rating_count")
+PRODUCT_FIELDS = (
+    "id",
+    "title",
+    "category",
+    "brand",
+    "price",
+    "currency",
+    "description",
+    "stock",
+    "rating",
+    "rating_count",
+)
 REVIEW_FIELDS = ("id", "product_id", "rating", "text", "title", "customer_id", "ts")
 POLICY_FIELDS = ("id", "title", "text", "topic")
-REQUIRED = {"product": ("id", "title"), "review": ("id", "product_id", "rating", "text"),
-            "policy": ("id", "title", "text")}
+REQUIRED = {
+    "product": ("id", "title"),
+    "review": ("id", "product_id", "rating", "text"),
+    "policy": ("id", "title", "text"),
+}
 
 
 @dataclass(frozen=True)
@@ -107,7 +120,9 @@ def load_mapping(path: str | Path | None = None, flags: Iterable[str] = ()) -> M
     for flag in flags:
         key, sep, col = flag.partition("=")
         if not sep or not key or not col:
-            raise DataError(f"bad mapping flag {flag!r}: write FIELD=COLUMN, e.g. title=name or attributes.colour=color")
+            raise DataError(
+                f"bad mapping flag {flag!r}: write FIELD=COLUMN, e.g. title=name or attributes.colour=color"
+            )
         if key.startswith("attributes."):
             attributes[key.split(".", 1)[1]] = col
         else:
@@ -129,7 +144,8 @@ def _missing(v: Any) -> bool:
     return isinstance(v, str) and v.strip() == ""
 
 
-def _text(v: Any) -> str:
+def clean_text(v: Any) -> str:
+    """A cell as text: missing values are empty, HTML entities decoded, whitespace trimmed."""
     return "" if _missing(v) else html.unescape(str(v)).strip()
 
 
@@ -179,7 +195,7 @@ def _float(v: Any, lo: float, hi: float) -> float | None:
 
 
 def _category(v: Any, sep: str | None) -> str:
-    s = _text(v)
+    s = clean_text(v)
     parts = s.split(sep) if sep else re.split(r"\s*>\s*", s)
     return " > ".join(p.strip() for p in parts if p.strip())
 
@@ -229,7 +245,9 @@ def read_table(path: str | Path, fmt: str) -> tuple[pd.DataFrame, list[Issue]]:
     except DataError:
         raise
     except Exception as exc:  # pandas/pyarrow raise many types; the user needs the file and the reason
-        raise DataError(f"cannot read {str(p)!r} as {fmt} ({type(exc).__name__}: {exc}): check --format") from None
+        raise DataError(
+            f"cannot read {str(p)!r} as {fmt} ({type(exc).__name__}: {exc}): check --format"
+        ) from None
     raise DataError(f"unknown format {fmt!r}: choose one of {', '.join(FORMATS)}")
 
 
@@ -255,11 +273,20 @@ def _row_product(row: dict[str, Any], m: Mapping) -> Product:
         raise _FieldError(name, msg)
     attrs_raw = get("attributes")
     attrs = {str(k): str(v) for k, v in attrs_raw.items()} if isinstance(attrs_raw, dict) else {}
-    attrs.update({k: _text(row.get(col)) for k, col in m.attributes.items() if not _missing(row.get(col))})
+    attrs.update(
+        {k: clean_text(row.get(col)) for k, col in m.attributes.items() if not _missing(row.get(col))}
+    )
     return Product(
-        id=_text(get("id")), title=_text(get("title")), category=_category(get("category"), m.category_sep),
-        brand=_text(get("brand")) or None, price=price, currency=_text(get("currency")) or "USD",
-        attributes=attrs, description=_text(get("description")), stock=stock, rating=rating,
+        id=clean_text(get("id")),
+        title=clean_text(get("title")),
+        category=_category(get("category"), m.category_sep),
+        brand=clean_text(get("brand")) or None,
+        price=price,
+        currency=clean_text(get("currency")) or "USD",
+        attributes=attrs,
+        description=clean_text(get("description")),
+        stock=stock,
+        rating=rating,
         rating_count=count or 0,
     )
 
@@ -270,9 +297,14 @@ class _FieldError(ValueError):
         self.field = field_name
 
 
-def products_from_frame(df: pd.DataFrame, mapping: Mapping | None = None, source: str = "<frame>",
-                        issues: list[Issue] | None = None, strict: bool = False,
-                        index_is_line: bool = False) -> tuple[list[Product], LoadReport]:
+def products_from_frame(
+    df: pd.DataFrame,
+    mapping: Mapping | None = None,
+    source: str = "<frame>",
+    issues: list[Issue] | None = None,
+    strict: bool = False,
+    index_is_line: bool = False,
+) -> tuple[list[Product], LoadReport]:
     m = mapping or Mapping()
     report = LoadReport(source, issues=list(issues or []))
     missing = [f for f in REQUIRED["product"] if m.source(f) not in df.columns]
@@ -310,15 +342,17 @@ def products_from_frame(df: pd.DataFrame, mapping: Mapping | None = None, source
     return out, report
 
 
-def load_products(path: str | Path, fmt: str | None = None, mapping: Mapping | None = None,
-                  strict: bool = False) -> tuple[list[Product], LoadReport]:
+def load_products(
+    path: str | Path, fmt: str | None = None, mapping: Mapping | None = None, strict: bool = False
+) -> tuple[list[Product], LoadReport]:
     p = Path(path)
     fmt = fmt or p.suffix.lstrip(".").lower()
     if fmt == "amazon":
         return load_amazon_items(p, strict=strict)
     df, issues = read_table(p, fmt)
-    return products_from_frame(df, mapping, source=str(p), issues=issues, strict=strict,
-                               index_is_line=fmt == "jsonl")
+    return products_from_frame(
+        df, mapping, source=str(p), issues=issues, strict=strict, index_is_line=fmt == "jsonl"
+    )
 
 
 def load_amazon_items(path: str | Path, strict: bool = False) -> tuple[list[Product], LoadReport]:
@@ -327,46 +361,33 @@ def load_amazon_items(path: str | Path, strict: bool = False) -> tuple[list[Prod
     try:
         data = json.loads(p.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
-        raise DataError(f"cannot read Amazon item file {str(p)!r} ({exc}): expect {{idx: {{title, ...}}}}") from None
+        raise DataError(
+            f"cannot read Amazon item file {str(p)!r} ({exc}): expect {{idx: {{title, ...}}}}"
+        ) from None
     import pandas as pd
 
     def title(v: dict[str, Any]) -> str:
         # 3 of the 2,420 Office items have no title; the recommender still needs them, so name them from
         # their description or category rather than dropping them (the text is real, nothing invented).
-        t = _text(v.get("title"))
+        t = clean_text(v.get("title"))
         if t:
             return t
-        words = _text(v.get("description")).split()
-        return " ".join(words[:12]) or _text(v.get("categories")).split(",")[-1].strip()
+        words = clean_text(v.get("description")).split()
+        return " ".join(words[:12]) or clean_text(v.get("categories")).split(",")[-1].strip()
 
-    rows = [{"id": str(k), "title": title(v), "description": v.get("description"),
-             "brand": v.get("brand"), "category": v.get("categories")} for k, v in data.items()]
-    return products_from_frame(pd.DataFrame.from_records(rows), Mapping(category_sep=","), str(p), strict=strict)
-
-
-def load_amazon_interactions(path: str | Path) -> dict[str, list[str]]:
-    """Amazon interaction JSON ({user idx: [item idx, ...] in time order}) with ids as strings."""
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise DataError(f"cannot read Amazon interactions {str(path)!r} ({exc}): expect {{user: [items]}}") from None
-    return {str(u): [str(i) for i in items] for u, items in data.items()}
-
-
-def load_clothing_reviews(path: str | Path, limit: int | None = None) -> list[Review]:
-    """Women's E-Commerce Clothing Reviews Parquet -> Reviews (product id = Clothing ID); empty texts skipped."""
-    import pandas as pd
-
-    df = pd.read_parquet(path)
-    out: list[Review] = []
-    for i, r in enumerate(df.itertuples(index=False)):
-        text = _text(r[3])  # columns: Clothing ID, Age, Title, Review Text, Rating, ...
-        if not text:
-            continue
-        out.append(Review(id=f"cr{i}", product_id=str(r[0]), rating=int(r[4]), text=text, title=_text(r[2])))
-        if limit is not None and len(out) >= limit:
-            break
-    return out
+    rows = [
+        {
+            "id": str(k),
+            "title": title(v),
+            "description": v.get("description"),
+            "brand": v.get("brand"),
+            "category": v.get("categories"),
+        }
+        for k, v in data.items()
+    ]
+    return products_from_frame(
+        pd.DataFrame.from_records(rows), Mapping(category_sep=","), str(p), strict=strict
+    )
 
 
 def load_demo_catalog() -> Catalog:

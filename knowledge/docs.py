@@ -130,5 +130,8 @@ def policy_docs(policies: list[Policy]) -> list[Doc]:
 
 def docs_for(kind: str, records: list[Any]) -> list[Doc]:
     builders: dict[str, Callable[[list[Any]], list[Doc]]] = {
-        "product": product_docs, "review": review_docs, "policy": policy_docs}
+        "product": product_docs,
+        "review": review_docs,
+        "policy": policy_docs,
+    }
     return builders[kind](records)

@@ -32,7 +32,7 @@ class Embedder(Protocol):
 def _normalise(x: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(x, axis=1, keepdims=True)
     norms[norms == 0] = 1.0
-    return (x / norms).astype(np.float32)
+    return np.asarray(x / norms, dtype=np.float32)
 
 
 class HashingEmbedder:
@@ -151,25 +151,28 @@ class SentenceTransformerEmbedder:
     def __init__(self, model_path: str, name: str) -> None:
         self.model_path = model_path
         self.name = name
-        self._model = None
+        self._model: Any = None  # a SentenceTransformer, loaded on first use
         self.dim = 384
         self._lock = threading.RLock()  # reentrant: building the traced path checks it with encode()
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_lock = threading.Lock()
         self._batcher = MicroBatcher(self._encode)
         self._fast: Callable[[list[str]], np.ndarray] | None | Literal[False] = None  # traced query path
-        self._bulk = None  # bf16 copy for indexing, made on first embed_bulk
+        self._bulk: Any = None  # bf16 copy for indexing, made on first embed_bulk
 
-    def _load(self):  # type: ignore[no-untyped-def]
+    def _load(self) -> Any:
         with self._lock:
             return self._load_locked()
 
-    def _load_locked(self):  # type: ignore[no-untyped-def]
+    def _load_locked(self) -> Any:
         if self._model is None:
             from sentence_transformers import SentenceTransformer
 
             self._model = SentenceTransformer(self.model_path, device="cpu")
-            getter = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+            getter = (
+                getattr(self._model, "get_embedding_dimension", None)
+                or self._model.get_sentence_embedding_dimension
+            )
             dim = getter()
             self.dim = int(dim) if dim else self.dim
         return self._model
@@ -218,11 +221,16 @@ class SentenceTransformerEmbedder:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         model = self._bulk_model()
-        vecs = model.encode(list(texts), batch_size=batch_size, show_progress_bar=False,
-                            convert_to_numpy=False, convert_to_tensor=True)
+        vecs = model.encode(
+            list(texts),
+            batch_size=batch_size,
+            show_progress_bar=False,
+            convert_to_numpy=False,
+            convert_to_tensor=True,
+        )
         return _normalise(vecs.float().numpy())  # re-normalised in fp32: bf16 norms are off by ~1e-3
 
-    def _bulk_model(self):  # type: ignore[no-untyped-def]
+    def _bulk_model(self) -> Any:
         model = self._load()
         with self._lock:
             if self._bulk is None:
@@ -237,11 +245,18 @@ class SentenceTransformerEmbedder:
 
 # Probe texts the traced graph must embed exactly like sentence-transformers: one unpadded text,
 # a padded batch, spaces, unicode, and a text past the 256-word-piece limit.
-_PROBE = ["hi", "I'm looking for wireless headphones under $100", "  spaces around, and inside  ",
-          "héllo wörld ✓ 你好 🎧", "long " * 300]
+_PROBE = [
+    "hi",
+    "I'm looking for wireless headphones under $100",
+    "  spaces around, and inside  ",
+    "héllo wörld ✓ 你好 🎧",
+    "long " * 300,
+]
 
 
-def traced_forward(model: Any, reference: Callable[[list[str]], np.ndarray]) -> Callable[[list[str]], np.ndarray] | None:
+def traced_forward(
+    model: Any, reference: Callable[[list[str]], np.ndarray]
+) -> Callable[[list[str]], np.ndarray] | None:
     """The model's forward pass with mean pooling as one TorchScript graph, or None where not exact.
 
     Why: eager PyTorch holds the GIL between the ~150 small ops of a MiniLM pass, so in a busy
@@ -256,11 +271,16 @@ def traced_forward(model: Any, reference: Callable[[list[str]], np.ndarray]) -> 
         import torch
 
         kinds = [type(m).__name__ for m in model]
-        if kinds[:2] != ["Transformer", "Pooling"] or kinds[2:] not in ([], ["Normalize"]) \
-                or getattr(model[1], "pooling_mode", None) != "mean":
+        if (
+            kinds[:2] != ["Transformer", "Pooling"]
+            or kinds[2:] not in ([], ["Normalize"])
+            or getattr(model[1], "pooling_mode", None) != "mean"
+        ):
             return None
         prep = getattr(model, "preprocess", None) or model.tokenize
-        example = prep(["a", "a longer example, so that the batch is padded"])  # padded: the mask path is traced
+        example = prep(
+            ["a", "a longer example, so that the batch is padded"]
+        )  # padded: the mask path is traced
         keys = [k for k in ("input_ids", "attention_mask", "token_type_ids") if k in example]
 
         class Pooled(torch.nn.Module):
@@ -277,8 +297,9 @@ def traced_forward(model: Any, reference: Callable[[list[str]], np.ndarray]) -> 
 
         with warnings.catch_warnings(), torch.inference_mode():
             warnings.simplefilter("ignore")  # TracerWarnings about shape checks that hold for any input
-            graph = torch.jit.trace(Pooled(model[0].auto_model).eval(), tuple(example[k] for k in keys),
-                                    check_trace=False)
+            graph = torch.jit.trace(
+                Pooled(model[0].auto_model).eval(), tuple(example[k] for k in keys), check_trace=False
+            )
 
         def run(texts: list[str]) -> np.ndarray:
             feats = prep(list(texts))
@@ -317,7 +338,9 @@ def make_embedder(spec: str = "minilm") -> Embedder:
     path = Path(spec).expanduser()
     if path.exists():
         if not path.is_dir():
-            raise ConfigError(f"embedder {spec!r} is a file: point AISLE_EMBEDDER at a sentence-transformers folder")
+            raise ConfigError(
+                f"embedder {spec!r} is a file: point AISLE_EMBEDDER at a sentence-transformers folder"
+            )
         return SentenceTransformerEmbedder(str(path.resolve()), path.name)
     if re.fullmatch(r"[\w.-]+/[\w.-]+", spec):
         # A hub id works only where the user has network and HF_HUB_OFFLINE is unset.

@@ -43,8 +43,11 @@ class IndexSummary:
     seconds: float = 0.0
 
     def line(self) -> str:
-        return (f"{self.kind:<8} {self.total:>6} docs: {self.embedded} embedded ({self.new} new, {self.changed} changed), "
-                f"{self.removed} removed, {self.unchanged} unchanged -> {self.collection} ({self.seconds:.1f} s)")
+        return (
+            f"{self.kind:<8} {self.total:>6} docs: {self.embedded} embedded "
+            f"({self.new} new, {self.changed} changed), "
+            f"{self.removed} removed, {self.unchanged} unchanged -> {self.collection} ({self.seconds:.1f} s)"
+        )
 
 
 class Pointer:
@@ -92,7 +95,7 @@ def _embed(embedder: Embedder, docs: list[Doc], progress: bool, desc: str) -> np
     out: np.ndarray | None = None
     bar = tqdm(total=len(docs), desc=desc, unit="doc", disable=not progress or not docs, file=sys.stderr)
     for s in range(0, len(order), EMBED_BATCH):
-        idx = order[s:s + EMBED_BATCH]
+        idx = order[s : s + EMBED_BATCH]
         vecs = np.asarray(encode([docs[i].embed_text for i in idx]), dtype=np.float32)
         if out is None:
             out = np.zeros((len(docs), vecs.shape[1]), np.float32)
@@ -103,8 +106,14 @@ def _embed(embedder: Embedder, docs: list[Doc], progress: bool, desc: str) -> np
 
 
 class Indexer:
-    def __init__(self, store: VectorStore, embedder: Embedder, data_dir: Path, prefix: str = "aisle",
-                 progress: bool = False) -> None:
+    def __init__(
+        self,
+        store: VectorStore,
+        embedder: Embedder,
+        data_dir: Path,
+        prefix: str = "aisle",
+        progress: bool = False,
+    ) -> None:
         self.store = store
         self.embedder = embedder
         self.pointer = pointer_for(data_dir)
@@ -115,8 +124,11 @@ class Indexer:
         data = self.pointer.read()
         return {k: v for k, v in data.get("collections", {}).items()}
 
-    def _stage(self, kind: str, docs: list[Doc], current: str | None, rebuild: bool) -> tuple[str | None, IndexSummary]:
-        """Build the next collection for one kind aside; returns (new name or None if nothing changed, summary)."""
+    def _stage(
+        self, kind: str, docs: list[Doc], current: str | None, rebuild: bool
+    ) -> tuple[str | None, IndexSummary]:
+        """Build the next collection for one kind aside; returns (its name, or None if nothing
+        changed; the summary)."""
         t0 = time.perf_counter()
         ids = [d.id for d in docs]
         if len(set(ids)) != len(ids):
@@ -124,7 +136,10 @@ class Indexer:
         old: dict[str, tuple[str, str]] = {}
         if current and not rebuild:
             got = self.store.get(current)
-            old = {i: (str(m.get("hash", "")), str(m.get("ehash", ""))) for i, m in zip(got.ids, got.metadatas, strict=True)}
+            old = {
+                i: (str(m.get("hash", "")), str(m.get("ehash", "")))
+                for i, m in zip(got.ids, got.metadatas, strict=True)
+            }
         want = {d.id: (d.hash, _ehash(d, self.embedder.name)) for d in docs}
         new = [d for d in docs if d.id not in old]
         changed = [d for d in docs if d.id in old and old[d.id] != want[d.id]]
@@ -133,24 +148,35 @@ class Indexer:
         # A changed record whose embedded text is the same (e.g. a new price) keeps its vector.
         reuse = [d for d in changed if old[d.id][1] == want[d.id][1]]
         todo = new + [d for d in changed if old[d.id][1] != want[d.id][1]]
-        summary = IndexSummary(kind, current or "", len(docs), len(new), len(changed), len(removed), len(keep),
-                               embedded=len(todo))
+        summary = IndexSummary(
+            kind,
+            current or "",
+            len(docs),
+            len(new),
+            len(changed),
+            len(removed),
+            len(keep),
+            embedded=len(todo),
+        )
         if current and not (new or changed or removed) and not rebuild:
             summary.seconds = time.perf_counter() - t0
             return None, summary
         name = _next_name(self.prefix, kind, current)
         self.store.drop(name)  # a leftover from an interrupted build
         copy = keep + reuse
-        if copy:
-            got = self.store.get(current, [d.id for d in copy], with_embeddings=True)  # type: ignore[arg-type]
-            by_id = dict(zip(got.ids, got.embeddings, strict=True))  # type: ignore[arg-type]
+        if copy and current:  # kept and reused docs exist only where a live collection does
+            got = self.store.get(current, [d.id for d in copy], with_embeddings=True)
+            assert got.embeddings is not None, "the store ignored with_embeddings=True"
+            by_id = dict(zip(got.ids, got.embeddings, strict=True))
             for s in range(0, len(copy), 2000):
-                part = copy[s:s + 2000]
+                part = copy[s : s + 2000]
                 self._put(name, part, np.stack([by_id[d.id] for d in part]), want)
         if todo:
             self._put(name, todo, _embed(self.embedder, todo, self.progress, f"embedding {kind}s"), want)
         if self.store.count(name) != len(docs):
-            raise RuntimeError(f"{kind} index {name} holds {self.store.count(name)} docs, expected {len(docs)}")
+            raise RuntimeError(
+                f"{kind} index {name} holds {self.store.count(name)} docs, expected {len(docs)}"
+            )
         summary.collection = name
         summary.seconds = time.perf_counter() - t0
         return name, summary
@@ -159,7 +185,9 @@ class Indexer:
         metas = [{**d.meta, "hash": want[d.id][0], "ehash": want[d.id][1]} for d in docs]
         self.store.upsert(name, [d.id for d in docs], vecs, [d.text for d in docs], metas)
 
-    def update(self, catalog: Catalog, kinds: tuple[str, ...] = KINDS, rebuild: bool = False) -> list[IndexSummary]:
+    def update(
+        self, catalog: Catalog, kinds: tuple[str, ...] = KINDS, rebuild: bool = False
+    ) -> list[IndexSummary]:
         live = self.live()
         staged: dict[str, str] = {}
         summaries = []

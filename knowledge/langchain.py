@@ -12,12 +12,15 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
-from knowledge.retrieve import Filters, Hit, Retriever
+from knowledge.retrieve import Filters, Hit, Kind, Retriever
 
 
 def hit_to_document(hit: Hit) -> Document:
-    return Document(page_content=hit.text, id=hit.id,
-                    metadata={**hit.metadata, "id": hit.id, "kind": hit.kind, "score": hit.score})
+    return Document(
+        page_content=hit.text,
+        id=hit.id,
+        metadata={**hit.metadata, "id": hit.id, "kind": hit.kind, "score": hit.score},
+    )
 
 
 class AisleRetriever(BaseRetriever):
@@ -26,13 +29,14 @@ class AisleRetriever(BaseRetriever):
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
     retriever: Any  # knowledge.retrieve.Retriever (Any keeps pydantic away from its internals)
-    kind: str = "product"
+    kind: Kind = "product"
     k: int = 5
     filters: Filters | None = None
     product_id: str | None = None  # with kind="review": only this product's reviews
 
-    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun,
-                                **kwargs: Any) -> list[Document]:
+    def _get_relevant_documents(
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun, **kwargs: Any
+    ) -> list[Document]:
         r: Retriever = self.retriever
         k = int(kwargs.get("k", self.k))
         if self.kind == "review" and self.product_id:
@@ -40,5 +44,5 @@ class AisleRetriever(BaseRetriever):
         elif self.kind == "policy":
             hits = r.policies(query, k=k)
         else:
-            hits = r.search(query, kwargs.get("filters", self.filters), k=k, kind=self.kind)  # type: ignore[arg-type]
+            hits = r.search(query, kwargs.get("filters", self.filters), k=k, kind=self.kind)
         return [hit_to_document(h) for h in hits]

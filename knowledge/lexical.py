@@ -10,7 +10,69 @@ import numpy as np
 
 from knowledge.docs import Doc
 
-STOPWORDS = frozenset(["a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "from", "has", "have", "i", "i'm", "im", "in", "is", "it", "its", "me", "my", "of", "on", "or", "so", "that", "the", "this", "to", "was", "were", "will", "with", "you", "your", "we", "our", "want", "need", "looking", "look", "something", "some", "any", "please", "can", "could", "would", "should", "like", "get", "got", "show", "find", "me", "good", "nice", "best"])
+STOPWORDS = frozenset(
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "but",
+        "by",
+        "for",
+        "from",
+        "has",
+        "have",
+        "i",
+        "i'm",
+        "im",
+        "in",
+        "is",
+        "it",
+        "its",
+        "me",
+        "my",
+        "of",
+        "on",
+        "or",
+        "so",
+        "that",
+        "the",
+        "this",
+        "to",
+        "was",
+        "were",
+        "will",
+        "with",
+        "you",
+        "your",
+        "we",
+        "our",
+        "want",
+        "need",
+        "looking",
+        "look",
+        "something",
+        "some",
+        "any",
+        "please",
+        "can",
+        "could",
+        "would",
+        "should",
+        "like",
+        "get",
+        "got",
+        "show",
+        "find",
+        "me",
+        "good",
+        "nice",
+        "best",
+    ]
+)
 
 
 BOOST: tuple[str, ...] = ()
@@ -36,7 +98,7 @@ def tokenize(text: str) -> list[str]:
 
 
 def _deletes(tok: str) -> set[str]:
-    return {tok[:i] + tok[i + 1:] for i in range(len(tok))}
+    return {tok[:i] + tok[i + 1 :] for i in range(len(tok))}
 
 
 class Speller:

@@ -17,7 +17,9 @@ class Product:
     brand: str | None = None
     price: float | None = None
     currency: str = "USD"
-    attributes: dict[str, str] = field(default_factory=dict)  # e.g. {"colour": "black", "connectivity": "wireless"}
+    attributes: dict[str, str] = field(
+        default_factory=dict
+    )  # e.g. {"colour": "black", "connectivity": "wireless"}
     description: str = ""
     stock: int | None = None  # None = unknown; 0 = out of stock
     rating: float | None = None  # mean review rating, filled from reviews when known
@@ -37,16 +39,25 @@ class Product:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "id": self.id, "title": self.title, "category": self.category, "brand": self.brand,
-            "price": self.price, "currency": self.currency, "attributes": dict(self.attributes),
-            "description": self.description, "stock": self.stock, "rating": self.rating,
+            "id": self.id,
+            "title": self.title,
+            "category": self.category,
+            "brand": self.brand,
+            "price": self.price,
+            "currency": self.currency,
+            "attributes": dict(self.attributes),
+            "description": self.description,
+            "stock": self.stock,
+            "rating": self.rating,
             "rating_count": self.rating_count,
         }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Product:
         return cls(
-            id=str(d["id"]), title=str(d["title"]), category=str(d.get("category") or ""),
+            id=str(d["id"]),
+            title=str(d["title"]),
+            category=str(d.get("category") or ""),
             brand=d.get("brand") or None,
             price=None if d.get("price") is None else float(d["price"]),
             currency=str(d.get("currency") or "USD"),
@@ -69,14 +80,27 @@ class Review:
     ts: str | None = None  # ISO-8601
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "product_id": self.product_id, "rating": self.rating, "title": self.title,
-                "text": self.text, "customer_id": self.customer_id, "ts": self.ts}
+        return {
+            "id": self.id,
+            "product_id": self.product_id,
+            "rating": self.rating,
+            "title": self.title,
+            "text": self.text,
+            "customer_id": self.customer_id,
+            "ts": self.ts,
+        }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Review:
-        return cls(id=str(d["id"]), product_id=str(d["product_id"]), rating=int(d["rating"]),
-                   text=str(d.get("text") or ""), title=str(d.get("title") or ""),
-                   customer_id=d.get("customer_id"), ts=d.get("ts"))
+        return cls(
+            id=str(d["id"]),
+            product_id=str(d["product_id"]),
+            rating=int(d["rating"]),
+            text=str(d.get("text") or ""),
+            title=str(d.get("title") or ""),
+            customer_id=d.get("customer_id"),
+            ts=d.get("ts"),
+        )
 
 
 @dataclass(frozen=True)
@@ -84,11 +108,15 @@ class Policy:
     id: str  # e.g. "returns"
     title: str
     text: str  # markdown; split into passages for retrieval
-    topic: str = ""  # shipping | returns | refunds | warranty | payment | price_match | privacy | order_tracking
+    topic: str = (
+        ""  # shipping | returns | refunds | warranty | payment | price_match | privacy | order_tracking
+    )
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "title": self.title, "text": self.text, "topic": self.topic}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Policy:
-        return cls(id=str(d["id"]), title=str(d["title"]), text=str(d["text"]), topic=str(d.get("topic") or ""))
+        return cls(
+            id=str(d["id"]), title=str(d["title"]), text=str(d["text"]), topic=str(d.get("topic") or "")
+        )

@@ -132,8 +132,14 @@ class _Part:
 
 
 class Retriever:
-    def __init__(self, catalog: Catalog, embedder: Embedder | None, store: VectorStore | None,
-                 collections: dict[str, str] | None = None, fusion: Fusion | None = None) -> None:
+    def __init__(
+        self,
+        catalog: Catalog,
+        embedder: Embedder | None,
+        store: VectorStore | None,
+        collections: dict[str, str] | None = None,
+        fusion: Fusion | None = None,
+    ) -> None:
         self.catalog = catalog
         self.embedder = embedder
         self.store = store
@@ -147,8 +153,9 @@ class Retriever:
         self.last_degraded_reason: str | None = None
 
     @classmethod
-    def from_index(cls, catalog: Catalog, embedder: Embedder, data_dir: Path,
-                   open_store: Callable[[], VectorStore]) -> Retriever:
+    def from_index(
+        cls, catalog: Catalog, embedder: Embedder, data_dir: Path, open_store: Callable[[], VectorStore]
+    ) -> Retriever:
         """Search the live indexes an ``Indexer`` built under ``data_dir``. ``open_store`` is
         called here so that a store that cannot open degrades search to lexical, not fails it."""
         pointer = pointer_for(data_dir).read()
@@ -157,8 +164,12 @@ class Retriever:
             log.warning("no vector index under %s: lexical search only until you run `aisle index`", data_dir)
         elif pointer.get("embedder") not in (None, embedder.name):
             # Query vectors from another model would rank nonsense: better lexical than wrong.
-            log.warning("the index was built with %s but the embedder is %s: lexical search only until "
-                        "you run `aisle index --rebuild`", pointer.get("embedder"), embedder.name)
+            log.warning(
+                "the index was built with %s but the embedder is %s: lexical search only until "
+                "you run `aisle index --rebuild`",
+                pointer.get("embedder"),
+                embedder.name,
+            )
             collections = {}
         try:
             store: VectorStore | None = open_store()
@@ -169,17 +180,21 @@ class Retriever:
 
     # ------------------------------------------------------------ core
 
-    def _dense(self, part: _Part, query: str, where: Where | None, n: int,
-               with_embeddings: bool = False) -> list[tuple[int, float, np.ndarray | None]] | None:
+    def _dense(
+        self, part: _Part, query: str, where: Where | None, n: int, with_embeddings: bool = False
+    ) -> list[tuple[int, float, np.ndarray | None]] | None:
         if self.embedder is None or self.store is None or not part.collection:
             return None
         try:
             qv = self.embedder.embed([query])[0]
-            hits = self.store.query(part.collection, qv, n, where, with_embeddings=with_embeddings,
-                                    with_payload=False)
+            hits = self.store.query(
+                part.collection, qv, n, where, with_embeddings=with_embeddings, with_payload=False
+            )
         except Exception as exc:  # degraded mode: lexical still answers
             self.last_degraded_reason = f"{type(exc).__name__}: {exc}"
-            log.warning("dense retrieval failed (%s); falling back to lexical search", self.last_degraded_reason)
+            log.warning(
+                "dense retrieval failed (%s); falling back to lexical search", self.last_degraded_reason
+            )
             return None
         out = []
         for h in hits:
@@ -189,11 +204,16 @@ class Retriever:
                 out.append((i, 1.0 - h.distance, h.embedding))
         return out
 
-    def _ranked(self, part: _Part, query: str, where: Where | None, k: int, mode: Mode,
-                mmr: float | None = None) -> list[tuple[int, float]]:
+    def _ranked(
+        self, part: _Part, query: str, where: Where | None, k: int, mode: Mode, mmr: float | None = None
+    ) -> list[tuple[int, float]]:
         pool = max(self.fusion.pool, 3 * k)
         lex = [] if mode == "dense" else part.lex.top(query, pool, part.mask(where))
-        dense = None if mode == "lexical" else self._dense(part, query, where, pool, with_embeddings=mmr is not None)
+        dense = (
+            None
+            if mode == "lexical"
+            else self._dense(part, query, where, pool, with_embeddings=mmr is not None)
+        )
         if mode == "dense" and dense is None:
             lex = part.lex.top(query, pool, part.mask(where))  # degraded: dense asked for, lexical given
         if dense is None or mode == "lexical":
@@ -223,8 +243,15 @@ class Retriever:
                 break
         return out
 
-    def search(self, query: str, filters: Filters | None = None, k: int = 10, kind: Kind = "product",
-               mode: Mode = "hybrid", mmr: float | None = None) -> list[Hit]:
+    def search(
+        self,
+        query: str,
+        filters: Filters | None = None,
+        k: int = 10,
+        kind: Kind = "product",
+        mode: Mode = "hybrid",
+        mmr: float | None = None,
+    ) -> list[Hit]:
         """Top-k records for a query. ``mmr`` (0..1, e.g. 0.7) trades relevance for diversity.
 
         ``filters`` apply to products; use ``reviews_for`` to scope reviews to one product.
@@ -252,8 +279,9 @@ class Retriever:
         return self._hits(part, self._ranked(part, query, None, k, mode), k)
 
 
-def _fuse(f: Fusion, lex: list[tuple[int, float]], dense: list[tuple[int, float]],
-          query_weight: float | None = None) -> dict[int, float]:
+def _fuse(
+    f: Fusion, lex: list[tuple[int, float]], dense: list[tuple[int, float]], query_weight: float | None = None
+) -> dict[int, float]:
     fused: dict[int, float] = {}
     if f.method == "convex":
         top = query_weight or max((s for _, s in lex), default=0.0) or 1.0
@@ -269,7 +297,9 @@ def _fuse(f: Fusion, lex: list[tuple[int, float]], dense: list[tuple[int, float]
     return fused
 
 
-def _mmr(ranked: list[tuple[int, float]], vecs: dict[int, np.ndarray], n: int, lam: float) -> list[tuple[int, float]]:
+def _mmr(
+    ranked: list[tuple[int, float]], vecs: dict[int, np.ndarray], n: int, lam: float
+) -> list[tuple[int, float]]:
     """Maximal marginal relevance over the candidates that have vectors; the rest keep their order after."""
     cands = [(i, s) for i, s in ranked[: max(n, 1) * 2] if i in vecs]
     if len(cands) < 2:
@@ -279,9 +309,11 @@ def _mmr(ranked: list[tuple[int, float]], vecs: dict[int, np.ndarray], n: int, l
     chosen: list[int] = []
     left = [i for i, _ in cands]
     while left and len(chosen) < n:
+
         def gain(i: int) -> float:
             sim = max((float(vecs[i] @ vecs[j]) for j in chosen), default=0.0)
             return lam * rel[i] - (1 - lam) * sim
+
         best = max(left, key=gain)
         chosen.append(best)
         left.remove(best)

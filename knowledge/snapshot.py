@@ -13,7 +13,8 @@ import tempfile
 from pathlib import Path
 from typing import Any, TypeVar
 
-from knowledge.catalog import Catalog, load_clothing_reviews
+from knowledge.catalog import Catalog
+from knowledge.datasets import load_clothing_reviews
 from knowledge.errors import DataError
 from knowledge.records import Policy, Product, Review
 
@@ -30,7 +31,11 @@ def save_catalog(data_dir: Path | str, catalog: Catalog) -> Path:
     target = catalog_dir(data_dir)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".catalog-", dir=target.parent))
-    for name, recs in (("products", catalog.products), ("reviews", catalog.reviews), ("policies", catalog.policies)):
+    for name, recs in (
+        ("products", catalog.products),
+        ("reviews", catalog.reviews),
+        ("policies", catalog.policies),
+    ):
         with (tmp / f"{name}.jsonl").open("w", encoding="utf-8") as fh:
             for r in recs:
                 fh.write(json.dumps(r.to_dict(), ensure_ascii=False) + "\n")
@@ -48,7 +53,9 @@ def load_catalog(data_dir: Path | str) -> Catalog:
     """The snapshot ``save_catalog`` wrote under ``data_dir``."""
     d = catalog_dir(data_dir)
     if not (d / "products.jsonl").is_file():
-        raise DataError(f"no catalog under {str(d)!r}: run `aisle ingest --demo` or `aisle ingest PATH` first")
+        raise DataError(
+            f"no catalog under {str(d)!r}: run `aisle ingest --demo` or `aisle ingest PATH` first"
+        )
 
     def read(name: str, cls: Any) -> list[Any]:
         f = d / f"{name}.jsonl"
@@ -78,5 +85,7 @@ def _read_jsonl(p: Path, cls: type[R]) -> list[R]:
         try:
             out.append(cls.from_dict(json.loads(line)))
         except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
-            raise DataError(f"{p}: line {n}: bad {cls.__name__.lower()} record ({exc}): fix the line") from None
+            raise DataError(
+                f"{p}: line {n}: bad {cls.__name__.lower()} record ({exc}): fix the line"
+            ) from None
     return out

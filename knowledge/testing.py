@@ -21,10 +21,18 @@ _LEAVES = {
 _ADJ = ("wireless", "compact", "quiet", "premium", "lightweight", "classic", "pro", "travel")
 _COLOURS = ("black", "white", "red", "navy blue")
 _REVIEW_LINES = {
-    "positive": ("It is very quiet and the sound is great.", "Battery lasts all day, really happy.",
-                 "Sturdy and well made, worth the price.", "Comfortable to wear for hours."),
-    "negative": ("Way too loud, the noise is annoying.", "Battery died after a week.",
-                 "Flimsy plastic, it broke quickly.", "Uncomfortable and itchy after an hour."),
+    "positive": (
+        "It is very quiet and the sound is great.",
+        "Battery lasts all day, really happy.",
+        "Sturdy and well made, worth the price.",
+        "Comfortable to wear for hours.",
+    ),
+    "negative": (
+        "Way too loud, the noise is annoying.",
+        "Battery died after a week.",
+        "Flimsy plastic, it broke quickly.",
+        "Uncomfortable and itchy after an hour.",
+    ),
 }
 
 
@@ -41,30 +49,65 @@ def tiny_catalog(seed: int = 0, n_per_leaf: int = 10) -> Catalog:
             price = None if rng.random() < 0.1 else round(rng.uniform(lo, hi), 2)
             stock = None if rng.random() < 0.1 else rng.choice((0, 0, 3, 12, 40))
             shown = None if rng.random() < 0.1 else brand  # some catalogs do not know the brand
-            products.append(Product(
-                id=pid, title=f"{shown or ''} {adj.title()} {noun.title()} in {colour}".strip(), category=leaf,
-                brand=shown,
-                price=price, attributes={"colour": colour, "style": adj}, stock=stock,
-                description=f"A {adj} {noun} by {brand}. Colour {colour}.",
-            ))
+            products.append(
+                Product(
+                    id=pid,
+                    title=f"{shown or ''} {adj.title()} {noun.title()} in {colour}".strip(),
+                    category=leaf,
+                    brand=shown,
+                    price=price,
+                    attributes={"colour": colour, "style": adj},
+                    stock=stock,
+                    description=f"A {adj} {noun} by {brand}. Colour {colour}.",
+                )
+            )
             for _ in range(rng.randint(0, 4)):
                 stars = rng.randint(1, 5)
                 mood = "positive" if stars >= 4 else "negative"
                 text = " ".join(rng.sample(_REVIEW_LINES[mood], 2))
-                reviews.append(Review(id=f"R{len(reviews) + 1:05d}", product_id=pid, rating=stars, text=text,
-                                      title="Great" if mood == "positive" else "Disappointed"))
+                reviews.append(
+                    Review(
+                        id=f"R{len(reviews) + 1:05d}",
+                        product_id=pid,
+                        rating=stars,
+                        text=text,
+                        title="Great" if mood == "positive" else "Disappointed",
+                    )
+                )
     by: dict[str, list[int]] = {}
     for r in reviews:
         by.setdefault(r.product_id, []).append(r.rating)
-    products = [Product(**{**p.to_dict(), "rating": round(sum(by[p.id]) / len(by[p.id]), 2) if p.id in by else None,
-                           "rating_count": len(by.get(p.id, []))}) for p in products]
+    products = [
+        Product(
+            **{
+                **p.to_dict(),
+                "rating": round(sum(by[p.id]) / len(by[p.id]), 2) if p.id in by else None,
+                "rating_count": len(by.get(p.id, [])),
+            }
+        )
+        for p in products
+    ]
     policies = [
-        Policy("returns", "Returns", "# Returns\n\nYou can return any item within 30 days of delivery for a full "
-               "refund.\n\nItems must be unused and in the original packaging.", "returns"),
-        Policy("shipping", "Shipping", "# Shipping\n\nStandard shipping takes 3-5 business days and is free "
-               "over $50.\n\nExpress shipping arrives in 1-2 days for $9.99.", "shipping"),
-        Policy("warranty", "Warranty", "# Warranty\n\nElectronics carry a two-year manufacturer warranty "
-               "covering defects.", "warranty"),
+        Policy(
+            "returns",
+            "Returns",
+            "# Returns\n\nYou can return any item within 30 days of delivery for a full "
+            "refund.\n\nItems must be unused and in the original packaging.",
+            "returns",
+        ),
+        Policy(
+            "shipping",
+            "Shipping",
+            "# Shipping\n\nStandard shipping takes 3-5 business days and is free "
+            "over $50.\n\nExpress shipping arrives in 1-2 days for $9.99.",
+            "shipping",
+        ),
+        Policy(
+            "warranty",
+            "Warranty",
+            "# Warranty\n\nElectronics carry a two-year manufacturer warranty covering defects.",
+            "warranty",
+        ),
     ]
     return Catalog(products, reviews, policies)
 
@@ -95,8 +138,12 @@ def chroma_server(path: Path, timeout_s: float = 20.0) -> Iterator[int]:
     port = free_port()
     path.mkdir(parents=True, exist_ok=True)
     with (path / "chroma.log").open("w") as log:
-        proc = subprocess.Popen([cmd, "run", "--path", str(path / "data"), "--host", "127.0.0.1", "--port", str(port)],
-                                stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "ANONYMIZED_TELEMETRY": "False"})
+        proc = subprocess.Popen(
+            [cmd, "run", "--path", str(path / "data"), "--host", "127.0.0.1", "--port", str(port)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
+        )
         try:
             deadline = time.monotonic() + timeout_s
             while True:

@@ -9,6 +9,8 @@ Filters use a small Chroma-compatible dict language: ``{"$and": [...]}``, ``{"$o
 from __future__ import annotations
 
 import contextlib
+import operator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -40,17 +42,35 @@ class Stored:
 
 @runtime_checkable
 class VectorStore(Protocol):
-    def upsert(self, collection: str, ids: list[str], embeddings: np.ndarray, documents: list[str],
-               metadatas: list[dict[str, Any]]) -> None: ...
+    def upsert(
+        self,
+        collection: str,
+        ids: list[str],
+        embeddings: np.ndarray,
+        documents: list[str],
+        metadatas: list[dict[str, Any]],
+    ) -> None: ...
 
-    def query(self, collection: str, embedding: np.ndarray, k: int, where: Where | None = None,
-              with_embeddings: bool = False, with_payload: bool = True) -> list[StoredHit]:
+    def query(
+        self,
+        collection: str,
+        embedding: np.ndarray,
+        k: int,
+        where: Where | None = None,
+        with_embeddings: bool = False,
+        with_payload: bool = True,
+    ) -> list[StoredHit]:
         """Nearest k; ``with_payload=False`` skips documents/metadata (callers holding the catalog need
         only ids and distances, and fetching the payload triples Chroma's query time)."""
         ...
 
-    def get(self, collection: str, ids: list[str] | None = None, with_embeddings: bool = False,
-            with_documents: bool = False) -> Stored: ...
+    def get(
+        self,
+        collection: str,
+        ids: list[str] | None = None,
+        with_embeddings: bool = False,
+        with_documents: bool = False,
+    ) -> Stored: ...
 
     def delete(self, collection: str, ids: list[str]) -> None: ...
 
@@ -59,6 +79,18 @@ class VectorStore(Protocol):
     def collections(self) -> list[str]: ...
 
     def drop(self, collection: str) -> None: ...
+
+
+_OPS: dict[str, Callable[[Any, Any], bool]] = {
+    "$eq": operator.eq,
+    "$ne": operator.ne,
+    "$gt": operator.gt,
+    "$gte": operator.ge,
+    "$lt": operator.lt,
+    "$lte": operator.le,
+    "$in": lambda v, a: v in a,
+    "$nin": lambda v, a: v not in a,
+}
 
 
 def matches_where(meta: dict[str, Any], where: Where | None) -> bool:
@@ -79,13 +111,7 @@ def matches_where(meta: dict[str, Any], where: Where | None) -> bool:
             return False
         v = meta[key]
         for op, arg in ops.items():
-            ok = {
-                "$eq": lambda a, v=v: v == a, "$ne": lambda a, v=v: v != a,
-                "$gt": lambda a, v=v: v > a, "$gte": lambda a, v=v: v >= a,
-                "$lt": lambda a, v=v: v < a, "$lte": lambda a, v=v: v <= a,
-                "$in": lambda a, v=v: v in a, "$nin": lambda a, v=v: v not in a,
-            }[op](arg)
-            if not ok:
+            if not _OPS[op](v, arg):
                 return False
     return True
 
@@ -96,12 +122,29 @@ class MemoryStore:
     def __init__(self) -> None:
         self._cols: dict[str, dict[str, tuple[np.ndarray, str, dict[str, Any]]]] = {}
 
-    def upsert(self, collection, ids, embeddings, documents, metadatas):  # type: ignore[no-untyped-def]
+    def upsert(
+        self,
+        collection: str,
+        ids: list[str],
+        embeddings: np.ndarray,
+        documents: list[str],
+        metadatas: list[dict[str, Any]],
+    ) -> None:
         col = self._cols.setdefault(collection, {})
-        for i, e, d, m in zip(ids, np.asarray(embeddings, dtype=np.float32), documents, metadatas, strict=True):
+        for i, e, d, m in zip(
+            ids, np.asarray(embeddings, dtype=np.float32), documents, metadatas, strict=True
+        ):
             col[i] = (e, d, dict(m))
 
-    def query(self, collection, embedding, k, where=None, with_embeddings=False, with_payload=True):  # type: ignore[no-untyped-def]
+    def query(
+        self,
+        collection: str,
+        embedding: np.ndarray,
+        k: int,
+        where: Where | None = None,
+        with_embeddings: bool = False,
+        with_payload: bool = True,
+    ) -> list[StoredHit]:
         col = self._cols.get(collection, {})
         items = [(i, v) for i, v in col.items() if matches_where(v[2], where)]
         if not items or k <= 0:
@@ -109,28 +152,42 @@ class MemoryStore:
         mat = np.stack([v[0] for _, v in items])
         sims = mat @ np.asarray(embedding, dtype=np.float32)
         order = np.argsort(-sims, kind="stable")[:k]
-        return [StoredHit(items[j][0], float(1.0 - sims[j]), items[j][1][1], dict(items[j][1][2]),
-                          items[j][1][0] if with_embeddings else None) for j in order]
+        return [
+            StoredHit(
+                items[j][0],
+                float(1.0 - sims[j]),
+                items[j][1][1],
+                dict(items[j][1][2]),
+                items[j][1][0] if with_embeddings else None,
+            )
+            for j in order
+        ]
 
-    def get(self, collection, ids=None, with_embeddings=False, with_documents=False):  # type: ignore[no-untyped-def]
+    def get(
+        self,
+        collection: str,
+        ids: list[str] | None = None,
+        with_embeddings: bool = False,
+        with_documents: bool = False,
+    ) -> Stored:
         col = self._cols.get(collection, {})
         keys = [i for i in (ids if ids is not None else list(col)) if i in col]
         embs = np.stack([col[i][0] for i in keys]) if with_embeddings and keys else None
         docs = [col[i][1] for i in keys] if with_documents else None
         return Stored(keys, [dict(col[i][2]) for i in keys], embs, docs)
 
-    def delete(self, collection, ids):  # type: ignore[no-untyped-def]
+    def delete(self, collection: str, ids: list[str]) -> None:
         col = self._cols.get(collection, {})
         for i in ids:
             col.pop(i, None)
 
-    def count(self, collection):  # type: ignore[no-untyped-def]
+    def count(self, collection: str) -> int:
         return len(self._cols.get(collection, {}))
 
-    def collections(self):  # type: ignore[no-untyped-def]
+    def collections(self) -> list[str]:
         return list(self._cols)
 
-    def drop(self, collection):  # type: ignore[no-untyped-def]
+    def drop(self, collection: str) -> None:
         self._cols.pop(collection, None)
 
 
@@ -147,7 +204,9 @@ class ChromaStore:
         from chromadb.config import Settings as ChromaSettings
 
         Path(path).mkdir(parents=True, exist_ok=True)
-        return cls(chromadb.PersistentClient(path=str(path), settings=ChromaSettings(anonymized_telemetry=False)))
+        return cls(
+            chromadb.PersistentClient(path=str(path), settings=ChromaSettings(anonymized_telemetry=False))
+        )
 
     @classmethod
     def server(cls, host: str, port: int) -> ChromaStore:
@@ -155,7 +214,9 @@ class ChromaStore:
         from chromadb.config import Settings as ChromaSettings
 
         try:
-            client = chromadb.HttpClient(host=host, port=port, settings=ChromaSettings(anonymized_telemetry=False))
+            client = chromadb.HttpClient(
+                host=host, port=port, settings=ChromaSettings(anonymized_telemetry=False)
+            )
             client.heartbeat()
         except Exception as exc:
             raise ConfigError(
@@ -168,47 +229,88 @@ class ChromaStore:
         col = self._cache.get(name)
         if col is None:
             # embedding_function=None: we always pass vectors, and Chroma's default EF would download a model.
-            col = self._client.get_or_create_collection(name, embedding_function=None,
-                                                        metadata={"hnsw:space": "cosine"})
+            col = self._client.get_or_create_collection(
+                name, embedding_function=None, metadata={"hnsw:space": "cosine"}
+            )
             self._cache[name] = col
         return col
 
-    def upsert(self, collection, ids, embeddings, documents, metadatas):  # type: ignore[no-untyped-def]
+    def upsert(
+        self,
+        collection: str,
+        ids: list[str],
+        embeddings: np.ndarray,
+        documents: list[str],
+        metadatas: list[dict[str, Any]],
+    ) -> None:
         col = self._col(collection)
         emb = np.asarray(embeddings, dtype=np.float32)
         for s in range(0, len(ids), BATCH):
-            col.upsert(ids=list(ids[s:s + BATCH]), embeddings=emb[s:s + BATCH], documents=list(documents[s:s + BATCH]),
-                       metadatas=[dict(m) for m in metadatas[s:s + BATCH]])
+            col.upsert(
+                ids=list(ids[s : s + BATCH]),
+                embeddings=emb[s : s + BATCH],
+                documents=list(documents[s : s + BATCH]),
+                metadatas=[dict(m) for m in metadatas[s : s + BATCH]],
+            )
 
-    def query(self, collection, embedding, k, where=None, with_embeddings=False, with_payload=True):  # type: ignore[no-untyped-def]
+    def query(
+        self,
+        collection: str,
+        embedding: np.ndarray,
+        k: int,
+        where: Where | None = None,
+        with_embeddings: bool = False,
+        with_payload: bool = True,
+    ) -> list[StoredHit]:
         col = self._col(collection)
         n = min(k, col.count())
         if n <= 0:
             return []
         include = ["distances"] + (["metadatas", "documents"] if with_payload else [])
         include += ["embeddings"] if with_embeddings else []
-        res = col.query(query_embeddings=[np.asarray(embedding, dtype=np.float32)], n_results=n,
-                        where=where or None, include=include)
+        res = col.query(
+            query_embeddings=[np.asarray(embedding, dtype=np.float32)],
+            n_results=n,
+            where=where or None,
+            include=include,
+        )
         embs = res.get("embeddings")
         docs = res.get("documents") if with_payload else None
         metas = res.get("metadatas") if with_payload else None
         out = []
         for j, i in enumerate(res["ids"][0]):
             e = np.asarray(embs[0][j], dtype=np.float32) if with_embeddings and embs is not None else None
-            out.append(StoredHit(i, float(res["distances"][0][j]), (docs[0][j] or "") if docs else "",
-                                 dict(metas[0][j] or {}) if metas else {}, e))
+            out.append(
+                StoredHit(
+                    i,
+                    float(res["distances"][0][j]),
+                    (docs[0][j] or "") if docs else "",
+                    dict(metas[0][j] or {}) if metas else {},
+                    e,
+                )
+            )
         return out
 
-    def get(self, collection, ids=None, with_embeddings=False, with_documents=False):  # type: ignore[no-untyped-def]
+    def get(
+        self,
+        collection: str,
+        ids: list[str] | None = None,
+        with_embeddings: bool = False,
+        with_documents: bool = False,
+    ) -> Stored:
         col = self._col(collection)
-        include = ["metadatas"] + (["embeddings"] if with_embeddings else []) + (["documents"] if with_documents else [])
+        include = (
+            ["metadatas"]
+            + (["embeddings"] if with_embeddings else [])
+            + (["documents"] if with_documents else [])
+        )
         all_ids: list[str] = []
         metas: list[dict[str, Any]] = []
         embs: list[np.ndarray] = []
         docs: list[str] = []
         total = col.count() if ids is None else len(ids)
         for s in range(0, total, BATCH):
-            kw = {"ids": list(ids[s:s + BATCH])} if ids is not None else {"offset": s, "limit": BATCH}
+            kw = {"ids": list(ids[s : s + BATCH])} if ids is not None else {"offset": s, "limit": BATCH}
             res = col.get(include=include, **kw)
             all_ids += res["ids"]
             metas += [dict(m or {}) for m in res["metadatas"]]
@@ -219,18 +321,18 @@ class ChromaStore:
         emb = np.concatenate(embs) if embs else (np.zeros((0, 0), np.float32) if with_embeddings else None)
         return Stored(all_ids, metas, emb, docs if with_documents else None)
 
-    def delete(self, collection, ids):  # type: ignore[no-untyped-def]
+    def delete(self, collection: str, ids: list[str]) -> None:
         col = self._col(collection)
         for s in range(0, len(ids), BATCH):
-            col.delete(ids=list(ids[s:s + BATCH]))
+            col.delete(ids=list(ids[s : s + BATCH]))
 
-    def count(self, collection):  # type: ignore[no-untyped-def]
+    def count(self, collection: str) -> int:
         return int(self._col(collection).count())
 
-    def collections(self):  # type: ignore[no-untyped-def]
+    def collections(self) -> list[str]:
         return [c if isinstance(c, str) else c.name for c in self._client.list_collections()]
 
-    def drop(self, collection):  # type: ignore[no-untyped-def]
+    def drop(self, collection: str) -> None:
         self._cache.pop(collection, None)
         with contextlib.suppress(Exception):  # already gone: dropping is idempotent
             self._client.delete_collection(collection)

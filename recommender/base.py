@@ -36,7 +36,9 @@ class Recommender:
     def _fit(self, X: sp.csr_matrix, data: Interactions) -> None:
         raise NotImplementedError
 
-    def _score_rows(self, rows: sp.csr_matrix, users: np.ndarray | None, seqs: list[np.ndarray]) -> np.ndarray:
+    def _score_rows(
+        self, rows: sp.csr_matrix, users: np.ndarray | None, seqs: list[np.ndarray]
+    ) -> np.ndarray:
         """Scores (len(rows), n_items) from history rows; ``users`` are fit-time indices or None
         for folded-in users (models with learned user state use it when given); ``seqs`` are the
         same histories as item indices in time order (for sequence-aware models)."""
@@ -49,7 +51,7 @@ class Recommender:
         pass
 
     # ---- public surface -----------------------------------------------------------------
-    def fit(self, data: Interactions) -> Recommender:
+    def fit(self, data: Interactions) -> Self:
         if data.nnz == 0:
             raise DataError(f"{self.name}: cannot fit on empty interactions: pass at least one event")
         self.data = data
@@ -87,13 +89,14 @@ class Recommender:
         lookup = data.item_index()
         cols, vals = [], []
         for ev in history:
-            item, w = (ev if isinstance(ev, tuple) else (ev, 1.0))
+            item, w = ev if isinstance(ev, tuple) else (ev, 1.0)
             j = lookup.get(str(item))
             if j is not None:
                 cols.append(j)
                 vals.append(float(w))
-        row = sp.csr_matrix((np.asarray(vals, np.float32), (np.zeros(len(cols), int), cols)),
-                            shape=(1, data.n_items))
+        row = sp.csr_matrix(
+            (np.asarray(vals, np.float32), (np.zeros(len(cols), int), cols)), shape=(1, data.n_items)
+        )
         row.sum_duplicates()
         return row, np.asarray(cols, np.int64)
 
@@ -107,10 +110,11 @@ class Recommender:
         return self._score_state(self.fold_in(history))
 
     def _score_state(self, state: tuple[sp.csr_matrix, np.ndarray]) -> np.ndarray:
-        return np.asarray(self._score_rows(state[0], None, [state[1]]), np.float32)[0]
+        return np.asarray(self._score_rows(state[0], None, [state[1]])[0], np.float32)
 
-    def recommend(self, user: object, k: int = 10, exclude_seen: bool = True,
-                  candidates: Iterable[object] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def recommend(
+        self, user: object, k: int = 10, exclude_seen: bool = True, candidates: Iterable[object] | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Top-k raw item ids and scores for a fit-time user (raw id)."""
         data, X = self._check()
         u = data.uidx(user)
@@ -118,15 +122,21 @@ class Recommender:
         seen = X[u].indices if exclude_seen else np.empty(0, np.int64)
         return self._top(scores, k, seen, candidates)
 
-    def recommend_for_history(self, history: History, k: int = 10, exclude_seen: bool = True,
-                              candidates: Iterable[object] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def recommend_for_history(
+        self,
+        history: History,
+        k: int = 10,
+        exclude_seen: bool = True,
+        candidates: Iterable[object] | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
         state = self.fold_in(history)
         scores = self._score_state(state)
         row = state[0]
         return self._top(scores, k, row.indices if exclude_seen else np.empty(0, np.int64), candidates)
 
-    def _top(self, scores: np.ndarray, k: int, seen: np.ndarray,
-             candidates: Iterable[object] | None) -> tuple[np.ndarray, np.ndarray]:
+    def _top(
+        self, scores: np.ndarray, k: int, seen: np.ndarray, candidates: Iterable[object] | None
+    ) -> tuple[np.ndarray, np.ndarray]:
         data, _ = self._check()
         scores = scores.astype(np.float64, copy=True)
         if candidates is not None:
@@ -155,8 +165,10 @@ class Recommender:
         path = Path(path)
         meta = saved_meta(path)
         if meta["model"] != cls.name:
-            raise DataError(f"{path} holds a {meta['model']!r} model, not {cls.name!r}: "
-                            "load it with recommender.models.load_model(path)")
+            raise DataError(
+                f"{path} holds a {meta['model']!r} model, not {cls.name!r}: "
+                "load it with recommender.models.load_model(path)"
+            )
         model = cls(**meta["params"])
         model.data = Interactions.load(path)
         model.X = model.data.matrix()
@@ -184,8 +196,9 @@ def take_rows(X: sp.csr_matrix, users: np.ndarray) -> sp.csr_matrix:
     if len(users) != 1:
         return X[users]
     lo, hi = X.indptr[users[0]], X.indptr[users[0] + 1]
-    return sp.csr_matrix((X.data[lo:hi], X.indices[lo:hi], np.array([0, hi - lo], dtype=X.indptr.dtype)),
-                         shape=(1, X.shape[1]))
+    return sp.csr_matrix(
+        (X.data[lo:hi], X.indices[lo:hi], np.array([0, hi - lo], dtype=X.indptr.dtype)), shape=(1, X.shape[1])
+    )
 
 
 def top_k(scores: np.ndarray, k: int, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -199,10 +212,16 @@ def top_k(scores: np.ndarray, k: int, ids: np.ndarray) -> tuple[np.ndarray, np.n
 
 
 def csr_to_arrays(prefix: str, m: sp.csr_matrix) -> dict[str, np.ndarray]:
-    return {f"{prefix}_data": m.data, f"{prefix}_indices": m.indices, f"{prefix}_indptr": m.indptr,
-            f"{prefix}_shape": np.asarray(m.shape)}
+    return {
+        f"{prefix}_data": m.data,
+        f"{prefix}_indices": m.indices,
+        f"{prefix}_indptr": m.indptr,
+        f"{prefix}_shape": np.asarray(m.shape),
+    }
 
 
 def csr_from_arrays(prefix: str, a: dict[str, np.ndarray]) -> sp.csr_matrix:
-    return sp.csr_matrix((a[f"{prefix}_data"], a[f"{prefix}_indices"], a[f"{prefix}_indptr"]),
-                         shape=tuple(a[f"{prefix}_shape"]))
+    return sp.csr_matrix(
+        (a[f"{prefix}_data"], a[f"{prefix}_indices"], a[f"{prefix}_indptr"]),
+        shape=tuple(a[f"{prefix}_shape"]),
+    )

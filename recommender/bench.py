@@ -67,11 +67,16 @@ def item_texts(dataset: str, root: Path) -> dict[str, str]:
 
         df = pd.read_csv(root / "ml-100k" / "ml-100k.item", sep="\t", dtype=str).fillna("")
         df.columns = [c.split(":")[0] for c in df.columns]
-        return {r.item_id: f"{r.movie_title} ({r.release_year}). Genres: {r['class']}" for _, r in df.iterrows()}
+        return {
+            r.item_id: f"{r.movie_title} ({r.release_year}). Genres: {r['class']}" for _, r in df.iterrows()
+        }
     if dataset == "office":
         items = json.loads((root / "amazon-office" / "Office.item.json").read_text())
-        return {k: f"{v.get('title', '')}. Brand: {v.get('brand', '')}. {v.get('categories', '')}. "
-                   f"{v.get('description', '')[:200]}" for k, v in items.items()}
+        return {
+            k: f"{v.get('title', '')}. Brand: {v.get('brand', '')}. {v.get('categories', '')}. "
+            f"{v.get('description', '')[:200]}"
+            for k, v in items.items()
+        }
     return {}
 
 
@@ -88,7 +93,9 @@ def attach_events(split: Interactions, inter_file: Path) -> Interactions:
     key = pd.Series(np.arange(len(df)), index=pd.MultiIndex.from_arrays([df["user_id"], df["item_id"]]))
     if not key.index.is_unique:
         raise DataError(f"{inter_file} has duplicate (user, item) rows: cannot attach ratings unambiguously")
-    pairs = pd.MultiIndex.from_arrays([split.user_ids[split.rows].astype(str), split.item_ids[split.cols].astype(str)])
+    pairs = pd.MultiIndex.from_arrays(
+        [split.user_ids[split.rows].astype(str), split.item_ids[split.cols].astype(str)]
+    )
     idx = key.reindex(pairs).to_numpy()
     if np.isnan(idx.astype(float)).any():
         raise DataError(f"{int(np.isnan(idx.astype(float)).sum())} split rows are missing from {inter_file}")
@@ -98,7 +105,9 @@ def attach_events(split: Interactions, inter_file: Path) -> Interactions:
     return Interactions(split.user_ids, split.item_ids, split.rows, split.cols, ratings, ts)
 
 
-def load_splits(args: argparse.Namespace) -> tuple[str, Interactions, Interactions, Interactions, dict[str, str]]:
+def load_splits(
+    args: argparse.Namespace,
+) -> tuple[str, Interactions, Interactions, Interactions, dict[str, str]]:
     """(name, train, valid, test, item texts). On ml-100k, train and valid carry ratings and times."""
     root = shared_data_dir()
     if args.dataset:
@@ -111,8 +120,11 @@ def load_splits(args: argparse.Namespace) -> tuple[str, Interactions, Interactio
             tr, va = attach_events(tr, inter), attach_events(va, inter)
         texts = item_texts(args.dataset, root) if not args.no_content else {}
         return args.dataset, tr, va, te, texts
-    readers: dict[str, Callable[[Path], Interactions]] = {"recbole": read_recbole, "amazon-seq": read_amazon_seq,
-                                                          "tsv": read_tsv}
+    readers: dict[str, Callable[[Path], Interactions]] = {
+        "recbole": read_recbole,
+        "amazon-seq": read_amazon_seq,
+        "tsv": read_tsv,
+    }
     if not Path(args.inter).is_file():
         raise DataError(f"{args.inter} not found: pass an existing interaction file to --inter")
     data = readers[args.format](Path(args.inter))
@@ -120,7 +132,9 @@ def load_splits(args: argparse.Namespace) -> tuple[str, Interactions, Interactio
     return Path(args.inter).stem, tr, va, te, {}
 
 
-def latency_ms(recommend: Callable[[str], object], users: np.ndarray, n: int = 200, seed: int = 0) -> tuple[float, float]:
+def latency_ms(
+    recommend: Callable[[str], object], users: np.ndarray, n: int = 200, seed: int = 0
+) -> tuple[float, float]:
     """(p50, p95) wall-clock milliseconds of one recommend() call for ``n`` random fit-time users.
     The same requests run in 3 rounds and the round with the lowest p95 is kept (like timeit's
     min): on this shared 2-core machine other jobs' bursts otherwise dominate the tail."""
@@ -146,37 +160,58 @@ def rated_test_rows(args: argparse.Namespace, te: Interactions) -> Interactions 
     return attach_events(te, inter)
 
 
-def rating_report(tuner: Tuner, te_rated: Interactions | None, log: Callable[[str], None]) -> dict[str, Any] | None:
+def rating_report(
+    tuner: Tuner, te_rated: Interactions | None, log: Callable[[str], None]
+) -> dict[str, Any] | None:
     """RMSE / MAE of the rating model chosen on valid, and of the bias-only baseline, on test."""
     if te_rated is None or not np.ptp(tuner.train.weights) > 0:
         return None
     model, params, valid_rmse = tuner.select_rating(log=log)
     base = BiasedMF(factors=0).fit(tuner.train)
     pred, bpred = model.predict(te_rated.rows, te_rated.cols), base.predict(te_rated.rows, te_rated.cols)
-    return {"model": "biased MF (alternating ridge)", "selected": params, "valid_rmse": round(valid_rmse, 4),
-            "rmse": round(rmse(pred, te_rated.weights), 4), "mae": round(mae(pred, te_rated.weights), 4),
-            "baseline_rmse": round(rmse(bpred, te_rated.weights), 4),
-            "baseline_mae": round(mae(bpred, te_rated.weights), 4), "test_ratings": int(te_rated.nnz)}
+    return {
+        "model": "biased MF (alternating ridge)",
+        "selected": params,
+        "valid_rmse": round(valid_rmse, 4),
+        "rmse": round(rmse(pred, te_rated.weights), 4),
+        "mae": round(mae(pred, te_rated.weights), 4),
+        "baseline_rmse": round(rmse(bpred, te_rated.weights), 4),
+        "baseline_mae": round(mae(bpred, te_rated.weights), 4),
+        "test_ratings": int(te_rated.nnz),
+    }
 
 
-def run(tr: Interactions, va: Interactions, te: Interactions, models: list[str], texts: dict[str, str],
-        log: Callable[[str], None] = print, te_rated: Interactions | None = None,
-        stack: bool = True, embed: Embed | None = None) -> dict[str, Any]:
+def run(
+    tr: Interactions,
+    va: Interactions,
+    te: Interactions,
+    models: list[str],
+    texts: dict[str, str],
+    log: Callable[[str], None] = print,
+    te_rated: Interactions | None = None,
+    stack: bool = True,
+    embed: Embed | None = None,
+) -> dict[str, Any]:
     """Select on train + valid, then score every model and the hybrid on test. The content model
     runs only with item ``texts`` and an ``embed`` function for them."""
     for part, d in (("train", tr), ("valid", va), ("test", te)):
         if d.nnz == 0:
             raise DataError(f"the {part} split is empty: use more events per user or --split loo")
     weighted = bool(np.ptp(tr.weights) > 0)  # weighted configs equal binary ones on constant weights
-    grids = {m: [g for g in DEFAULT_GRIDS[m] if weighted or g.get("binary", True)]
-             for m in models if m != "content" or (texts and embed)}
+    grids = {
+        m: [g for g in DEFAULT_GRIDS[m] if weighted or g.get("binary", True)]
+        for m in models
+        if m != "content" or (texts and embed)
+    }
     extras = {"content": {"item_text": texts, "embed": embed}} if texts and embed else {}
     # ---- selection: train + valid only ------------------------------------------------------
     tuner = Tuner(tr, va)
     tuned = tuner.select(grids, extras, log=log)
     hybrid, blend_s = tuner.blend(tuned, stack=stack)
-    log(f"  hybrid weights {json.dumps({k: round(v, 3) for k, v in hybrid.weights.items()})} "
-        f"valid ndcg@10={hybrid.valid_ndcg:.4f}; stacker check {json.dumps(hybrid.stack_report)}")
+    log(
+        f"  hybrid weights {json.dumps({k: round(v, 3) for k, v in hybrid.weights.items()})} "
+        f"valid ndcg@10={hybrid.valid_ndcg:.4f}; stacker check {json.dumps(hybrid.stack_report)}"
+    )
     # ---- test, once per protocol ---------------------------------------------------------
     history = tr.concat(va)
     fits = {n: t.fit_seconds for n, t in tuned.items()}
@@ -200,13 +235,15 @@ def run(tr: Interactions, va: Interactions, te: Interactions, models: list[str],
     if hybrid.stacker is not None:  # same selected stacker, features from the refit models
         refit_h.use_stacker(hybrid.stacker, hybrid.stack_models, hybrid.stack_n_cand)
     refit = evaluate(refit_models, refit_h, refit_fits, 0.0, history, te, fold_in=False)
-    main["hybrid_details"].update({
-        "weights": {k: round(v, 3) for k, v in hybrid.weights.items()},
-        "valid_ndcg@10": round(float(hybrid.valid_ndcg or 0.0), 4),
-        "stacker": {**(hybrid.stack_report or {}), "enabled": hybrid.stacker is not None},
-        "selected": {n: t.params for n, t in tuned.items()},
-        "valid_ndcg@10_per_model": {n: round(t.valid_ndcg, 4) for n, t in tuned.items()},
-    })
+    main["hybrid_details"].update(
+        {
+            "weights": {k: round(v, 3) for k, v in hybrid.weights.items()},
+            "valid_ndcg@10": round(float(hybrid.valid_ndcg or 0.0), 4),
+            "stacker": {**(hybrid.stack_report or {}), "enabled": hybrid.stacker is not None},
+            "selected": {n: t.params for n, t in tuned.items()},
+            "valid_ndcg@10_per_model": {n: round(t.valid_ndcg, 4) for n, t in tuned.items()},
+        }
+    )
     out = {**main, "models_refit_train_valid": refit["models"]}
     rating = rating_report(tuner, te_rated, log)
     if rating is not None:
@@ -214,8 +251,15 @@ def run(tr: Interactions, va: Interactions, te: Interactions, models: list[str],
     return out
 
 
-def evaluate(models: dict[str, Recommender], hybrid: Hybrid, fits: dict[str, float], blend_s: float,
-             history: Interactions, te: Interactions, fold_in: bool) -> dict[str, Any]:
+def evaluate(
+    models: dict[str, Recommender],
+    hybrid: Hybrid,
+    fits: dict[str, float],
+    blend_s: float,
+    history: Interactions,
+    te: Interactions,
+    fold_in: bool,
+) -> dict[str, Any]:
     """Test metrics for every model and the hybrid. ``fold_in``: models were fit on train and get
     train + valid as history; otherwise they were fit on ``history`` itself."""
     users = np.unique(te.rows)
@@ -230,16 +274,24 @@ def evaluate(models: dict[str, Recommender], hybrid: Hybrid, fits: dict[str, flo
         if fold_in:
             strict[name] = ranking_metrics(model.score(users), pos, mask)["ndcg@10"]
         p50, p95 = latency_ms(partial(model.recommend, k=10), fit_users)
-        results[name] = {**{k: round(m[k], 4) for k in METRICS}, "fit_seconds": round(fits[name], 2),
-                         "recommend_ms_p95": round(p95, 2), "recommend_ms_p50": round(p50, 2),
-                         **(sampled(S, pos, mask) if fold_in else {})}
+        results[name] = {
+            **{k: round(m[k], 4) for k in METRICS},
+            "fit_seconds": round(fits[name], 2),
+            "recommend_ms_p95": round(p95, 2),
+            "recommend_ms_p50": round(p50, 2),
+            **(sampled(S, pos, mask) if fold_in else {}),
+        }
     S = hybrid.score(users, hist)
     per = per_user_ranking(S, pos, mask)
     hfit = sum(s for n, s in fits.items() if hybrid.weights.get(n)) + blend_s
     p50, p95 = latency_ms(lambda u: hybrid.recommend(u, k=10), fit_users)
-    results["hybrid"] = {**{k: round(float(per[k].mean()), 4) for k in METRICS}, "fit_seconds": round(hfit, 2),
-                         "recommend_ms_p95": round(p95, 2), "recommend_ms_p50": round(p50, 2),
-                         **(sampled(S, pos, mask) if fold_in else {})}
+    results["hybrid"] = {
+        **{k: round(float(per[k].mean()), 4) for k in METRICS},
+        "fit_seconds": round(hfit, 2),
+        "recommend_ms_p95": round(p95, 2),
+        "recommend_ms_p50": round(p50, 2),
+        **(sampled(S, pos, mask) if fold_in else {}),
+    }
     if fold_in:
         strict["hybrid"] = ranking_metrics(hybrid.score(users), pos, mask)["ndcg@10"]
     train = next(iter(models.values())).X
@@ -252,22 +304,30 @@ def evaluate(models: dict[str, Recommender], hybrid: Hybrid, fits: dict[str, flo
         "popularity_bias@10": round(popularity_bias(per["top"], counts), 1),
         "cold_warm": cold_warm_split(per, np.bincount(history.rows, minlength=history.n_users)),
     }
-    return {"models": results, "train_history_ndcg@10": {k: round(v, 4) for k, v in strict.items()},
-            "hybrid_details": details}
+    return {
+        "models": results,
+        "train_history_ndcg@10": {k: round(v, 4) for k, v in strict.items()},
+        "hybrid_details": details,
+    }
 
 
 def sampled(S: np.ndarray, pos: Any, mask: Any) -> dict[str, float]:
     """The NCF paper's protocol as extra keys: each test positive ranked against 99 sampled items
     the user has not interacted with (same seed, so every model sees the same negatives)."""
-    return {f"sampled_{k}": round(v, 4) for k, v in sampled_metrics(S, pos, mask, k=10, n_neg=99, seed=0).items()}
+    return {
+        f"sampled_{k}": round(v, 4) for k, v in sampled_metrics(S, pos, mask, k=10, n_neg=99, seed=0).items()
+    }
 
 
 def print_table(report: dict[str, Any]) -> None:
     print(f"\n{report['dataset']} — {report['protocol']}")
     print(f"{'model':<12}" + "".join(f"{m:>13}" for m in METRICS) + f"{'fit s':>9}{'p95 ms':>9}")
     for name, r in sorted(report["models"].items(), key=lambda kv: -kv[1]["ndcg@10"]):
-        print(f"{name:<12}" + "".join(f"{r[m]:>13.4f}" for m in METRICS)
-              + f"{r['fit_seconds']:>9.1f}{r['recommend_ms_p95']:>9.2f}")
+        print(
+            f"{name:<12}"
+            + "".join(f"{r[m]:>13.4f}" for m in METRICS)
+            + f"{r['fit_seconds']:>9.1f}{r['recommend_ms_p95']:>9.2f}"
+        )
 
 
 def cli(argv: list[str], embed: Embed | None = None) -> int:
@@ -280,10 +340,16 @@ def cli(argv: list[str], embed: Embed | None = None) -> int:
     ap.add_argument("--split", choices=("loo", "random"), default="loo")
     ap.add_argument("--models", default=",".join(DEFAULT_GRIDS), help="comma-separated subset of models")
     ap.add_argument("--no-content", action="store_true", help="skip the content model (no embedder load)")
-    ap.add_argument("--binary", action="store_true",
-                    help="ml-100k: ignore the ratings and times of train/valid events (plain (user, item) pairs)")
-    ap.add_argument("--no-stacker", action="store_true",
-                    help="skip the learning-to-rank stacker check (linear blend only)")
+    ap.add_argument(
+        "--binary",
+        action="store_true",
+        help="ml-100k: ignore the ratings and times of train/valid events (plain (user, item) pairs)",
+    )
+    ap.add_argument(
+        "--no-stacker",
+        action="store_true",
+        help="skip the learning-to-rank stacker check (linear blend only)",
+    )
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", type=Path, help="write the JSON report here")
     args = ap.parse_args(argv)
@@ -294,24 +360,34 @@ def cli(argv: list[str], embed: Embed | None = None) -> int:
     t0 = time.perf_counter()
     name, tr, va, te, texts = load_splits(args)
     if "content" in models and texts and embed is None:
-        raise ConfigError("the content model needs an embed function: run `aisle bench recsys` (it supplies "
-                          "the packaged MiniLM), pass embed= to cli(), or add --no-content")
+        raise ConfigError(
+            "the content model needs an embed function: run `aisle bench recsys` (it supplies "
+            "the packaged MiniLM), pass embed= to cli(), or add --no-content"
+        )
     print(f"{name}: {tr.n_users} users, {tr.n_items} items; train/valid/test rows {tr.nnz}/{va.nnz}/{te.nnz}")
-    out = run(tr, va, te, models, texts, te_rated=rated_test_rows(args, te), stack=not args.no_stacker, embed=embed)
-    report = {"dataset": name,
-              "protocol": "full ranking; test masks train+valid; hyper-parameters and blend weights selected "
-                          "on valid. models: fit on train only, test-time history = train+valid (fold-in, "
-                          "no refit). models_refit_train_valid: the same configs refit on train+valid. "
-                          "sampled_*: 1 test positive vs 99 sampled unseen items.",
-              "event_weights": "ratings and times from ml-100k.inter (train, valid)" if np.ptp(tr.weights) > 0
-              else "none (plain user-item pairs)",
-              **out, "total_seconds": round(time.perf_counter() - t0, 1)}
+    out = run(
+        tr, va, te, models, texts, te_rated=rated_test_rows(args, te), stack=not args.no_stacker, embed=embed
+    )
+    report = {
+        "dataset": name,
+        "protocol": "full ranking; test masks train+valid; hyper-parameters and blend weights selected "
+        "on valid. models: fit on train only, test-time history = train+valid (fold-in, "
+        "no refit). models_refit_train_valid: the same configs refit on train+valid. "
+        "sampled_*: 1 test positive vs 99 sampled unseen items.",
+        "event_weights": "ratings and times from ml-100k.inter (train, valid)"
+        if np.ptp(tr.weights) > 0
+        else "none (plain user-item pairs)",
+        **out,
+        "total_seconds": round(time.perf_counter() - t0, 1),
+    }
     print_table(report)
     print_table({**report, "models": report["models_refit_train_valid"], "protocol": "refit on train+valid"})
     if "rating_prediction" in report:
         r = report["rating_prediction"]
-        print(f"rating prediction ({r['model']}, {r['selected']}): test RMSE {r['rmse']} MAE {r['mae']} "
-              f"(bias baseline {r['baseline_rmse']} / {r['baseline_mae']})")
+        print(
+            f"rating prediction ({r['model']}, {r['selected']}): test RMSE {r['rmse']} MAE {r['mae']} "
+            f"(bias baseline {r['baseline_rmse']} / {r['baseline_mae']})"
+        )
     print(f"total {report['total_seconds']} s")
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)

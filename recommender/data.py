@@ -14,11 +14,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse as sp
 
 from recommender.errors import DataError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 DUPLICATE_POLICIES = ("sum", "max", "last", "error")
 
@@ -65,8 +69,14 @@ class Interactions:
             bad = int(np.flatnonzero(~np.isfinite(w))[0])
             raise DataError(f"weight at row {bad} is NaN or infinite: drop or fill missing weights first")
         if np.any(w < 0):
-            raise DataError("negative weights are not supported: map dislikes to a small positive weight or drop them")
-        ts = np.arange(len(u_raw), dtype=np.float64) if timestamps is None else np.asarray(timestamps, np.float64)
+            raise DataError(
+                "negative weights are not supported: map dislikes to a small positive weight or drop them"
+            )
+        ts = (
+            np.arange(len(u_raw), dtype=np.float64)
+            if timestamps is None
+            else np.asarray(timestamps, np.float64)
+        )
         if len(ts) != len(u_raw) or not np.all(np.isfinite(ts)):
             raise DataError("timestamps must be finite numbers, one per row (or omit them to use row order)")
         uids = _universe(u_raw, user_ids)
@@ -77,16 +87,28 @@ class Interactions:
         return cls(uids, iids, r.astype(np.int32), c.astype(np.int32), w.astype(np.float32), ts)
 
     @classmethod
-    def from_frame(cls, df, user_col: str = "user_id", item_col: str = "item_id", weight_col: str | None = None,
-                   ts_col: str | None = None, **kw) -> Interactions:  # type: ignore[no-untyped-def]
+    def from_frame(
+        cls,
+        df: pd.DataFrame,
+        user_col: str = "user_id",
+        item_col: str = "item_id",
+        weight_col: str | None = None,
+        ts_col: str | None = None,
+        **kw: Any,
+    ) -> Interactions:
         """From a pandas DataFrame."""
         for col in (user_col, item_col, weight_col, ts_col):
             if col is not None and col not in df.columns:
-                raise DataError(f"column {col!r} not in frame (columns: {list(df.columns)}): pass the right *_col=")
+                raise DataError(
+                    f"column {col!r} not in frame (columns: {list(df.columns)}): pass the right *_col="
+                )
         return cls.from_arrays(
-            df[user_col].tolist(), df[item_col].tolist(),
+            df[user_col].tolist(),
+            df[item_col].tolist(),
             None if weight_col is None else df[weight_col].to_numpy(),
-            None if ts_col is None else df[ts_col].to_numpy(), **kw)
+            None if ts_col is None else df[ts_col].to_numpy(),
+            **kw,
+        )
 
     # ---- shape and views ----------------------------------------------------------------
     @property
@@ -103,7 +125,9 @@ class Interactions:
 
     def matrix(self, binary: bool = False) -> sp.csr_matrix:
         data = np.ones(self.nnz, np.float32) if binary else self.weights
-        m = sp.csr_matrix((data, (self.rows, self.cols)), shape=(self.n_users, self.n_items), dtype=np.float32)
+        m = sp.csr_matrix(
+            (data, (self.rows, self.cols)), shape=(self.n_users, self.n_items), dtype=np.float32
+        )
         m.sort_indices()
         return m
 
@@ -124,7 +148,9 @@ class Interactions:
     def uidx(self, user: object) -> int:
         idx = self.user_index().get(str(user))
         if idx is None:
-            raise DataError(f"unknown user {user!r}: use fold_in / recommend_for_history for users unseen at fit time")
+            raise DataError(
+                f"unknown user {user!r}: use fold_in / recommend_for_history for users unseen at fit time"
+            )
         return idx
 
     def sequences(self) -> list[np.ndarray]:
@@ -132,36 +158,65 @@ class Interactions:
         order = np.lexsort((self.timestamps, self.rows))
         r, c = self.rows[order], self.cols[order]
         bounds = np.searchsorted(r, np.arange(self.n_users + 1))
-        return [c[bounds[u]:bounds[u + 1]] for u in range(self.n_users)]
+        return [c[bounds[u] : bounds[u + 1]] for u in range(self.n_users)]
 
     def subset(self, mask: np.ndarray) -> Interactions:
         """Rows where ``mask`` is true, keeping the same id maps (so matrices line up)."""
-        return Interactions(self.user_ids, self.item_ids, self.rows[mask], self.cols[mask], self.weights[mask],
-                            self.timestamps[mask])
+        return Interactions(
+            self.user_ids,
+            self.item_ids,
+            self.rows[mask],
+            self.cols[mask],
+            self.weights[mask],
+            self.timestamps[mask],
+        )
 
     def concat(self, other: Interactions) -> Interactions:
         """Union of two splits built on the same id maps (e.g. train + valid as test-time history)."""
-        if not (np.array_equal(self.user_ids, other.user_ids) and np.array_equal(self.item_ids, other.item_ids)):
-            raise DataError("cannot concat interactions with different id maps: build them with shared user_ids/item_ids")
-        r, c, w, ts = _dedupe(np.r_[self.rows, other.rows], np.r_[self.cols, other.cols],
-                              np.r_[self.weights, other.weights].astype(np.float64),
-                              np.r_[self.timestamps, other.timestamps], self.n_items, "sum")
-        return Interactions(self.user_ids, self.item_ids, r.astype(np.int32), c.astype(np.int32),
-                            w.astype(np.float32), ts)
+        if not (
+            np.array_equal(self.user_ids, other.user_ids) and np.array_equal(self.item_ids, other.item_ids)
+        ):
+            raise DataError(
+                "cannot concat interactions with different id maps: build them with shared user_ids/item_ids"
+            )
+        r, c, w, ts = _dedupe(
+            np.r_[self.rows, other.rows],
+            np.r_[self.cols, other.cols],
+            np.r_[self.weights, other.weights].astype(np.float64),
+            np.r_[self.timestamps, other.timestamps],
+            self.n_items,
+            "sum",
+        )
+        return Interactions(
+            self.user_ids, self.item_ids, r.astype(np.int32), c.astype(np.int32), w.astype(np.float32), ts
+        )
 
     # ---- persistence (npz + JSON, no pickle) --------------------------------------------
     def save(self, path: Path) -> None:
         path.mkdir(parents=True, exist_ok=True)
-        np.savez_compressed(path / "interactions.npz", rows=self.rows, cols=self.cols, weights=self.weights,
-                            timestamps=self.timestamps)
-        (path / "ids.json").write_text(json.dumps({"users": self.user_ids.tolist(), "items": self.item_ids.tolist()}))
+        np.savez_compressed(
+            path / "interactions.npz",
+            rows=self.rows,
+            cols=self.cols,
+            weights=self.weights,
+            timestamps=self.timestamps,
+        )
+        (path / "ids.json").write_text(
+            json.dumps({"users": self.user_ids.tolist(), "items": self.item_ids.tolist()})
+        )
 
     @classmethod
     def load(cls, path: Path) -> Interactions:
         ids = json.loads((path / "ids.json").read_text())
         with np.load(path / "interactions.npz", allow_pickle=False) as z:
-            return cls(np.asarray(ids["users"], dtype=object), np.asarray(ids["items"], dtype=object),
-                       z["rows"], z["cols"], z["weights"], z["timestamps"])
+            return cls(
+                np.asarray(ids["users"], dtype=object),
+                np.asarray(ids["items"], dtype=object),
+                z["rows"],
+                z["cols"],
+                z["weights"],
+                z["timestamps"],
+            )
 
 
 def _universe(raw: np.ndarray, given: Iterable[object] | None) -> np.ndarray:
@@ -180,12 +235,16 @@ def _index(raw: np.ndarray, ids: np.ndarray, what: str) -> np.ndarray:
     for n, x in enumerate(raw.tolist()):
         i = lookup.get(x)
         if i is None:
-            raise DataError(f"unknown {what} id {x!r} (not in the given {what}_ids): add it to the id universe")
+            raise DataError(
+                f"unknown {what} id {x!r} (not in the given {what}_ids): add it to the id universe"
+            )
         out[n] = i
     return out
 
 
-def _dedupe(r, c, w, ts, n_items: int, policy: str):  # type: ignore[no-untyped-def]
+def _dedupe(
+    r: np.ndarray, c: np.ndarray, w: np.ndarray, ts: np.ndarray, n_items: int, policy: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     if len(r) == 0:
         return r, c, w, ts
     key = r.astype(np.int64) * n_items + c
@@ -196,8 +255,10 @@ def _dedupe(r, c, w, ts, n_items: int, policy: str):  # type: ignore[no-untyped-
         return r, c, w, ts
     if policy == "error":
         dup = int(np.flatnonzero(np.r_[key[1:] == key[:-1], False])[0])
-        raise DataError(f"duplicate (user, item) row for user index {r[dup]}, item index {c[dup]}: "
-                        "deduplicate, or pass duplicates='sum'|'max'|'last'")
+        raise DataError(
+            f"duplicate (user, item) row for user index {r[dup]}, item index {c[dup]}: "
+            "deduplicate, or pass duplicates='sum'|'max'|'last'"
+        )
     ends = np.r_[starts[1:], len(key)] - 1
     if policy == "sum":
         w2 = np.add.reduceat(w, starts)
@@ -209,7 +270,7 @@ def _dedupe(r, c, w, ts, n_items: int, policy: str):  # type: ignore[no-untyped-
 
 
 # ---- readers ------------------------------------------------------------------------------
-def read_recbole(path: Path, **kw) -> Interactions:  # type: ignore[no-untyped-def]
+def read_recbole(path: Path, **kw: Any) -> Interactions:
     """A RecBole atomic ``.inter`` file (tab separated, headers like ``user_id:token``)."""
     import pandas as pd
 
@@ -221,7 +282,7 @@ def read_recbole(path: Path, **kw) -> Interactions:  # type: ignore[no-untyped-d
     return Interactions.from_frame(df, "user_id", "item_id", None, ts, **kw)
 
 
-def read_amazon_seq(path: Path, **kw) -> Interactions:  # type: ignore[no-untyped-def]
+def read_amazon_seq(path: Path, **kw: Any) -> Interactions:
     """Amazon ``*.inter.json``: {user: [items in time order]}; time = position in the list."""
     data = json.loads(Path(path).read_text())
     users, items, ts = [], [], []
@@ -233,7 +294,7 @@ def read_amazon_seq(path: Path, **kw) -> Interactions:  # type: ignore[no-untype
     return Interactions.from_arrays(users, items, None, ts, **kw)
 
 
-def read_tsv(path: Path, **kw) -> Interactions:  # type: ignore[no-untyped-def]
+def read_tsv(path: Path, **kw: Any) -> Interactions:
     """``user<TAB>item`` with a header; the file order is the time order."""
     import pandas as pd
 
@@ -258,14 +319,18 @@ def read_split_dir(folder: Path) -> tuple[Interactions, Interactions, Interactio
     for f in frames:  # global row order as time: valid rows come after train rows, test after valid
         ts = np.arange(offset, offset + len(f), dtype=np.float64)
         offset += len(f)
-        out.append(Interactions.from_arrays(f.iloc[:, 0].tolist(), f.iloc[:, 1].tolist(), None, ts,
-                                            user_ids=users, item_ids=items))
+        out.append(
+            Interactions.from_arrays(
+                f.iloc[:, 0].tolist(), f.iloc[:, 1].tolist(), None, ts, user_ids=users, item_ids=items
+            )
+        )
     return out[0], out[1], out[2]
 
 
 # ---- splitters ----------------------------------------------------------------------------
-def split_random(data: Interactions, ratios: tuple[float, float, float] = (0.8, 0.1, 0.1),
-                 seed: int = 0) -> tuple[Interactions, Interactions, Interactions]:
+def split_random(
+    data: Interactions, ratios: tuple[float, float, float] = (0.8, 0.1, 0.1), seed: int = 0
+) -> tuple[Interactions, Interactions, Interactions]:
     """Per-user random split by ratio; users with one event keep it in train."""
     if abs(sum(ratios) - 1.0) > 1e-6:
         raise DataError(f"ratios {ratios} must sum to 1")
@@ -274,15 +339,15 @@ def split_random(data: Interactions, ratios: tuple[float, float, float] = (0.8, 
     order = np.argsort(data.rows, kind="stable")
     bounds = np.searchsorted(data.rows[order], np.arange(data.n_users + 1))
     for u in range(data.n_users):
-        idx = order[bounds[u]:bounds[u + 1]]
+        idx = order[bounds[u] : bounds[u + 1]]
         n = len(idx)
         if n < 2:
             continue
         idx = rng.permutation(idx)
         n_tr = max(1, int(round(n * ratios[0])))
         n_va = int(round(n * ratios[1]))
-        part[idx[n_tr:n_tr + n_va]] = 1
-        part[idx[n_tr + n_va:]] = 2
+        part[idx[n_tr : n_tr + n_va]] = 1
+        part[idx[n_tr + n_va :]] = 2
     return data.subset(part == 0), data.subset(part == 1), data.subset(part == 2)
 
 
@@ -292,14 +357,16 @@ def split_loo(data: Interactions) -> tuple[Interactions, Interactions, Interacti
     order = np.lexsort((data.timestamps, data.rows))
     bounds = np.searchsorted(data.rows[order], np.arange(data.n_users + 1))
     for u in range(data.n_users):
-        idx = order[bounds[u]:bounds[u + 1]]
+        idx = order[bounds[u] : bounds[u + 1]]
         if len(idx) >= 3:
             part[idx[-1]] = 2
             part[idx[-2]] = 1
     return data.subset(part == 0), data.subset(part == 1), data.subset(part == 2)
 
 
-def split_cold_users(data: Interactions, fraction: float = 0.1, seed: int = 0) -> tuple[Interactions, Interactions]:
+def split_cold_users(
+    data: Interactions, fraction: float = 0.1, seed: int = 0
+) -> tuple[Interactions, Interactions]:
     """Hold out all events of a random ``fraction`` of users (they are unseen at fit time)."""
     rng = np.random.default_rng(seed)
     cold = rng.random(data.n_users) < fraction

@@ -16,11 +16,16 @@ def zscore(S: np.ndarray) -> np.ndarray:
     S = np.asarray(S, np.float32)
     mu = S.mean(axis=1, keepdims=True)
     sd = S.std(axis=1, keepdims=True)
-    return (S - mu) / np.where(sd > 1e-12, sd, 1.0)
+    return np.asarray((S - mu) / np.where(sd > 1e-12, sd, 1.0), np.float32)
 
 
-def features(Z: Mapping[str, np.ndarray], seen: np.ndarray, item_counts: np.ndarray, hist_len: np.ndarray,
-             n_cand: int = 50) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def features(
+    Z: Mapping[str, np.ndarray],
+    seen: np.ndarray,
+    item_counts: np.ndarray,
+    hist_len: np.ndarray,
+    n_cand: int = 50,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(X, user_row, item) for the candidate (user, item) pairs. ``Z``: per-user z-scores
     (n_users, n_items) per model; ``seen``: bool mask of items to exclude."""
     names = sorted(Z)

@@ -34,8 +34,13 @@ WEIGHT_GRID = (0.0, 0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1.0, 1.5, 2.0)
 class Hybrid:
     _cold: np.ndarray  # cold-item mask, built lazily by _cold_items()
 
-    def __init__(self, models: Mapping[str, Recommender], weights: Mapping[str, float] | None = None,
-                 item_names: Mapping[str, str] | None = None, max_valid_users: int = 3000) -> None:
+    def __init__(
+        self,
+        models: Mapping[str, Recommender],
+        weights: Mapping[str, float] | None = None,
+        item_names: Mapping[str, str] | None = None,
+        max_valid_users: int = 3000,
+    ) -> None:
         if not models:
             raise DataError("Hybrid needs at least one component model")
         self.models = dict(models)
@@ -49,9 +54,13 @@ class Hybrid:
         self.stack_models: list[str] = []
         self.stack_n_cand = 50
         self.stack_report: dict[str, Any] | None = None
-        self._counts: tuple[Any, np.ndarray] | None = None  # (fitted matrix, users per item), see _item_counts
+        self._counts: tuple[Any, np.ndarray] | None = (
+            None  # (fitted matrix, users per item), see _item_counts
+        )
 
-    def use_stacker(self, stacker: Any, models: list[str], n_cand: int, report: dict[str, Any] | None = None) -> None:
+    def use_stacker(
+        self, stacker: Any, models: list[str], n_cand: int, report: dict[str, Any] | None = None
+    ) -> None:
         self.stacker, self.stack_models, self.stack_n_cand = stacker, list(models), n_cand
         self.stack_report = report
 
@@ -64,8 +73,14 @@ class Hybrid:
             self.learn_weights(train, valid)
         return self
 
-    def learn_weights(self, train: Interactions, valid: Interactions, passes: int = 2, seed: int = 0,
-                      prune_tol: float = 0.001) -> dict[str, float]:
+    def learn_weights(
+        self,
+        train: Interactions,
+        valid: Interactions,
+        passes: int = 2,
+        seed: int = 0,
+        prune_tol: float = 0.001,
+    ) -> dict[str, float]:
         users = np.unique(valid.rows)
         if len(users) > self.max_valid_users:  # keeps office-sized searches fast; fixed seed
             users = np.sort(np.random.default_rng(seed).choice(users, self.max_valid_users, replace=False))
@@ -112,7 +127,10 @@ class Hybrid:
 
     @property
     def X(self) -> sp.csr_matrix:
-        return next(iter(self.models.values())).X  # type: ignore[return-value]
+        X = next(iter(self.models.values())).X
+        if X is None:
+            raise DataError("hybrid is not fitted: call fit(train, valid) or load(dir)")
+        return X
 
     def _cold_items(self) -> np.ndarray:
         if getattr(self, "_cold", None) is None or len(self._cold) != self.X.shape[1]:
@@ -129,9 +147,14 @@ class Hybrid:
     def _restack(self, Z: dict[str, np.ndarray], linear: np.ndarray, seen: np.ndarray) -> np.ndarray:
         """Stacker re-ranking: its candidates (union of each model's top items) are scored by the
         learned ranker and placed above every other item, which keeps its linear-blend order."""
-        F, ui, ii = features({n: Z[n] for n in self.stack_models}, seen, self._item_counts(), seen.sum(axis=1),
-                             self.stack_n_cand)
-        out = linear - (np.abs(linear).max() + 1e3)
+        F, ui, ii = features(
+            {n: Z[n] for n in self.stack_models},
+            seen,
+            self._item_counts(),
+            seen.sum(axis=1),
+            self.stack_n_cand,
+        )
+        out = np.asarray(linear - (np.abs(linear).max() + 1e3))
         out[ui, ii] = 10.0 * np.asarray(self.stacker.predict_proba(F)[:, 1], np.float32)
         return out
 
@@ -142,8 +165,10 @@ class Hybrid:
         return self._counts[1]
 
     def _combine_linear(self, Z: dict[str, np.ndarray]) -> np.ndarray:
-        out = sum((self.weights[n] * z for n, z in Z.items() if self.weights.get(n)),
-                  np.zeros_like(next(iter(Z.values())), dtype=np.float32))
+        out = sum(
+            (self.weights[n] * z for n, z in Z.items() if self.weights.get(n)),
+            np.zeros_like(next(iter(Z.values())), dtype=np.float32),
+        )
         if self.weights.get(COLD) and "content" in Z:
             out = out + self.weights[COLD] * Z["content"] * self._cold_items()
         return out
@@ -162,7 +187,8 @@ class Hybrid:
         if self.stacker is not None:
             seen = np.zeros((1, self.data.n_items), bool)
             seen[0, self._history_items(history)] = True
-        return self._combine({n: m.score_history(history)[None] for n, m in self._active().items()}, seen)[0]
+        parts = {n: m.score_history(history)[None] for n, m in self._active().items()}
+        return np.asarray(self._combine(parts, seen)[0])
 
     def _active(self) -> dict[str, Recommender]:
         active = {n: m for n, m in self.models.items() if self.weights.get(n) or n in self.stack_models}
@@ -172,20 +198,30 @@ class Hybrid:
 
     def _cold_user_scores(self) -> np.ndarray:
         counts = np.bincount(self.data.cols, minlength=self.data.n_items).astype(np.float32)
-        return zscore(np.log1p(counts)[None])[0]
+        return np.asarray(zscore(np.log1p(counts)[None])[0])
 
-    def recommend(self, user: object, k: int = 10, exclude_seen: bool = True,
-                  candidates: Iterable[object] | None = None,
-                  boosts: Mapping[Any, float] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def recommend(
+        self,
+        user: object,
+        k: int = 10,
+        exclude_seen: bool = True,
+        candidates: Iterable[object] | None = None,
+        boosts: Mapping[Any, float] | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
         data = self.data
         u = data.uidx(user)
         scores = self.score(np.array([u]))[0]
         seen = self.X[u].indices if exclude_seen else np.empty(0, np.int64)
         return self._top(scores, k, seen, candidates, boosts)
 
-    def recommend_for_history(self, history: History, k: int = 10, candidates: Iterable[object] | None = None,
-                              boosts: Mapping[Any, float] | None = None,
-                              exclude_seen: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    def recommend_for_history(
+        self,
+        history: History,
+        k: int = 10,
+        candidates: Iterable[object] | None = None,
+        boosts: Mapping[Any, float] | None = None,
+        exclude_seen: bool = True,
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Fold-in path for a user unseen at fit time (or a chat session's events)."""
         scores = self.score_history(history)
         seen = self._history_items(history) if exclude_seen else np.empty(0, np.int64)
@@ -196,8 +232,14 @@ class Hybrid:
         lookup = self.data.item_index()
         return np.asarray([i for e in history if (i := lookup.get(str(_item(e)))) is not None], np.int64)
 
-    def _top(self, scores: np.ndarray, k: int, seen: np.ndarray, candidates: Iterable[object] | None,
-             boosts: Mapping[Any, float] | None) -> tuple[np.ndarray, np.ndarray]:
+    def _top(
+        self,
+        scores: np.ndarray,
+        k: int,
+        seen: np.ndarray,
+        candidates: Iterable[object] | None,
+        boosts: Mapping[Any, float] | None,
+    ) -> tuple[np.ndarray, np.ndarray]:
         data = self.data
         lookup = data.item_index()
         scores = scores.astype(np.float64, copy=True)
@@ -224,6 +266,7 @@ class Hybrid:
         else:
             u = data.uidx(user_or_history)
             hist = data.sequences()[u].tolist()
+
         def name(i: int) -> str:
             return self.item_names.get(str(data.item_ids[i]), str(data.item_ids[i]))
 
@@ -252,7 +295,9 @@ class Hybrid:
         if counts[j] > 0 and counts[j] >= np.quantile(counts, 0.9):
             reasons.append(f"popular: chosen by {int(counts[j])} shoppers")
         if not reasons:
-            reasons.append("new to you and close to your recent activity" if hist else "a popular pick to start with")
+            reasons.append(
+                "new to you and close to your recent activity" if hist else "a popular pick to start with"
+            )
         return reasons[:max_reasons]
 
     # ---- persistence ---------------------------------------------------------------------
@@ -261,10 +306,17 @@ class Hybrid:
         path.mkdir(parents=True, exist_ok=True)
         for n, m in self.models.items():
             m.save(path / n)
-        (path / "hybrid.json").write_text(json.dumps({"weights": self.weights, "item_names": self.item_names,
-                                                       "valid_ndcg": self.valid_ndcg,
-                                                       "stack_models": self.stack_models,
-                                                       "stack_n_cand": self.stack_n_cand}))
+        (path / "hybrid.json").write_text(
+            json.dumps(
+                {
+                    "weights": self.weights,
+                    "item_names": self.item_names,
+                    "valid_ndcg": self.valid_ndcg,
+                    "stack_models": self.stack_models,
+                    "stack_n_cand": self.stack_n_cand,
+                }
+            )
+        )
         if self.stacker is not None:  # skops, not pickle: loading never runs code from the file
             import skops.io as sio
 
@@ -284,8 +336,9 @@ class Hybrid:
         h = cls(models, meta["weights"], meta.get("item_names"))
         h.valid_ndcg = meta.get("valid_ndcg")
         if (path / "stacker.skops").is_file():
-            h.use_stacker(_load_stacker(path / "stacker.skops"), meta["stack_models"],
-                          int(meta.get("stack_n_cand", 50)))
+            h.use_stacker(
+                _load_stacker(path / "stacker.skops"), meta["stack_models"], int(meta.get("stack_n_cand", 50))
+            )
         return h
 
 
@@ -299,11 +352,12 @@ def _load_stacker(file: Path) -> Any:
     untrusted = sio.get_untrusted_types(file=file)
     foreign = [t for t in untrusted if not t.startswith(_STACKER_TYPES)]
     if foreign:
-        raise DataError(f"{file} holds types a stacker never has ({', '.join(foreign[:5])}); "
-                        "refit with `aisle train recsys` instead of loading this file")
+        raise DataError(
+            f"{file} holds types a stacker never has ({', '.join(foreign[:5])}); "
+            "refit with `aisle train recsys` instead of loading this file"
+        )
     return sio.load(file, trusted=untrusted)
 
 
 def _item(event: object) -> object:
     return event[0] if isinstance(event, tuple) else event
-

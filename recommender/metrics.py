@@ -8,6 +8,8 @@ NDCG@k = DCG/IDCG with IDCG over min(|pos|, k), MAP@k = mean precision at each h
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -22,8 +24,9 @@ def top_k_indices(scores: np.ndarray, k: int) -> np.ndarray:
     return np.take_along_axis(part, order, axis=1)
 
 
-def per_user_ranking(scores: np.ndarray, positives: sp.csr_matrix, mask: sp.csr_matrix | None,
-                     k: int = 10) -> dict[str, np.ndarray]:
+def per_user_ranking(
+    scores: np.ndarray, positives: sp.csr_matrix, mask: sp.csr_matrix | None, k: int = 10
+) -> dict[str, np.ndarray]:
     """Per-user metric arrays for users (rows) with at least one positive."""
     scores = np.array(scores, dtype=np.float64, copy=True)
     if mask is not None:
@@ -36,7 +39,7 @@ def per_user_ranking(scores: np.ndarray, positives: sp.csr_matrix, mask: sp.csr_
     top = top_k_indices(scores[keep], k)
     hits = np.zeros(top.shape, bool)
     for row, u in enumerate(keep):
-        hits[row] = np.isin(top[row], pos.indices[pos.indptr[u]:pos.indptr[u + 1]])
+        hits[row] = np.isin(top[row], pos.indices[pos.indptr[u] : pos.indptr[u + 1]])
     npos = n_pos[keep].astype(np.float64)
     discounts = 1.0 / np.log2(np.arange(2, k + 2))
     dcg = (hits * discounts).sum(1)
@@ -55,15 +58,22 @@ def per_user_ranking(scores: np.ndarray, positives: sp.csr_matrix, mask: sp.csr_
     }
 
 
-def ranking_metrics(scores: np.ndarray, positives: sp.csr_matrix, mask: sp.csr_matrix | None = None,
-                    k: int = 10) -> dict[str, float]:
+def ranking_metrics(
+    scores: np.ndarray, positives: sp.csr_matrix, mask: sp.csr_matrix | None = None, k: int = 10
+) -> dict[str, float]:
     """Mean of ``per_user_ranking`` over users with a positive."""
     per = per_user_ranking(scores, positives, mask, k)
     return {name: float(np.mean(v)) if len(v) else 0.0 for name, v in per.items() if "@" in name}
 
 
-def sampled_metrics(scores: np.ndarray, positives: sp.csr_matrix, mask: sp.csr_matrix | None = None,
-                    k: int = 10, n_neg: int = 99, seed: int = 0) -> dict[str, float]:
+def sampled_metrics(
+    scores: np.ndarray,
+    positives: sp.csr_matrix,
+    mask: sp.csr_matrix | None = None,
+    k: int = 10,
+    n_neg: int = 99,
+    seed: int = 0,
+) -> dict[str, float]:
     """NCF-paper protocol: each positive is ranked against ``n_neg`` sampled unseen negatives."""
     rng = np.random.default_rng(seed)
     pos = sp.csr_matrix(positives)
@@ -71,11 +81,11 @@ def sampled_metrics(scores: np.ndarray, positives: sp.csr_matrix, mask: sp.csr_m
     n_items = scores.shape[1]
     hit, ndcg, mrr = [], [], []
     for u in range(pos.shape[0]):
-        taken = set(excluded.indices[excluded.indptr[u]:excluded.indptr[u + 1]].tolist())
+        taken = set(excluded.indices[excluded.indptr[u] : excluded.indptr[u + 1]].tolist())
         pool = np.setdiff1d(np.arange(n_items), np.fromiter(taken, int, len(taken)))
         if len(pool) == 0:
             continue
-        for p in pos.indices[pos.indptr[u]:pos.indptr[u + 1]]:
+        for p in pos.indices[pos.indptr[u] : pos.indptr[u + 1]]:
             negs = rng.choice(pool, size=min(n_neg, len(pool)), replace=False)
             rank = int((scores[u, negs] > scores[u, p]).sum()) + 1  # ties favour the positive
             hit.append(rank <= k)
@@ -84,7 +94,7 @@ def sampled_metrics(scores: np.ndarray, positives: sp.csr_matrix, mask: sp.csr_m
     return {f"hit@{k}": _mean(hit), f"ndcg@{k}": _mean(ndcg), f"mrr@{k}": _mean(mrr)}
 
 
-def _mean(xs: list) -> float:  # type: ignore[type-arg]
+def _mean(xs: Sequence[float]) -> float:
     return float(np.mean(xs)) if xs else 0.0
 
 
@@ -125,13 +135,15 @@ def popularity_bias(top: np.ndarray, item_counts: np.ndarray) -> float:
     return float(np.mean(item_counts[top]))
 
 
-def cold_warm_split(per_user: dict[str, np.ndarray], train_counts: np.ndarray,
-                    threshold: int = 5) -> dict[str, dict[str, float]]:
+def cold_warm_split(
+    per_user: dict[str, np.ndarray], train_counts: np.ndarray, threshold: int = 5
+) -> dict[str, dict[str, float]]:
     """Split per-user metrics into users with <= ``threshold`` train events (cold) and the rest."""
     counts = train_counts[per_user["users"]]
     out: dict[str, dict[str, float]] = {}
     for name, sel in (("cold", counts <= threshold), ("warm", counts > threshold)):
-        out[name] = {m: float(v[sel].mean()) if sel.any() else float("nan")
-                     for m, v in per_user.items() if "@" in m}
+        out[name] = {
+            m: float(v[sel].mean()) if sel.any() else float("nan") for m, v in per_user.items() if "@" in m
+        }
         out[name]["users"] = int(sel.sum())
     return out

@@ -28,8 +28,14 @@ from recommender.metrics import ranking_metrics
 # Pointwise rankers from scikit-learn (no lightgbm dependency); small, regularised configs.
 CONFIGS: dict[str, dict[str, Any]] = {
     "logreg": {"kind": "logreg", "C": 0.1},
-    "hgb_small": {"kind": "hgb", "learning_rate": 0.03, "max_leaf_nodes": 7, "max_iter": 200,
-                  "min_samples_leaf": 300, "l2_regularization": 10.0},
+    "hgb_small": {
+        "kind": "hgb",
+        "learning_rate": 0.03,
+        "max_leaf_nodes": 7,
+        "max_iter": 200,
+        "min_samples_leaf": 300,
+        "l2_regularization": 10.0,
+    },
     "hgb_depth3": {"kind": "hgb", "learning_rate": 0.05, "max_depth": 3, "max_iter": 300},
 }
 
@@ -37,8 +43,9 @@ CONFIGS: dict[str, dict[str, Any]] = {
 def user_subset(data: Interactions, users: np.ndarray) -> Interactions:
     """The rows of ``users`` only, on the same id maps (for per-fold blend weights)."""
     sel = np.isin(data.rows, users)
-    return Interactions(data.user_ids, data.item_ids, data.rows[sel], data.cols[sel], data.weights[sel],
-                        data.timestamps[sel])
+    return Interactions(
+        data.user_ids, data.item_ids, data.rows[sel], data.cols[sel], data.weights[sel], data.timestamps[sel]
+    )
 
 
 def _fit_predict(cfg: Mapping[str, Any], X: np.ndarray, y: np.ndarray, Xt: np.ndarray) -> np.ndarray:
@@ -50,9 +57,17 @@ def stack_names(models: Mapping[str, Recommender]) -> list[str]:
     return sorted(n for n in models if n != "content")
 
 
-def compare_on_valid(models: Mapping[str, Recommender], train: Interactions, valid: Interactions, *,
-                     folds: int = 5, n_cand: int = 50, max_users: int = 3000, seed: int = 0,
-                     configs: Mapping[str, Mapping[str, Any]] = CONFIGS) -> dict[str, Any]:
+def compare_on_valid(
+    models: Mapping[str, Recommender],
+    train: Interactions,
+    valid: Interactions,
+    *,
+    folds: int = 5,
+    n_cand: int = 50,
+    max_users: int = 3000,
+    seed: int = 0,
+    configs: Mapping[str, Mapping[str, Any]] = CONFIGS,
+) -> dict[str, Any]:
     """Out-of-fold valid NDCG@10 of the linear blend and of each stacker config; with
     ``best`` (the winning config name or "blend") and, if a stacker wins, ``model``: that config
     refit on all valid users."""
@@ -69,8 +84,11 @@ def compare_on_valid(models: Mapping[str, Recommender], train: Interactions, val
     X, ui, ii = features(Z, seen, counts, seen.sum(axis=1), n_cand)
     y = np.asarray(pos[ui, ii] > 0).ravel().astype(int)
     fold = np.random.default_rng(seed).integers(0, folds, len(users))
-    out: dict[str, Any] = {"users": int(len(users)), "candidates_per_user": round(len(ui) / len(users), 1),
-                           "candidate_recall": round(float(y.sum() / max(pos.nnz, 1)), 4)}
+    out: dict[str, Any] = {
+        "users": int(len(users)),
+        "candidates_per_user": round(len(ui) / len(users), 1),
+        "candidate_recall": round(float(y.sum() / max(pos.nnz, 1)), 4),
+    }
     blend = np.full(seen.shape, -np.inf, np.float32)
     for f in range(folds):  # blend weights learned on the other folds, like the stacker
         h = Hybrid(dict(models))
@@ -81,7 +99,7 @@ def compare_on_valid(models: Mapping[str, Recommender], train: Interactions, val
     scores = {"blend": ranking_metrics(blend, pos, mask)["ndcg@10"]}
     # a ranker needs both labels in every training fold; otherwise the blend stays
     trainable = all(0 < y[fold[ui] != f].sum() < (fold[ui] != f).sum() for f in range(folds))
-    for name, cfg in (configs.items() if trainable else ()):
+    for name, cfg in configs.items() if trainable else ():
         oof = np.zeros(len(y))
         for f in range(folds):
             te = fold[ui] == f

@@ -4,7 +4,7 @@ test data, which is how "selection never sees test" is enforced (and tested)."""
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,9 +15,11 @@ from recommender.data import Interactions
 from recommender.hybrid import Hybrid
 from recommender.metrics import ranking_metrics, rmse
 from recommender.models import make_model
+from recommender.models.ncf import NeuMF
 from recommender.models.rating import BiasedMF
 
 Grid = Sequence[Mapping[str, Any]]
+Log = Callable[[str], None]
 
 # Small grids: the whole benchmark, tuning included, must fit in minutes on 2 shared cores.
 DEFAULT_GRIDS: dict[str, Grid] = {
@@ -27,11 +29,17 @@ DEFAULT_GRIDS: dict[str, Grid] = {
     "userknn": [{"k": k, "similarity": sim} for k in (50, 100) for sim in ("cosine", "pearson")],
     # binary=False: event weights (ml-100k ratings) as confidences; tried only when weights vary
     "ease": [{"l2": v, "dropout": p} for v in (100.0, 250.0, 500.0, 1000.0) for p in (0.0, 0.25)]
-    + [{"l2": v, "dropout": p, "binary": False, "power": 0.5} for v in (500.0, 1000.0, 2000.0) for p in (0.25, 0.5)],
+    + [
+        {"l2": v, "dropout": p, "binary": False, "power": 0.5}
+        for v in (500.0, 1000.0, 2000.0)
+        for p in (0.25, 0.5)
+    ],
     "als": [{"factors": 64, "reg": r, "alpha": a, "iterations": 10} for r in (0.1, 1.0) for a in (5.0, 20.0)],
     "bpr": [{"factors": 64, "epochs": 30}],
     "svd": [{"factors": f} for f in (16, 32, 64, 128)],
-    "sequential": [{"window": w, "symmetric": s, "last_n": n} for w in (1, 3) for s in (0.0, 0.5) for n in (1, 5)],
+    "sequential": [
+        {"window": w, "symmetric": s, "last_n": n} for w in (1, 3) for s in (0.0, 0.5) for n in (1, 5)
+    ],
     "content": [{}],
     "neumf": [{}],
 }
@@ -53,7 +61,9 @@ class Tuned:
 class Tuner:
     """Grid search per model on valid NDCG@10 (full ranking, train items masked), then a blend."""
 
-    def __init__(self, train: Interactions, valid: Interactions, *, max_users: int = 3000, seed: int = 0) -> None:
+    def __init__(
+        self, train: Interactions, valid: Interactions, *, max_users: int = 3000, seed: int = 0
+    ) -> None:
         self.train, self.valid = train, valid
         users = np.unique(valid.rows)
         if len(users) > max_users:
@@ -65,14 +75,16 @@ class Tuner:
     def evaluate(self, model: Recommender) -> float:
         return ranking_metrics(model.score(self.users), self._pos, self._mask)["ndcg@10"]
 
-    def search(self, name: str, grid: Grid, extra: Mapping[str, Any] | None = None, log=print) -> Tuned:  # type: ignore[no-untyped-def]
+    def search(
+        self, name: str, grid: Grid, extra: Mapping[str, Any] | None = None, log: Log = print
+    ) -> Tuned:
         best: Tuned | None = None
         tried: list[tuple[dict[str, Any], float]] = []
         for params in grid:
             model = make_model(name, **{**params, **(extra or {})})
             t0 = time.perf_counter()
-            if name == "neumf":
-                model.fit(self.train, valid=self.valid)  # type: ignore[call-arg]  # early stopping on valid
+            if isinstance(model, NeuMF):
+                model.fit(self.train, valid=self.valid)  # early stopping on valid
             else:
                 model.fit(self.train)
             fit_s = time.perf_counter() - t0
@@ -85,11 +97,17 @@ class Tuner:
         best.tried = tried
         return best
 
-    def select(self, grids: Mapping[str, Grid], extras: Mapping[str, Mapping[str, Any]] | None = None,
-               log=print) -> dict[str, Tuned]:  # type: ignore[no-untyped-def]
+    def select(
+        self,
+        grids: Mapping[str, Grid],
+        extras: Mapping[str, Mapping[str, Any]] | None = None,
+        log: Log = print,
+    ) -> dict[str, Tuned]:
         return {name: self.search(name, grid, (extras or {}).get(name), log) for name, grid in grids.items()}
 
-    def select_rating(self, grid: Grid = RATING_GRID, log=print) -> tuple[BiasedMF, dict[str, Any], float]:  # type: ignore[no-untyped-def]
+    def select_rating(
+        self, grid: Grid = RATING_GRID, log: Log = print
+    ) -> tuple[BiasedMF, dict[str, Any], float]:
         """The rating model with the lowest valid RMSE: (model, params, valid RMSE)."""
         best: tuple[BiasedMF, dict[str, Any], float] | None = None
         for params in grid:
@@ -101,8 +119,13 @@ class Tuner:
         assert best is not None, "empty grid"
         return best
 
-    def blend(self, tuned: Mapping[str, Tuned], item_names: Mapping[str, str] | None = None,
-              stack: bool = False, n_cand: int = 50) -> tuple[Hybrid, float]:
+    def blend(
+        self,
+        tuned: Mapping[str, Tuned],
+        item_names: Mapping[str, str] | None = None,
+        stack: bool = False,
+        n_cand: int = 50,
+    ) -> tuple[Hybrid, float]:
         """Hybrid over the tuned models with weights learned on valid; returns it and its blend time.
         ``stack``: also try the learning-to-rank stacker (``recommender.stacker``) and attach it
         only if it beats the linear blend on out-of-fold valid NDCG@10 (K folds over valid users)."""

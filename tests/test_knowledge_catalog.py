@@ -11,25 +11,41 @@ import pytest
 from knowledge.catalog import (
     Catalog,
     load_amazon_items,
-    load_clothing_reviews,
     load_mapping,
     load_products,
     parse_price,
 )
+from knowledge.datasets import load_clothing_reviews
 from knowledge.errors import DataError
 from knowledge.snapshot import load_catalog, save_catalog
 
 ROWS = [
-    {"sku": "A1", "name": "Quiet Desk Fan", "cost": "$24.99", "cat": "Home/Fans", "maker": "Breeze", "color": "white"},
-    {"sku": "A2", "name": "Loud Alarm Clock", "cost": "", "cat": "Home/Clocks", "maker": "Tick", "color": "red"},
+    {
+        "sku": "A1",
+        "name": "Quiet Desk Fan",
+        "cost": "$24.99",
+        "cat": "Home/Fans",
+        "maker": "Breeze",
+        "color": "white",
+    },
+    {
+        "sku": "A2",
+        "name": "Loud Alarm Clock",
+        "cost": "",
+        "cat": "Home/Clocks",
+        "maker": "Tick",
+        "color": "red",
+    },
     {"sku": "A3", "name": "Stapler", "cost": "12", "cat": "Office/Supplies", "maker": "", "color": ""},
 ]
 
 
 def _mapping_file(tmp_path: Path) -> Path:
     f = tmp_path / "map.toml"
-    f.write_text('category_sep = "/"\n[columns]\nid = "sku"\ntitle = "name"\nprice = "cost"\n'
-                 'category = "cat"\nbrand = "maker"\n[attributes]\ncolour = "color"\n')
+    f.write_text(
+        'category_sep = "/"\n[columns]\nid = "sku"\ntitle = "name"\nprice = "cost"\n'
+        'category = "cat"\nbrand = "maker"\n[attributes]\ncolour = "color"\n'
+    )
     return f
 
 
@@ -77,8 +93,10 @@ def test_cli_style_flags_override_the_file(tmp_path: Path) -> None:
 
 def test_bad_rows_are_reported_with_row_and_field_and_skipped(tmp_path: Path) -> None:
     path = tmp_path / "bad.csv"
-    path.write_text("id,title,price,stock\n1,Good,5.00,3\n2,Bad price,abc,1\n1,Duplicate,3,1\n4,,2,1\n"
-                    "5,Negative,-3,1\n6,Bad stock,4,lots\n7,Fine,,\n")
+    path.write_text(
+        "id,title,price,stock\n1,Good,5.00,3\n2,Bad price,abc,1\n1,Duplicate,3,1\n4,,2,1\n"
+        "5,Negative,-3,1\n6,Bad stock,4,lots\n7,Fine,,\n"
+    )
     products, report = load_products(path, "csv")
     assert [p.id for p in products] == ["1", "7"]
     got = {(i.row, i.field) for i in report.issues}
@@ -103,8 +121,10 @@ def test_missing_required_column_names_the_fix(tmp_path: Path) -> None:
 
 def test_broken_json_line_is_reported_by_line_number(tmp_path: Path) -> None:
     path = tmp_path / "cat.jsonl"
-    path.write_text('{"id": "a", "title": "A"}\n{"id": "b", "title": \n\n{"id": "c", "title": "C", "price": "x"}\n'
-                    '{"id": "d", "title": "D"}\n')
+    path.write_text(
+        '{"id": "a", "title": "A"}\n{"id": "b", "title": \n\n{"id": "c", "title": "C", "price": "x"}\n'
+        '{"id": "d", "title": "D"}\n'
+    )
     products, report = load_products(path, "jsonl")
     assert [p.id for p in products] == ["a", "d"]
     assert {(i.row, i.field) for i in report.issues} == {(2, "<line>"), (4, "price")}
@@ -122,7 +142,9 @@ def test_unreadable_file_and_unknown_format(tmp_path: Path) -> None:
 
 
 def test_parse_price() -> None:
-    assert parse_price("$1,299.50") == 1299.5 and parse_price(None) is None and parse_price(float("nan")) is None
+    assert (
+        parse_price("$1,299.50") == 1299.5 and parse_price(None) is None and parse_price(float("nan")) is None
+    )
     assert parse_price(3) == 3.0
     for bad in ("abc", "-1", True, float("inf")):
         with pytest.raises(ValueError):
@@ -139,7 +161,9 @@ def test_snapshot_round_trip(settings) -> None:  # type: ignore[no-untyped-def]
     back = load_catalog(settings.data_dir)
     assert back.products == cat.products and back.reviews == cat.reviews and back.policies == cat.policies
     save_catalog(settings.data_dir, Catalog(cat.products[:2]))
-    assert len(load_catalog(settings.data_dir).products) == 2 and load_catalog(settings.data_dir).reviews == []
+    assert (
+        len(load_catalog(settings.data_dir).products) == 2 and load_catalog(settings.data_dir).reviews == []
+    )
 
 
 @pytest.mark.data
@@ -154,7 +178,7 @@ def test_amazon_office_items(shared_data_dir: Path) -> None:
 
 @pytest.mark.data
 def test_amazon_office_interactions(shared_data_dir: Path) -> None:
-    from knowledge.catalog import load_amazon_interactions
+    from knowledge.datasets import load_amazon_interactions
 
     inter = load_amazon_interactions(shared_data_dir / "amazon-office" / "Office.inter.json")
     assert len(inter) == 4905 and sum(len(v) for v in inter.values()) == 53258
@@ -162,7 +186,9 @@ def test_amazon_office_interactions(shared_data_dir: Path) -> None:
 
 @pytest.mark.data
 def test_clothing_reviews(shared_data_dir: Path) -> None:
-    reviews = load_clothing_reviews(shared_data_dir / "clothing-reviews" / "WomensClothingE-CommerceReviews.parquet")
+    reviews = load_clothing_reviews(
+        shared_data_dir / "clothing-reviews" / "WomensClothingE-CommerceReviews.parquet"
+    )
     assert len(reviews) == 23486 - 845
     assert all(1 <= r.rating <= 5 and r.text for r in reviews)
     assert reviews[0].product_id == "767"

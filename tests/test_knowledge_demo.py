@@ -31,7 +31,9 @@ def test_ingest_demo_then_search_reviews_and_policies(demo_env, capsys) -> None:
     assert not r.degraded
     hits = r.search("noise cancelling headphones", Filters(price_max=100), k=5)
     assert hits and all(cat.product(h.id).price <= 100 for h in hits)  # type: ignore[union-attr, operator]
-    pid = max({rv.product_id for rv in cat.reviews}, key=lambda p: sum(rv.product_id == p for rv in cat.reviews))
+    pid = max(
+        {rv.product_id for rv in cat.reviews}, key=lambda p: sum(rv.product_id == p for rv in cat.reviews)
+    )
     rev = r.reviews_for(pid, "how is the battery?", k=3)
     assert rev and all(h.metadata["product_id"] == pid for h in rev)
     summary = r.aspect_summary(pid)
@@ -44,10 +46,16 @@ def test_aspect_sentiment_reads_the_sentences() -> None:
     from knowledge.aspects import sentence_sentiment, summarize
     from knowledge.records import Review
 
-    reviews = [Review("a", "p", 2, "It is way too loud. The battery is great though."),
-               Review("b", "p", 1, "Very noisy when it runs."),
-               Review("c", "p", 5, "Whisper quiet and sturdy.")]
+    reviews = [
+        Review("a", "p", 2, "It is way too loud. The battery is great though."),
+        Review("b", "p", 1, "Very noisy when it runs."),
+        Review("c", "p", 5, "Whisper quiet and sturdy."),
+    ]
     s = summarize(reviews)
-    assert s["noise"]["negative"] == 2 and s["noise"]["positive"] == 1 and s["noise"]["review_ids"] == ["a", "b", "c"]
+    assert (
+        s["noise"]["negative"] == 2
+        and s["noise"]["positive"] == 1
+        and s["noise"]["review_ids"] == ["a", "b", "c"]
+    )
     assert s["battery"]["positive"] == 1
     assert sentence_sentiment("It is not quiet at all.") == "negative"

@@ -51,8 +51,11 @@ def test_rerun_embeds_nothing_and_changes_are_incremental(store, tmp_path: Path)
 
     changed = Product(**{**cat.products[0].to_dict(), "price": 1.0})  # metadata only: the vector is reused
     retitled = Product(**{**cat.products[2].to_dict(), "title": "Renamed thing"})  # text changed: re-embedded
-    cat2 = Catalog([changed, retitled] + cat.products[3:],
-                   [r for r in cat.reviews if r.product_id != cat.products[1].id], cat.policies)
+    cat2 = Catalog(
+        [changed, retitled] + cat.products[3:],
+        [r for r in cat.reviews if r.product_id != cat.products[1].id],
+        cat.policies,
+    )
     emb.texts = 0
     s = {x.kind: x for x in ix.update(cat2, kinds=("product",))}["product"]
     assert (s.new, s.changed, s.removed, s.unchanged, s.embedded) == (0, 2, 1, 57, 1)
@@ -69,8 +72,11 @@ def test_a_failed_build_leaves_the_previous_index_untouched(store, tmp_path: Pat
     Indexer(store, CountingEmbedder(), tmp_path).update(cat)
     pointer = (tmp_path / "index" / "pointer.json").read_text()
     before = sorted(store.collections())
-    more = Catalog(cat.products + [Product(id=f"N{i}", title=f"New thing {i}", category="X") for i in range(100)],
-                   cat.reviews, cat.policies)
+    more = Catalog(
+        cat.products + [Product(id=f"N{i}", title=f"New thing {i}", category="X") for i in range(100)],
+        cat.reviews,
+        cat.policies,
+    )
     with pytest.raises(RuntimeError, match="crashed"):
         Indexer(store, CountingEmbedder(fail_after=10), tmp_path).update(more)
     assert (tmp_path / "index" / "pointer.json").read_text() == pointer
@@ -98,8 +104,10 @@ def env(settings, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-d
 
 
 def _good_csv(path: Path) -> Path:
-    path.write_text("id,title,price,category\n1,Quiet fan,20,Home > Fans\n2,Desk lamp,35.5,Home > Lamps\n"
-                    "3,Stapler,,Office\n")
+    path.write_text(
+        "id,title,price,category\n1,Quiet fan,20,Home > Fans\n2,Desk lamp,35.5,Home > Lamps\n"
+        "3,Stapler,,Office\n"
+    )
     return path
 
 
@@ -124,9 +132,13 @@ def test_malformed_catalog_is_reported_and_changes_nothing(env, tmp_path: Path, 
     bad.write_text(text)
     assert aisle(["ingest", str(bad), "--no-progress", *flags]) == 1
     err = capsys.readouterr().err
-    expected = {"missing_column.csv": "'id'", "bad_price.csv": "row 2, field 'price'",
-                "duplicate_id.csv": "duplicate id '1'", "broken_line.jsonl": "row 2, field '<line>': broken JSON",
-                "all_bad.csv": "no valid products"}[name]
+    expected = {
+        "missing_column.csv": "'id'",
+        "bad_price.csv": "row 2, field 'price'",
+        "duplicate_id.csv": "duplicate id '1'",
+        "broken_line.jsonl": "row 2, field '<line>': broken JSON",
+        "all_bad.csv": "no valid products",
+    }[name]
     assert expected in err
     assert (data / "index" / "pointer.json").read_text() == pointer
     assert (data / "catalog" / "products.jsonl").read_text() == snapshot
@@ -141,7 +153,11 @@ def test_ingest_then_index_reports_and_reuses(env, tmp_path: Path, capsys) -> No
     assert aisle(["index", "--no-progress"]) == 0
     assert "product       3 docs: 0 embedded" in capsys.readouterr().out
     pointer = json.loads((Path(env.data_dir) / "index" / "pointer.json").read_text())
-    assert pointer["embedder"] == "hashing-256" and set(pointer["collections"]) == {"product", "review", "policy"}
+    assert pointer["embedder"] == "hashing-256" and set(pointer["collections"]) == {
+        "product",
+        "review",
+        "policy",
+    }
 
 
 def test_index_from_another_embedder_is_not_queried(env, tmp_path: Path, caplog) -> None:  # type: ignore[no-untyped-def]

@@ -31,8 +31,11 @@ def test_importing_knowledge_stays_light() -> None:
     import subprocess
     import sys
 
-    code = ("import sys, knowledge.retrieve, knowledge.catalog, knowledge.index, knowledge.snapshot, knowledge.bench; "
-            "bad = [m for m in ('torch', 'chromadb', 'sentence_transformers', 'langchain_core', 'gradio') "
-            "if m in sys.modules]; print(bad); sys.exit(1 if bad else 0)")
+    code = (
+        "import sys, knowledge.retrieve, knowledge.catalog, knowledge.index, knowledge.snapshot, "
+        "knowledge.bench; "
+        "bad = [m for m in ('torch', 'chromadb', 'sentence_transformers', 'langchain_core', 'gradio') "
+        "if m in sys.modules]; print(bad); sys.exit(1 if bad else 0)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stdout + out.stderr

@@ -71,7 +71,9 @@ def violates(p: Product, f: Filters) -> list[str]:
 
 BRANDS = sorted({p.brand for p in CATALOG.products if p.brand})
 CATS = sorted({lv for p in CATALOG.products for lv in p.category.split(" > ")}) + [
-    "Electronics > Audio", "home > kitchen"]
+    "Electronics > Audio",
+    "home > kitchen",
+]
 filters_st = st.builds(
     Filters,
     category=st.none() | st.sampled_from(CATS),
@@ -83,7 +85,9 @@ filters_st = st.builds(
     exclude_brands=st.lists(st.sampled_from(BRANDS), max_size=2).map(tuple),
     exclude_ids=st.lists(st.sampled_from(sorted(BY_ID)), max_size=5).map(tuple),
 )
-queries = st.sampled_from(["quiet headphones", "coffee", "red running shoes under 100", "", "zzz", "vacuum dyson"])
+queries = st.sampled_from(
+    ["quiet headphones", "coffee", "red running shoes under 100", "", "zzz", "vacuum dyson"]
+)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -168,8 +172,9 @@ def test_degraded_mode_falls_back_to_lexical(tmp_path: Path, caplog, broken: str
     r = Retriever(CATALOG, emb, store, {k: p.collection for k, p in good._parts.items()})  # type: ignore[misc]
     with caplog.at_level(logging.WARNING, logger="knowledge.retrieve"):
         hits = r.search("dyson vacuum", Filters(in_stock=True), k=5)
-    assert hits and [h.id for h in hits] == [h.id for h in good.search("dyson vacuum", Filters(in_stock=True), k=5,
-                                                                        mode="lexical")]
+    assert hits and [h.id for h in hits] == [
+        h.id for h in good.search("dyson vacuum", Filters(in_stock=True), k=5, mode="lexical")
+    ]
     assert "falling back to lexical" in caplog.text and r.last_degraded_reason
     assert r.policies("return an item")[0].id == "returns"
 
@@ -184,8 +189,12 @@ def test_idf_normalised_fusion_discounts_a_weak_lexical_match() -> None:
     from knowledge.lexical import LexicalIndex
     from knowledge.retrieve import Fusion, _fuse
 
-    docs = [Doc(str(i), str(i), t, {}) for i, t in enumerate(
-        ["quiet desk fan", "day cream for dry skin", "mechanical keyboard", "ergonomic split keyboard"])]
+    docs = [
+        Doc(str(i), str(i), t, {})
+        for i, t in enumerate(
+            ["quiet desk fan", "day cream for dry skin", "mechanical keyboard", "ergonomic split keyboard"]
+        )
+    ]
     lex = LexicalIndex(docs)
     # Unknown words count in the query's weight: a vague query has little lexical evidence to offer.
     assert lex.query_weight("zzqx day") > lex.query_weight("day") > 0
@@ -194,8 +203,12 @@ def test_idf_normalised_fusion_discounts_a_weak_lexical_match() -> None:
     weak = lex.top("typing all day, want something comfortable", 5)
     dense = [(3, 0.40), (2, 0.38), (1, 0.10)]
     by_top = _fuse(Fusion("convex", alpha=0.5), weak, dense)
-    by_idf = _fuse(Fusion("convex", alpha=0.5, lex_norm="idf"), weak, dense,
-                   lex.query_weight("typing all day, want something comfortable"))
+    by_idf = _fuse(
+        Fusion("convex", alpha=0.5, lex_norm="idf"),
+        weak,
+        dense,
+        lex.query_weight("typing all day, want something comfortable"),
+    )
     # Divided by its own best score, a match on "day" alone becomes 1.0 and outranks the keyboards.
     assert max(by_top, key=by_top.__getitem__) == 1
     assert max(by_idf, key=by_idf.__getitem__) == 3

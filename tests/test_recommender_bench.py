@@ -18,8 +18,23 @@ from recommender.models import make_model
 def test_cli_on_any_interaction_file(tmp_path, capsys):
     write_tsv(tmp_path, 60)
     out = tmp_path / "r.json"
-    assert cli(["--inter", str(tmp_path / "x.tsv"), "--format", "tsv", "--split", "random",
-                "--models", "popularity,itemknn,ease", "--out", str(out)]) == 0
+    assert (
+        cli(
+            [
+                "--inter",
+                str(tmp_path / "x.tsv"),
+                "--format",
+                "tsv",
+                "--split",
+                "random",
+                "--models",
+                "popularity,itemknn,ease",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     report = json.loads(out.read_text())
     assert {"dataset", "protocol", "models"} <= set(report)
     assert set(report["models"]) == {"popularity", "itemknn", "ease", "hybrid"}

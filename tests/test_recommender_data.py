@@ -21,7 +21,9 @@ from recommender.errors import DataError
 
 
 def test_from_frame_maps_ids_and_keeps_weights_and_timestamps():
-    df = pd.DataFrame({"user_id": ["a", "a", "b"], "item_id": ["x", "y", "x"], "w": [1.0, 2.0, 3.0], "t": [5, 1, 2]})
+    df = pd.DataFrame(
+        {"user_id": ["a", "a", "b"], "item_id": ["x", "y", "x"], "w": [1.0, 2.0, 3.0], "t": [5, 1, 2]}
+    )
     d = Interactions.from_frame(df, weight_col="w", ts_col="t", item_ids=["x", "y", "z"])
     assert d.n_users == 2 and d.n_items == 3 and d.nnz == 3
     m = d.matrix()
@@ -54,7 +56,9 @@ def test_bad_input_gets_a_clear_error():
 
 
 def test_readers(tmp_path):
-    (tmp_path / "x.inter").write_text("user_id:token\titem_id:token\trating:float\ttimestamp:float\n1\t10\t4\t200\n1\t11\t3\t100\n")
+    (tmp_path / "x.inter").write_text(
+        "user_id:token\titem_id:token\trating:float\ttimestamp:float\n1\t10\t4\t200\n1\t11\t3\t100\n"
+    )
     d = read_recbole(tmp_path / "x.inter")
     assert d.nnz == 2 and [d.item_ids[j] for j in d.sequences()[0]] == ["11", "10"]
     (tmp_path / "o.inter.json").write_text(json.dumps({"0": [3, 4, 5], "1": [4]}))

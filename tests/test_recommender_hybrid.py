@@ -33,8 +33,13 @@ def texts() -> dict[str, str]:
 def fitted():
     data = group_data()
     tr, va, _ = split_random(data, (0.7, 0.3, 0.0), seed=0)
-    models = {"popularity": make_model("popularity"), "itemknn": make_model("itemknn", k=20),
-              "content": make_model("content", embedder="hashing", item_text=texts(), embed=HashingEmbedder().embed)}
+    models = {
+        "popularity": make_model("popularity"),
+        "itemknn": make_model("itemknn", k=20),
+        "content": make_model(
+            "content", embedder="hashing", item_text=texts(), embed=HashingEmbedder().embed
+        ),
+    }
     h = Hybrid(models, item_names={"i8": "Blue Kettle"}).fit(tr, va)
     return h, tr, va
 

@@ -16,10 +16,22 @@ from recommender.models import MODEL_NAMES, make_model
 
 GROUPS, PER_GROUP, USERS_PER_GROUP = 3, 8, 10
 PARAMS = {
-    "itemknn": {"k": 20}, "rp3beta": {"k": 20}, "userknn": {"k": 5}, "ease": {"l2": 5.0},
-    "als": {"factors": 8, "iterations": 5}, "bpr": {"factors": 8, "epochs": 80, "batch": 64, "lr": 0.1},
-    "svd": {"factors": 3}, "neumf": {"gmf_dim": 8, "mlp_dim": 8, "layers": [16, 8], "epochs": 20, "batch": 128,
-                                     "lr": 0.02, "fold_in_steps": 40},
+    "itemknn": {"k": 20},
+    "rp3beta": {"k": 20},
+    "userknn": {"k": 5},
+    "ease": {"l2": 5.0},
+    "als": {"factors": 8, "iterations": 5},
+    "bpr": {"factors": 8, "epochs": 80, "batch": 64, "lr": 0.1},
+    "svd": {"factors": 3},
+    "neumf": {
+        "gmf_dim": 8,
+        "mlp_dim": 8,
+        "layers": [16, 8],
+        "epochs": 20,
+        "batch": 128,
+        "lr": 0.02,
+        "fold_in_steps": 40,
+    },
     "content": {"embedder": "hashing"},
 }
 
@@ -39,14 +51,18 @@ def synthetic() -> Interactions:
                 users.append(u)
                 items.append(f"i{i}")
                 ts.append(t)
-    return Interactions.from_arrays(users, items, None, ts, item_ids=[f"i{i}" for i in range(GROUPS * PER_GROUP)])
+    return Interactions.from_arrays(
+        users, items, None, ts, item_ids=[f"i{i}" for i in range(GROUPS * PER_GROUP)]
+    )
 
 
 def make(name: str):
     params = dict(PARAMS.get(name, {}))
     if name == "content":
         params["embed"] = HashingEmbedder().embed
-        params["item_text"] = {f"i{i}": f"group{group_of(i)} family{group_of(i)} item" for i in range(GROUPS * PER_GROUP)}
+        params["item_text"] = {
+            f"i{i}": f"group{group_of(i)} family{group_of(i)} item" for i in range(GROUPS * PER_GROUP)
+        }
     return make_model(name, **params)
 
 

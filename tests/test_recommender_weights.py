@@ -32,8 +32,9 @@ def rated(seed: int = 0, n_users: int = 60, n_items: int = 30) -> Interactions:
 
 def test_weighted_ease_equals_binary_on_constant_weights_and_differs_on_ratings():
     data = rated()
-    ones = Interactions(data.user_ids, data.item_ids, data.rows, data.cols, np.ones_like(data.weights),
-                        data.timestamps)
+    ones = Interactions(
+        data.user_ids, data.item_ids, data.rows, data.cols, np.ones_like(data.weights), data.timestamps
+    )
     users = np.arange(data.n_users)
     a = make_model("ease", l2=10.0).fit(ones).score(users)
     b = make_model("ease", l2=10.0, binary=False, power=0.5).fit(ones).score(users)
@@ -58,12 +59,16 @@ def test_rating_model_beats_the_mean_and_biases_help():
 
 def test_attach_events_reads_ratings_and_times_and_names_missing_rows(tmp_path):
     inter = tmp_path / "x.inter"
-    inter.write_text("user_id:token\titem_id:token\trating:float\ttimestamp:float\n"
-                     "a\tx\t5\t100\na\ty\t1\t50\nb\tx\t3\t70\n")
+    inter.write_text(
+        "user_id:token\titem_id:token\trating:float\ttimestamp:float\n"
+        "a\tx\t5\t100\na\ty\t1\t50\nb\tx\t3\t70\n"
+    )
     split = Interactions.from_arrays(["a", "a", "b"], ["x", "y", "x"])
     got = attach_events(split, inter)
-    pairs = {(got.user_ids[r], got.item_ids[c]): (w, t) for r, c, w, t in
-             zip(got.rows, got.cols, got.weights, got.timestamps, strict=True)}
+    pairs = {
+        (got.user_ids[r], got.item_ids[c]): (w, t)
+        for r, c, w, t in zip(got.rows, got.cols, got.weights, got.timestamps, strict=True)
+    }
     assert pairs == {("a", "x"): (5.0, 100.0), ("a", "y"): (1.0, 50.0), ("b", "x"): (3.0, 70.0)}
     assert [got.item_ids[j] for j in got.sequences()[0]] == ["y", "x"]  # real time order
     with pytest.raises(DataError, match="missing"):
@@ -97,8 +102,23 @@ def test_userknn_precomputed_neighbours_match_the_generic_path(tmp_path):
 def test_bench_json_has_sampled_metrics(tmp_path):
     write_tsv(tmp_path, 40)
     out = tmp_path / "r.json"
-    assert cli(["--inter", str(tmp_path / "x.tsv"), "--format", "tsv", "--split", "random",
-                "--models", "popularity,itemknn", "--out", str(out)]) == 0
+    assert (
+        cli(
+            [
+                "--inter",
+                str(tmp_path / "x.tsv"),
+                "--format",
+                "tsv",
+                "--split",
+                "random",
+                "--models",
+                "popularity,itemknn",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     report = json.loads(out.read_text())
     for row in report["models"].values():
         assert {"sampled_ndcg@10", "sampled_hit@10", "sampled_mrr@10"} <= set(row)
@@ -109,7 +129,9 @@ def test_bench_json_has_sampled_metrics(tmp_path):
 def test_neumf_early_stopping_records_the_epoch_it_kept():
     data = rated()
     tr, va, _ = split_random(data, (0.7, 0.3, 0.0), seed=0)
-    m = make_model("neumf", gmf_dim=4, mlp_dim=4, layers=[8], epochs=6, batch=256, validate_from=3, patience=10)
+    m = make_model(
+        "neumf", gmf_dim=4, mlp_dim=4, layers=[8], epochs=6, batch=256, validate_from=3, patience=10
+    )
     m.fit(tr, valid=va)  # type: ignore[call-arg]
     assert len(m.history_) == 4  # epochs 3..6 validated, 1..2 skipped
     assert m.best_epoch_ == 3 + int(np.argmax(m.history_))

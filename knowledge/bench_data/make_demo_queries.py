@@ -28,12 +28,26 @@ HERE = Path(__file__).resolve().parent
 A = dict  # attribute conditions: {"attr": "value" | ["any", "of"] | ">=N" | "<=N"}
 
 
-def Q(query: str, leaves: str, attrs: dict[str, Any] | None = None, filters: dict[str, Any] | None = None,
-      text: list[str] | None = None, related: str = "", brand: str | None = None,
-      ids: list[str] | None = None) -> dict[str, Any]:
-    return {"query": query, "leaves": [x for x in leaves.split("|") if x], "attrs": attrs or {},
-            "filters": filters or {}, "text": text or [], "related": [x for x in related.split("|") if x],
-            "brand": brand, "ids": ids or []}
+def Q(
+    query: str,
+    leaves: str,
+    attrs: dict[str, Any] | None = None,
+    filters: dict[str, Any] | None = None,
+    text: list[str] | None = None,
+    related: str = "",
+    brand: str | None = None,
+    ids: list[str] | None = None,
+) -> dict[str, Any]:
+    return {
+        "query": query,
+        "leaves": [x for x in leaves.split("|") if x],
+        "attrs": attrs or {},
+        "filters": filters or {},
+        "text": text or [],
+        "related": [x for x in related.split("|") if x],
+        "brand": brand,
+        "ids": ids or [],
+    }
 
 
 AUDIO = "Headphones|Earbuds"
@@ -45,7 +59,12 @@ QUERIES: list[dict[str, Any]] = [
     Q("a speaker for my living room", "Speakers"),
     Q("gift for a coffee lover", "Coffee Makers"),
     Q("stuff for a camping trip", "Tents|Sleeping Bags", related="Water Bottles|Backpacks"),
-    Q("something to keep me warm outside in winter", "Jackets", {"material": ["down", "fleece"]}, related="Sleeping Bags"),
+    Q(
+        "something to keep me warm outside in winter",
+        "Jackets",
+        {"material": ["down", "fleece"]},
+        related="Sleeping Bags",
+    ),
     Q("home workout equipment", "Dumbbells|Yoga Mats"),
     Q("my back hurts after sitting all day at my desk", "Chairs", {"lumbar_support": "adjustable"}),
     Q("better lighting for my desk", "Lamps"),
@@ -70,16 +89,33 @@ QUERIES: list[dict[str, Any]] = [
     Q("mouse for my laptop", "Mice"),
     Q("sleeping outside in the mountains", "Sleeping Bags|Tents", {"temperature_rating_f": "<=15"}),
     # ---- specific attributes
-    Q("noise cancelling over-ear headphones", "Headphones", {"noise_cancelling": "yes", "form_factor": "over-ear"},
-      related="Earbuds"),
+    Q(
+        "noise cancelling over-ear headphones",
+        "Headphones",
+        {"noise_cancelling": "yes", "form_factor": "over-ear"},
+        related="Earbuds",
+    ),
     Q("wired headphones", "Headphones", {"connectivity": "wired"}),
-    Q("on-ear wireless headphones", "Headphones", {"form_factor": "on-ear", "connectivity": ["wireless", "bluetooth"]}),
+    Q(
+        "on-ear wireless headphones",
+        "Headphones",
+        {"form_factor": "on-ear", "connectivity": ["wireless", "bluetooth"]},
+    ),
     Q("headphones with really long battery life", "Headphones", {"battery_life_hours": ">=50"}),
     Q("headphones for long flights", "Headphones", {"noise_cancelling": "yes"}, related="Earbuds"),
-    Q("true wireless earbuds with noise cancelling", "Earbuds", {"noise_cancelling": "yes"}, related="Headphones"),
+    Q(
+        "true wireless earbuds with noise cancelling",
+        "Earbuds",
+        {"noise_cancelling": "yes"},
+        related="Headphones",
+    ),
     Q("waterproof earbuds for running", "Earbuds", {"water_resistance": ["IPX5", "IP55", "IPX4"]}),
     Q("earbuds with a long lasting case", "Earbuds", {"case_battery_hours": ">=24"}),
-    Q("portable bluetooth speaker for the beach", "Speakers", {"connectivity": "bluetooth", "water_resistance": ["IP67", "IPX7"]}),
+    Q(
+        "portable bluetooth speaker for the beach",
+        "Speakers",
+        {"connectivity": "bluetooth", "water_resistance": ["IP67", "IPX7"]},
+    ),
     Q("smart speaker with wifi", "Speakers", {"connectivity": "wi-fi and bluetooth"}),
     Q("loud speaker for parties", "Speakers", {"output_watts": ">=60"}),
     Q("waterproof speaker", "Speakers", {"water_resistance": ["IP67", "IPX7"]}),
@@ -90,10 +126,18 @@ QUERIES: list[dict[str, Any]] = [
     Q("100w laptop charger", "Chargers", {"output_watts": ">=100"}),
     Q("mechanical keyboard with brown switches", "Keyboards", {"switch_type": "brown tactile"}),
     Q("clicky mechanical keyboard", "Keyboards", {"switch_type": "blue clicky"}),
-    Q("wireless tenkeyless keyboard", "Keyboards", {"layout": "tenkeyless", "connectivity": ["wireless", "bluetooth"]}),
+    Q(
+        "wireless tenkeyless keyboard",
+        "Keyboards",
+        {"layout": "tenkeyless", "connectivity": ["wireless", "bluetooth"]},
+    ),
     Q("rgb gaming keyboard", "Keyboards", {"backlight": "RGB"}),
     Q("full size bluetooth keyboard", "Keyboards", {"layout": "full-size", "connectivity": "bluetooth"}),
-    Q("ergonomic wireless mouse", "Mice", {"grip": "right-handed ergonomic", "connectivity": ["wireless", "bluetooth"]}),
+    Q(
+        "ergonomic wireless mouse",
+        "Mice",
+        {"grip": "right-handed ergonomic", "connectivity": ["wireless", "bluetooth"]},
+    ),
     Q("high dpi gaming mouse", "Mice", {"dpi": [">=8000"]}),
     Q("ambidextrous mouse", "Mice", {"grip": "ambidextrous"}),
     Q("wired mouse", "Mice", {"connectivity": "wired"}),
@@ -149,7 +193,11 @@ QUERIES: list[dict[str, Any]] = [
     Q("backpack with 16 inch laptop sleeve", "Backpacks", {"laptop_sleeve_in": ">=16"}),
     Q("big backpack for travel", "Backpacks", {"capacity_l": ">=30"}),
     Q("moisturizer with spf 50", "Moisturizers", {"spf": "50"}),
-    Q("fragrance free moisturizer for sensitive skin", "Moisturizers", {"fragrance_free": "yes", "skin_type": "sensitive"}),
+    Q(
+        "fragrance free moisturizer for sensitive skin",
+        "Moisturizers",
+        {"fragrance_free": "yes", "skin_type": "sensitive"},
+    ),
     Q("cream for dry skin", "Moisturizers", {"skin_type": "dry"}),
     Q("ionic hair dryer", "Hair Dryers", {"ionic": "yes"}),
     Q("woody perfume", "Perfume", {"scent_family": "woody"}),
@@ -163,7 +211,11 @@ QUERIES: list[dict[str, Any]] = [
     Q("dishwasher safe bottle", "Water Bottles", {"dishwasher_safe": "yes"}),
     Q("castle building set", "Building Sets", {"theme": "castle"}),
     Q("space lego", "Building Sets", {"theme": "space"}),
-    Q("building set for adults with lots of pieces", "Building Sets", {"age_range": "18+", "pieces": ">=1500"}),
+    Q(
+        "building set for adults with lots of pieces",
+        "Building Sets",
+        {"age_range": "18+", "pieces": ">=1500"},
+    ),
     Q("strategy board game", "Board Games", {"type": "strategy"}),
     Q("two player game", "Board Games", {"players": "2"}),
     Q("party game for a big group", "Board Games", {"players": ["3-8", "2-6"], "type": "party"}),
@@ -191,7 +243,12 @@ QUERIES: list[dict[str, Any]] = [
     # ---- constraints (passed as Filters, as the engine does after NLU)
     Q("headphones under $50", "Headphones", filters={"price_max": 50}, related="Earbuds"),
     Q("cheap earbuds under 30 dollars", "Earbuds", filters={"price_max": 30}),
-    Q("noise cancelling headphones under $100", "Headphones", {"noise_cancelling": "yes"}, {"price_max": 100}),
+    Q(
+        "noise cancelling headphones under $100",
+        "Headphones",
+        {"noise_cancelling": "yes"},
+        {"price_max": 100},
+    ),
     Q("bluetooth speaker under $75", "Speakers", filters={"price_max": 75}),
     Q("smartwatch under $200", "Smartwatches", filters={"price_max": 200}),
     Q("running shoes under 100 that are in stock", "Shoes", filters={"price_max": 100, "in_stock": True}),
@@ -199,12 +256,20 @@ QUERIES: list[dict[str, Any]] = [
     Q("blender between 80 and 150 dollars", "Blenders", filters={"price_min": 80, "price_max": 150}),
     Q("office chair under 300", "Chairs", filters={"price_max": 300}),
     Q("monitor under $400 with good reviews", "Monitors", filters={"price_max": 400, "min_rating": 4.0}),
-    Q("highly rated mechanical keyboard", "Keyboards", {"switch_type": ["brown tactile", "blue clicky", "red linear"]},
-      {"min_rating": 4.5}),
+    Q(
+        "highly rated mechanical keyboard",
+        "Keyboards",
+        {"switch_type": ["brown tactile", "blue clicky", "red linear"]},
+        {"min_rating": 4.5},
+    ),
     Q("wireless mouse under $30", "Mice", {"connectivity": ["wireless", "bluetooth"]}, {"price_max": 30}),
     Q("yoga mat in stock", "Yoga Mats", filters={"in_stock": True}),
     Q("tent under $150 rated 4 stars or more", "Tents", filters={"price_max": 150, "min_rating": 4.0}),
-    Q("jacket under $150 but not patagonia", "Jackets", filters={"price_max": 150, "exclude_brands": ["Patagonia"]}),
+    Q(
+        "jacket under $150 but not patagonia",
+        "Jackets",
+        filters={"price_max": 150, "exclude_brands": ["Patagonia"]},
+    ),
     Q("earbuds not apple", "Earbuds", filters={"exclude_brands": ["Apple"]}),
     Q("robot vacuum under 300", "Vacuums", {"type": "robot"}, {"price_max": 300}),
     Q("t-shirt under $20", "T-Shirts", filters={"price_max": 20}),
@@ -318,8 +383,15 @@ def judge(products: list[Product]) -> list[dict[str, Any]]:
         rel = {p.id: g for p in products if (g := grade(p, q))}
         rel.update(MANUAL.get(n, {}))
         rel = {k: v for k, v in rel.items() if v}
-        out.append({"qid": f"q{n:03d}", "split": "valid" if n % 3 == 0 else "test", "query": q["query"],
-                    "filters": q["filters"], "relevance": rel})
+        out.append(
+            {
+                "qid": f"q{n:03d}",
+                "split": "valid" if n % 3 == 0 else "test",
+                "query": q["query"],
+                "filters": q["filters"],
+                "relevance": rel,
+            }
+        )
     return out
 
 

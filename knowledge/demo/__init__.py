@@ -37,7 +37,8 @@ def _read_jsonl(path: Path) -> list[dict[str, Any]]:
     if not path.is_file():
         raise FileNotFoundError(
             f"demo shop file {path} is missing; regenerate it with "
-            f"`python -m knowledge.demo.generate --seed 7 --out {path.parent}`")
+            f"`python -m knowledge.demo.generate --seed 7 --out {path.parent}`"
+        )
     with path.open(encoding="utf-8") as fh:
         return [json.loads(line) for line in fh if line.strip()]
 
@@ -52,7 +53,9 @@ def load_demo(path: str | Path | None = None) -> DemoShop:
         products=[Product.from_dict(d) for d in rows["products"]],
         reviews=[Review.from_dict(d) for d in rows["reviews"]],
         policies=[Policy.from_dict(d) for d in rows["policies"]],
-        customers=rows["customers"], interactions=rows["interactions"], orders=rows["orders"],
+        customers=rows["customers"],
+        interactions=rows["interactions"],
+        orders=rows["orders"],
         manifest=manifest,
     )
 

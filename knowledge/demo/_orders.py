@@ -9,18 +9,41 @@ from __future__ import annotations
 import random
 import string
 from datetime import datetime, timedelta
+from typing import Any
 
 from knowledge.demo._shoppers import END, iso
 from knowledge.records import Product
 
 ORDER_WINDOW_DAYS = 110
 WAREHOUSES = ("Reno, NV", "Columbus, OH", "Allentown, PA")
-HUBS = {"UPS": ("Louisville, KY", "Dallas, TX", "Chicago, IL"), "FedEx": ("Memphis, TN", "Indianapolis, IN"),
-        "USPS": ("Denver, CO", "Atlanta, GA", "Kansas City, MO"), "DHL": ("Cincinnati, OH", "Los Angeles, CA")}
-CITIES = ("Austin, TX", "Seattle, WA", "Portland, OR", "Denver, CO", "Chicago, IL", "Boston, MA",
-          "Brooklyn, NY", "Atlanta, GA", "Miami, FL", "Phoenix, AZ", "San Diego, CA", "Minneapolis, MN",
-          "Nashville, TN", "Raleigh, NC", "Salt Lake City, UT", "Pittsburgh, PA", "Madison, WI",
-          "Sacramento, CA", "Columbus, OH", "Baltimore, MD")
+HUBS = {
+    "UPS": ("Louisville, KY", "Dallas, TX", "Chicago, IL"),
+    "FedEx": ("Memphis, TN", "Indianapolis, IN"),
+    "USPS": ("Denver, CO", "Atlanta, GA", "Kansas City, MO"),
+    "DHL": ("Cincinnati, OH", "Los Angeles, CA"),
+}
+CITIES = (
+    "Austin, TX",
+    "Seattle, WA",
+    "Portland, OR",
+    "Denver, CO",
+    "Chicago, IL",
+    "Boston, MA",
+    "Brooklyn, NY",
+    "Atlanta, GA",
+    "Miami, FL",
+    "Phoenix, AZ",
+    "San Diego, CA",
+    "Minneapolis, MN",
+    "Nashville, TN",
+    "Raleigh, NC",
+    "Salt Lake City, UT",
+    "Pittsburgh, PA",
+    "Madison, WI",
+    "Sacramento, CA",
+    "Columbus, OH",
+    "Baltimore, MD",
+)
 
 
 def _tracking_number(rng: random.Random, carrier: str) -> str:
@@ -37,7 +60,9 @@ def _parse(ts: str) -> datetime:
     return datetime.fromisoformat(ts.replace("Z", "+00:00"))
 
 
-def _track(rng: random.Random, placed: datetime, carrier: str, city: str, outcome: str) -> tuple[str, list[dict]]:
+def _track(
+    rng: random.Random, placed: datetime, carrier: str, city: str, outcome: str
+) -> tuple[str, list[dict[str, Any]]]:
     """(status, tracking events) for an order placed at `placed` as seen at END."""
     wh = rng.choice(WAREHOUSES)
     steps = [(placed, "Order placed", "Online")]
@@ -49,8 +74,13 @@ def _track(rng: random.Random, placed: datetime, carrier: str, city: str, outcom
     hub = pickup + timedelta(hours=rng.uniform(10, 40))
     out = hub + timedelta(hours=rng.uniform(12, 72))
     delivered = out + timedelta(hours=rng.uniform(2, 9))
-    plan = [(label, "Label created", wh), (pickup, "Picked up", wh), (hub, "In transit", rng.choice(HUBS[carrier])),
-            (out, "Out for delivery", city), (delivered, "Delivered", city)]
+    plan = [
+        (label, "Label created", wh),
+        (pickup, "Picked up", wh),
+        (hub, "In transit", rng.choice(HUBS[carrier])),
+        (out, "Out for delivery", city),
+        (delivered, "Delivered", city),
+    ]
     steps += [s for s in plan if s[0] <= END]
     if delivered > END:
         return ("shipped" if pickup <= END else "processing"), _fmt(steps)
@@ -63,12 +93,16 @@ def _track(rng: random.Random, placed: datetime, carrier: str, city: str, outcom
     return "delivered", _fmt(steps)
 
 
-def _fmt(steps: list[tuple[datetime, str, str]]) -> list[dict]:
+def _fmt(steps: list[tuple[datetime, str, str]]) -> list[dict[str, Any]]:
     return [{"ts": iso(t), "status": s, "location": loc} for t, s, loc in steps]
 
 
-def make_orders(rng: random.Random, interactions: list[dict], customers: list[dict],
-                products: dict[str, Product]) -> list[dict]:
+def make_orders(
+    rng: random.Random,
+    interactions: list[dict[str, Any]],
+    customers: list[dict[str, Any]],
+    products: dict[str, Product],
+) -> list[dict[str, Any]]:
     """One order per purchase event in the window, in time order, ids ORD-<6 digits> increasing."""
     emails = {c["id"]: c["email"] for c in customers}
     cities = {c["id"]: rng.choice(CITIES) for c in customers}
@@ -95,10 +129,19 @@ def make_orders(rng: random.Random, interactions: list[dict], customers: list[di
         status, tracking = _track(rng, placed, carrier, cities[e["customer_id"]], outcome)
         number += rng.randint(1, 29)
         cancelled = status == "cancelled"
-        orders.append({
-            "id": f"ORD-{number:06d}", "customer_id": e["customer_id"], "email": emails[e["customer_id"]],
-            "status": status, "created_at": e["ts"], "items": [{"product_id": p.id, "qty": qty, "price": price}],
-            "total": round(qty * price, 2), "currency": "USD", "carrier": None if cancelled else carrier,
-            "tracking_number": None if cancelled else _tracking_number(rng, carrier), "tracking": tracking,
-        })
+        orders.append(
+            {
+                "id": f"ORD-{number:06d}",
+                "customer_id": e["customer_id"],
+                "email": emails[e["customer_id"]],
+                "status": status,
+                "created_at": e["ts"],
+                "items": [{"product_id": p.id, "qty": qty, "price": price}],
+                "total": round(qty * price, 2),
+                "currency": "USD",
+                "carrier": None if cancelled else carrier,
+                "tracking_number": None if cancelled else _tracking_number(rng, carrier),
+                "tracking": tracking,
+            }
+        )
     return orders

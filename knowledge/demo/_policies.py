@@ -5,14 +5,31 @@ from __future__ import annotations
 from knowledge.records import Policy
 
 TERMS = {
-    "free_ship": 50, "std_fee": "5.99", "std_days": "5-7", "exp_fee": "12.99", "exp_days": "2-3",
-    "next_fee": "24.99", "cutoff": "1 p.m. Eastern", "return_days": 30, "restock": 15, "return_label": "6.95",
-    "refund_days": "5-7", "warranty_years": 1, "pm_days": 14, "cancel_hours": 1, "retention_months": 24,
-    "erase_days": 30, "email": "support@aisle-demo.example", "privacy_email": "privacy@aisle-demo.example",
+    "free_ship": 50,
+    "std_fee": "5.99",
+    "std_days": "5-7",
+    "exp_fee": "12.99",
+    "exp_days": "2-3",
+    "next_fee": "24.99",
+    "cutoff": "1 p.m. Eastern",
+    "return_days": 30,
+    "restock": 15,
+    "return_label": "6.95",
+    "refund_days": "5-7",
+    "warranty_years": 1,
+    "pm_days": 14,
+    "cancel_hours": 1,
+    "retention_months": 24,
+    "erase_days": 30,
+    "email": "support@aisle-demo.example",
+    "privacy_email": "privacy@aisle-demo.example",
 }
 
 _DOCS: tuple[tuple[str, str, str], ...] = (
-    ("shipping", "Shipping policy", """# Shipping policy
+    (
+        "shipping",
+        "Shipping policy",
+        """# Shipping policy
 
 ## Where we ship
 We ship to all 50 US states, Puerto Rico and APO/FPO addresses. We do not ship internationally yet.
@@ -35,8 +52,12 @@ an email with the carrier and tracking number as soon as the label is created.
 ## Large and restricted items
 Office chairs, monitors and tents ship standard only and may arrive in a separate box. Perfume cannot
 ship by air, so expedited and next-day options are not offered for orders containing fragrance.
-"""),
-    ("returns", "Returns policy", """# Returns policy
+""",
+    ),
+    (
+        "returns",
+        "Returns policy",
+        """# Returns policy
 
 ## 30-day returns
 You can return most items within **{return_days} days of delivery** for a refund to your original payment
@@ -59,8 +80,12 @@ Unopened items never do.
 ## After we receive it
 Refunds are issued as described in the refunds policy once the return is received and inspected,
 normally within two business days of arrival.
-"""),
-    ("refunds", "Refunds policy", """# Refunds policy
+""",
+    ),
+    (
+        "refunds",
+        "Refunds policy",
+        """# Refunds policy
 
 ## When you get your money back
 Once a returned item arrives and passes inspection, we issue the refund within two business days.
@@ -77,8 +102,12 @@ is missing parts, or is an opened non-faulty electronic item subject to the {res
 ## Cancelled orders
 If you cancel before an order ships, nothing is charged: the payment authorisation is released, which
 can take up to {refund_days} business days depending on your bank.
-"""),
-    ("warranty", "Warranty", """# Warranty
+""",
+    ),
+    (
+        "warranty",
+        "Warranty",
+        """# Warranty
 
 ## Aisle limited warranty
 Every product we sell carries an Aisle **{warranty_years}-year limited warranty** from the delivery date,
@@ -96,8 +125,12 @@ A replacement keeps the remaining time of the original warranty or 90 days, whic
 ## Manufacturer warranties
 Many brands offer longer cover (for example two years on some headphones and monitors). Their terms are
 in the box; we are happy to help you file a claim with them.
-"""),
-    ("payment", "Payment methods", """# Payment methods
+""",
+    ),
+    (
+        "payment",
+        "Payment methods",
+        """# Payment methods
 
 ## What we accept
 Visa, Mastercard, American Express, Discover, PayPal, Apple Pay, Google Pay and Aisle gift cards.
@@ -113,8 +146,12 @@ Sales tax is calculated at checkout from the delivery address and shown before y
 ## Payment security
 Card details are handled by our PCI DSS compliant payment provider and never stored on our servers.
 We never ask for card numbers, passwords or one-time codes in chat or by email.
-"""),
-    ("price_match", "Price match guarantee", """# Price match guarantee
+""",
+    ),
+    (
+        "price_match",
+        "Price match guarantee",
+        """# Price match guarantee
 
 ## Our own price drops
 If the price of an item you bought drops on our site within **{pm_days} days of purchase**, we refund the
@@ -127,8 +164,12 @@ Amazon (sold by Amazon), Best Buy, Walmart or Target, before or within {pm_days}
 ## Exclusions
 Marketplace and third-party sellers, clearance, open-box or refurbished items, bundles, membership-only
 prices, and lightning or limited-quantity deals. One price match per item, up to five units.
-"""),
-    ("privacy", "Privacy notice", """# Privacy notice
+""",
+    ),
+    (
+        "privacy",
+        "Privacy notice",
+        """# Privacy notice
 
 ## What we collect
 Your name, email, delivery address and order history; what you view, add to cart and rate on our
@@ -146,8 +187,12 @@ for seven years because tax law requires it.
 ## Your choices
 You can turn off personalised recommendations, download your data, or ask us to delete it at any time
 from the privacy page or by emailing {privacy_email}. We complete deletion requests within {erase_days} days.
-"""),
-    ("order_tracking", "Order tracking", """# Order tracking
+""",
+    ),
+    (
+        "order_tracking",
+        "Order tracking",
+        """# Order tracking
 
 ## Your order number
 Every order has a number like ORD-104233. You will find it in your confirmation email and on your account page.
@@ -166,8 +211,12 @@ hours of each carrier scan. Standard orders usually arrive {std_days} business d
 ## Late or missing parcels
 If tracking has not moved for 5 business days, or the parcel shows delivered but you cannot find it
 after 48 hours, contact us with the order number and we will open a carrier trace or send a replacement.
-"""),
-    ("cancellations", "Cancelling an order", """# Cancelling an order
+""",
+    ),
+    (
+        "cancellations",
+        "Cancelling an order",
+        """# Cancelling an order
 
 ## While the order is processing
 You can cancel free of charge while the order status is **processing**. Most orders move to shipped
@@ -180,8 +229,12 @@ Once shipped an order cannot be cancelled; you can refuse delivery or return it 
 ## Partial cancellations
 You may cancel individual items of a processing order; the free-shipping threshold of ${free_ship} is
 rechecked and standard shipping may then apply.
-"""),
-    ("gift_cards", "Gift cards", """# Gift cards
+""",
+    ),
+    (
+        "gift_cards",
+        "Gift cards",
+        """# Gift cards
 
 ## Buying
 Digital gift cards are available from $10 to $500 and are delivered by email within minutes.
@@ -193,10 +246,13 @@ Balances can be checked on the gift card page or by asking the assistant.
 ## Refunds and lost cards
 Gift cards cannot be returned or exchanged for cash except where the law requires it. If a card is
 lost or stolen, contact {email} with the purchase receipt and we will freeze the remaining balance.
-"""),
+""",
+    ),
 )
 
 
 def make_policies() -> list[Policy]:
-    return [Policy(id=topic, title=title, text=text.format(**TERMS).strip() + "\n", topic=topic)
-            for topic, title, text in _DOCS]
+    return [
+        Policy(id=topic, title=title, text=text.format(**TERMS).strip() + "\n", topic=topic)
+        for topic, title, text in _DOCS
+    ]

@@ -9,9 +9,27 @@ from dataclasses import dataclass
 from knowledge.demo._catalog_specs import BUDGET_BRANDS, MODEL_NAMES, PREMIUM_BRANDS, SPECS, LeafSpec
 from knowledge.records import Product
 
-_UNITS = {"hours": "hours", "days": "days", "minutes": "minutes", "mm": "mm", "in": "inches", "g": "g",
-          "kg": "kg", "lb": "lb", "ml": "ml", "l": "litres", "watts": "W", "hz": "Hz", "f": "°F", "gsm": "gsm",
-          "mbps": "MB/s", "min": "minutes", "ft": "ft", "people": "people", "cm": "cm"}
+_UNITS = {
+    "hours": "hours",
+    "days": "days",
+    "minutes": "minutes",
+    "mm": "mm",
+    "in": "inches",
+    "g": "g",
+    "kg": "kg",
+    "lb": "lb",
+    "ml": "ml",
+    "l": "litres",
+    "watts": "W",
+    "hz": "Hz",
+    "f": "°F",
+    "gsm": "gsm",
+    "mbps": "MB/s",
+    "min": "minutes",
+    "ft": "ft",
+    "people": "people",
+    "cm": "cm",
+}
 
 # Hand-written sentence per attribute so descriptions read like a shop page, not a spec dump.
 _SENTENCES = {
@@ -90,18 +108,32 @@ _SENTENCES = {
 }
 # Yes/no attributes read as a sentence each way.
 _FLAGS = {
-    "noise_cancelling": ("Active noise cancelling quietens engines, traffic and office chatter.",
-                         "It has no active noise cancelling; passive isolation keeps the sound natural."),
+    "noise_cancelling": (
+        "Active noise cancelling quietens engines, traffic and office chatter.",
+        "It has no active noise cancelling; passive isolation keeps the sound natural.",
+    ),
     "gps": ("Built-in GPS tracks runs without a phone.", "There is no built-in GPS; it uses your phone's."),
     "usb_c": ("A single USB-C cable carries video, data and charging.", "It has no USB-C input."),
     "fragrance_free": ("It is fragrance-free.", "It has a light fragrance."),
     "dimmable": ("It is dimmable.", "It is not dimmable."),
-    "usb_charging_port": ("A USB charging port in the base tops up your phone.", "It has no USB charging port."),
-    "insulated": ("Double-wall vacuum insulation keeps drinks cold or hot for hours.", "It is not insulated."),
+    "usb_charging_port": (
+        "A USB charging port in the base tops up your phone.",
+        "It has no USB charging port.",
+    ),
+    "insulated": (
+        "Double-wall vacuum insulation keeps drinks cold or hot for hours.",
+        "It is not insulated.",
+    ),
     "dishwasher_safe": ("It is dishwasher safe.", "Hand wash only; it is not dishwasher safe."),
-    "waterproof": ("It is fully waterproof with taped seams.", "It is not waterproof, so pair it with a shell."),
+    "waterproof": (
+        "It is fully waterproof with taped seams.",
+        "It is not waterproof, so pair it with a shell.",
+    ),
     "water_resistant": ("The fabric is water-resistant.", "It is not water-resistant."),
-    "programmable": ("A programmable timer can start it before you wake up.", "It has no programmable timer."),
+    "programmable": (
+        "A programmable timer can start it before you wake up.",
+        "It has no programmable timer.",
+    ),
     "induction_compatible": ("It works on induction hobs.", "It is not induction compatible."),
     "ionic": ("Ionic technology cuts frizz.", "It has no ionic mode."),
 }
@@ -110,8 +142,11 @@ _OPENERS = (
     "Meet the {brand} {model}, a {adj} {noun} that is at home with {use}.",
     "Built for {use}, the {brand} {model} is a {adj} {noun} with no fuss.",
 )
-_ADJ = {"budget": ("dependable", "no-frills", "great-value"), "mid": ("well-made", "versatile", "popular"),
-        "premium": ("premium", "flagship", "beautifully finished")}
+_ADJ = {
+    "budget": ("dependable", "no-frills", "great-value"),
+    "mid": ("well-made", "versatile", "popular"),
+    "premium": ("premium", "flagship", "beautifully finished"),
+}
 _CLOSERS = (
     "Every unit is covered by the Aisle 1-year limited warranty, and orders over $50 ship free.",
     "It is backed by our 1-year warranty and can be returned within 30 days of delivery.",
@@ -158,8 +193,12 @@ def _price(rng: random.Random, spec: LeafSpec, tier: str) -> tuple[float, float]
 
 def _attr_sentence(key: str, value: str) -> str:
     if key == "connectivity":
-        how = {"wired": "with a cable", "wireless": "wirelessly", "bluetooth": "over Bluetooth",
-               "wi-fi and bluetooth": "over Wi-Fi and Bluetooth"}.get(value, f"over {value}")
+        how = {
+            "wired": "with a cable",
+            "wireless": "wirelessly",
+            "bluetooth": "over Bluetooth",
+            "wi-fi and bluetooth": "over Wi-Fi and Bluetooth",
+        }.get(value, f"over {value}")
         note = "there is a cable to keep track of" if value == "wired" else "there are no cables in the way"
         return _SENTENCES[key].format(v=how, conn_note=note)
     if key in _FLAGS and value in ("yes", "no"):
@@ -184,8 +223,12 @@ def _attributes(rng: random.Random, spec: LeafSpec) -> dict[str, str]:
     if attrs.get("type") == "robot":
         attrs["battery_life_minutes"] = "180"
     if spec.noun == "Coffee Maker":
-        attrs["capacity"] = {"drip": "12 cups", "espresso": "2 cups", "single-serve pod": "1 cup",
-                             "pour-over": "5 cups"}[attrs["type"]]
+        attrs["capacity"] = {
+            "drip": "12 cups",
+            "espresso": "2 cups",
+            "single-serve pod": "1 cup",
+            "pour-over": "5 cups",
+        }[attrs["type"]]
     if attrs.get("type") == "party":
         attrs["players"], attrs["play_time_min"] = "3-8", "20"
     if "capacity_people" in attrs:
@@ -204,11 +247,14 @@ def _title(brand: str, model: str, spec: LeafSpec, attrs: dict[str, str]) -> str
     return " ".join([brand, model, *words, spec.noun])
 
 
-def _description(rng: random.Random, brand: str, model: str, spec: LeafSpec, attrs: dict[str, str],
-                 tier: str) -> str:
+def _description(
+    rng: random.Random, brand: str, model: str, spec: LeafSpec, attrs: dict[str, str], tier: str
+) -> str:
     use = rng.choice(spec.uses)
     noun = f"pair of {spec.noun.lower()}" if spec.plural else spec.noun.lower()
-    parts = [rng.choice(_OPENERS).format(brand=brand, model=model, adj=rng.choice(_ADJ[tier]), noun=noun, use=use)]
+    parts = [
+        rng.choice(_OPENERS).format(brand=brand, model=model, adj=rng.choice(_ADJ[tier]), noun=noun, use=use)
+    ]
     parts += [_attr_sentence(k, v) for k, v in attrs.items()]
     parts.append(rng.choice(_CLOSERS))
     fillers = list(_FILLERS)
@@ -230,17 +276,27 @@ def make_products(rng: random.Random) -> tuple[list[Product], dict[str, ProductL
             pid = f"P{n:04d}"
             brand = spec.brands[i % len(spec.brands)] if i < len(spec.brands) else rng.choice(spec.brands)
             tier = _tier(brand)
-            model = f"{models[i]} {rng.choice(('', '2', '3', 'Pro', 'Lite', 'Max', 'S', '300', '500', 'X'))}".strip()
+            suffix = rng.choice(("", "2", "3", "Pro", "Lite", "Max", "S", "300", "500", "X"))
+            model = f"{models[i]} {suffix}".strip()
             attrs = _attributes(rng, spec)
             price, price_z = _price(rng, spec, tier)
             stock = 0 if rng.random() < 0.1 else rng.randint(1, 240)
-            products.append(Product(
-                id=pid, title=_title(brand, model, spec, attrs), category=spec.path, brand=brand,
-                price=price, currency="USD", attributes=attrs,
-                description=_description(rng, brand, model, spec, attrs, tier), stock=stock,
-            ))
-            latents[pid] = ProductLatent(quality=_quality(rng), popularity=rng.gauss(0.0, 0.8),
-                                         price_z=price_z, tier=tier)
+            products.append(
+                Product(
+                    id=pid,
+                    title=_title(brand, model, spec, attrs),
+                    category=spec.path,
+                    brand=brand,
+                    price=price,
+                    currency="USD",
+                    attributes=attrs,
+                    description=_description(rng, brand, model, spec, attrs, tier),
+                    stock=stock,
+                )
+            )
+            latents[pid] = ProductLatent(
+                quality=_quality(rng), popularity=rng.gauss(0.0, 0.8), price_z=price_z, tier=tier
+            )
     # About 3% of listings arrive from suppliers without a price: shown as unknown, never invented.
     for idx in sorted(rng.sample(range(len(products)), max(1, round(0.03 * len(products))))):
         p = products[idx]

@@ -12,6 +12,7 @@ import math
 import random
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from knowledge.demo._products import ProductLatent
 from knowledge.records import Product
@@ -19,18 +20,138 @@ from knowledge.records import Product
 START = datetime(2025, 5, 1, tzinfo=UTC)
 END = datetime(2026, 10, 31, 23, 59, 59, tzinfo=UTC)  # "now" for the demo shop
 
-FIRST = ("Olivia", "Liam", "Emma", "Noah", "Ava", "Elijah", "Sophia", "James", "Isabella", "Lucas", "Mia",
-         "Mateo", "Amelia", "Benjamin", "Harper", "Henry", "Evelyn", "Theo", "Abigail", "Jack", "Emily",
-         "Samuel", "Ella", "Daniel", "Grace", "Owen", "Chloe", "Leo", "Priya", "Arjun", "Mei", "Wei", "Sofia",
-         "Diego", "Fatima", "Omar", "Aisha", "Yusuf", "Hana", "Kenji", "Nora", "Ethan", "Zoe", "Caleb", "Lily",
-         "Ruby", "Isaac", "Maya", "Gabriel", "Layla", "Julian", "Aria", "Felix", "Ivy", "Hugo", "Clara", "Ravi",
-         "Anika", "Tomas", "Elena", "Marcus", "Naomi", "Kofi", "Amara", "Sven", "Ingrid", "Luca", "Giulia")
-LAST = ("Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "Davis", "Rodriguez",
-        "Martinez", "Hernandez", "Lopez", "Wilson", "Anderson", "Thomas", "Taylor", "Moore", "Jackson",
-        "Martin", "Lee", "Perez", "Thompson", "White", "Harris", "Clark", "Lewis", "Robinson", "Walker",
-        "Young", "Allen", "King", "Wright", "Scott", "Nguyen", "Hill", "Green", "Adams", "Baker", "Nelson",
-        "Carter", "Mitchell", "Patel", "Shah", "Kim", "Chen", "Wang", "Singh", "Okafor", "Mensah", "Rossi",
-        "Novak", "Larsen", "Fischer", "Murphy", "O'Brien", "Kowalski", "Haddad", "Tanaka", "Sato", "Silva")
+FIRST = (
+    "Olivia",
+    "Liam",
+    "Emma",
+    "Noah",
+    "Ava",
+    "Elijah",
+    "Sophia",
+    "James",
+    "Isabella",
+    "Lucas",
+    "Mia",
+    "Mateo",
+    "Amelia",
+    "Benjamin",
+    "Harper",
+    "Henry",
+    "Evelyn",
+    "Theo",
+    "Abigail",
+    "Jack",
+    "Emily",
+    "Samuel",
+    "Ella",
+    "Daniel",
+    "Grace",
+    "Owen",
+    "Chloe",
+    "Leo",
+    "Priya",
+    "Arjun",
+    "Mei",
+    "Wei",
+    "Sofia",
+    "Diego",
+    "Fatima",
+    "Omar",
+    "Aisha",
+    "Yusuf",
+    "Hana",
+    "Kenji",
+    "Nora",
+    "Ethan",
+    "Zoe",
+    "Caleb",
+    "Lily",
+    "Ruby",
+    "Isaac",
+    "Maya",
+    "Gabriel",
+    "Layla",
+    "Julian",
+    "Aria",
+    "Felix",
+    "Ivy",
+    "Hugo",
+    "Clara",
+    "Ravi",
+    "Anika",
+    "Tomas",
+    "Elena",
+    "Marcus",
+    "Naomi",
+    "Kofi",
+    "Amara",
+    "Sven",
+    "Ingrid",
+    "Luca",
+    "Giulia",
+)
+LAST = (
+    "Smith",
+    "Johnson",
+    "Williams",
+    "Brown",
+    "Jones",
+    "Garcia",
+    "Miller",
+    "Davis",
+    "Rodriguez",
+    "Martinez",
+    "Hernandez",
+    "Lopez",
+    "Wilson",
+    "Anderson",
+    "Thomas",
+    "Taylor",
+    "Moore",
+    "Jackson",
+    "Martin",
+    "Lee",
+    "Perez",
+    "Thompson",
+    "White",
+    "Harris",
+    "Clark",
+    "Lewis",
+    "Robinson",
+    "Walker",
+    "Young",
+    "Allen",
+    "King",
+    "Wright",
+    "Scott",
+    "Nguyen",
+    "Hill",
+    "Green",
+    "Adams",
+    "Baker",
+    "Nelson",
+    "Carter",
+    "Mitchell",
+    "Patel",
+    "Shah",
+    "Kim",
+    "Chen",
+    "Wang",
+    "Singh",
+    "Okafor",
+    "Mensah",
+    "Rossi",
+    "Novak",
+    "Larsen",
+    "Fischer",
+    "Murphy",
+    "O'Brien",
+    "Kowalski",
+    "Haddad",
+    "Tanaka",
+    "Sato",
+    "Silva",
+)
 
 
 @dataclass(frozen=True)
@@ -45,7 +166,9 @@ def iso(ts: datetime) -> str:
     return ts.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def make_customers(rng: random.Random, n: int, products: list[Product]) -> tuple[list[dict], dict[str, Taste]]:
+def make_customers(
+    rng: random.Random, n: int, products: list[Product]
+) -> tuple[list[dict[str, Any]], dict[str, Taste]]:
     tops = sorted({p.top_category for p in products})
     brands_by_top: dict[str, list[str]] = {}
     for p in products:
@@ -68,10 +191,20 @@ def make_customers(rng: random.Random, n: int, products: list[Product]) -> tuple
         price_level = max(-1.0, min(1.0, rng.gauss(0.0, 0.55)))
         activity = max(2, min(40, round(math.exp(rng.gauss(2.0, 0.55)))))
         recent = created > END - timedelta(days=90)
-        segment = "new" if recent else ("premium" if price_level > 0.4 else
-                                        "value" if price_level < -0.4 else "mainstream")
-        customers.append({"id": cid, "name": f"{first} {last}", "email": email, "created_at": iso(created),
-                          "segment": segment})
+        segment = (
+            "new"
+            if recent
+            else ("premium" if price_level > 0.4 else "value" if price_level < -0.4 else "mainstream")
+        )
+        customers.append(
+            {
+                "id": cid,
+                "name": f"{first} {last}",
+                "email": email,
+                "created_at": iso(created),
+                "segment": segment,
+            }
+        )
         tastes[cid] = Taste(top_weights, fav_brands, price_level, activity)
     return customers, tastes
 
@@ -91,8 +224,16 @@ def rating_for(rng: random.Random, taste: Taste, product: Product, lat: ProductL
     return 5 if s > 0.3 else 4 if s > -0.5 else 3 if s > -1.1 else 2 if s > -1.5 else 1
 
 
-def _session(rng: random.Random, cid: str, taste: Taste, t0: datetime, products: list[Product],
-             weights: list[float], latents: dict[str, ProductLatent], by_leaf: dict[str, list[int]]) -> list[dict]:
+def _session(
+    rng: random.Random,
+    cid: str,
+    taste: Taste,
+    t0: datetime,
+    products: list[Product],
+    weights: list[float],
+    latents: dict[str, ProductLatent],
+    by_leaf: dict[str, list[int]],
+) -> list[dict[str, Any]]:
     anchor = rng.choices(range(len(products)), weights=weights)[0]
     siblings = by_leaf[products[anchor].category]
     viewed = [anchor]
@@ -116,13 +257,15 @@ def _session(rng: random.Random, cid: str, taste: Taste, t0: datetime, products:
     return events
 
 
-def purchase_and_rate(rng: random.Random, cid: str, taste: Taste, product: Product, lat: ProductLatent,
-                      t: datetime) -> list[dict]:
+def purchase_and_rate(
+    rng: random.Random, cid: str, taste: Taste, product: Product, lat: ProductLatent, t: datetime
+) -> list[dict[str, Any]]:
     events = [_event(cid, product.id, "purchase", t)]
     rated_at = t + timedelta(days=rng.randint(4, 24), seconds=rng.randint(0, 80000))
     if rng.random() < 0.85 and rated_at < END:
-        events.append({**_event(cid, product.id, "rate", rated_at),
-                       "rating": rating_for(rng, taste, product, lat)})
+        events.append(
+            {**_event(cid, product.id, "rate", rated_at), "rating": rating_for(rng, taste, product, lat)}
+        )
     return events
 
 
@@ -130,16 +273,21 @@ def _parse(ts: str) -> datetime:
     return datetime.strptime(ts, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
 
 
-def _event(cid: str, pid: str, kind: str, ts: datetime) -> dict:
+def _event(cid: str, pid: str, kind: str, ts: datetime) -> dict[str, Any]:
     return {"customer_id": cid, "product_id": pid, "event": kind, "rating": None, "ts": iso(ts)}
 
 
-def make_interactions(rng: random.Random, customers: list[dict], tastes: dict[str, Taste],
-                      products: list[Product], latents: dict[str, ProductLatent]) -> list[dict]:
+def make_interactions(
+    rng: random.Random,
+    customers: list[dict[str, Any]],
+    tastes: dict[str, Taste],
+    products: list[Product],
+    latents: dict[str, ProductLatent],
+) -> list[dict[str, Any]]:
     by_leaf: dict[str, list[int]] = {}
     for j, p in enumerate(products):
         by_leaf.setdefault(p.category, []).append(j)
-    events: list[dict] = []
+    events: list[dict[str, Any]] = []
     for c in customers:
         taste = tastes[c["id"]]
         weights = [math.exp(affinity(taste, p, latents[p.id])) for p in products]
@@ -151,14 +299,21 @@ def make_interactions(rng: random.Random, customers: list[dict], tastes: dict[st
     return events
 
 
-def top_up_reviews(rng: random.Random, events: list[dict], customers: list[dict], tastes: dict[str, Taste],
-                   products: list[Product], latents: dict[str, ProductLatent], minimum: int = 2) -> list[dict]:
+def top_up_reviews(
+    rng: random.Random,
+    events: list[dict[str, Any]],
+    customers: list[dict[str, Any]],
+    tastes: dict[str, Taste],
+    products: list[Product],
+    latents: dict[str, ProductLatent],
+    minimum: int = 2,
+) -> list[dict[str, Any]]:
     """Give every priced product at least `minimum` ratings, bought by the customers who like it most."""
     rated: dict[str, int] = {}
     for e in events:
         if e["event"] == "rate":
             rated[e["product_id"]] = rated.get(e["product_id"], 0) + 1
-    extra: list[dict] = []
+    extra: list[dict[str, Any]] = []
     for p in products:
         need = minimum - rated.get(p.id, 0)
         if p.price is None or need <= 0:
@@ -168,10 +323,17 @@ def top_up_reviews(rng: random.Random, events: list[dict], customers: list[dict]
             first = max(START, _parse(c["created_at"])) + timedelta(days=1)
             t = first + timedelta(seconds=rng.randint(0, int((END - first).total_seconds()) - 40 * 86400))
             taste = tastes[c["id"]]
-            extra += [_event(c["id"], p.id, "view", t), _event(c["id"], p.id, "cart", t + timedelta(minutes=3))]
+            extra += [
+                _event(c["id"], p.id, "view", t),
+                _event(c["id"], p.id, "cart", t + timedelta(minutes=3)),
+            ]
             bought = purchase_and_rate(rng, c["id"], taste, p, latents[p.id], t + timedelta(minutes=9))
             if len(bought) == 1:  # the shopper must rate it: add the rating a week later
-                bought.append({**_event(c["id"], p.id, "rate", t + timedelta(days=7)),
-                               "rating": rating_for(rng, taste, p, latents[p.id])})
+                bought.append(
+                    {
+                        **_event(c["id"], p.id, "rate", t + timedelta(days=7)),
+                        "rating": rating_for(rng, taste, p, latents[p.id]),
+                    }
+                )
             extra += bought
     return events + extra

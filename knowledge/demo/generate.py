@@ -37,8 +37,17 @@ def build(seed: int = DEFAULT_SEED) -> dict[str, Any]:
     reviews: list[Review] = []
     for e in (e for e in events if e["event"] == "rate"):
         title, text = review_text(rng, e["rating"], spec_for(by_id[e["product_id"]]))
-        reviews.append(Review(id=f"R{len(reviews) + 1:05d}", product_id=e["product_id"], rating=e["rating"],
-                              title=title, text=text, customer_id=e["customer_id"], ts=e["ts"]))
+        reviews.append(
+            Review(
+                id=f"R{len(reviews) + 1:05d}",
+                product_id=e["product_id"],
+                rating=e["rating"],
+                title=title,
+                text=text,
+                customer_id=e["customer_id"],
+                ts=e["ts"],
+            )
+        )
     poisoned = sorted(rng.sample(range(len(reviews)), len(INJECTIONS)))
     for idx, injection in zip(poisoned, INJECTIONS, strict=True):
         r = reviews[idx]
@@ -47,14 +56,20 @@ def build(seed: int = DEFAULT_SEED) -> dict[str, Any]:
     products = [_with_rating(p, [r.rating for r in reviews if r.product_id == p.id]) for p in products]
     orders = make_orders(rng, events, customers, by_id)
     manifest = {
-        "seed": seed, "generator": "knowledge/demo/generate.py",
+        "seed": seed,
+        "generator": "knowledge/demo/generate.py",
         "poisoned_review_ids": [reviews[i].id for i in poisoned],
-        "counts": {}, "currency": "USD", "now": events[-1]["ts"],
+        "counts": {},
+        "currency": "USD",
+        "now": events[-1]["ts"],
     }
     tables: dict[str, Any] = {
-        "products": [p.to_dict() for p in products], "reviews": [r.to_dict() for r in reviews],
-        "policies": [p.to_dict() for p in make_policies()], "customers": customers,
-        "interactions": events, "orders": orders,
+        "products": [p.to_dict() for p in products],
+        "reviews": [r.to_dict() for r in reviews],
+        "policies": [p.to_dict() for p in make_policies()],
+        "customers": customers,
+        "interactions": events,
+        "orders": orders,
     }
     manifest["counts"] = {name: len(rows) for name, rows in tables.items()}
     tables["manifest"] = manifest
@@ -64,7 +79,9 @@ def build(seed: int = DEFAULT_SEED) -> dict[str, Any]:
 def _with_rating(p: Product, ratings: list[int]) -> Product:
     if not ratings:
         return p
-    return Product(**{**p.to_dict(), "rating": round(sum(ratings) / len(ratings), 2), "rating_count": len(ratings)})
+    return Product(
+        **{**p.to_dict(), "rating": round(sum(ratings) / len(ratings), 2), "rating_count": len(ratings)}
+    )
 
 
 def _line(obj: Any) -> str:

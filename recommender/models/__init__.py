@@ -30,7 +30,10 @@ def get_model_class(name: str) -> type[Recommender]:
     if target is None:
         raise ConfigError(f"unknown model {name!r}: choose one of {', '.join(_REGISTRY)}")
     module, _, cls = target.partition(":")
-    return getattr(importlib.import_module(module), cls)  # type: ignore[no-any-return]
+    klass = getattr(importlib.import_module(module), cls)
+    if not (isinstance(klass, type) and issubclass(klass, Recommender)):
+        raise ConfigError(f"{target} is not a Recommender: fix the registry entry for {name!r}")
+    return klass
 
 
 def make_model(name: str, **params: Any) -> Recommender:

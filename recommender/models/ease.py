@@ -12,7 +12,9 @@ from recommender.data import Interactions
 class EASE(Recommender):
     name = "ease"
 
-    def __init__(self, l2: float = 250.0, binary: bool = True, dropout: float = 0.0, power: float = 1.0) -> None:
+    def __init__(
+        self, l2: float = 250.0, binary: bool = True, dropout: float = 0.0, power: float = 1.0
+    ) -> None:
         # dropout > 0: the emphasised-denoising variant (Steck 2020, "EDLAE"/DLAE): an extra
         # per-item penalty p/(1-p) * G_ii, i.e. stronger regularisation of popular items.
         # binary=False uses the event weights (e.g. ratings) raised to ``power`` as confidences,
@@ -37,7 +39,9 @@ class EASE(Recommender):
         B[np.diag_indices_from(B)] = 0.0
         self.B = B.astype(np.float32)
 
-    def _score_rows(self, rows: sp.csr_matrix, users: np.ndarray | None, seqs: list[np.ndarray]) -> np.ndarray:
+    def _score_rows(
+        self, rows: sp.csr_matrix, users: np.ndarray | None, seqs: list[np.ndarray]
+    ) -> np.ndarray:
         return np.asarray(self._weights(rows).astype(np.float32) @ self.B)
 
     def _arrays(self) -> dict[str, np.ndarray]:

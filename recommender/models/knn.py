@@ -38,7 +38,9 @@ class ItemKNN(Recommender):
         np.fill_diagonal(S, 0.0)
         self.S = _keep_top_k(S, int(self.params["k"]))
 
-    def _score_rows(self, rows: sp.csr_matrix, users: np.ndarray | None, seqs: list[np.ndarray]) -> np.ndarray:
+    def _score_rows(
+        self, rows: sp.csr_matrix, users: np.ndarray | None, seqs: list[np.ndarray]
+    ) -> np.ndarray:
         if self.params["binary"]:
             rows = rows.copy()
             rows.data[:] = 1.0
@@ -93,19 +95,23 @@ class UserKNN(Recommender):
         if users is not None:
             sim[np.arange(len(users)), users] = 0.0  # a user is not their own neighbour
         k = min(int(self.params["k"]), sim.shape[1])
-        thresh = -np.partition(-sim, k - 1, axis=1)[:, k - 1:k]
+        thresh = -np.partition(-sim, k - 1, axis=1)[:, k - 1 : k]
         sim[(sim < thresh) | (sim <= 0)] = 0.0
         return sp.csr_matrix(sim)
 
-    def _score_rows(self, rows: sp.csr_matrix, users: np.ndarray | None, seqs: list[np.ndarray]) -> np.ndarray:
+    def _score_rows(
+        self, rows: sp.csr_matrix, users: np.ndarray | None, seqs: list[np.ndarray]
+    ) -> np.ndarray:
         return np.asarray((self._neighbours(rows, users) @ self.Xb).toarray())
 
     def _index_neighbours(self) -> None:
         """Neighbour lists of every fit-time user, computed once: a request for a known user is
         then one sparse row times the user-item matrix instead of a pass over all users."""
         X = self.Xb
-        parts = [self._neighbours(X[s:s + 1024], np.arange(s, min(s + 1024, X.shape[0])))
-                 for s in range(0, X.shape[0], 1024)]
+        parts = [
+            self._neighbours(X[s : s + 1024], np.arange(s, min(s + 1024, X.shape[0])))
+            for s in range(0, X.shape[0], 1024)
+        ]
         self.N = sp.vstack(parts, format="csr").astype(np.float32)
 
     def score(self, users: np.ndarray, history: Interactions | None = None) -> np.ndarray:

@@ -43,12 +43,15 @@ class _Factors(Recommender):
         return np.asarray(self._score_rows(rows, None, []), dtype=np.float32)
 
     def _fold(self, rows: sp.csr_matrix) -> np.ndarray:
-        return _ridge_users(_binary(rows), self.V, float(self.params.get("reg", 0.1)),
-                            float(self.params.get("alpha", 1.0)))
+        return _ridge_users(
+            _binary(rows), self.V, float(self.params.get("reg", 0.1)), float(self.params.get("alpha", 1.0))
+        )
 
-    def _score_rows(self, rows: sp.csr_matrix, users: np.ndarray | None, seqs: list[np.ndarray]) -> np.ndarray:
+    def _score_rows(
+        self, rows: sp.csr_matrix, users: np.ndarray | None, seqs: list[np.ndarray]
+    ) -> np.ndarray:
         U = self.U[users] if users is not None else self._fold(rows)
-        return U @ self.V.T
+        return np.asarray(U @ self.V.T)
 
     def _arrays(self) -> dict[str, np.ndarray]:
         return {"U": self.U, "V": self.V}
@@ -66,8 +69,9 @@ def _binary(rows: sp.csr_matrix) -> sp.csr_matrix:
 class ALS(_Factors):
     name = "als"
 
-    def __init__(self, factors: int = 64, reg: float = 0.1, alpha: float = 10.0, iterations: int = 15,
-                 seed: int = 0) -> None:
+    def __init__(
+        self, factors: int = 64, reg: float = 0.1, alpha: float = 10.0, iterations: int = 15, seed: int = 0
+    ) -> None:
         super().__init__(factors=factors, reg=reg, alpha=alpha, iterations=iterations, seed=seed)
 
     def _fit(self, X: sp.csr_matrix, data: Interactions) -> None:
@@ -81,7 +85,9 @@ class ALS(_Factors):
             self.U = _ridge_users(Xb, self.V, p["reg"], p["alpha"])
             self.V = _ridge_users(XbT, self.U, p["reg"], p["alpha"])
 
-    def _score_rows(self, rows: sp.csr_matrix, users: np.ndarray | None, seqs: list[np.ndarray]) -> np.ndarray:
+    def _score_rows(
+        self, rows: sp.csr_matrix, users: np.ndarray | None, seqs: list[np.ndarray]
+    ) -> np.ndarray:
         # A new history is folded in exactly: one ALS user step against the fixed item factors.
         return super()._score_rows(rows, users, seqs)
 
@@ -92,8 +98,15 @@ class BPR(_Factors):
     name = "bpr"
     fold_history = False
 
-    def __init__(self, factors: int = 64, lr: float = 0.05, reg: float = 0.001, epochs: int = 60,
-                 batch: int = 1024, seed: int = 0) -> None:
+    def __init__(
+        self,
+        factors: int = 64,
+        lr: float = 0.05,
+        reg: float = 0.001,
+        epochs: int = 60,
+        batch: int = 1024,
+        seed: int = 0,
+    ) -> None:
         super().__init__(factors=factors, lr=lr, reg=reg, epochs=epochs, batch=batch, seed=seed)
 
     def _fit(self, X: sp.csr_matrix, data: Interactions) -> None:
@@ -108,7 +121,7 @@ class BPR(_Factors):
         for _ in range(p["epochs"]):
             perm = rng.permutation(len(pu))
             for s in range(0, len(perm), bs):
-                b = perm[s:s + bs]
+                b = perm[s : s + bs]
                 u, i = pu[b], pi[b]
                 j = rng.integers(0, n_i, len(b))
                 x = np.einsum("bf,bf->b", U[u], V[i] - V[j])

@@ -9,7 +9,7 @@ inside the functions so that ``import recommender`` stays light.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 import scipy.sparse as sp
@@ -18,7 +18,7 @@ from recommender.base import Recommender
 from recommender.data import Interactions
 
 
-def _build(n_users: int, n_items: int, gmf_dim: int, mlp_dim: int, layers: list[int], dropout: float):  # type: ignore[no-untyped-def]
+def _build(n_users: int, n_items: int, gmf_dim: int, mlp_dim: int, layers: list[int], dropout: float) -> Any:
     import torch
     from torch import nn
 
@@ -43,10 +43,10 @@ def _build(n_users: int, n_items: int, gmf_dim: int, mlp_dim: int, layers: list[
                 elif isinstance(m, nn.Embedding):
                     nn.init.normal_(m.weight, std=0.01)
 
-        def towers(self, pu_g, pu_m, qi_g, qi_m):  # type: ignore[no-untyped-def]
+        def towers(self, pu_g: Any, pu_m: Any, qi_g: Any, qi_m: Any) -> tuple[Any, Any]:
             return pu_g * qi_g, self.mlp(torch.cat([pu_m, qi_m], dim=-1))
 
-        def forward(self, u, i, mode: str = "neumf"):  # type: ignore[no-untyped-def]
+        def forward(self, u: Any, i: Any, mode: str = "neumf") -> Any:
             g, m = self.towers(self.gu(u), self.mu(u), self.gi(i), self.mi(i))
             if mode == "gmf":
                 return self.gmf_head(g).squeeze(-1)
@@ -57,7 +57,9 @@ def _build(n_users: int, n_items: int, gmf_dim: int, mlp_dim: int, layers: list[
     return Net()
 
 
-def _negatives(pu: np.ndarray, n_items: int, neg: int, known: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def _negatives(
+    pu: np.ndarray, n_items: int, neg: int, known: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
     """Uniform negatives per positive, resampling (twice) those that hit one of the user's positives."""
     users = np.tile(pu, neg)
     items = rng.integers(0, n_items, len(users))
@@ -74,22 +76,51 @@ def _negatives(pu: np.ndarray, n_items: int, neg: int, known: np.ndarray, rng: n
 class NeuMF(Recommender):
     name = "neumf"
 
-    def __init__(self, gmf_dim: int = 64, mlp_dim: int = 32, layers: tuple[int, ...] | list[int] = (64, 32),
-                 dropout: float = 0.1, lr: float = 3e-3, weight_decay: float = 0.0, epochs: int = 12,
-                 batch: int = 4096, negatives: int = 4, patience: int = 2, pretrain_epochs: int = 0,
-                 threads: int = 1, seed: int = 0, fold_in_steps: int = 30, lr_decay: float = 0.8,
-                 valid_users: int = 600, validate_from: int = 3) -> None:
-        super().__init__(gmf_dim=gmf_dim, mlp_dim=mlp_dim, layers=list(layers), dropout=dropout, lr=lr,
-                         weight_decay=weight_decay, epochs=epochs, batch=batch, negatives=negatives,
-                         patience=patience, pretrain_epochs=pretrain_epochs, threads=threads, seed=seed,
-                         fold_in_steps=fold_in_steps, lr_decay=lr_decay,
-                         valid_users=valid_users, validate_from=validate_from)
+    def __init__(
+        self,
+        gmf_dim: int = 64,
+        mlp_dim: int = 32,
+        layers: tuple[int, ...] | list[int] = (64, 32),
+        dropout: float = 0.1,
+        lr: float = 3e-3,
+        weight_decay: float = 0.0,
+        epochs: int = 12,
+        batch: int = 4096,
+        negatives: int = 4,
+        patience: int = 2,
+        pretrain_epochs: int = 0,
+        threads: int = 1,
+        seed: int = 0,
+        fold_in_steps: int = 30,
+        lr_decay: float = 0.8,
+        valid_users: int = 600,
+        validate_from: int = 3,
+    ) -> None:
+        super().__init__(
+            gmf_dim=gmf_dim,
+            mlp_dim=mlp_dim,
+            layers=list(layers),
+            dropout=dropout,
+            lr=lr,
+            weight_decay=weight_decay,
+            epochs=epochs,
+            batch=batch,
+            negatives=negatives,
+            patience=patience,
+            pretrain_epochs=pretrain_epochs,
+            threads=threads,
+            seed=seed,
+            fold_in_steps=fold_in_steps,
+            lr_decay=lr_decay,
+            valid_users=valid_users,
+            validate_from=validate_from,
+        )
         self.net: Any = None
         self._item_part: Any = None  # per-item half of the MLP's first layer; reset when weights change
         self.history_: list[float] = []  # validation NDCG@10 per validated epoch
         self.best_epoch_ = 0  # 1-based epoch whose weights were kept
 
-    def fit(self, data: Interactions, valid: Interactions | None = None) -> NeuMF:  # type: ignore[override]
+    def fit(self, data: Interactions, valid: Interactions | None = None) -> Self:
         self._valid = valid
         try:
             super().fit(data)
@@ -97,7 +128,7 @@ class NeuMF(Recommender):
             self._valid = None
         return self
 
-    def _new_net(self, n_users: int, n_items: int):  # type: ignore[no-untyped-def]
+    def _new_net(self, n_users: int, n_items: int) -> Any:
         p = self.params
         return _build(n_users, n_items, p["gmf_dim"], p["mlp_dim"], p["layers"], p["dropout"])
 
@@ -116,12 +147,23 @@ class NeuMF(Recommender):
             for mode in ("gmf", "mlp"):
                 self._train(pu, pi, X.shape[1], rng, mode, int(p["pretrain_epochs"]), None)
             with torch.no_grad():  # fused head starts as the average of the two pre-trained heads
-                self.net.head.weight.copy_(0.5 * torch.cat([self.net.gmf_head.weight, self.net.mlp_head.weight], 1))
+                self.net.head.weight.copy_(
+                    0.5 * torch.cat([self.net.gmf_head.weight, self.net.mlp_head.weight], 1)
+                )
                 self.net.head.bias.copy_(0.5 * (self.net.gmf_head.bias + self.net.mlp_head.bias))
         self._train(pu, pi, X.shape[1], rng, "neumf", int(p["epochs"]), self._valid)
         self.net.eval()
 
-    def _train(self, pu, pi, n_items, rng, mode, epochs, valid) -> None:  # type: ignore[no-untyped-def]
+    def _train(
+        self,
+        pu: np.ndarray,
+        pi: np.ndarray,
+        n_items: int,
+        rng: np.random.Generator,
+        mode: str,
+        epochs: int,
+        valid: Interactions | None,
+    ) -> None:
         import torch
 
         p = self.params
@@ -173,13 +215,18 @@ class NeuMF(Recommender):
         _, X = self._check()
         return ranking_metrics(scores, valid.matrix()[users], X[users], k=10)["ndcg@10"]
 
-    def _score_rows(self, rows: sp.csr_matrix, users: np.ndarray | None, seqs: list[np.ndarray]) -> np.ndarray:
+    def _score_rows(
+        self, rows: sp.csr_matrix, users: np.ndarray | None, seqs: list[np.ndarray]
+    ) -> np.ndarray:
         import torch
 
         net = self.net
         with torch.no_grad():
             if users is not None:
-                ug, um = net.gu.weight[torch.from_numpy(np.asarray(users))], net.mu.weight[torch.from_numpy(np.asarray(users))]
+                ug, um = (
+                    net.gu.weight[torch.from_numpy(np.asarray(users))],
+                    net.mu.weight[torch.from_numpy(np.asarray(users))],
+                )
             else:
                 ug, um = self._fold(rows)
             ig = net.gi.weight
@@ -195,19 +242,19 @@ class NeuMF(Recommender):
             out = np.empty((len(ug), ig.shape[0]), np.float32)
             step = 64  # users per chunk keeps the (users, items, dim) tensor small
             for s in range(0, len(ug), step):
-                h = torch.relu(item_part[None] + (um[s:s + step] @ w_user.T)[:, None, :])
-                g = ug[s:s + step, None, :] * ig[None]
-                out[s:s + step] = net.head(torch.cat([g, rest(h)], -1)).squeeze(-1).numpy()
+                h = torch.relu(item_part[None] + (um[s : s + step] @ w_user.T)[:, None, :])
+                g = ug[s : s + step, None, :] * ig[None]
+                out[s : s + step] = net.head(torch.cat([g, rest(h)], -1)).squeeze(-1).numpy()
         return out
 
-    def _fold(self, rows: sp.csr_matrix):  # type: ignore[no-untyped-def]
+    def _fold(self, rows: sp.csr_matrix) -> tuple[Any, Any]:
         """Fresh user embeddings fitted by a few Adam steps with item-side weights frozen."""
         import torch
 
         with torch.enable_grad():  # called from inside the scorer's no_grad block
             return self._fold_grad(rows)
 
-    def _fold_grad(self, rows: sp.csr_matrix):  # type: ignore[no-untyped-def]
+    def _fold_grad(self, rows: sp.csr_matrix) -> tuple[Any, Any]:
         import torch
 
         net, p = self.net, self.params
@@ -215,7 +262,7 @@ class NeuMF(Recommender):
         gen = torch.Generator().manual_seed(p["seed"])
         outs_g, outs_m = [], []
         for r in range(rows.shape[0]):
-            pos = torch.from_numpy(rows.indices[rows.indptr[r]:rows.indptr[r + 1]].astype(np.int64))
+            pos = torch.from_numpy(rows.indices[rows.indptr[r] : rows.indptr[r + 1]].astype(np.int64))
             ug = net.gu.weight.mean(0, keepdim=True).detach().clone().requires_grad_(True)
             um = net.mu.weight.mean(0, keepdim=True).detach().clone().requires_grad_(True)
             if len(pos):
@@ -225,9 +272,12 @@ class NeuMF(Recommender):
                     negs = torch.randint(0, n_items, (len(pos) * int(p["negatives"]),), generator=gen)
                     items = torch.cat([pos, negs])
                     y = torch.cat([torch.ones(len(pos)), torch.zeros(len(negs))])
-                    g, m = net.towers(ug.expand(len(items), -1), um.expand(len(items), -1), ig[items], im[items])
+                    g, m = net.towers(
+                        ug.expand(len(items), -1), um.expand(len(items), -1), ig[items], im[items]
+                    )
                     loss = torch.nn.functional.binary_cross_entropy_with_logits(
-                        net.head(torch.cat([g, m], -1)).squeeze(-1), y)
+                        net.head(torch.cat([g, m], -1)).squeeze(-1), y
+                    )
                     opt.zero_grad()
                     loss.backward()
                     opt.step()
@@ -240,14 +290,18 @@ class NeuMF(Recommender):
         from safetensors.torch import save_file
 
         super().save(path)
-        save_file({k: v.contiguous() for k, v in self.net.state_dict().items()}, str(Path(path) / "neumf.safetensors"))
+        save_file(
+            {k: v.contiguous() for k, v in self.net.state_dict().items()},
+            str(Path(path) / "neumf.safetensors"),
+        )
 
     def _after_load(self, path: Path) -> None:
         import torch
         from safetensors.torch import load_file
 
         torch.set_num_threads(int(self.params["threads"]))
-        self.net = self._new_net(self.data.n_users, self.data.n_items)  # type: ignore[union-attr]
+        data, _ = self._check()
+        self.net = self._new_net(data.n_users, data.n_items)
         self.net.load_state_dict(load_file(str(path / "neumf.safetensors")))
         self.net.eval()
         self._item_part = None

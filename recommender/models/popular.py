@@ -15,7 +15,9 @@ class Popularity(Recommender):
     def _fit(self, X: sp.csr_matrix, data: Interactions) -> None:
         self.counts = np.bincount(X.indices, minlength=X.shape[1]).astype(np.float32)
 
-    def _score_rows(self, rows: sp.csr_matrix, users: np.ndarray | None, seqs: list[np.ndarray]) -> np.ndarray:
+    def _score_rows(
+        self, rows: sp.csr_matrix, users: np.ndarray | None, seqs: list[np.ndarray]
+    ) -> np.ndarray:
         return np.tile(self.counts, (rows.shape[0], 1))
 
     def _arrays(self) -> dict[str, np.ndarray]:

@@ -17,10 +17,15 @@ from recommender.errors import DataError
 class BiasedMF:
     """r_ui ~ mu + b_u + b_i + p_u . q_i; ``factors=0`` is the bias-only baseline."""
 
-    def __init__(self, factors: int = 10, reg: float = 10.0, bias_reg: float = 5.0, iterations: int = 10,
-                 seed: int = 0) -> None:
-        self.params: dict[str, float] = {"factors": factors, "reg": reg, "bias_reg": bias_reg,
-                                         "iterations": iterations}
+    def __init__(
+        self, factors: int = 10, reg: float = 10.0, bias_reg: float = 5.0, iterations: int = 10, seed: int = 0
+    ) -> None:
+        self.params: dict[str, float] = {
+            "factors": factors,
+            "reg": reg,
+            "bias_reg": bias_reg,
+            "iterations": iterations,
+        }
         self.seed = seed
 
     def fit(self, data: Interactions) -> BiasedMF:
@@ -55,7 +60,7 @@ class BiasedMF:
             raise DataError("BiasedMF is not fitted: call fit(interactions) first")
         users, items = np.asarray(users, np.int64), np.asarray(items, np.int64)
         pred = self.mu + self.bu[users] + self.bi[items] + np.einsum("nf,nf->n", self.P[users], self.Q[items])
-        return np.clip(pred, self.lo, self.hi)
+        return np.asarray(np.clip(pred, self.lo, self.hi))
 
 
 def _ridge(R: sp.csr_matrix, Y: np.ndarray, reg: float) -> np.ndarray:

@@ -17,10 +17,18 @@ from recommender.data import Interactions
 class Transitions(Recommender):
     name = "sequential"
 
-    def __init__(self, window: int = 3, decay: float = 0.5, recency: float = 0.5, last_n: int = 5,
-                 beta: float = 0.5, symmetric: float = 0.0) -> None:
-        super().__init__(window=window, decay=decay, recency=recency, last_n=last_n, beta=beta,
-                         symmetric=symmetric)
+    def __init__(
+        self,
+        window: int = 3,
+        decay: float = 0.5,
+        recency: float = 0.5,
+        last_n: int = 5,
+        beta: float = 0.5,
+        symmetric: float = 0.0,
+    ) -> None:
+        super().__init__(
+            window=window, decay=decay, recency=recency, last_n=last_n, beta=beta, symmetric=symmetric
+        )
 
     def _fit(self, X: sp.csr_matrix, data: Interactions) -> None:
         p = self.params
@@ -46,7 +54,9 @@ class Transitions(Recommender):
         norm = np.power(np.maximum(counts, 1.0), p["beta"])
         self.T = sp.csr_matrix(sp.diags(1.0 / norm) @ T, dtype=np.float32)
 
-    def _score_rows(self, rows: sp.csr_matrix, users: np.ndarray | None, seqs: list[np.ndarray]) -> np.ndarray:
+    def _score_rows(
+        self, rows: sp.csr_matrix, users: np.ndarray | None, seqs: list[np.ndarray]
+    ) -> np.ndarray:
         p = self.params
         last_n = int(p["last_n"])
         r, c, v = [], [], []
