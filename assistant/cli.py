@@ -19,6 +19,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "ingest": ("assistant.ingest:ingest_cli", "load a catalog (or --demo) into the database and indexes", "Knowledge (issue 4)"),
     "index": ("assistant.ingest:index_cli", "build or update the vector indexes", "Knowledge (issue 4)"),
     "train nlu": ("assistant.nlu.train:cli", "train intent and sentiment classifiers (seeded)", "Understanding (issue 5)"),
+    "train parser": ("assistant.nlu.train_parser:cli", "fit the command parser for the shop's catalog (minutes)", "Understanding (issue 14)"),
     "train recsys": ("assistant.recsys_cli:train_cli", "fit the demo shop's hybrid recommender", "Recommender (issue 3)"),
     "bench recsys": ("assistant.recsys_cli:bench_cli", "recommender benchmark on the fixed splits", "Recommender (issue 3)"),
     "bench stacker": ("assistant.recsys_cli:stacker_cli", "learning-to-rank stacker vs the linear blend, on valid only", "Recommender (issue 3)"),

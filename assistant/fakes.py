@@ -1,56 +1,56 @@
-"""A deterministic stand-in for the NLU, and a demo-shop Assistant builder, for fast engine tests.
+"""Test seams: a scripted reader (commands given per message, no model) and a demo-shop Assistant
+builder for fast engine tests.
 
-The real ``assistant.nlu.NLU`` loads a trained classifier and MiniLM; ``KeywordNLU`` uses keyword
-rules plus the real (pure) entity extractor, so tests exercise the same Understanding / Entities.
+``ScriptedReader`` lets a test state exactly which commands a message gives, so policy and engine
+behaviour is tested without any model; ``demo_assistant`` wires the packaged demo shop with the
+template chat model and, unless told otherwise, the real packaged parser.
 """
 
 from __future__ import annotations
 
-import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from assistant.nlu.core import Understanding
-from assistant.nlu.entities import extract
-from assistant.nlu.gazetteer import Gazetteer
-
-_RULES = [
-    ("human_agent", r"\b(human|person|agent|representative|someone real)\b"),
-    ("privacy", r"\b(my data|personal data|privacy|opt[- ]?out|delete my|export my|gdpr|store about me)\b"),
-    ("cancel_order", r"\bcancel\b"),
-    ("return_refund", r"\b(return|refund|send (it|them) back)\b"),
-    ("order_status", r"\b(where is|track|status|ORD-\d{6}|my order|delivery of)\b"),
-    ("shipping", r"\b(shipping|ship|deliver)\b"),
-    ("payment", r"\b(pay|payment|paypal|credit card|gift card|price match|warranty)\b"),
-    ("compare", r"\b(compare|vs\.?|versus|difference between|which is better)\b"),
-    ("product_question", r"\b(reviews?|battery|does it|is it|is the|how (?:long|heavy|loud)|what do people|tell me about|comfortable)\b"),
-    ("complaint", r"\b(terrible|awful|angry|useless|worst|broken|ridiculous)\b"),
-    ("greeting", r"^\s*(hi|hello|hey)\b"),
-    ("goodbye", r"\b(bye|goodbye|thanks,? that's all)\b"),
-    ("recommend", r"\b(recommend|suggest|looking for|need|want|gift|show me|something|cheaper|under|\$)\b"),
-]
-_NEG = re.compile(r"\b(terrible|awful|angry|useless|worst|broken|ridiculous|hate|annoyed|not helpful)\b", re.I)
-_POS = re.compile(r"\b(love|great|perfect|thanks|awesome|like)\b", re.I)
+from assistant.nlu.commands import Command, OutOfScope
+from assistant.nlu.read import Context
+from assistant.nlu.reader import Reading, clean_text
 
 
-class KeywordNLU:
-    def __init__(self, products: list[Any]) -> None:
-        self.gazetteer = Gazetteer.from_products(products)
+@dataclass
+class ScriptedReader:
+    """message -> commands, from a dict or a function; anything else is out of scope."""
 
-    def understand(self, text: str, state: Any = None) -> Understanding:
-        ents = extract(text, self.gazetteer)
-        intents = [name for name, rx in _RULES if re.search(rx, text, re.I)]
-        if not intents:
-            intents = ["recommend"] if ents.categories or ents.brands else ["out_of_scope"]
-        sentiment = "negative" if _NEG.search(text) else ("positive" if _POS.search(text) else "neutral")
-        return Understanding(text, intents, 0.9, ents, sentiment, {"negative": -0.8, "positive": 0.8}.get(sentiment, 0.0),
-                             False)
+    script: dict[str, list[Command]] | Callable[[str], list[Command]] = field(default_factory=dict)
+    sentiment: dict[str, float] = field(default_factory=dict)  # message -> sentiment score
+    resolver: Any = None
+
+    def read(self, text: object, context: Context | None = None) -> Reading:
+        clean = clean_text(text)
+        got = self.script(clean) if callable(self.script) else self.script.get(clean)
+        commands = list(got) if got else [OutOfScope(clean)]
+        score = self.sentiment.get(clean, 0.0)
+        label = "negative" if score < -0.25 else "positive" if score > 0.25 else "neutral"
+        return Reading(clean, commands, 1.0, "scripted", label, score)
+
+
+def demo_reader(products: list[Any], embed: Any = None) -> Any:
+    """The real reader over the packaged parser (no LLM); sentiment only when an embedder is given."""
+    from assistant.nlu.parser import FastParser
+    from assistant.nlu.reader import Reader
+    from assistant.nlu.resolve import Resolver
+    from assistant.nlu.sentiment import load_sentiment
+    from assistant.nlu.vocab import ShopVocab
+
+    return Reader(FastParser(), Resolver(ShopVocab(products), embed=embed),
+                  load_sentiment(embed) if embed is not None else None)
 
 
 def demo_assistant(db_url: str, model: Any = None, *, history: bool = False, timeout_s: float = 30.0,
-                   queue_size: int = 4, retriever: bool = True, recommender: Any = None) -> Any:
-    """An Assistant over the packaged demo shop with fakes for NLU/state and the given ChatModel
-    (template by default): the whole pipeline in well under a second, for tests and examples."""
+                   queue_size: int = 4, retriever: bool = True, recommender: Any = None, reader: Any = None) -> Any:
+    """An Assistant over the packaged demo shop with the given ChatModel (template by default) and reader
+    (the real packaged parser by default): the whole pipeline in about a second, for tests and examples."""
     from dataclasses import replace
 
     from assistant.engine import Assistant
@@ -59,7 +59,6 @@ def demo_assistant(db_url: str, model: Any = None, *, history: bool = False, tim
     from assistant.generate.runner import Generator
     from assistant.settings import Settings
     from assistant.shopindex import ShopIndex
-    from assistant.state import DialogueState
     from assistant.store import Store
     from knowledge.catalog import Catalog
     from knowledge.demo import load_demo
@@ -77,5 +76,5 @@ def demo_assistant(db_url: str, model: Any = None, *, history: bool = False, tim
         rtr = Retriever(catalog, None, None)  # lexical only: no embedder, no vector store
     gen = Generator(model or TemplateChatModel(), Grounder(demo.products), timeout_s=timeout_s, queue_size=queue_size)
     settings = Settings(generator_backend="template", data_dir=Path(db_url.removeprefix("sqlite:///")).parent)
-    return Assistant(settings, shop=shop, nlu=KeywordNLU(demo.products), store=store, generator=gen,
-                     state_factory=DialogueState, retriever=rtr, recommender=recommender)
+    return Assistant(settings, shop=shop, reader=reader or demo_reader(list(demo.products)), store=store,
+                     generator=gen, retriever=rtr, recommender=recommender, catalog=catalog)

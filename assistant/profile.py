@@ -117,15 +117,20 @@ def build_profile(store: Any | None, customer_id: str | None, shop: ShopIndex) -
     return prof
 
 
-def stated_preferences(entities: Any, sentiment: str) -> dict[str, Any]:
-    """What this message says the shopper likes or avoids, to remember across sessions."""
+def stated_preferences(commands: list[Any], sentiment: str) -> dict[str, Any]:
+    """What this message's product requests say the shopper likes or avoids, to remember across sessions."""
     prefs: dict[str, Any] = {}
-    if getattr(entities, "negated_brands", None):
-        prefs["avoid_brands"] = list(entities.negated_brands)
-    if getattr(entities, "brands", None) and sentiment == "positive":
-        prefs["liked_brands"] = list(entities.brands)
-    if getattr(entities, "attributes", None):
-        prefs["aspects"] = {k: v for k, v in entities.attributes.items() if k in ("colour", "color", "size", "material")}
+    for c in commands:
+        cons = getattr(c, "constraints", None) or getattr(c, "set", None)
+        if cons is None:
+            continue
+        if cons.exclude_brands:
+            prefs["avoid_brands"] = [*prefs.get("avoid_brands", []), *cons.exclude_brands]
+        if cons.brands and sentiment == "positive":
+            prefs["liked_brands"] = [*prefs.get("liked_brands", []), *cons.brands]
+        aspects = {k: v[0] for k, v in cons.attributes.items() if k in ("colour", "color", "size", "material") and v}
+        if aspects:
+            prefs["aspects"] = {**prefs.get("aspects", {}), **aspects}
     return {k: v for k, v in prefs.items() if v}
 
 

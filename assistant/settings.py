@@ -62,7 +62,17 @@ class Settings(BaseSettings):
     openai_base_url: str | None = None
     openai_api_key: SecretStr | None = None
     openai_model: str = "default"
-    nlu_llm_fallback: bool = False
+    nlu_llm: Literal["auto", "on", "off"] = Field(
+        default="auto",
+        description="The local LLM as second reader of unsure messages (grammar-constrained JSON commands): "
+                    "'auto' = on when the generator backend is llama, 'on' = always (needs a GGUF model), 'off'.")
+    nlu_llm_model: str = Field(default="default", description="GGUF for the LLM command path: an alias or a path.")
+    parser_path: Path | None = Field(
+        default=None,
+        description="The trained command parser (`aisle train parser`); default <data_dir>/parser when it "
+                    "exists, else the packaged demo-shop parser.")
+    nlu_threads: int = Field(default=1, ge=1, le=16, description="Torch threads per parse; 1 keeps latency "
+                             "steady when turns run concurrently.")
     shop_now: datetime | None = Field(
         default=None,
         description="The shop's 'now' for date rules such as the return window; default: the demo manifest's date "

@@ -16,6 +16,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from knowledge.constraints import Bound, Constraints, attr_number, filter_products
+from knowledge.money import money_words
 from knowledge.records import Policy, Product, Review
 
 _WORD = re.compile(r"[a-z0-9]+")
@@ -69,6 +71,7 @@ class ShopIndex:
         counts = Counter(e["product_id"] for e in (interactions or []) if e.get("event") in ("purchase", "cart"))
         self._pop = {pid: counts.get(pid, 0) + 0.1 * p.rating_count for pid, p in self.products.items()}
         self.brands = sorted({p.brand for p in products if p.brand}, key=str.lower)
+        self.currency = Counter(p.currency for p in products).most_common(1)[0][0] if products else "USD"
         # The shop's "now" for date rules (return window). None = the real clock; a demo or
         # snapshot shop lives at the time its data was generated (see ``shop_clock``).
         self.now: datetime | None = None
@@ -96,147 +99,30 @@ class ShopIndex:
     def popularity(self, ids: list[str]) -> dict[str, float]:
         return {i: self._pop.get(i, 0.0) for i in ids}
 
-    @staticmethod
-    def _cat_match(p: Product, category: str) -> bool:
-        want = _stems(category)
-        return bool(want) and want <= _stems(p.category + " " + p.title)
+    def filter(self, c: Constraints) -> list[Product]:
+        """The products that satisfy every constraint."""
+        return filter_products(self.products.values(), c)
 
-    @staticmethod
-    def _attr_match(p: Product, key: str, value: str | list[str]) -> bool:
-        if isinstance(value, list | tuple):  # values read off the catalog (infer_attributes): exact, any-of
-            want = {str(v).lower() for v in value}
-            if str(p.attributes.get(key, "")).lower() in want:
-                return True
-            # A title that says it ("... Eau de Parfum") counts even where the attribute record disagrees.
-            title = p.title.lower()
-            return any(re.search(rf"(?<![\w-]){re.escape(v)}(?![\w-])", title) for v in want
-                       if v not in ("yes", "no") and not re.fullmatch(r"[\d.\- ]+", v))
-        if p.attributes.get(key, "").lower() == value.lower():
-            return True
-        hay = " ".join([p.title, p.description, *p.attributes.values()]).lower()
-        return value.lower() in hay
+    def count(self, c: Constraints) -> int:
+        return sum(1 for p in self.products.values() if c.matches(p))
 
-    def filter(self, *, category: str | None = None, brands: list[str] | None = None,
-               exclude_brands: list[str] | None = None, price_min: float | None = None,
-               price_max: float | None = None, min_rating: float | None = None,
-               attributes: dict[str, Any] | None = None, exclude_ids: list[str] | None = None,
-               in_stock: bool = False) -> list[Product]:
-        want_brands = {b.lower() for b in brands or []}
-        no_brands = {b.lower() for b in exclude_brands or []}
-        skip = set(exclude_ids or [])
-        out = []
-        for p in self.products.values():
-            brand = (p.brand or "").lower()
-            if p.id in skip or (want_brands and brand not in want_brands) or brand in no_brands:
-                continue
-            if category and not self._cat_match(p, category):
-                continue
-            if price_min is not None and (p.price is None or p.price < price_min):
-                continue
-            if price_max is not None and (p.price is None or p.price > price_max):
-                continue
-            if min_rating is not None and (p.rating is None or p.rating < min_rating):
-                continue
-            if in_stock and p.in_stock is False:
-                continue
-            if attributes and not all(self._attr_match(p, k, v) for k, v in attributes.items()):
-                continue
-            out.append(p)
-        return out
+    def value_of(self, product_id: str, attribute: str) -> float | None:
+        """A product's number for ranking: its price, rating, or an attribute's first number."""
+        p = self.products.get(product_id)
+        val = attr_number(p, attribute) if p is not None else None
+        return None if val is None else val[0]
 
-    def infer_category(self, text: str) -> str | None:
-        """The one leaf category a request names by a word of its leaf name ("she loves yoga" ->
-        Yoga Mats), or None when no leaf or several match (the shopper is asked instead)."""
-        said = {_stem(w) for w in words(text)}
-        leaves: dict[str, set[str]] = defaultdict(set)
-        for p in self.products.values():
-            leaf = p.category.split(">")[-1].strip()
-            for w in words(leaf):
-                if len(w) >= 4:
-                    leaves[_stem(w)].add(leaf)
-        hit = {leaf for w in said for leaf in leaves.get(w, ())}
-        return next(iter(hit)) if len(hit) == 1 else None
-
-    def _title_words(self, text: str, cands: list[Product]) -> list[str]:
-        """Descriptive title words the text uses that split the category ("mechanical" keyboards):
-        in some titles but not all, and not a brand, a model name or a category word."""
-        if len(cands) < 2:
-            return []
-        model = getattr(self, "_model_words", None)
-        if model is None:
-            model = set()
-            for p in self.products.values():
-                toks = [t.lower() for t in p.title.split()]
-                model.update(toks[1:2])  # the model name ("Pulse") and short variants ("Pro", "300")
-                model.update(t for t in toks[2:3] if len(t) <= 4 or t.isdigit())
-                model.update(w for w in words(p.brand or ""))
-            self._model_words = model
-        said = set(re.findall(r"[a-z][a-z-]{3,}", text.lower()))
-        # Words that are attribute values ("wireless") are the attribute rules' business, not the title's.
-        cat_words = {w for p in cands for w in words(p.category + " " + " ".join(map(str, p.attributes.values())))}
-        out = []
-        for w in sorted(said - model - cat_words - _STOP):
-            n = sum(1 for p in cands if re.search(rf"(?<![\w-]){re.escape(w)}(?![\w-])", p.title.lower()))
-            if 2 <= n < len(cands):
-                out.append(w)
-        return out
-
-    def infer_attributes(self, text: str, category: str | None) -> dict[str, list[str]]:
-        """Attribute constraints the text states in the catalog's own words, for one category.
-
-        "espresso machine" -> type in [espresso]; "insulated" -> insulated in [yes]; "tent for 4 people"
-        -> capacity_people in [4]; "at least 65W" -> output_watts in [65, 100, 140]. Only attributes
-        whose values differ within the category count, so a word that names the category is no filter.
-        """
-        cands = self.filter(category=category) if category else []
-        vals: dict[str, set[str]] = defaultdict(set)
-        for p in cands:
-            for k, v in p.attributes.items():
-                vals[k].add(str(v))
-        t = " " + text.lower().replace("\u2019", "'") + " "
-        out: dict[str, list[str]] = {}
-        for key, vs in vals.items():
-            if len(vs) < 2:
-                continue
-            low = {v.lower() for v in vs}
-            if low <= {"yes", "no"}:
-                kw = re.escape(key.replace("_", " ").lower())
-                if re.search(rf"\b(?:non-?|not |no |without ){kw}\b", t):
-                    out[key] = [v for v in vs if v.lower() == "no"]
-                elif re.search(rf"\b{kw}\b", t):
-                    out[key] = [v for v in vs if v.lower() == "yes"]
-                continue
-            num = _number_constraint(t, key)
-            if num is not None:
-                hit = [v for v in vs if _num_ok(v, *num)]
-                if hit:
-                    out[key] = sorted(hit)
-                continue
-            words_hit = [v for v in vs if not re.fullmatch(r"[\d.]+", v)
-                         and (re.search(rf"(?<![\w-]){re.escape(v.lower())}(?![\w-])", t)
-                              # "strategic" states "strategy": a long single word matched by its stem
-                              or (re.fullmatch(r"[a-z]{7,}", v.lower()) is not None
-                                  and re.search(rf"\b{re.escape(v.lower()[:6])}[a-z]*\b", t) is not None)
-                              or _distinct_word(v, low, t))]
-            if words_hit:
-                out[key] = [max(words_hit, key=len)]  # "4-season" over "season"-like shorter hits
-        stated = " ".join([str(v).lower() for vs in out.values() for v in vs] + [k.replace("_", " ") for k in out])
-        for w in self._title_words(t, cands):
-            if w not in stated:  # matched by the title (see _attr_match): "title" is no catalog attribute
-                out[f"title:{w}"] = [w]
-        return out
-
-    def matches(self, p: Product, price_min: float | None, price_max: float | None, brands: list[str] | None,
-                attributes: dict[str, Any] | None, category: str | None) -> tuple[str, ...]:
-        """The session constraints this product satisfies, in plain words (for the card's reason)."""
+    def matches(self, p: Product, c: Constraints) -> tuple[str, ...]:
+        """The stated constraints this product satisfies, in plain words (for the card's reason)."""
         out: list[str] = []
-        if price_max is not None and p.price is not None and p.price <= price_max:
-            out.append(f"under ${price_max:,.0f}")
-        elif price_min is not None and p.price is not None and p.price >= price_min:
-            out.append(f"over ${price_min:,.0f}")
-        if brands and p.brand and p.brand.lower() in {b.lower() for b in brands}:
+        if c.price.max is not None and p.price is not None and p.price <= c.price.max:
+            out.append(f"under {money_words(c.price.max, p.currency)}")
+        elif c.price.min is not None and p.price is not None and p.price >= c.price.min:
+            out.append(f"over {money_words(c.price.min, p.currency)}")
+        if c.brands and p.brand and p.brand.lower() in {b.lower() for b in c.brands}:
             out.append(p.brand)
-        out += [attr_words(k, v) for k, v in (attributes or {}).items() if self._attr_match(p, k, v)]
+        out += [attr_words(k, list(v)) for k, v in c.attributes.items() if Constraints(attributes={k: v}).matches(p)]
+        out += [bound_words(k, b) for k, b in c.bounds.items() if Constraints(bounds={k: b}).matches(p)]
         return tuple(out)
 
     def hit(self, p: Product, score: float = 0.0, matches: tuple[str, ...] = ()) -> Any:
@@ -272,9 +158,12 @@ class ShopIndex:
         scored = sorted(revs, key=lambda r: (-len(q & {_stem(w) for w in words(r.title + " " + r.text)}), r.id))
         return [Snip(r.id, "review", focus(r.text, question, 110), product_id, r.rating) for r in scored[:k]]
 
-    def spec_snippet(self, p: Product, question: str) -> Snip | None:
+    def spec_snippet(self, p: Product, question: str, aspect: str | None = None) -> Snip | None:
         """The product's attributes the question asks about ("how long does the battery last?" ->
-        battery life hours: 60; "on-ear or over-ear?" -> form factor: over-ear), from the record."""
+        battery life hours: 60; "on-ear or over-ear?" -> form factor: over-ear), from the record.
+        ``aspect`` (the attribute the parser read from the question) decides when the record has it."""
+        if aspect and aspect in p.attributes:
+            return Snip(f"{p.id}:specs", "spec", f"{aspect.replace('_', ' ')}: {p.attributes[aspect]}", p.id)
         q = {_stem(w) for w in words(question)} - {_stem(w) for w in words(p.title)}
         low = " " + question.lower().replace(p.title.lower(), " ") + " "
         if not hasattr(self, "_attr_values"):
@@ -344,8 +233,12 @@ class ShopIndex:
         return default
 
 
-_UNITS = {"people": r"people|persons?|adults?|friends|players", "players": r"players|people|persons?|friends",
-          "in": r"inch(?:es)?|in\b|\"", "watts": r"w\b|watts?", "hz": r"hz", "l": r"l\b|litres?|liters?"}
+def bound_words(key: str, b: Bound) -> str:
+    """"battery life hours 30+" -> plain words for a numeric bound."""
+    name = key.replace("_", " ")
+    if b.min is not None and b.max is not None:
+        return f"{name} {b.min:g}-{b.max:g}"
+    return f"{name} {b.min:g}+" if b.min is not None else f"{name} up to {b.max:g}"
 
 
 def attr_words(key: str, value: str | list[str]) -> str:
@@ -356,38 +249,6 @@ def attr_words(key: str, value: str | list[str]) -> str:
     if all(re.fullmatch(r"[\d.\-]+", v) for v in vals):
         return f"{key.replace('_', ' ')} {'/'.join(vals)}"
     return " or ".join(vals)
-
-
-def _distinct_word(value: str, values: set[str], t: str) -> bool:
-    """"nonstick pans" states material "ceramic nonstick": a long word no other value of the key has."""
-    own = value.lower().split()
-    if len(own) < 2:
-        return False
-    others = {w for v in values if v != value.lower() for w in v.split()}
-    return any(len(w) >= 5 and w not in others and re.search(rf"(?<![\w-]){re.escape(w)}(?![\w-])", t) for w in own)
-
-
-def _number_constraint(t: str, key: str) -> tuple[float, str] | None:
-    """(number, op) when the text states a number in the unit the attribute key ends with."""
-    unit = _UNITS.get(key.rsplit("_", 1)[-1])
-    if unit is None:
-        return None
-    m = re.search(rf"(at least|minimum|min\.?|over|more than|\d+\s*\+|up to|at most|max(?:imum)?)?\s*"
-                  rf"(?:of\s+)?(\d+(?:\.\d+)?)\s*-?\s*(?:{unit})", t)
-    if m is None:
-        return None
-    op = m.group(1) or ""
-    return float(m.group(2)), (">=" if op and op[0] in "aomd" and not op.startswith("at most") else
-                               "<=" if op.startswith(("up to", "at most", "max")) else "=")
-
-
-def _num_ok(value: str, n: float, op: str) -> bool:
-    nums = [float(x) for x in re.findall(r"\d+(?:\.\d+)?", value)]
-    if not nums:
-        return False
-    if len(nums) == 2 and "-" in value:  # a range such as players "2-6": the stated number must fit
-        return nums[0] <= n <= nums[1] if op == "=" else (nums[1] >= n if op == ">=" else nums[0] <= n)
-    return nums[0] == n if op == "=" else (nums[0] >= n if op == ">=" else nums[0] <= n)
 
 
 def _clip(text: str, n: int = 220) -> str:

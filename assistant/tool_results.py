@@ -38,6 +38,21 @@ class ProductList:
 
 
 @dataclass(frozen=True)
+class Ranking:
+    """Products ordered by one attribute, best match for the question first."""
+
+    products: list[ProductHit]
+    attribute: str
+    direction: str  # "min" | "max"
+    values: dict[str, str]  # product id -> the attribute as recorded ("230", "4.5 kg")
+    label: str = ""  # the shopper's ranking words ("lightest"), when they named one
+
+    @property
+    def ids(self) -> list[str]:
+        return [p.product_id for p in self.products]
+
+
+@dataclass(frozen=True)
 class ProductDetails:
     product: ProductHit | None
     description: str = ""

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from assistant.shopindex import ShopIndex, Snip, attr_words
+from assistant.shopindex import ShopIndex, Snip, attr_words, bound_words
 from assistant.tool_results import (
     Comparison,
     HandoffResult,
@@ -30,10 +30,14 @@ from assistant.tool_results import (
     ProductDetails,
     ProductHit,
     ProductList,
+    Ranking,
 )
+from knowledge.constraints import Constraints
+from knowledge.money import money_words
+from knowledge.records import Product
 
 __all__ = ["TOOLS", "Comparison", "HandoffResult", "OrderRequest", "OrderStatus", "PolicyAnswer", "PrivacyResult",
-           "ProductAnswer", "ProductDetails", "ProductHit", "ProductList", "ShopIndex", "Snip", "ToolContext",
+           "ProductAnswer", "ProductDetails", "ProductHit", "ProductList", "Ranking", "ShopIndex", "Snip", "ToolContext",
            "as_langchain_tools", "call_tool"]
 
 
@@ -48,6 +52,8 @@ class ToolContext:
     session_items: list[str] = field(default_factory=list)  # products clicked/carted this session, oldest first
     personalized: bool = False
     now: Callable[[], datetime] | None = None  # overrides the shop's clock (tests)
+    owned: tuple[str, ...] = ()  # products the customer already bought: not recommended again
+    currency: str = "USD"  # the shop's currency, for wording constraints
 
     def clock(self) -> datetime:
         """The shop's current time: the demo shop lives at its manifest's date, not the wall clock's."""
@@ -55,20 +61,27 @@ class ToolContext:
 
 
 # --- helpers --------------------------------------------------------------------------------
-def _constraint_words(price_min: float | None, price_max: float | None, brands: list[str] | None,
-                      attributes: dict[str, Any] | None, min_rating: float | None) -> list[str]:
+def constraint_words(c: Constraints, currency: str) -> list[str]:
+    """The constraints in plain words, prices in the shop's currency ("under $150", "under ₹1,500")."""
     out: list[str] = []
-    if price_min is not None and price_max is not None:
-        out.append(f"${price_min:,.0f}-${price_max:,.0f}")
-    elif price_max is not None:
-        out.append(f"under ${price_max:,.0f}")
-    elif price_min is not None:
-        out.append(f"over ${price_min:,.0f}")
-    out += list(brands or [])
-    out += [attr_words(k, v) for k, v in (attributes or {}).items()]
-    if min_rating:
-        out.append(f"rated {min_rating:g}+")
-    return out
+    lo, hi = c.price.min, c.price.max
+    if lo is not None and hi is not None:
+        out.append(f"{money_words(lo, currency)}-{money_words(hi, currency)}")
+    elif hi is not None:
+        out.append(f"under {money_words(hi, currency)}")
+    elif lo is not None:
+        out.append(f"over {money_words(lo, currency)}")
+    out += list(c.brands)
+    out += [f"not {b}" for b in c.exclude_brands]
+    out += [attr_words(k, list(v)) for k, v in c.attributes.items() if k != "title"]
+    out += [f"{w} " for k, vals in c.attributes.items() if k == "title" for w in vals]
+    out += [f"not {attr_words(k, list(v))}" for k, v in c.exclude_attributes.items()]
+    out += [bound_words(k, b) for k, b in c.bounds.items()]
+    if c.min_rating:
+        out.append(f"rated {c.min_rating:g}+")
+    if c.in_stock:
+        out.append("in stock")
+    return [w.strip() for w in out]
 
 
 def _reason(hit: ProductHit, evidence: str | None) -> str:
@@ -135,54 +148,74 @@ def _rank01(values: dict[str, float]) -> dict[str, float]:
 
 
 # --- tools ----------------------------------------------------------------------------------
-def recommend(ctx: ToolContext, query: str = "", category: str | None = None, brands: list[str] | None = None,
-              exclude_brands: list[str] | None = None, price_min: float | None = None,
-              price_max: float | None = None, min_rating: float | None = None,
-              attributes: dict[str, Any] | None = None, exclude_ids: list[str] | None = None,
-              k: int = 3) -> ProductList:
-    """Recommend products for this shopper: hybrid recommender scores (their history and this
-    session's events when personalization is allowed; popularity when cold) blended with the
-    session's constraints and how well each product matches the request text."""
-    cands = ctx.shop.filter(category=category, brands=brands, exclude_brands=exclude_brands, price_min=price_min,
-                            price_max=price_max, min_rating=min_rating, attributes=attributes,
-                            exclude_ids=exclude_ids)
+def recommend(ctx: ToolContext, constraints: Constraints | None = None, query: str = "",
+              sort: tuple[str, str] | None = None, k: int = 3) -> ProductList:
+    """Recommend products for this shopper within the constraints: hybrid recommender scores (their
+    history and this session's events when personalization is allowed; popularity when cold) blended
+    with how well each product matches the request text and its rating; ``sort`` = (attribute,
+    "min"|"max") ranks by an attribute instead ("the lightest tent")."""
+    c = constraints or Constraints()
+    c = replace(c, exclude_ids=tuple(dict.fromkeys((*c.exclude_ids, *ctx.owned))))
+    cands = ctx.shop.filter(c)
+    words = constraint_words(c, ctx.currency)
     if not cands:
-        return ProductList([], _constraint_words(price_min, price_max, brands, attributes, min_rating))
+        return ProductList([], words)
     rel = ctx.shop.relevance(query, cands, ctx.retriever) if query else {}
-    rec, evidence = _rec_scores(ctx, [c.id for c in cands])
+    rec, evidence = _rec_scores(ctx, [p.id for p in cands])
     rec_r, rel_r = _rank01(rec), _rank01(rel) if rel else {}
     # Bayesian mean rating: a 5.0 from two reviews counts less than a 4.6 from forty.
-    rating = {c.id: ((c.rating or 0.0) * c.rating_count + 3.5 * 5) / (c.rating_count + 5) for c in cands}
+    rating = {p.id: ((p.rating or 0.0) * p.rating_count + 3.5 * 5) / (p.rating_count + 5) for p in cands}
     rating_r = _rank01(rating)
     # Poorly rated products (with enough reviews to trust it) sink unless nothing else fits.
-    poor = {c.id: 0.3 if c.rating is not None and c.rating < 3.0 and c.rating_count >= 3 else 0.0 for c in cands}
-    blended = {c.id: 0.4 * rec_r.get(c.id, 0) + 0.3 * rel_r.get(c.id, 0) + 0.3 * rating_r.get(c.id, 0) - poor[c.id]
-               for c in cands}
-    ranked = sorted(cands, key=lambda c: (-blended[c.id], c.id))[:k]
+    poor = {p.id: 0.3 if p.rating is not None and p.rating < 3.0 and p.rating_count >= 3 else 0.0 for p in cands}
+    blended = {p.id: 0.4 * rec_r.get(p.id, 0) + 0.3 * rel_r.get(p.id, 0) + 0.3 * rating_r.get(p.id, 0) - poor[p.id]
+               for p in cands}
+    key = _sort_key(ctx, sort, blended)
+    ranked = sorted(cands, key=key)[:k]
     hits = []
-    for c in ranked:
-        hit = ctx.shop.hit(c, score=blended[c.id],
-                           matches=ctx.shop.matches(c, price_min, price_max, brands, attributes, category))
-        ev, ev_ids = evidence.get(c.id, ("", ()))
+    for p in ranked:
+        hit = ctx.shop.hit(p, score=blended[p.id], matches=ctx.shop.matches(p, c))
+        ev, ev_ids = evidence.get(p.id, ("", ()))
         hits.append(replace(_with_reason(hit, ev), evidence_ids=ev_ids))
-    return ProductList(hits, _constraint_words(price_min, price_max, brands, attributes, min_rating),
-                       personalized=bool(evidence))
+    return ProductList(hits, words, personalized=bool(evidence))
+
+
+def _sort_key(ctx: ToolContext, sort: tuple[str, str] | None, blended: dict[str, float]) -> Any:
+    if sort is None:
+        return lambda p: (-blended[p.id], p.id)
+    attr, direction = sort
+    sign = 1.0 if direction == "min" else -1.0
+
+    def key(p: Product) -> tuple[float, float, str]:
+        v = ctx.shop.value_of(p.id, attr)
+        return (0.0 if v is not None else 1.0, sign * (v or 0.0), p.id)
+
+    return key
+
+
+def rank(ctx: ToolContext, product_ids: list[str], attribute: str, direction: str = "max", label: str = "") -> Ranking:
+    """Order products by one attribute (price, rating or a catalog attribute): which is the lightest,
+    the cheapest, the longest-lasting. Products without the attribute are left out."""
+    vals = {pid: ctx.shop.value_of(pid, attribute) for pid in dict.fromkeys(product_ids) if pid in ctx.shop.products}
+    known = [pid for pid, v in vals.items() if v is not None]
+    ordered = sorted(known, key=lambda pid: (vals[pid] if direction == "min" else -(vals[pid] or 0.0), pid))
+    hits = [_with_reason(ctx.shop.hit(ctx.shop.products[pid]), None) for pid in ordered]
+    raw = {pid: ctx.shop.products[pid].attributes.get(attribute, "") for pid in ordered}
+    return Ranking(hits, attribute, direction, raw, label)
 
 
 def _with_reason(hit: ProductHit, evidence: str | None) -> ProductHit:
     return replace(hit, reason=_reason(hit, evidence), evidence=evidence or "")
 
 
-def search_products(ctx: ToolContext, query: str, category: str | None = None, brands: list[str] | None = None,
-                    price_min: float | None = None, price_max: float | None = None, k: int = 5) -> ProductList:
-    """Search the catalog by text (hybrid lexical + dense retrieval) within optional filters."""
-    cands = ctx.shop.filter(category=category, brands=brands, price_min=price_min, price_max=price_max)
+def search_products(ctx: ToolContext, query: str, constraints: Constraints | None = None, k: int = 5) -> ProductList:
+    """Search the catalog by text (hybrid lexical + dense retrieval) within optional constraints."""
+    c = constraints or Constraints()
+    cands = ctx.shop.filter(c)
     rel = ctx.shop.relevance(query, cands, ctx.retriever)
-    ranked = sorted((c for c in cands if rel.get(c.id, 0) > 0), key=lambda c: (-rel[c.id], c.id))[:k]
-    hits = [_with_reason(ctx.shop.hit(c, score=rel[c.id], matches=ctx.shop.matches(c, price_min, price_max, brands,
-                                                                                     None, category)), None)
-            for c in ranked]
-    return ProductList(hits, _constraint_words(price_min, price_max, brands, None, None))
+    ranked = sorted((p for p in cands if rel.get(p.id, 0) > 0), key=lambda p: (-rel[p.id], p.id))[:k]
+    hits = [_with_reason(ctx.shop.hit(p, score=rel[p.id], matches=ctx.shop.matches(p, c)), None) for p in ranked]
+    return ProductList(hits, constraint_words(c, ctx.currency))
 
 
 def product_details(ctx: ToolContext, product_id: str) -> ProductDetails:
@@ -205,14 +238,16 @@ def compare(ctx: ToolContext, product_ids: list[str]) -> Comparison:
     return Comparison([_with_reason(ctx.shop.hit(p), None) for p in prods], attrs, share)
 
 
-def product_qa(ctx: ToolContext, product_id: str, question: str, k: int = 2) -> ProductAnswer:
-    """Answer a question about one product from its description and reviews; returns the review ids used."""
+def product_qa(ctx: ToolContext, product_id: str, question: str, aspect: str | None = None,
+               k: int = 2) -> ProductAnswer:
+    """Answer a question about one product from its record, description and reviews; ``aspect`` is the
+    attribute asked about when known ("weight_g"). Returns the review ids used."""
     p = ctx.shop.products.get(product_id)
     if p is None:
         return ProductAnswer(None, [])
     snips = ctx.shop.review_snippets(product_id, question, k, ctx.retriever)
     desc = ctx.shop.description_snippet(p, question)
-    spec = ctx.shop.spec_snippet(p, question)  # the record's own figure beats a reviewer's impression
+    spec = ctx.shop.spec_snippet(p, question, aspect)  # the record's own figure beats a reviewer's impression
     return ProductAnswer(_with_reason(ctx.shop.hit(p), None), ([spec] if spec else []) + ([desc] if desc else []) + snips)
 
 
@@ -309,7 +344,7 @@ def privacy(ctx: ToolContext, request: str = "info") -> PrivacyResult:
 
 
 TOOLS: dict[str, Callable[..., Any]] = {f.__name__: f for f in (
-    recommend, search_products, product_details, compare, product_qa, order_status, cancel_order,
+    recommend, search_products, rank, product_details, compare, product_qa, order_status, cancel_order,
     return_or_refund, policy_qa, handoff, privacy)}
 
 

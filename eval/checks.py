@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -112,9 +113,50 @@ def product_ok(p: Any, spec: dict[str, Any]) -> tuple[bool, str]:
     for k, v in (spec.get("attributes") or {}).items():
         if str(p.attributes.get(k, "")).lower() not in {str(x).lower() for x in _list(v)}:
             return False, f"{k}={p.attributes.get(k)}"
+    for k, v in (spec.get("exclude_attributes") or {}).items():
+        if str(p.attributes.get(k, "")).lower() in {str(x).lower() for x in _list(v)}:
+            return False, f"excluded {k}={p.attributes.get(k)}"
+    for k, b in (spec.get("bounds") or {}).items():
+        val = attr_number(p, k)
+        if val is None or ("min" in b and val < float(b["min"]) - 1e-9) or ("max" in b and val > float(b["max"]) + 1e-9):
+            return False, f"{k}={p.attributes.get(k)}"
+    if spec.get("in_stock") and p.in_stock is False:
+        return False, "out of stock"
     if p.id in set(_list(spec.get("ids_none"))):
         return False, "excluded id"
     return True, ""
+
+
+def attr_number(p: Any, key: str) -> float | None:
+    """A product's numeric value for `key`: price, rating, or the first number in the attribute."""
+    if key == "price":
+        return None if p.price is None else float(p.price)
+    if key == "rating":
+        return None if p.rating is None else float(p.rating)
+    m = re.search(r"-?\d+(?:\.\d+)?", str(p.attributes.get(key, "")).replace(",", ""))
+    return float(m.group()) if m else None
+
+
+def relative_ok(cards: list[str], before: list[str], spec: dict[str, Any], facts: Facts) -> tuple[bool, str]:
+    """Every card is below (direction less) / above (more) the extreme of the list shown before."""
+    key, less = str(spec.get("attribute", "price")), spec.get("direction", "less") == "less"
+    prev = [v for v in (attr_number(facts.products[i], key) for i in before if i in facts.products) if v is not None]
+    if not prev:
+        return False, "no earlier list to compare with"
+    ref = max(prev) if less else min(prev)
+    bad = [c for c in cards if c in facts.products and (
+        (v := attr_number(facts.products[c], key)) is None or (v >= ref if less else v <= ref))]
+    return not bad, f"{bad} not {'below' if less else 'above'} {key} {ref:g} of the earlier list"
+
+
+def extreme_id(before: list[str], spec: dict[str, Any], facts: Facts) -> str | None:
+    """The product of `before` with the lowest (min) / highest (max) value of an attribute."""
+    vals = {i: attr_number(facts.products[i], str(spec["attribute"])) for i in before if i in facts.products}
+    vals = {i: v for i, v in vals.items() if v is not None}
+    if not vals:
+        return None
+    pick = min if spec["direction"] == "min" else max
+    return pick(vals, key=lambda i: vals[i])
 
 
 def _contains(hay: str, needle: Any) -> bool:
@@ -163,6 +205,8 @@ def check_turn(exp: dict[str, Any], rec: TurnRecord, facts: Facts, ctx: ConvCont
             if not ok:
                 bad.append(f"{c.get('product_id')} ({why})")
         add(("constraints", not bad, "violations: " + ", ".join(bad)))
+        if spec.get("relative"):
+            add(("relative", *relative_ok(rec.card_ids, ctx.prev_cards, spec["relative"], facts)))
         if spec.get("ids_any"):
             add(("expected product", bool(set(_list(spec["ids_any"])) & set(rec.card_ids)),
                  f"none of {spec['ids_any']} in {rec.card_ids}"))
@@ -181,6 +225,8 @@ def check_turn(exp: dict[str, Any], rec: TurnRecord, facts: Facts, ctx: ConvCont
         want_ids = [str(x) for x in _list(about.get("id"))]
         for n in _list(about.get("shown")):
             want_ids.append(ctx.prev_cards[int(n) - 1] if 0 < int(n) <= len(ctx.prev_cards) else f"<no #{n} shown>")
+        if about.get("extreme"):
+            want_ids.append(extreme_id(ctx.prev_cards, about["extreme"], facts) or "<no earlier list>")
         seen = set(rec.card_ids) | {str(c.get("id")) for c in rec.citations if c.get("kind") == "product"}
         missing = [i for i in want_ids if i not in seen]
         add(("about", not missing, f"reply is not about {missing} (cards/citations {sorted(seen)})"))

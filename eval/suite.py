@@ -16,13 +16,20 @@ A suite file::
               action: recommend      # the policy's action (or a list)
               tools: [recommend]     # each must be in Done.actions; tools_absent: never called
               products: {min: 1, category: Headphones, brands: [Sony], price_max: 150}
+              products: {exclude_attributes: {material: [plastic]},          # no card has these values
+                         bounds: {weight_g: {max: 300}},                     # numeric attribute bounds
+                         in_stock: true,                                     # every card is in stock
+                         relative: {attribute: price, direction: less}}      # each card below the
+                                                                             # dearest card shown before
               no_products: true
               must_include: ["ORD-104233", [shipped, "on its way"]]   # inner list = any of
               must_not_include: ["password"]
               cite: {kind: policy, topic: returns}                     # or id: POL-...
               handoff: true          # expected hand-off (default false; "any" = not scored)
               about: {shown: 2}      # the reply concerns the 2nd product of the last list shown
-                                     # (cards or product citations); or {id: P0001}; lists allowed
+                                     # (cards or product citations); or {id: P0001}; lists allowed;
+                                     # or {extreme: {attribute: weight_g, direction: min}}: the
+                                     # lightest of the products shown before this turn
 
 Everything is checked against the demo shop's data, never against an engine's past output.
 """
@@ -46,7 +53,7 @@ TOOLS = ("recommend", "search_products", "product_details", "compare", "product_
 EXPECT_KEYS = {"intent", "intents", "entities", "action", "tools", "tools_absent", "products", "no_products",
                "must_include", "must_not_include", "cite", "handoff", "about", "note"}
 PRODUCT_KEYS = {"min", "max", "category", "brands", "exclude_brands", "price_min", "price_max", "min_rating",
-                "ids_any", "ids_none", "attributes"}
+                "ids_any", "ids_none", "attributes", "exclude_attributes", "bounds", "in_stock", "relative"}
 ENTITY_KEYS = {"categories", "brands", "price_min", "price_max", "order_ids", "emails", "negated_brands",
                "references", "attributes"}
 
@@ -90,8 +97,14 @@ def _check_expect(where: str, exp: dict[str, Any]) -> None:
         raise _fail(where, f"'products' must be a mapping with keys from {sorted(PRODUCT_KEYS)}")
     if "entities" in exp and (not isinstance(exp["entities"], dict) or set(exp["entities"]) - ENTITY_KEYS):
         raise _fail(where, f"'entities' must be a mapping with keys from {sorted(ENTITY_KEYS)}")
-    if "about" in exp and (not isinstance(exp["about"], dict) or set(exp["about"]) - {"shown", "id"}):
-        raise _fail(where, "'about' must be {shown: N} or {id: PRODUCT_ID} (lists allowed)")
+    if "about" in exp and (not isinstance(exp["about"], dict) or set(exp["about"]) - {"shown", "id", "extreme"}):
+        raise _fail(where, "'about' must be {shown: N}, {id: PRODUCT_ID} (lists allowed) or "
+                           "{extreme: {attribute: KEY, direction: min|max}}")
+    extreme = (exp.get("about") or {}).get("extreme")
+    if extreme is not None and (not isinstance(extreme, dict) or extreme.get("direction") not in ("min", "max")
+                                or not extreme.get("attribute")):
+        raise _fail(where, "'about.extreme' needs 'attribute' (price, rating or an attribute key) and "
+                           "'direction' (min or max)")
     if "handoff" in exp and exp["handoff"] not in (True, False, "any"):
         raise _fail(where, "'handoff' must be true, false or \"any\"")
 

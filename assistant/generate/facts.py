@@ -17,6 +17,7 @@ from assistant.tools import (
     ProductDetails,
     ProductHit,
     ProductList,
+    Ranking,
 )
 
 # Actions whose answers must cite a store-policy passage.
@@ -35,6 +36,11 @@ class Facts:
     constraints: list[str] = field(default_factory=list)
     clarify: str | None = None
     context_ids: set[str] = field(default_factory=set)  # products the shopper owns, named in signals
+    options: list[str] = field(default_factory=list)  # real choices a clarifying question offers
+    notes: list[tuple[str, str]] = field(default_factory=list)  # (kind, value) facts to state after the answer
+    carried: list[str] = field(default_factory=list)  # constraints kept from earlier turns, in words
+    follow_up: str | None = None  # the question asked after the answer (a template key)
+    currency: str = "USD"
 
     @property
     def product_ids(self) -> set[str]:
@@ -65,12 +71,16 @@ def _safe(snips: list[Snip]) -> list[Snip]:
 
 def build_facts(action: str, question: str, result: Any, shop: ShopIndex, *, signals: list[str] | None = None,
                 constraints: list[str] | None = None, clarify: str | None = None,
-                context_ids: set[str] | None = None) -> Facts:
+                context_ids: set[str] | None = None, decision: Any = None, currency: str = "USD") -> Facts:
     f = Facts(action, question, result=result, signals=list(signals or []), clarify=clarify,
-              constraints=list(constraints or []), context_ids=set(context_ids or ()))
-    if isinstance(result, ProductList):
+              constraints=list(constraints or []), context_ids=set(context_ids or ()), currency=currency)
+    if decision is not None:
+        _from_decision(f, decision, shop)
+    if isinstance(result, ProductList | Ranking):
         f.products = list(result.products)
-        f.constraints = f.constraints or list(result.constraints)
+        f.constraints = f.constraints or list(getattr(result, "constraints", []))
+    if isinstance(result, Ranking):
+        f.products = list(result.products)
     elif isinstance(result, Comparison):
         f.products = list(result.products)
     elif isinstance(result, ProductDetails | ProductAnswer):
@@ -87,3 +97,22 @@ def build_facts(action: str, question: str, result: Any, shop: ShopIndex, *, sig
     elif isinstance(result, PolicyAnswer | PrivacyResult):
         f.snippets = _safe(result.snippets if isinstance(result, PolicyAnswer) else result.policy)
     return f
+
+
+def _from_decision(f: Facts, d: Any, shop: ShopIndex) -> None:
+    """What the policy decided the reply must also say: the question it asks, real options, notes
+    ("we don't carry ..."), and the constraints carried over from earlier turns (so they can be dropped)."""
+    from assistant.tools import constraint_words
+
+    f.clarify = f.clarify or d.clarify
+    f.options = list(d.options)
+    f.notes = list(d.notes)
+    f.follow_up = d.follow_up
+    if d.topic is not None and d.carried:
+        f.carried = constraint_words(d.topic.drop([s for s in _SLOTS if s not in d.carried]), f.currency)
+    if d.clarify == "kind" and not f.options:
+        f.options = sorted({p.leaf_category for p in shop.products.values()})[:3]
+
+
+_SLOTS = ("categories", "brands", "exclude_brands", "attributes", "exclude_attributes", "bounds", "price",
+          "min_rating", "in_stock", "exclude_ids")

@@ -12,10 +12,33 @@ from assistant.errors import ConfigError
 
 
 def _money(value: float | None, currency: str = "USD") -> str:
+    """A product's price as the shop would print it: $91.99, £24.99, ₹1,499.00."""
     if value is None:
         return "price unknown"
-    sign = "$" if currency == "USD" else f"{currency} "
-    return f"{sign}{value:,.2f}"
+    from knowledge.money import format_money, locale_for
+
+    return format_money(value, currency, locale_for(currency), digits=2)
+
+
+def _attr_name(key: str) -> str:
+    """weight_g -> "weight", battery_life_hours -> "battery life"."""
+    parts = key.split("_")
+    if len(parts) > 1 and len(parts[-1]) <= 5 and parts[-1] in _UNIT_SUFFIXES:
+        parts = parts[:-1]
+    return " ".join(parts)
+
+
+def _with_unit(value: str, key: str) -> str:
+    """"230" of weight_g -> "230 g"; values that carry their unit ("4.5 kg") stay as they are."""
+    unit = key.rsplit("_", 1)[-1] if "_" in key else ""
+    if unit in _UNIT_SUFFIXES and str(value).replace(".", "").isdigit():
+        return f"{value} {_UNIT_WORDS.get(unit, unit)}"
+    return str(value)
+
+
+_UNIT_WORDS = {"in": "in", "f": "°F", "l": "L", "mbps": "MB/s", "hz": "Hz", "mah": "mAh"}
+_UNIT_SUFFIXES = frozenset({"g", "kg", "lb", "mm", "cm", "in", "ft", "l", "ml", "hours", "days", "min", "minutes",
+                            "watts", "hz", "mbps", "mah", "f", "gsm"})
 
 
 def _stars(value: float | None) -> str:
@@ -34,6 +57,8 @@ class PromptSet:
                           keep_trailing_newline=False)
         env.filters["money"] = _money
         env.filters["stars"] = _stars
+        env.filters["attr_name"] = _attr_name
+        env.filters["with_unit"] = _with_unit
         self.raw: dict[str, str] = {k: str(v) for k, v in (yaml.safe_load(raw) or {}).items()}
         self._templates: dict[str, Template] = {k: env.from_string(v) for k, v in self.raw.items()}
 

@@ -1,11 +1,10 @@
-"""Understanding: intents, entities and sentiment for one shopper message.
+"""Understanding: a shopper's message -> typed commands (docs/commands.md) and sentiment.
 
-``NLU.from_settings(settings, catalog).understand(text, state=None) -> Understanding``.
-Importing this package is cheap: the embedding model loads on the first message.
+``Reader.read(text, context) -> Reading`` runs the cascade: the fast learned parser, then the local
+LLM when the parse is unsure. Importing this package is cheap: models load on the first message.
 """
 
-from assistant.nlu.core import NLU, Understanding
-from assistant.nlu.data import INTENTS
-from assistant.nlu.entities import Entities
+from assistant.nlu.commands import COMMAND_TYPES, Command
+from assistant.nlu.reader import Reader, Reading
 
-__all__ = ["INTENTS", "NLU", "Entities", "Understanding"]
+__all__ = ["COMMAND_TYPES", "Command", "Reader", "Reading"]

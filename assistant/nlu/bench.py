@@ -1,219 +1,170 @@
-"""`aisle bench nlu --out FILE.json`: intents, entities, sentiment and latency on held-out data.
+"""`aisle bench nlu`: the understanding benchmark.
 
-Writes the schema of issue 5 to --out (plus two labelled extras: intent.shopping_old_heldout, the old
-seeded 30 % of shopping_intents.yaml that was looked at during development, and shopping_test_sha256,
-the blind set's hash); prints details (per-class scores, the 27-label Bitext reference) to stdout. The shopping
-figure is the blind set ``data/shopping_blind_test.yaml``. Uses the committed artifacts; never trains the shipped models.
+Sections: ``commands`` (command exact match and slot F1 on the hand-labelled command sets of
+eval/nlu/, written without reading the parser's code; the *_test files are held out and reported as
+aggregates only), ``numbers`` (budget exact match), ``paths`` (share of messages the cascade sends to
+the LLM; fast-path and LLM-path latency), ``sentiment`` (held-out review domain vs VADER) and
+``simmc`` (command family accuracy on real shopper turns of SIMMC 2.x, evaluation only: its license is
+non-commercial). Per-message details are written for the dev sets only (``--details``).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import time
-from collections.abc import Iterable
-from importlib import resources
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
+from assistant.nlu.commands import command_json
+from assistant.nlu.read import Context
+from assistant.nlu.reader import Reader
+from assistant.nlu.score import load_jsonl, price_equal, price_of, score_commands, slots
 
-from assistant.nlu import data as D
-from assistant.nlu.entities import extract, extract_order_ids
-from assistant.nlu.gazetteer import Gazetteer
-from assistant.nlu.linear import SoftmaxModel, fit_logreg
-from assistant.nlu.sentiment import SentimentModel
-from assistant.nlu.tfidf import Tfidf
-from assistant.nlu.train import (
-    ARTIFACTS,
-    DEFAULT_SEED,
-    SENTIMENT_NAMES,
-    _set_threads,
-    intent_splits,
-    macro_f1,
-    sentiment_split,
-)
+EVAL_NLU = Path(__file__).resolve().parents[2] / "eval" / "nlu"
+SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+PRODUCT = {"FindProducts", "Refine", "Rank", "AskProduct", "Compare", "CheckStock"}
+# SIMMC dialogue act -> the command types that serve it.
+SIMMC_FAMILIES = {"REQUEST:GET": {"FindProducts", "Refine"}, "INFORM:REFINE": {"Refine", "FindProducts"},
+                  "INFORM:GET": {"FindProducts", "Refine", "AskProduct"},
+                  "ASK:GET": {"AskProduct", "Rank", "CheckStock", "Compare"}, "REQUEST:COMPARE": {"Compare", "Rank"}}
 
 
-def prf(tp: int, fp: int, fn: int) -> dict[str, float]:
-    p = tp / (tp + fp) if tp + fp else 0.0
-    r = tp / (tp + fn) if tp + fn else 0.0
-    f = 2 * p * r / (p + r) if p + r else 0.0
-    return {"precision": round(p, 4), "recall": round(r, 4), "f1": round(f, 4)}
+def _context(row: dict[str, Any], products: dict[str, Any]) -> Context:
+    shown = (row.get("context") or {}).get("shown") or []
+    cats = tuple(dict.fromkeys(products[i].leaf_category for i in shown if i in products))
+    return Context(cats)
 
 
-def set_prf(gold: Iterable[set], pred: Iterable[set]) -> dict[str, float]:  # type: ignore[type-arg]
-    tp = fp = fn = 0
-    for g, p in zip(gold, pred, strict=True):
-        tp += len(g & p)
-        fp += len(p - g)
-        fn += len(g - p)
-    return prf(tp, fp, fn)
+def commands_section(reader: Reader, path: Path, details: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    rows = load_jsonl(path)
+    products = reader.resolver.v.products
+    pairs = []
+    for row in rows:
+        got = reader.read(row["text"], _context(row, products))
+        pred = [command_json(c) for c in got.commands]
+        pairs.append((pred, row["commands"]))
+        if details is not None:
+            ps = set().union(*(slots(c) for c in pred)) if pred else set()
+            gs = set().union(*(slots(c) for c in row["commands"]))
+            if ps != gs:
+                details.append({"id": row["id"], "text": row["text"], "extra": sorted(ps - gs),
+                                "missing": sorted(gs - ps), "path": got.path})
+    return score_commands(pairs)
 
 
-def order_id_scores(texts: list[str], gold_spans: list[list[tuple[int, int]]]) -> dict[str, float]:
-    """Exact character-span matches of order ids against Bitext's start/end offsets."""
-    pred = [{(s, e) for _, s, e in extract_order_ids(t)} for t in texts]
-    return set_prf([set(g) for g in gold_spans], pred)
+def numbers_section(reader: Reader, path: Path, details: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    rows = load_jsonl(path)
+    ok = 0
+    for row in rows:
+        got = price_of([command_json(c) for c in reader.read(row["text"]).commands])
+        hit = price_equal(got, row["price"])
+        ok += int(hit)
+        if details is not None and not hit:
+            details.append({"id": row["id"], "text": row["text"], "got": got, "want": row["price"]})
+    return {"n": len(rows), "exact": round(ok / max(len(rows), 1), 4)}
 
 
-def load_labeled() -> list[dict[str, Any]]:
-    import yaml
-
-    raw = resources.files("assistant.nlu").joinpath("data/entities_labeled.yaml").read_text("utf-8")
-    return list(yaml.safe_load(raw)["utterances"])
-
-
-def entity_tuples(d: dict[str, Any]) -> set[tuple[str, str]]:
-    out: set[tuple[str, str]] = set()
-    for k in ("price_min", "price_max"):
-        if d.get(k) is not None:
-            out.add((k, f"{float(d[k]):.2f}"))
-    out.update(("brand", b) for b in d.get("brands") or [])
-    out.update(("category", c) for c in d.get("categories") or [])
+def paths_section(reader: Reader, texts: list[str], llm: Reader | None) -> dict[str, Any]:
+    """How often the cascade needs the LLM, and what each path costs (ms, this machine)."""
+    fast_ms, routed = [], 0
+    for t in texts:
+        t0 = time.perf_counter()
+        p = reader.parser.parse(t)
+        cmds = reader.read(t).commands
+        fast_ms.append((time.perf_counter() - t0) * 1000 / 2)  # read() parses again: half the pair
+        routed += int(reader.needs_llm(p, cmds))
+    out: dict[str, Any] = {"messages": len(texts), "llm_share": round(routed / max(len(texts), 1), 4),
+                           "fast_ms": _pct(fast_ms)}
+    if llm is not None and llm.llm is not None:
+        llm_ms = []
+        for t in texts[:40]:
+            t0 = time.perf_counter()
+            llm.llm.commands(t, Context())
+            llm_ms.append((time.perf_counter() - t0) * 1000)
+        out["llm_ms"] = _pct(llm_ms)
     return out
 
 
-def shopping_entity_scores(gaz: Gazetteer, items: list[dict[str, Any]]) -> tuple[dict[str, float], list[str]]:
-    gold, pred, errors = [], [], []
-    for it in items:
-        g = entity_tuples(it)
-        e = extract(it["text"], gaz)
-        p = entity_tuples({"price_min": e.price_min, "price_max": e.price_max, "brands": e.brands,
-                           "categories": e.categories})
-        gold.append(g)
-        pred.append(p)
-        if g != p:
-            errors.append(f"{it['text']!r}: missing {sorted(g - p)} extra {sorted(p - g)}")
-    return set_prf(gold, pred), errors
+def simmc_section(reader: Reader, limit: int = 1500) -> dict[str, Any]:
+    path = SHARED / "shopping-utterances" / "simmc_user_turns.jsonl.gz"
+    if not path.is_file():
+        return {"skipped": f"{path} not found (needs ../shared/data)"}
+    import gzip
+
+    with gzip.open(path, "rt", encoding="utf-8") as fh:
+        rows = [json.loads(line) for line in fh]
+    rows = [r for r in rows if r["act"] in SIMMC_FAMILIES][:limit]
+    fam = shop = 0
+    for r in rows:
+        types = [c.type for c in reader.read(r["utterance"]).commands]
+        fam += int(bool(set(types) & SIMMC_FAMILIES[r["act"]]))
+        shop += int(bool(set(types) & PRODUCT))
+    n = max(len(rows), 1)
+    return {"n": len(rows), "family_accuracy": round(fam / n, 4), "shopping_share": round(shop / n, 4)}
 
 
-def vader_scores(texts: list[str], y: list[str]) -> dict[str, float]:
-    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
-
-    sia = SentimentIntensityAnalyzer()
-    comp = np.array([sia.polarity_scores(t)["compound"] for t in texts])
-    # VADER's published thresholds: >= 0.05 positive, <= -0.05 negative, else neutral.
-    pred3 = np.where(comp >= 0.05, "positive", np.where(comp <= -0.05, "negative", "neutral"))
-    keep = [i for i, v in enumerate(y) if v != "neutral"]
-    pred2 = np.where(comp[keep] >= 0.0, "positive", "negative")
-    return {"macro_f1_3class": round(macro_f1(y, list(pred3)), 4),
-            "binary_accuracy": round(float(np.mean(pred2 == np.array([y[i] for i in keep]))), 4)}
+def _pct(xs: list[float]) -> dict[str, float]:
+    if not xs:
+        return {}
+    s = sorted(xs)
+    return {"p50": round(statistics.median(s), 2), "p95": round(s[min(len(s) - 1, int(0.95 * len(s)))], 2),
+            "n": len(s)}
 
 
-def ours_scores(model: SoftmaxModel, x: np.ndarray, y: list[str]) -> dict[str, float]:
-    from assistant.nlu.train import binary_accuracy
-
-    return {"macro_f1_3class": round(macro_f1(y, model.predict(x)), 4),
-            "binary_accuracy": round(binary_accuracy(model, x, y), 4)}
-
-
-def latency(nlu, texts: list[str], warmup: int = 20) -> dict[str, float]:  # type: ignore[no-untyped-def]
-    for t in texts[:warmup]:
-        nlu.understand(t + " (warm-up)")
-    ms = []
-    for t in texts:
-        t0 = time.perf_counter()
-        nlu.understand(t)
-        ms.append((time.perf_counter() - t0) * 1000)
-    return {"p50": round(float(np.percentile(ms, 50)), 2), "p95": round(float(np.percentile(ms, 95)), 2)}
-
-
-def _per_class(y: list[str], p: list[str]) -> str:
-    rows = []
-    for lab in sorted(set(y)):
-        tp = sum(t == lab and q == lab for t, q in zip(y, p, strict=True))
-        f1 = prf(tp, sum(q == lab for q in p) - tp, sum(t == lab for t in y) - tp)["f1"]
-        rows.append(f"{lab}={f1:.3f}")
-    return " ".join(rows)
+def run(reader: Reader, llm_reader: Reader | None, sentiment: Callable[[], dict[str, Any]] | None,
+        details: Path | None, held_out: bool = False) -> dict[str, Any]:
+    dev_details: dict[str, list[dict[str, Any]]] = {"commands": [], "numbers": []}
+    out: dict[str, Any] = {"commands": {}, "numbers": {}}
+    for name in ("dev", "test") if held_out else ("dev",):
+        f = EVAL_NLU / f"commands_{name}.jsonl"
+        if f.is_file():
+            out["commands"][name] = commands_section(reader, f, dev_details["commands"] if name == "dev" else None)
+        f = EVAL_NLU / f"numbers_{name}.jsonl"
+        if f.is_file():
+            out["numbers"][name] = numbers_section(reader, f, dev_details["numbers"] if name == "dev" else None)
+    test = EVAL_NLU / ("commands_test.jsonl" if held_out else "commands_dev.jsonl")
+    texts = [r["text"] for r in load_jsonl(test)] if test.is_file() else []
+    out["paths"] = paths_section(reader, texts, llm_reader)
+    out["simmc"] = simmc_section(reader)
+    if sentiment is not None:
+        out["sentiment"] = sentiment()
+    if details is not None:
+        details.write_text(json.dumps(dev_details, indent=1), encoding="utf-8")
+    return out
 
 
 def cli(argv: list[str]) -> int:
-    ap = argparse.ArgumentParser(prog="aisle bench nlu", description=__doc__)
+    ap = argparse.ArgumentParser(prog="aisle bench nlu", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", type=Path, required=True, help="JSON file to write")
-    ap.add_argument("--seed", type=int, default=DEFAULT_SEED, help="must match the seed used to train")
-    ap.add_argument("--artifacts", type=Path, default=ARTIFACTS)
-    ap.add_argument("--cache", type=Path, default=Path("var/nlu-cache"), help="embedding cache ('' = none)")
-    ap.add_argument("--latency-n", type=int, default=300, help="messages timed for latency")
-    ap.add_argument("--errors", action="store_true", help="also list the blind-set messages the classifier misreads")
+    ap.add_argument("--llm", action="store_true", help="also time the LLM command path (needs `make models`)")
+    ap.add_argument("--details", type=Path, help="per-message misses on the dev sets (never the test sets)")
+    ap.add_argument("--held-out", action="store_true", help="also score the held-out *_test sets (aggregates only); "
+                    "they are for the final measurement, never for tuning")
     args = ap.parse_args(argv)
-    _set_threads()
-    from assistant.nlu.core import NLU
+    from assistant.components import embedder_from_settings
+    from assistant.settings import load_settings
+    from assistant.wiring import build_reader
     from knowledge.demo import load_demo
-    from knowledge.embed import make_embedder
 
-    meta = json.loads((args.artifacts / "meta.json").read_text())
-    if meta.get("seed") != args.seed:
-        print(f"warning: artifacts were trained with seed {meta.get('seed')}, benchmarking split seed {args.seed}")
-    embedder = make_embedder("minilm")
-    emb = D.EmbeddingCache(embedder, args.cache if str(args.cache) else None)
-    intent_m = SoftmaxModel.load(args.artifacts / "intent")
-    sent_m = SoftmaxModel.load(args.artifacts / "sentiment")
-    vocab = Tfidf.load(args.artifacts / "sentiment_vocab") if (args.artifacts / "sentiment_vocab.json").is_file() else None
-    sentiment = SentimentModel(sent_m, vocab)
-    result: dict[str, Any] = {"intent": {}, "entities": {}, "sentiment": {}, "latency_ms": {}}
+    settings = load_settings(nlu_llm="off")
+    products = list(load_demo().products)
+    embedder = embedder_from_settings(settings)
+    reader = build_reader(settings, products, embedder)
+    llm_reader = build_reader(settings.model_copy(update={"nlu_llm": "on"}), products, embedder) if args.llm else None
 
-    bsplit, ssplit, bt, b_test = intent_splits(args.seed)
-    emb.embed(bt.text)
-    blind = D.load_shopping_blind()
-    sha = D.blind_sha256()
-    if sha != D.BLIND_TEST_SHA256:
-        print(f"WARNING: {D.BLIND_TEST_FILE} changed since it was frozen (sha256 {sha}): the shopping figure is not blind")
-    # "shopping" is the blind set; "shopping_old_heldout" is the old seeded 30 % of shopping_intents.yaml,
-    # kept for comparison but looked at during development (not a blind estimate).
-    intent_sets = {"bitext": (bsplit.test_text, bsplit.test_y),
-                   "shopping": ([t for t, _ in blind], [y for _, y in blind]),
-                   "shopping_old_heldout": (ssplit.test_text, ssplit.test_y)}
-    for name, (x_text, y_true) in intent_sets.items():
-        pred = intent_m.predict(emb.embed(x_text))
-        acc = float(np.mean([a == b for a, b in zip(pred, y_true, strict=True)]))
-        result["intent"][name] = {"accuracy": round(acc, 4), "macro_f1": round(macro_f1(y_true, pred), 4)}
-        print(f"intent {name}: n={len(pred)} {result['intent'][name]}\n  per class F1: {_per_class(y_true, pred)}")
-    result["shopping_test_sha256"] = sha
-    # Reference: the same recipe on Bitext's own 27 labels (not the shipped model; trained here, seeded).
-    b_tr = np.setdiff1d(np.arange(len(bt.text)), b_test)
-    ref = fit_logreg(emb.embed([bt.text[i] for i in b_tr]), [bt.fine[i] for i in b_tr], 16.0, args.seed)
-    fine_pred = ref.predict(emb.embed([bt.text[i] for i in b_test]))
-    fine_true = [bt.fine[i] for i in b_test]
-    print(f"reference, Bitext 27 labels: accuracy={np.mean([a == b for a, b in zip(fine_pred, fine_true, strict=True)]):.4f} "
-          f"macro_f1={macro_f1(fine_true, fine_pred):.4f}")
+    def sentiment() -> dict[str, Any]:
+        try:
+            from assistant.nlu.sentiment_eval import report
+        except ImportError as exc:
+            return {"skipped": f"sentiment report unavailable ({exc})"}
+        return report(embedder.embed)
 
-    result["entities"]["order_id"] = order_id_scores([bt.text[i] for i in b_test],
-                                                     [bt.order_spans[i] for i in b_test])
-    shop = load_demo()
-    gaz = Gazetteer.from_products(shop.products)
-    scores, errors = shopping_entity_scores(gaz, load_labeled())
-    result["entities"]["shopping"] = scores
-    print(f"entities: order_id {result['entities']['order_id']} shopping {scores}")
-    for e in errors:
-        print("  entity miss:", e)
-
-    _, _, te_text, te_stars = sentiment_split(args.seed)
-    y = [SENTIMENT_NAMES[i] for i in D.stars_to_label(te_stars)]
-    x = sentiment.features(emb.embed(te_text), te_text)
-    result["sentiment"]["ours"] = ours_scores(sent_m, x, y)
-    result["sentiment"]["vader"] = vader_scores(te_text, y)
-    print(f"sentiment (n={len(y)}): ours {result['sentiment']['ours']} vader {result['sentiment']['vader']}")
-
-    nlu = NLU(embedder, intent_m, sent_m, shop.products, sentiment_vocab=vocab)
-    texts = (ssplit.test_text + bsplit.test_text)[: args.latency_n]
-    result["latency_ms"] = latency(nlu, texts)
-    print(f"latency over {len(texts)} messages: {result['latency_ms']}")
-    # After the timing (it would warm the vector cache): the JSON intent figure is the classifier
-    # alone; this one is the whole understand() step, with clauses and the entity-aware rules.
-    for name in ("shopping", "shopping_old_heldout"):
-        x_text, y_true = intent_sets[name]
-        full = [nlu.understand(t).intent for t in x_text]
-        print(f"intent {name}, whole understand() step: accuracy="
-              f"{np.mean([a == b for a, b in zip(full, y_true, strict=True)]):.4f} "
-              f"macro_f1={macro_f1(y_true, full):.4f}")
-    if args.errors:
-        print("misread blind-set messages (classifier alone):")
-        pred = intent_m.predict(emb.embed(intent_sets["shopping"][0]))
-        for t, g, q in zip(*intent_sets["shopping"], pred, strict=True):
-            if g != q:
-                print(f"  {g} -> {q}: {t!r}")
+    result = run(reader, llm_reader, sentiment, args.details, args.held_out)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=1) + "\n")
-    print(f"wrote {args.out}")
+    args.out.write_text(json.dumps(result, indent=1), encoding="utf-8")
+    print(json.dumps(result, indent=1))
     return 0

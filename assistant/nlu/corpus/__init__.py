@@ -1,0 +1,78 @@
+"""The parser's training corpus, generated from a shop's own vocabulary.
+
+``generate(vocab, n, seed)`` draws ``n`` tagged messages: product requests built from the shop's
+categories, brands, attributes and price ranges (negations, bounds, relative and superlative words,
+references, budgets in many currencies and formats, typos), support requests, chit-chat and
+out-of-scope messages, and two-request messages joined from these. Paraphrases that the local LLM
+wrote once offline (``paraphrases.jsonl``, see ``assistant.nlu.corpus.paraphrase``) and the Bitext
+support sample are added by the trainer.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+
+from assistant.nlu.corpus import shopping, support
+from assistant.nlu.corpus.builder import Example
+from assistant.nlu.corpus.slots import SlotMaker
+from assistant.nlu.vocab import ShopVocab
+
+__all__ = ["Example", "generate"]
+
+Maker = Callable[[SlotMaker], Example]
+# Share of each kind of message; two-request messages are joined from these afterwards.
+MIX: tuple[tuple[float, Maker], ...] = (
+    (0.30, shopping.find), (0.13, shopping.refine), (0.07, shopping.rank), (0.09, shopping.ask),
+    (0.04, shopping.compare), (0.03, shopping.stock), (0.11, support.order), (0.07, support.policy),
+    (0.025, support.privacy), (0.025, lambda sm: support.simple(sm, "handoff", "Handoff")),
+    (0.035, lambda sm: support.simple(sm, "complaint", "Complaint")), (0.06, support.chitchat),
+    (0.035, lambda sm: support.simple(sm, "out_of_scope", "OutOfScope")),
+)
+MULTI = 0.09  # share of two-request messages
+
+
+def _draw(sm: SlotMaker) -> Example:
+    r, acc = sm.rng.random() * sum(w for w, _ in MIX), 0.0
+    for w, make in MIX:
+        acc += w
+        if r <= acc:
+            return make(sm)
+    return MIX[-1][1](sm)
+
+
+# Requests that combine in one message ("where is my order, and do you sell pans?").
+REQUESTS: tuple[Maker, ...] = (shopping.find, shopping.refine, shopping.rank, shopping.ask, shopping.compare,
+                               shopping.stock, support.order, support.policy, support.privacy,
+                               lambda sm: support.simple(sm, "handoff", "Handoff"))
+
+
+def _joined(sm: SlotMaker) -> Example:
+    """Two requests in one message, in either order; often one of them is a support request."""
+    a = sm.rng.choice(REQUESTS)(sm)
+    b = sm.rng.choice(REQUESTS)(sm)
+    if a.commands == b.commands and "FindProducts" not in a.commands:
+        b = support.policy(sm)
+    sep = sm.rng.choice(sm.ph["connectors"])
+    shift = len(a.text) + len(sep)
+    spans = a.spans + [(s + shift, e + shift, t) for s, e, t in b.spans]
+    return Example(a.text + sep + b.text, spans, tuple(dict.fromkeys(a.commands + b.commands)),
+                   a.topic or b.topic, a.privacy or b.privacy, a.chat or b.chat, "multi")
+
+
+def generate(vocab: ShopVocab, n: int, seed: int = 0) -> list[Example]:
+    sm = SlotMaker(vocab, random.Random(seed))
+    out: list[Example] = []
+    seen: set[str] = set()
+    seen_count: dict[str, int] = {}
+    tries = 0
+    while len(out) < n and tries < n * 3:
+        tries += 1
+        ex = _joined(sm) if sm.rng.random() < MULTI else _draw(sm)
+        key = ex.text.lower()
+        # Short social messages repeat in real chats; everything else is drawn without repeats.
+        if ex.text and (key not in seen or (len(key) <= 24 and seen_count.get(key, 0) < 8)):
+            seen.add(key)
+            seen_count[key] = seen_count.get(key, 0) + 1
+            out.append(ex)
+    return out

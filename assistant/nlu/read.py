@@ -1,0 +1,291 @@
+"""From a parse to typed commands: the network's command types and spans, resolved against the shop.
+
+``to_commands(parse, resolver, context)`` is pure: the same parse and context give the same
+commands. Spans that name something the shop does not have are kept in ``unknown`` so that the
+validator can answer "we don't carry kettles" instead of guessing.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+
+from assistant.nlu.commands import (
+    AskProduct,
+    ChitChat,
+    CheckStock,
+    Command,
+    Compare,
+    Complaint,
+    FindProducts,
+    Handoff,
+    OrderCommand,
+    OutOfScope,
+    PolicyQuestion,
+    Privacy,
+    Rank,
+    Ref,
+    Refine,
+    Relative,
+    Sort,
+)
+from assistant.nlu.commands import CancelOrder, OrderStatus, ProvideDetails, ReturnItem
+from assistant.nlu.parser import Parse, Span
+from assistant.nlu.resolve import Resolver
+from knowledge.constraints import Bound, Constraints
+
+PRODUCT_TAGS = ("CAT", "BRAND", "NOT_BRAND", "ATTR", "NOT_ATTR", "PRICE_MAX", "PRICE_MIN", "PRICE_ABOUT", "NUM_MIN",
+                "NUM_MAX", "NUM_EQ", "RATING_MIN", "STOCK")
+SOCIAL = ("ChitChat", "OutOfScope")
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the conversation gives the reading of a message: the product types being discussed."""
+
+    categories: tuple[str, ...] = ()
+    currency: str = "USD"
+
+
+@dataclass
+class _Slots:
+    c: Constraints = field(default_factory=Constraints)
+    unknown: list[str] = field(default_factory=list)
+
+
+def to_commands(p: Parse, r: Resolver, ctx: Context, threshold: float = 0.5) -> list[Command]:
+    types = _types(p, threshold)
+    out: list[Command] = []
+    for t in types:
+        parts = _product_parts(p) if t == "FindProducts" else [p]
+        for part in parts:
+            cmd = _command(t, part, r, ctx, product_slots(part, r, ctx))
+            if cmd is not None:
+                out.append(cmd)
+    return out or [OutOfScope(text=p.text)]
+
+
+def _product_parts(p: Parse) -> list[Parse]:
+    """"a tent for 6 people and a sleeping bag that's not mummy shaped": one part per product type, each
+    with the slots written after it (slots before the first type go with the first). Types joined by
+    "or" ("headphones or earbuds") are one request."""
+    cats = p.spans_of("CAT")
+    if len(cats) < 2:
+        return [p]
+    groups: list[list[Span]] = [[cats[0]]]
+    for prev, cur in zip(cats, cats[1:], strict=False):
+        between = p.text[prev.end:cur.start].lower().split()
+        if "or" in between or len(between) <= 1:
+            groups[-1].append(cur)
+        else:
+            groups.append([cur])
+    if len(groups) < 2:
+        return [p]
+    starts = [g[0].start for g in groups] + [len(p.text) + 1]
+    starts[0] = -1
+    out = []
+    for i in range(len(groups)):
+        spans = tuple(s for s in p.spans if starts[i] <= s.start < starts[i + 1] or (s.tag not in PRODUCT_TAGS
+                                                                                         and s.tag != "CONT"))
+        out.append(replace(p, spans=spans))
+    return out
+
+
+def _types(p: Parse, threshold: float) -> list[str]:
+    types = p.chosen(threshold)
+    if "FindProducts" in types and "Refine" in types:
+        drop = "Refine" if p.spans_of("CAT") else "FindProducts"
+        types.remove(drop)
+    if len(types) > 1 and any(t not in SOCIAL for t in types):
+        types = [t for t in types if t not in SOCIAL]  # "hi, do you have ..." is one request
+    return types
+
+
+def product_slots(p: Parse, r: Resolver, ctx: Context) -> _Slots:
+    """All product constraints a message states, resolved against the catalog."""
+    s = _Slots()
+    cats: list[str] = []
+    for sp in p.spans_of("CAT"):
+        cat = r.category(sp.text)
+        if cat is None:
+            s.unknown.append(sp.text)
+        elif cat not in cats:
+            cats.append(cat)
+    scope = tuple(cats) or ctx.categories
+    kw: dict[str, object] = {"categories": tuple(cats)}
+    brands, ex_brands = _brands(p.spans_of("BRAND"), r, s.unknown), _brands(p.spans_of("NOT_BRAND"), r, [])
+    kw.update(brands=tuple(b for b in brands if b not in ex_brands), exclude_brands=tuple(ex_brands))
+    attrs: dict[str, tuple[str, ...]] = {}
+    ex_attrs: dict[str, tuple[str, ...]] = {}
+    for sp in p.spans_of("ATTR", "NOT_ATTR"):
+        hits = r.values(sp.text, scope)
+        if not hits:
+            s.unknown.append(sp.text)
+        for key, val in hits:
+            neg = sp.tag == "NOT_ATTR"
+            if neg and val.lower() == "yes" and key in r.v.attrs and r.v.attrs[key].boolean:
+                key, val, neg = key, next((v for v in r.v.attrs[key].values if v.lower() == "no"), "no"), False
+            target = ex_attrs if neg else attrs
+            target[key] = tuple(dict.fromkeys((*target.get(key, ()), val)))
+    bounds: dict[str, Bound] = {}
+    near = " ".join(sp.text for sp in p.spans_of("ASPECT"))
+    for sp in p.spans_of("NUM_MIN", "NUM_MAX", "NUM_EQ"):
+        hit = r.bound(sp.text, sp.tag, scope, near=near + " " + _around(p.text, sp))
+        if hit is None:
+            s.unknown.append(sp.text)
+        elif hit.exact_value is not None:
+            attrs[hit.key] = (hit.exact_value,)
+        else:
+            old = bounds.get(hit.key, Bound())
+            bounds[hit.key] = Bound(hit.bound.min if hit.bound.min is not None else old.min,
+                                    hit.bound.max if hit.bound.max is not None else old.max)
+    kw.update(attributes=attrs, exclude_attributes=ex_attrs, bounds=bounds)
+    price, currency = _price(p, r)
+    kw.update(price=price, currency=currency)
+    ratings = [_number(sp.text) for sp in p.spans_of("RATING_MIN")]
+    kw["min_rating"] = max((x for x in ratings if x is not None and 0 < x <= 5), default=None)
+    kw["in_stock"] = True if p.spans_of("STOCK") else None
+    s.c = Constraints(**kw)  # type: ignore[arg-type]
+    return s
+
+
+def _brands(spans: list[Span], r: Resolver, unknown: list[str]) -> list[str]:
+    out: list[str] = []
+    for sp in spans:
+        b = r.brand(sp.text)
+        if b is None:
+            unknown.append(sp.text)
+        elif b not in out:
+            out.append(b)
+    return out
+
+
+PRICE_TAGS = ("PRICE_MAX", "PRICE_MIN", "PRICE_ABOUT")
+_RANGE = re.compile(r"^(.*?\d[\d.,]*\s*k?)\s*(?:-|–|—|to|through)\s*(\D{0,4}\d.*)$", re.I)
+
+
+def price_spans(p: Parse) -> list[Span]:
+    """Price spans with the words the tagger split off put back: neighbouring price words merge
+    ("20 bucks", "two hundred and fifty"), the first one's tag winning unless it held no amount."""
+    out: list[Span] = []
+    for sp in p.spans_of(*PRICE_TAGS):
+        last = out[-1] if out else None
+        if last is not None and p.text[last.end:sp.start].strip(" ") in ("", "and", "-"):
+            tag = last.tag if re.search(r"\d", last.text) or not re.search(r"\d", sp.text) else sp.tag
+            out[-1] = Span(last.start, sp.end, tag, p.text[last.start:sp.end], min(last.score, sp.score))
+        else:
+            out.append(sp)
+    return out
+
+
+def _price(p: Parse, r: Resolver) -> tuple[Bound, str | None]:
+    lo: Decimal | None = None
+    hi: Decimal | None = None
+    currencies: list[str] = []
+    for sp in price_spans(p):
+        rng = _RANGE.match(sp.text)
+        parts = [(rng.group(1), "PRICE_MIN"), (rng.group(2), "PRICE_MAX")] if rng else [(sp.text, sp.tag)]
+        for text, tag in parts:
+            m = r.money(text)
+            if m is None:
+                continue
+            currencies += [m.currency] if m.currency else []
+            if tag == "PRICE_MAX":
+                hi = m.amount
+            elif tag == "PRICE_MIN":
+                lo = m.amount
+            else:
+                lo, hi = (m.amount * Decimal("0.8")).quantize(Decimal("0.01")), (m.amount * Decimal("1.2")).quantize(Decimal("0.01"))
+    if lo is not None and hi is not None and lo > hi:
+        lo, hi = hi, lo
+    # One currency for the whole budget: "INR 2500 to 4000", "35 to 50 euros".
+    return Bound(None if lo is None else float(lo), None if hi is None else float(hi)), (currencies[0] if currencies else None)
+
+
+def _number(text: str) -> float | None:
+    words = {"three": 3.0, "four": 4.0, "five": 5.0, "two": 2.0}
+    for tok in text.replace("+", " ").split():
+        try:
+            return float(tok)
+        except ValueError:
+            if tok.lower() in words:
+                return words[tok.lower()]
+    return None
+
+
+def _around(text: str, sp: Span, width: int = 25) -> str:
+    return text[max(0, sp.start - width):sp.start] + " " + text[sp.end:sp.end + width]
+
+
+def _refs(p: Parse, r: Resolver, ctx: Context) -> list[Ref]:
+    out: list[Ref] = []
+    for sp in sorted(p.spans_of("REF", "PRODUCT"), key=lambda s: s.start):
+        pid = r.product(sp.text) if sp.tag == "PRODUCT" else None
+        for ref in [Ref(product=pid)] if pid else r.refs(sp.text, ctx.categories):
+            if ref not in out:
+                out.append(ref)
+    return out
+
+
+def _command(t: str, p: Parse, r: Resolver, ctx: Context, s: _Slots) -> Command | None:
+    text = p.text
+    scope = s.c.categories or ctx.categories
+    if t in ("FindProducts", "Refine"):
+        sort = _sort(p, r, scope)
+        if t == "FindProducts":
+            return FindProducts(text, s.c, carry=bool(p.spans_of("CONT")), sort=sort, unknown=tuple(s.unknown))
+        rel = tuple(Relative(a, "less" if d == "min" else "more")
+                    for sp in p.spans_of("REL") if (hit := r.ranking(sp.text, scope)) for a, d in [hit])
+        unset = tuple(dict.fromkeys(r.unset(sp.text, scope) for sp in p.spans_of("UNSET")))
+        return Refine(text, s.c, unset=unset, relative=rel, reject_shown=bool(p.spans_of("REJECT")), sort=sort,
+                      unknown=tuple(s.unknown))
+    if t == "Rank":
+        spans = p.spans_of("SUPER", "REL")
+        near = " ".join(sp.text for sp in p.spans_of("ASPECT"))
+        hit = r.ranking(" ".join(sp.text for sp in spans), scope, near=near) if spans else None
+        words = " ".join(sp.text for sp in spans) or near
+        return Rank(text, hit[0] if hit else None, hit[1] if hit else "max", words=words)
+    refs = _refs(p, r, ctx)
+    if t == "AskProduct":
+        aspects = p.spans_of("ASPECT")
+        aspect = r.aspect(" ".join(a.text for a in aspects), scope) if aspects else None
+        return AskProduct(text, refs[0] if refs else Ref(focus=True), aspect)
+    if t == "Compare":
+        return Compare(text, tuple(refs))
+    if t == "CheckStock":
+        return CheckStock(text, refs[0] if refs else Ref(focus=True))
+    if t in ("OrderStatus", "CancelOrder", "ReturnItem", "ProvideDetails"):
+        kind = {"OrderStatus": OrderStatus, "CancelOrder": CancelOrder, "ReturnItem": ReturnItem,
+                "ProvideDetails": ProvideDetails}[t]
+        return _order(kind, p)
+    if t == "PolicyQuestion":
+        return PolicyQuestion(text, p.labels.get("topic", ("other", 0.0))[0])
+    if t == "Privacy":
+        return Privacy(text, p.labels.get("privacy", ("info", 0.0))[0])
+    if t == "ChitChat":
+        return ChitChat(text, p.labels.get("chat", ("other", 0.0))[0])
+    if t == "Handoff":
+        return Handoff(text, reason=text[:300])
+    if t == "Complaint":
+        return Complaint(text)
+    return OutOfScope(text)
+
+
+def _sort(p: Parse, r: Resolver, scope: tuple[str, ...]) -> Sort | None:
+    for sp in p.spans_of("SUPER"):
+        hit = r.ranking(sp.text, scope)
+        if hit:
+            return Sort(*hit)
+    return None
+
+
+def _order(kind: type[OrderCommand], p: Parse) -> OrderCommand:
+    ids = [normalize_order_id(sp.text) for sp in p.spans_of("ORDER_ID")]
+    emails = [sp.text.strip().strip(".,;").lower() for sp in p.spans_of("EMAIL") if "@" in sp.text]
+    return replace(kind(p.text), order_id=ids[0] if ids else None, email=emails[0] if emails else None)
+
+
+def normalize_order_id(text: str) -> str:
+    """As written, upper case, without spaces or a leading '#': "ord 104110" -> "ORD104110"."""
+    return "".join(text.split()).lstrip("#").upper().strip(".,;:!?")

@@ -1,0 +1,75 @@
+"""Resolving the parser's words against the shop: product types, brands, values, quantities, rankings,
+references. Pure functions of the demo catalog (no model)."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.nlu.commands import Ref
+from assistant.nlu.resolve import Resolver, quantity
+from assistant.nlu.vocab import ShopVocab
+from knowledge.constraints import Bound
+from knowledge.demo import load_demo
+
+
+@pytest.fixture(scope="module")
+def r() -> Resolver:
+    return Resolver(ShopVocab(load_demo().products))
+
+
+@pytest.mark.parametrize(("words", "leaf"), [
+    ("hairdryer", "Hair Dryers"), ("Headphones", "Headphones"), ("sleeping bag", "Sleeping Bags"),
+    ("sneakers", "Shoes"), ("yoga mat", "Yoga Mats"), ("earbud", "Earbuds"), ("coffee machine", "Coffee Makers"),
+    ("moisturiser", "Moisturizers"), ("headphnes", "Headphones"), ("kettle", None), ("laptop", None),
+])
+def test_product_types(r: Resolver, words: str, leaf: str | None) -> None:
+    assert r.category(words) == leaf
+
+
+@pytest.mark.parametrize(("words", "brand"), [("delonghi", "De'Longhi"), ("the sony", "Sony"), ("BOSE", "Bose"),
+                                              ("sony-ish", "Sony"), ("huawei", None)])
+def test_brands(r: Resolver, words: str, brand: str | None) -> None:
+    assert r.brand(words) == brand
+
+
+def test_values_are_read_within_the_product_type(r: Resolver) -> None:
+    assert r.values("plastic", ["Coffee Makers"]) == [("material", "plastic")]
+    assert ("noise_cancelling", "yes") in r.values("noise cancelling", ["Headphones"])
+    assert r.values("anc", ["Headphones"]) == [("noise_cancelling", "yes")]  # a synonym from the lexicon
+    assert r.values("nylon", ["Backpacks"]) == [("material", "nylon ripstop")]  # not the jackets' "recycled nylon"
+    assert r.values("mechanical", ["Keyboards"]) in ([("title", "mechanical")], [])
+    assert r.values("espresso", ["Headphones"]) == []  # a coffee-maker value means nothing for headphones
+
+
+def test_quantities_become_bounds_on_the_attribute_they_measure(r: Resolver) -> None:
+    assert quantity("20,000 mAh") == (20000.0, "mah") and quantity("four people") == (4.0, "people")
+    hit = r.bound("4 people", "NUM_MIN", ["Tents"])
+    assert hit is not None and hit.key == "capacity_people" and hit.bound == Bound(4.0, None)
+    hit = r.bound("300g", "NUM_MAX", ["Headphones"])
+    assert hit is not None and hit.key == "weight_g" and hit.bound == Bound(None, 300.0)
+    hit = r.bound("2 kg", "NUM_MAX", ["Tents"])
+    assert hit is not None and hit.key == "weight_kg" and hit.bound.max == 2.0
+    hit = r.bound("30 hours", "NUM_MIN", ["Headphones"], near="battery")
+    assert hit is not None and hit.key == "battery_life_hours"
+    hit = r.bound("2 TB", "NUM_EQ", ["External Drives"])
+    assert hit is not None and hit.exact_value == "2 TB"
+
+
+@pytest.mark.parametrize(("words", "cat", "want"), [
+    ("lightest", "Headphones", ("weight_g", "min")), ("cheapest", "Tents", ("price", "min")),
+    ("warmest", "Sleeping Bags", ("temperature_rating_f", "min")), ("best rated", "Mice", ("rating", "max")),
+    ("longest battery", "Earbuds", ("battery_life_hours", "max")), ("more buttons", "Mice", ("buttons", "max")),
+    ("fewest pieces", "Building Sets", ("pieces", "min")), ("cheepest", "Tents", ("price", "min")),
+    ("comfiest", "Chairs", None),
+])
+def test_rankings(r: Resolver, words: str, cat: str, want: tuple[str, str] | None) -> None:
+    assert r.ranking(words, [cat]) == want
+
+
+def test_references(r: Resolver) -> None:
+    assert r.ref("the second one") == Ref(index=1) and r.ref("#3") == Ref(index=2) and r.ref("the last one") == Ref(index=-1)
+    assert r.ref("the Sony one") == Ref(brand="Sony") and r.ref("that one") == Ref(focus=True)
+    assert r.ref("the other one") == Ref(other=True)
+    assert r.ref("the cheaper one", ["Headphones"]) == Ref(extreme=("price", "min"))
+    assert r.refs("the first two") == [Ref(index=0), Ref(index=1)]
+    assert r.product("the marmot arc") == "P0245"
