@@ -103,8 +103,9 @@ class Access:
             raise AccessDeniedError("an event naming a customer needs that customer's token "
                                     "(Authorization: Bearer <customer token>)")
         cid = customer_id or who.customer_id
-        if session_id is not None:
-            cid = cid or self.session(who, session_id).get("customer_id")
+        if session_id is not None:  # always checked: holding a token is no key to others' conversations
+            owner = self.session(who, session_id).get("customer_id")
+            cid = cid or owner
         elif not who.staff and cid is None:
             raise DataError("an anonymous event needs the session_id of its conversation")
         store = self._store()

@@ -57,12 +57,16 @@ class OutputGuard:
 # ``RenderGuard.clean`` before the Gradio Markdown, the widget or an API client shows them: no
 # Markdown image (a browser would fetch it: a tracking pixel in every shopper's page), no link except
 # to the shop's own hosts, no bare URL or e-mail a renderer could turn into a link.
-_LINK_BODY = r"\(\s*<?([^()<>\s]*(?:\([^()\s]*\)[^()<>\s]*)*)>?(?:\s+(?:\"[^\"]*\"|'[^']*'|\([^()]*\)))?\s*\)"
-_IMAGE = re.compile(r"!\[([^\[\]]*)\](?:" + _LINK_BODY + r"|\[[^\[\]]*\])")
-_LINK = re.compile(r"\[([^\[\]]*)\]" + _LINK_BODY)
+_LINK_BODY = (r"\(\s*(<[^<>\n]*>|[^()\s]*(?:\([^()\s]*\)[^()\s]*)*)"
+              r"(?:\s+(?:\"[^\"]*\"|'[^']*'|\([^()]*\)))?\s*\)")
+_TEXT = r"\[((?:[^\[\]]|\[[^\[\]]*\])*)\]"  # link text may hold balanced brackets, one level deep
+_IMAGE = re.compile(r"!" + _TEXT + r"(?:" + _LINK_BODY + r"|\[[^\[\]]*\])")
+_LINK = re.compile(_TEXT + _LINK_BODY)
 _REF_DEF = re.compile(r"(?m)^[ \t]{0,3}\[[^\[\]]+\]:[ \t]*\S+.*$")
-_URL = re.compile(r"(?i)\b(?:(?:https?|ftp|file|data|javascript|vbscript|mailto):(?://)?|www\.)[^\s<>\"'`]+")
-_EMAIL = re.compile(r"(?i)(?<![\w.+-])([\w.+-]+@)((?:[a-z0-9-]+\.)+[a-z]{2,})\b")
+_URL = re.compile(r"(?i)(?:(?:https?|ftp|file)://|\b(?:data|javascript|vbscript|mailto):|www\.)[^\s<>\"'`\[\]]+")
+_PLAIN_URL = re.compile(r"^https?://[a-z0-9.-]+(?::\d{1,5})?(?:[/?#][\w\-.~/?#%&=+,;:]*)?$")
+_INNER_SCHEME = re.compile(r"(?i)(https?|ftp|file|data|javascript|vbscript|mailto):")
+_EMAIL_DOMAIN = re.compile(r"(?i)@((?:[a-z0-9-]+\.)+[a-z]{2,})")
 _TRAILING = ".,;:!?)]}'\""
 
 
@@ -89,7 +93,9 @@ class RenderGuard:
 
     def allowed(self, url: str) -> bool:
         low = url.strip().lower()
-        if not low.startswith(("https://", "http://")):
+        # Plain characters only: no userinfo (@), no nested URL (an open redirect), no brackets that
+        # could end the link early and leave the rest to a renderer.
+        if not _PLAIN_URL.match(low) or "://" in low.split("://", 1)[1]:
             return False
         host = _host(low)
         return bool(host) and any(host == h or host.endswith("." + h) for h in self.hosts)
@@ -101,34 +107,35 @@ class RenderGuard:
         for _ in range(4):  # nested constructs ([![img](a)](b)) unwrap one level per pass
             before = out
             out = _IMAGE.sub(lambda m: m.group(1), out)
-            out = _LINK.sub(lambda m: m.group(0) if self.allowed(m.group(2) or "") else m.group(1), out)
+            out = _LINK.sub(lambda m: m.group(0) if self.allowed((m.group(2) or "").strip("<>")) else m.group(1), out)
             if out == before:
                 break
         out = _REF_DEF.sub("", out)
         out = self._bare_urls(out)
-        return _EMAIL.sub(lambda m: m.group(1) + defang(m.group(2)), out)
+        # An e-mail is linked for its domain's dots (GFM autolinks): defang every @domain.
+        return _EMAIL_DOMAIN.sub(lambda m: "@" + defang(m.group(1)), out)
 
     def _bare_urls(self, text: str) -> str:
         # Explicit links that survived are to shop hosts; their URLs must stay intact.
         spans = [m.span(2) for m in _LINK.finditer(text)]
-        pieces, last = [], 0
-        for m in _URL.finditer(text):
-            a, b = m.span()
-            if any(s <= a < e for s, e in spans):
+        pieces, last, pos = [], 0, 0
+        while (m := _URL.search(text, pos)) is not None:
+            a = m.start()
+            inside = next((e for s, e in spans if s <= a < e), None)
+            if inside is not None:  # scan on after the kept link, not over it
+                pos = inside
                 continue
             url = m.group().rstrip(_TRAILING)
-            b = a + len(url)
-            pieces.append(text[last:a])
-            pieces.append(url if self.allowed(url) else self._neutral(url))
-            last = b
+            pieces += [text[last:a], url if self.allowed(url) else self._neutral(url)]
+            last = pos = a + max(len(url), 1)
         pieces.append(text[last:])
         return "".join(pieces)
 
     @staticmethod
     def _neutral(url: str) -> str:
+        # Every dot, path included: a URL nested in the path must not become linkable either.
         rest = re.sub(r"(?i)^(?:[a-z]+:(?://)?)", "", url)
-        host, sep, path = rest.partition("/")
-        return defang(host) + sep + path.replace("://", ":/ /")
+        return _INNER_SCHEME.sub(r"\1[:]", defang(rest))
 
     def stream(self) -> StreamGuard:
         return StreamGuard(self)

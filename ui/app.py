@@ -242,7 +242,8 @@ def _wire_identity(backend: Backend, demo: gr.Blocks, who: Any, shop_token: Any,
     def on_load(request: gr.Request) -> tuple[Any, ...]:
         key = secrets.token_hex(16)  # this tab's client key: server-side only
         people = pp.demo_people(backend, Visit.of(request, key))
-        return (new_session_id(), key, gr.update(choices=people or [], value="", visible=people is not None),
+        return (new_session_id(), key,
+                gr.update(choices=people or [], value="" if people else None, visible=people is not None),
                 gr.update(visible=people is None))
 
     def pick(choice: str | None, k: str, request: gr.Request) -> tuple[Any, ...]:
