@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from assistant import execute, guard, policy
 from assistant.events import Citation, Done, Event, ProductCard, Products, TextDelta, Understood
+from assistant.facade import EngineServices
 from assistant.generate.base import BusyError
 from assistant.generate.facts import Facts, build_facts
 from assistant.generate.runner import Answer
@@ -43,7 +44,7 @@ MODEL_ACTIONS = frozenset({"recommend", "search_products", "compare", "product_q
 SESSION_EVENTS = ("click", "cart", "view", "purchase")  # in-session signals folded into the recommender
 
 
-class Assistant:
+class Assistant(EngineServices):
     def __init__(self, settings: Settings, *, shop: ShopIndex, reader: Reader, store: Any, generator: AnswerGenerator,
                  retriever: Any | None = None, recommender: Any | None = None, catalog: Any | None = None,
                  suggest: Callable[[str, int], list[str]] | None = None) -> None:
@@ -112,7 +113,9 @@ class Assistant:
     def _turn(self, session_id: str, g: guard.Guarded, customer_id: str | None,
               client_id: str | None) -> Iterator[Event]:
         state = self._load_state(session_id)
-        reading = self.reader.read(g.text, Context(state.topic.categories, self.shop_currency))
+        ctx_words = Context(state.topic.categories, self.shop_currency, listed=bool(state.shown),
+                            asked=state.pending is not None)
+        reading = self.reader.read(g.text, ctx_words)
         state.note_turn(reading.sentiment_score, any(isinstance(c, Complaint) for c in reading.commands))
         world = execute.ShopWorld(self.shop, time.time(), client_id, self.suggest)
         decisions = policy.decide(reading.commands, state, world)
