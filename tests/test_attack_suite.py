@@ -29,32 +29,23 @@ log = logging.getLogger(__name__)
 
 # --- the system under test -------------------------------------------------------------------
 def build_engine(settings: Any, store: Any, model: Any = None) -> Any:
-    """The real engine on the demo shop: real NLU when its models are installed (else the engine's
-    keyword stand-in), real state, policy, tools, lexical retriever, grounding and templates."""
+    """The real engine on the demo shop: the packaged reader (parser and resolver), state, policy,
+    tools, lexical retriever, grounding and templates; ``model`` replaces the template writer."""
     from assistant.engine import Assistant
+    from assistant.fakes import demo_reader
     from assistant.generate.base import TemplateChatModel
     from assistant.generate.grounding import Grounder
     from assistant.generate.runner import Generator
     from assistant.shopindex import ShopIndex
-    from assistant.state import DialogueState
     from knowledge.catalog import load_demo_catalog
     from knowledge.retrieve import Retriever
 
     catalog = load_demo_catalog()
     shop = ShopIndex.from_catalog(catalog)
     products = list(shop.products.values())
-    try:
-        from assistant.nlu import NLU
-
-        nlu = NLU.from_settings(settings.model_copy(update={"embedder": "minilm"}), products)
-    except Exception as exc:  # trained NLU not built in this checkout: the keyword stand-in
-        from assistant.fakes import KeywordNLU
-
-        log.warning("attack suite uses the keyword NLU (%s)", exc)
-        nlu = KeywordNLU(products)
     gen = Generator(model or TemplateChatModel(), Grounder(products), timeout_s=5, queue_size=64)
-    return Assistant(settings, shop=shop, nlu=nlu, store=store, generator=gen, state_factory=DialogueState,
-                     retriever=Retriever(catalog, None, None))
+    return Assistant(settings, shop=shop, reader=demo_reader(products), store=store, generator=gen,
+                     retriever=Retriever(catalog, None, None), catalog=catalog)
 
 
 @pytest.fixture(scope="module")
@@ -289,7 +280,7 @@ def hostile_world(world: dict[str, Any]) -> dict[str, Any]:
     from ui.api import create_app
 
     engine = build_engine(world["settings"], world["store"], FakeChatModel(hostile_reply(world)))
-    engine.nlu = world["engine"].nlu  # share the loaded NLU
+    engine.reader = world["engine"].reader  # share the loaded reader
     client = local_client(create_app(world["settings"], engine, store=world["store"], with_ui=False))
     return {**world, "client": client, "engine": engine}
 
