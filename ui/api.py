@@ -146,12 +146,10 @@ class _Held:
         return await task
 
 
-def api_router(backend: Backend) -> APIRouter:
-    r = APIRouter(prefix="/api")
+def _chat_route(r: APIRouter, backend: Backend, who_is: Any) -> None:
     settings = backend.settings
     limits = backend.limits  # per app (shared with the web chat), never global
     gate = TurnGate(settings.engine_concurrency)  # per app too
-    who_is = identity_dependency(backend)
 
     @r.post("/chat", summary="One chat turn; SSE with Accept: text/event-stream or ?stream=1")
     async def chat(body: ChatIn, request: Request, stream: bool = Query(False),
@@ -192,6 +190,12 @@ def api_router(backend: Backend) -> APIRouter:
                                      headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no", **headers})
         rest = await run_in_threadpool(list, events)
         return JSONResponse(collect([*head, *rest]), headers=headers)
+
+
+def api_router(backend: Backend) -> APIRouter:
+    r = APIRouter(prefix="/api")
+    who_is = identity_dependency(backend)
+    _chat_route(r, backend, who_is)
 
     @r.get("/search", summary="Product search")
     def search(request: Request, q: str = Query(..., min_length=1, max_length=500),

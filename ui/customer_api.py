@@ -66,6 +66,13 @@ def router(backend: Backend) -> APIRouter:
         return {"customer_id": customer_id, "token": token,
                 "expires_in": backend.settings.customer_token_max_ttl_s}
 
+    _privacy_routes(r, backend, who_is)
+    return r
+
+
+def _privacy_routes(r: APIRouter, backend: Backend, who_is: Any) -> None:
+    """Export, one-time download, deletion and opt-out: the customer's token or staff."""
+
     @r.get("/customers/{customer_id}/export", summary="Everything stored about a customer (JSON)")
     def export(customer_id: str, who: Identity = Depends(who_is)) -> JSONResponse:
         return JSONResponse(backend.export(who, customer_id),
@@ -90,5 +97,3 @@ def router(backend: Backend) -> APIRouter:
     def opt_out(customer_id: str, allow: bool = Query(False), who: Identity = Depends(who_is)) -> dict[str, Any]:
         backend.set_personalization(who, customer_id, allow)
         return {"customer_id": customer_id, "personalization": allow}
-
-    return r
