@@ -185,6 +185,11 @@ def guard_record(record: dict[str, Any], guard: RenderGuard) -> dict[str, Any]:
     return {k: guard.clean(v) if k in RECORD_TEXT and isinstance(v, str) else v for k, v in record.items()}
 
 
+def _guard_card(card: Any, guard: RenderGuard) -> Any:
+    text: dict[str, Any] = {f: guard.clean(getattr(card, f)) for f in CARD_TEXT if isinstance(getattr(card, f, None), str)}
+    return replace(card, **text)
+
+
 def guard_events(events: Iterable[Any], guard: RenderGuard) -> Iterator[Any]:
     """The engine's events with every text a renderer will show cleaned: cards, streamed text, the
     final answer and its citation snippets. Closing this closes the engine's stream too."""
@@ -198,8 +203,7 @@ def guard_events(events: Iterable[Any], guard: RenderGuard) -> Iterator[Any]:
                 if text:
                     yield replace(ev, text=text)
             elif isinstance(ev, Products):
-                yield replace(ev, cards=[replace(c, **{f: guard.clean(getattr(c, f)) for f in CARD_TEXT
-                                                       if isinstance(getattr(c, f, None), str)}) for c in ev.cards])
+                yield replace(ev, cards=[_guard_card(c, guard) for c in ev.cards])
             elif isinstance(ev, Done):
                 rest = sg.flush()
                 if rest:
