@@ -14,19 +14,19 @@ from typing import Any, Protocol
 
 from assistant.nlu.commands import (
     AskProduct,
-    ChitChat,
+    CancelOrder,
     CheckStock,
+    ChitChat,
     Command,
     Compare,
     Complaint,
     FindProducts,
     Handoff,
     OrderCommand,
+    OrderStatus,
     PolicyQuestion,
     Privacy,
     ProvideDetails,
-    CancelOrder,
-    OrderStatus,
     Rank,
     Refine,
     ReturnItem,
@@ -53,9 +53,14 @@ NO_TOOL = frozenset({"clarify", "greeting", "goodbye", "thanks", "out_of_scope",
 class World(Protocol):
     """What the policy may ask of the shop, besides the state: counts and values, no text."""
 
-    now: float
-    client_id: str | None
-    currency: str  # the shop's
+    @property
+    def now(self) -> float: ...
+
+    @property
+    def client_id(self) -> str | None: ...
+
+    @property
+    def currency(self) -> str: ...  # the shop's
 
     def count(self, c: Constraints) -> int: ...
 

@@ -204,7 +204,7 @@ def _nearest(mentions: list[tuple[int, set[str], str]], pos: int, allowed: set[s
     return best
 
 
-def _best_overlap(text: str, snippets: list) -> str | None:
+def _best_overlap(text: str, snippets: list[Any]) -> str | None:
     words = set(re.findall(r"[a-z0-9]{3,}", text.lower()))
     best, score = None, 0.0
     for s in snippets:

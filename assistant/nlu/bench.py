@@ -33,9 +33,10 @@ SIMMC_FAMILIES = {"REQUEST:GET": {"FindProducts", "Refine"}, "INFORM:REFINE": {"
 
 
 def _context(row: dict[str, Any], products: dict[str, Any]) -> Context:
-    shown = (row.get("context") or {}).get("shown") or []
+    ctx = row.get("context") or {}
+    shown = ctx.get("shown") or []
     cats = tuple(dict.fromkeys(products[i].leaf_category for i in shown if i in products))
-    return Context(cats)
+    return Context(cats, listed=bool(shown), asked=bool(ctx.get("asked")))
 
 
 def commands_section(reader: Reader, path: Path, details: list[dict[str, Any]] | None = None) -> dict[str, Any]:

@@ -47,12 +47,14 @@ def prompt() -> dict[str, Any]:
     return data
 
 
-def messages(text: str) -> list[dict[str, str]]:
+def messages(text: str, context: Context | None = None) -> list[dict[str, str]]:
+    """The fixed prefix (system + examples, reused from the KV cache) and this message with its context."""
     p = prompt()
     out = [{"role": "system", "content": p["system"].strip()}]
     for ex in p["examples"]:
         out += [{"role": "user", "content": ex["user"]}, {"role": "assistant", "content": ex["json"]}]
-    out.append({"role": "user", "content": p["user"].format(text=text).strip()})
+    notes = [p["context"][w] for w in (context.words.split() if context is not None else [])]
+    out.append({"role": "user", "content": p["user"].format(text=text, context=" ".join(notes)).strip()})
     return out
 
 
@@ -108,7 +110,7 @@ class LlamaCommands:
     def commands(self, text: str, context: Context) -> list[Command] | None:
         with self._lock:
             out: Any = self._llm.create_chat_completion(
-                messages=messages(text),  # type: ignore[arg-type]
+                messages=messages(text, context),  # type: ignore[arg-type]
                 response_format={"type": "json_object", "schema": schema()},
                 max_tokens=self.max_tokens, temperature=0.0)
         raw = out["choices"][0]["message"]["content"] or ""

@@ -45,7 +45,8 @@ class LoRALinear(nn.Module):
         nn.init.kaiming_uniform_(self.lora_a, a=math.sqrt(5))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.base(x) + (x @ self.lora_a.T @ self.lora_b.T) * self.scale
+        out: torch.Tensor = self.base(x) + (x @ self.lora_a.T @ self.lora_b.T) * self.scale
+        return out
 
     def merged(self) -> nn.Linear:
         with torch.no_grad():
@@ -69,7 +70,7 @@ class ParserNet(nn.Module):
         for layer in self.layers[adapt_from:]:
             for name in ADAPTED:
                 _swap(layer, name, lambda m: LoRALinear(m, r, alpha))
-        dim = int(encoder.config.hidden_size)  # type: ignore[union-attr]
+        dim = int(getattr(encoder, "config").hidden_size)  # noqa: B009 - a BertModel's config, untyped
         self.drop = nn.Dropout(0.1)
         self.tok = nn.Linear(dim, len(BIO))
         self.cmd = nn.Linear(dim, len(COMMAND_TYPES))
@@ -121,11 +122,25 @@ class ParserNet(nn.Module):
                 _swap(layer, name, lambda m: m.merged() if isinstance(m, LoRALinear) else m)
 
 
+def context_words(context: str) -> str:
+    """The conversation context as the first input segment: "list" (products on screen), "asked"."""
+    return context.strip() or "none"
+
+
+def encode(tok: Any, context: str, text: str, max_len: int) -> tuple[list[int], list[tuple[int, int]]]:
+    """Token ids of (context, message) and each token's offsets in the message ((0, 0) outside it)."""
+    enc = tok(context_words(context), text, truncation="only_second", max_length=max_len,
+              return_offsets_mapping=True)
+    seq = enc.sequence_ids()
+    offsets = [tuple(o) if s == 1 else (0, 0) for o, s in zip(enc["offset_mapping"], seq, strict=True)]
+    return [int(i) for i in enc["input_ids"]], [(int(a), int(b)) for a, b in offsets]
+
+
 def load_encoder() -> tuple[Any, nn.Module]:
     from transformers import AutoModel, AutoTokenizer
     from transformers.utils import logging as hf_logging
 
-    hf_logging.set_verbosity_error()  # the packaged model loads offline; its progress bar is noise
+    hf_logging.set_verbosity_error()  # type: ignore[no-untyped-call]  # offline load: its notices are noise
     path = str(encoder_path())
     return AutoTokenizer.from_pretrained(path), AutoModel.from_pretrained(path)
 

@@ -73,23 +73,30 @@ class FastParser:
     def warm(self) -> None:
         self.parse("hello")
 
-    def parse(self, text: str) -> Parse:
-        return self.parse_many([text])[0]
+    def parse(self, text: str, context: str = "") -> Parse:
+        return self.parse_many([text], [context])[0]
 
-    def parse_many(self, texts: list[str]) -> list[Parse]:
+    def parse_many(self, texts: list[str], contexts: list[str] | None = None) -> list[Parse]:
+        """``contexts``: per message, what the conversation shows ("list" when products are on screen,
+        "asked" when we asked for order details); the parser reads it beside the message."""
         import torch
 
         from assistant.nlu import net as N
         from assistant.nlu.spans import decode
 
         tok, model, _ = self._load()
-        enc = tok(texts, truncation=True, max_length=128, padding=True, return_offsets_mapping=True,
-                  return_tensors="pt")
+        rows = [N.encode(tok, c, t, 128) for t, c in zip(texts, contexts or [""] * len(texts), strict=True)]
+        n = max(len(ids) for ids, _ in rows)
+        ids_t = torch.zeros(len(rows), n, dtype=torch.long)
+        mask_t = torch.zeros(len(rows), n, dtype=torch.long)
+        for i, (ids, _) in enumerate(rows):
+            ids_t[i, : len(ids)] = torch.tensor(ids)
+            mask_t[i, : len(ids)] = 1
         prev = torch.get_num_threads()
         try:
             torch.set_num_threads(self.threads)
             with torch.inference_mode():
-                out = model(enc["input_ids"], enc["attention_mask"])
+                out = model(ids_t, mask_t)
         finally:
             torch.set_num_threads(prev)
         cmd = torch.sigmoid(out["cmd"])
@@ -98,11 +105,11 @@ class FastParser:
         heads = {k: torch.softmax(out[k], -1) for k in N.HEADS}
         parses = []
         for i, text in enumerate(texts):
-            n = int(enc["attention_mask"][i].sum())
-            offsets = [tuple(int(x) for x in o) for o in enc["offset_mapping"][i][:n].tolist()]
-            labels = [N.BIO[int(j)] for j in best[i][:n]]
+            offsets = rows[i][1]
+            k = len(offsets)
+            labels = [N.BIO[int(j)] for j in best[i][:k]]
             spans = tuple(Span(s, e, t, text[s:e], round(sc, 4))
-                          for s, e, t, sc in decode(text, offsets, labels, best_p[i][:n].tolist()))
+                          for s, e, t, sc in decode(text, offsets, labels, best_p[i][:k].tolist()))
             head_labels = {k: (N.HEADS[k][int(h[i].argmax())], round(float(h[i].max()), 4)) for k, h in heads.items()}
             parses.append(Parse(text, {c: round(float(cmd[i, j]), 4) for j, c in enumerate(COMMAND_TYPES)},
                                 spans, head_labels))

@@ -13,24 +13,27 @@ from decimal import Decimal
 
 from assistant.nlu.commands import (
     AskProduct,
-    ChitChat,
+    CancelOrder,
     CheckStock,
+    ChitChat,
     Command,
     Compare,
     Complaint,
     FindProducts,
     Handoff,
     OrderCommand,
+    OrderStatus,
     OutOfScope,
     PolicyQuestion,
     Privacy,
+    ProvideDetails,
     Rank,
     Ref,
     Refine,
     Relative,
+    ReturnItem,
     Sort,
 )
-from assistant.nlu.commands import CancelOrder, OrderStatus, ProvideDetails, ReturnItem
 from assistant.nlu.parser import Parse, Span
 from assistant.nlu.resolve import Resolver
 from knowledge.constraints import Bound, Constraints
@@ -42,10 +45,17 @@ SOCIAL = ("ChitChat", "OutOfScope")
 
 @dataclass(frozen=True)
 class Context:
-    """What the conversation gives the reading of a message: the product types being discussed."""
+    """What the conversation gives the reading of a message: the product types being discussed,
+    whether products are on screen, and whether we just asked for order details."""
 
     categories: tuple[str, ...] = ()
     currency: str = "USD"
+    listed: bool = False
+    asked: bool = False
+
+    @property
+    def words(self) -> str:
+        return " ".join(w for w, on in (("list", self.listed), ("asked", self.asked)) if on)
 
 
 @dataclass
@@ -124,8 +134,11 @@ def product_slots(p: Parse, r: Resolver, ctx: Context) -> _Slots:
             s.unknown.append(sp.text)
         for key, val in hits:
             neg = sp.tag == "NOT_ATTR"
-            if neg and val.lower() == "yes" and key in r.v.attrs and r.v.attrs[key].boolean:
-                key, val, neg = key, next((v for v in r.v.attrs[key].values if v.lower() == "no"), "no"), False
+            info = r.v.attrs.get(key)
+            if info is not None and info.boolean:
+                # "not one with fragrance" names the thing a *_free key is free of: the answer flips.
+                inverted = key.endswith("_free") and "free" not in sp.text.lower()
+                val, neg = _yes_no(info.values, (not neg) != inverted), False
             target = ex_attrs if neg else attrs
             target[key] = tuple(dict.fromkeys((*target.get(key, ()), val)))
     bounds: dict[str, Bound] = {}
@@ -148,6 +161,11 @@ def product_slots(p: Parse, r: Resolver, ctx: Context) -> _Slots:
     kw["in_stock"] = True if p.spans_of("STOCK") else None
     s.c = Constraints(**kw)  # type: ignore[arg-type]
     return s
+
+
+def _yes_no(values: set[str], yes: bool) -> str:
+    want = "yes" if yes else "no"
+    return next((v for v in values if v.lower() == want), want)
 
 
 def _brands(spans: list[Span], r: Resolver, unknown: list[str]) -> list[str]:

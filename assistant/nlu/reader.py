@@ -27,7 +27,7 @@ Sentiment = Callable[[str], tuple[str, float]]  # text -> (label, p(positive) - 
 
 
 class Parser(Protocol):
-    def parse(self, text: str) -> Parse: ...
+    def parse(self, text: str, context: str = "") -> Parse: ...
 
 
 class CommandLLM(Protocol):
@@ -59,7 +59,7 @@ class Reader:
         clean = clean_text(text)
         if not clean or not any(ch.isalnum() for ch in clean):
             return Reading(clean, [OutOfScope(clean)], 0.0, "empty")
-        p = self.parser.parse(clean)
+        p = self.parser.parse(clean, ctx.words)
         commands = to_commands(p, self.resolver, ctx, self.threshold)
         path, conf = "fast", p.confidence
         if self.llm is not None and self.needs_llm(p, commands):

@@ -111,6 +111,8 @@ class Resolver:
         if not hits:
             close = difflib.get_close_matches(t, list(self.v.value_index), n=1, cutoff=0.85)
             hits = self.v.value_index.get(close[0], []) if close else []
+        if not hits:
+            hits = self._covering(t, cats)
         if cats:
             inside = [(k, v) for k, v in hits if v in self.v.values_in(k, cats) or (
                 self.v.attrs[k].boolean and cats & self.v.attrs[k].categories)]
@@ -128,6 +130,21 @@ class Resolver:
             hits = [kv for val, kvs in self.v.value_index.items() if len(t) >= 4 and re.search(
                 rf"(?<![\w-]){re.escape(t)}(?![\w-])", val) for kv in kvs]
         return hits
+
+    def _covering(self, t: str, cats: set[str]) -> list[tuple[str, str]]:
+        """A value whose words and key words cover every word of the phrase: "plastic jar" -> jar_material
+        "BPA-free plastic", "mains powered" -> power "mains", "hard cover" -> cover "hardcover"."""
+        said = {_stem(w) for w in re.findall(r"[a-z0-9]+", t) if w not in _FILLER}
+        if not said:
+            return []
+        out = []
+        for a in self.v.attrs_of(cats):
+            key_words = {_stem(w) for w in a.words.split()}
+            for v in self.v.values_in(a.key, cats) if cats else a.values:
+                words = {_stem(w) for w in re.findall(r"[a-z0-9]+", v.lower())} | {_stem(v.lower().replace(" ", ""))}
+                if said & words and said <= words | key_words | {_stem(t.replace(" ", ""))}:
+                    out.append((a.key, v))
+        return out if len(out) <= 2 else []
 
     def _title_word(self, t: str, cats: set[str]) -> str | None:
         """A descriptive word in some (not all) product titles of the categories: "mechanical" keyboards."""
@@ -276,6 +293,18 @@ _MORE = frozenset({"more", "most", "higher", "highest", "bigger", "biggest", "la
                    "greater", "greatest", "extra", "max", "maximum", "better", "best", "increased"})
 _LESS = frozenset({"less", "least", "fewer", "fewest", "lower", "lowest", "smaller", "smallest", "shorter", "shortest",
                    "min", "minimum", "reduced"})
+
+
+_FILLER = frozenset({"a", "an", "the", "one", "ones", "with", "in", "it", "made", "of", "type", "kind"})
+
+
+def _stem(w: str) -> str:
+    """A crude stem for covering words: "powered" -> "power", "bottles" -> "bottle"."""
+    w = singular(w)
+    for suf in ("ed", "ing", "er"):
+        if w.endswith(suf) and len(w) - len(suf) >= 4:
+            return w[: -len(suf)]
+    return w
 
 
 def _unit_hit(text: str, units: Iterable[str]) -> float:

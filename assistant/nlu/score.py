@@ -129,6 +129,10 @@ def price_of(cmds: list[dict[str, Any]]) -> dict[str, Any]:
 def price_equal(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
     for end in ("min", "max"):
         x, y = a.get(end), b.get(end)
-        if (x is None) != (y is None) or (x is not None and abs(float(x) - float(y)) > 0.011):
+        if x is None or y is None:
+            if (x is None) != (y is None):
+                return False
+            continue
+        if abs(float(x) - float(y)) > 0.011:
             return False
     return (a.get("currency") or None) == (b.get("currency") or None) or a.get("min") is None and a.get("max") is None

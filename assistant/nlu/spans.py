@@ -87,7 +87,8 @@ def decode(text: str, offsets: Sequence[tuple[int, int]], labels: Sequence[str],
 def _trim(text: str, a: int, b: int) -> tuple[int, int]:
     while a < b and text[a] in _TRIM:
         a += 1
-    while b > a and (text[b - 1] in _TRIM or text[b - 1] == "."):
+    while b > a and (text[b - 1] in _TRIM or text[b - 1] == ".") and not (
+            text[b - 1] == '"' and b - 2 >= a and text[b - 2].isdigit()):  # 27" is 27 inches
         b -= 1
     return a, b
 

@@ -69,14 +69,14 @@ class Encoded:
 def encode_all(tok: Any, net: N.ParserNet, data: list[Example], batch: int = 64) -> list[Encoded]:
     out = []
     for e in data:
-        enc = tok(e.text, truncation=True, max_length=MAX_LEN, return_offsets_mapping=True)
-        out.append(Encoded(e, torch.tensor(enc["input_ids"]), [tuple(o) for o in enc["offset_mapping"]]))
+        ids, offsets = N.encode(tok, e.context, e.text, MAX_LEN)
+        out.append(Encoded(e, torch.tensor(ids), offsets))
     order = sorted(range(len(out)), key=lambda i: len(out[i].ids))
     net.eval()
     for i in range(0, len(order), batch):
         items = [out[j] for j in order[i:i + batch]]
-        ids, mask = _pad([x.ids for x in items])
-        h = net.lower(ids, mask)
+        ids_t, mask = _pad([x.ids for x in items])
+        h = net.lower(ids_t, mask)
         for k, x in enumerate(items):
             x.lower = h[k, : len(x.ids)].to(torch.float16)
     return out
@@ -137,7 +137,8 @@ def _loss(out: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -> torch.Ten
     for k in N.HEADS:
         if (b[k] != IGNORE).any():
             loss = loss + 0.5 * ce(out[k], b[k])
-    return loss
+    total: torch.Tensor = loss
+    return total
 
 
 def fit(vocab: ShopVocab, cfg: TrainConfig, out_dir: Path, progress: bool = True) -> dict[str, Any]:
@@ -209,7 +210,7 @@ def cli(argv: list[str]) -> int:
     ap.add_argument("--threads", type=int, default=TrainConfig.threads, help="torch threads")
     ap.add_argument("--seed", type=int, default=TrainConfig.seed)
     args = ap.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    logging.basicConfig(level=logging.INFO, format="%(message)s", force=True)
     from assistant.nlu.parser import ARTIFACTS
     from assistant.settings import Settings
 

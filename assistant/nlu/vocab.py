@@ -68,7 +68,9 @@ class AttrInfo:
 
     @property
     def numeric(self) -> bool:
-        return not self.boolean and all(_NUM.search(v) for v in self.values)
+        """Values are numbers ("30", "4.5 kg"), apart from a "none" for products without the feature."""
+        real = [v for v in self.values if v.lower() not in ("none", "n/a", "-")]
+        return not self.boolean and bool(real) and all(_NUM.search(v) for v in real)
 
     @property
     def words(self) -> str:
@@ -165,8 +167,10 @@ def _category_surfaces(categories: dict[str, str]) -> dict[str, str]:
         parts = [p for p in re.split(r"\s*(?:&|,| and )\s*", norm(leaf)) if p]
         names = {norm(leaf), *parts, *(singular_phrase(p) for p in parts)}
         for name in list(names):
+            last = singular(name.split()[-1]) if name.split() else ""
             for key, alts in types.items():
-                if name == key or singular_phrase(name) == key:
+                # "External Drives" takes the words for "drive"; "Desk Lamps" those for "lamp".
+                if name == key or singular_phrase(name) == key or last == key:
                     names.update(norm(a) for a in alts)
         for n in names:
             out.setdefault(n, leaf)

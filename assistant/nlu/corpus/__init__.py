@@ -29,7 +29,7 @@ MIX: tuple[tuple[float, Maker], ...] = (
     (0.035, lambda sm: support.simple(sm, "complaint", "Complaint")), (0.06, support.chitchat),
     (0.035, lambda sm: support.simple(sm, "out_of_scope", "OutOfScope")),
 )
-MULTI = 0.09  # share of two-request messages
+MULTI = 0.14  # share of two-request messages
 
 
 def _draw(sm: SlotMaker) -> Example:
@@ -60,6 +60,25 @@ def _joined(sm: SlotMaker) -> Example:
                    a.topic or b.topic, a.privacy or b.privacy, a.chat or b.chat, "multi")
 
 
+# How often a list is on screen when each command is said (follow-ups mostly come after a list).
+LISTED = {"Refine": 0.9, "Rank": 0.92, "AskProduct": 0.85, "Compare": 0.9, "CheckStock": 0.85, "FindProducts": 0.45}
+# Constraint-only follow-ups ("under $60", "anything by Bose?") refine a list, or start a search without one.
+PLAIN_TAGS = frozenset({"CAT", "BRAND", "NOT_BRAND", "ATTR", "NOT_ATTR", "PRICE_MAX", "PRICE_MIN", "PRICE_ABOUT",
+                        "NUM_MIN", "NUM_MAX", "NUM_EQ", "RATING_MIN", "STOCK", "ASPECT"})
+
+
+def with_context(ex: Example, rng: random.Random) -> Example:
+    """Draw the conversation context a message comes in, and relabel what depends on it."""
+    listed = rng.random() < max((LISTED.get(c, 0.35) for c in ex.commands), default=0.35)
+    asked = "ProvideDetails" in ex.commands and rng.random() < 0.7 or rng.random() < 0.05
+    ex.context = " ".join(w for w, on in (("list", listed), ("asked", asked)) if on)
+    if not listed and "Refine" in ex.commands and {t for _, _, t in ex.spans} <= PLAIN_TAGS:
+        ex.commands = tuple("FindProducts" if c == "Refine" else c for c in ex.commands)
+    if not listed and ex.source == "rank-which":
+        ex.commands = tuple("FindProducts" if c == "Rank" else c for c in ex.commands)
+    return ex
+
+
 def generate(vocab: ShopVocab, n: int, seed: int = 0) -> list[Example]:
     sm = SlotMaker(vocab, random.Random(seed))
     out: list[Example] = []
@@ -68,7 +87,7 @@ def generate(vocab: ShopVocab, n: int, seed: int = 0) -> list[Example]:
     tries = 0
     while len(out) < n and tries < n * 3:
         tries += 1
-        ex = _joined(sm) if sm.rng.random() < MULTI else _draw(sm)
+        ex = with_context(_joined(sm) if sm.rng.random() < MULTI else _draw(sm), sm.rng)
         key = ex.text.lower()
         # Short social messages repeat in real chats; everything else is drawn without repeats.
         if ex.text and (key not in seen or (len(key) <= 24 and seen_count.get(key, 0) < 8)):

@@ -28,17 +28,18 @@ class Example:
     chat: str | None = None
     source: str = "generated"
     tagged: bool = True  # False: only the sequence labels are known (token loss masked)
+    context: str = ""  # what the conversation shows the parser: "list" (products on screen), "asked"
 
     def to_dict(self) -> dict[str, Any]:
         return {"text": self.text, "spans": [list(s) for s in self.spans], "commands": list(self.commands),
                 "topic": self.topic, "privacy": self.privacy, "chat": self.chat, "source": self.source,
-                "tagged": self.tagged}
+                "tagged": self.tagged, "context": self.context}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Example:
         return cls(d["text"], [(int(a), int(b), str(t)) for a, b, t in d.get("spans", [])],
                    tuple(d.get("commands", ())), d.get("topic"), d.get("privacy"), d.get("chat"),
-                   d.get("source", "generated"), bool(d.get("tagged", True)))
+                   d.get("source", "generated"), bool(d.get("tagged", True)), str(d.get("context", "")))
 
 
 @lru_cache(maxsize=1)

@@ -103,7 +103,7 @@ def refine(sm: SlotMaker) -> Example:
     attrs = sm.attrs(cat)
     tpl = rng.choice(sm.ph["refine"])
     field = rng.choice(list(sm.ph["unset_fields"]))
-    slots = {
+    slots: dict[str, list[Part] | str] = {
         "price": sm.price_phrase(cat),
         "rel": sm.ranking_word(cat, "REL"),
         "brand": tag(sm.brand(cat, foreign=rng.random() < 0.1), "BRAND"),
@@ -141,9 +141,11 @@ def _bound(sm: SlotMaker, cat: str) -> list[Part]:
 def rank(sm: SlotMaker) -> Example:
     rng = sm.rng
     cat = rng.choice(sm.cats)
-    parts = fill(rng.choice(sm.ph["rank"]), {"s": sm.ranking_word(cat, "SUPER"), "cat": sm.category(cat, "pl")})
+    tpl = rng.choice(sm.ph["rank"] + sm.ph["rank_which"])
+    number = "sg" if rng.random() < 0.5 else "pl"
+    parts = fill(tpl, {"s": sm.ranking_word(cat, "SUPER"), "cat": sm.category(cat, number)})
     parts = join([(rng.choice(sm.ph["openers"]), None)], parts, [(rng.choice(["", "", "?", "please"]), None)])
-    return _example(parts, ("Rank",), sm, "rank")
+    return _example(parts, ("Rank",), sm, "rank-which" if tpl in sm.ph["rank_which"] else "rank")
 
 
 def ask(sm: SlotMaker) -> Example:

@@ -7,7 +7,16 @@ import random
 import re
 from typing import Any
 
-from assistant.nlu.corpus.builder import Part, fill, join, nice_amount, phrases, render_money, render_number, tag
+from assistant.nlu.corpus.builder import (
+    Part,
+    fill,
+    join,
+    nice_amount,
+    phrases,
+    render_money,
+    render_number,
+    tag,
+)
 from assistant.nlu.vocab import AttrInfo, ShopVocab, lexicon, norm, singular_phrase
 
 OTHER_CURRENCIES = ("USD", "GBP", "EUR", "INR", "SAR")
@@ -133,17 +142,17 @@ class SlotMaker:
         return render_money(self.rng, amount, cur, bare=bare), amount
 
     def price_phrase(self, cat: str | None) -> list[Part]:
-        r = self.rng.random()
-        if r < 0.45:
+        r = self.rng.random()  # ceilings are commonest, but every kind is seen often
+        if r < 0.3:
             m, _ = self.money(cat)
             return fill(self.pick(self.ph["price_max"]), {"m": tag(m, "PRICE_MAX")})
-        if r < 0.62:
+        if r < 0.45:
             m, _ = self.money(cat)
             return fill(self.pick(self.ph["price_max_clause"]), {"m": tag(m, "PRICE_MAX")})
-        if r < 0.75:
+        if r < 0.67:
             m, _ = self.money(cat, 0.05, 0.6)
             return fill(self.pick(self.ph["price_min"]), {"m": tag(m, "PRICE_MIN")})
-        if r < 0.87:
+        if r < 0.82:
             m, _ = self.money(cat)
             return fill(self.pick(self.ph["price_about"]), {"m": tag(m, "PRICE_ABOUT")})
         cur = self.v.currency if self.rng.random() < 0.8 else self.pick(list(OTHER_CURRENCIES))

@@ -53,13 +53,15 @@ def order(sm: SlotMaker) -> Example:
     kind = rng.choice(["status", "status", "cancel", "return", "details"])
     command = {"status": "OrderStatus", "cancel": "CancelOrder", "return": "ReturnItem", "details": "ProvideDetails"}[kind]
     parts = fill(rng.choice(sm.ph["orders"][kind]), _order_slots(rng))
-    opener = [(rng.choice(sm.ph["openers"]), None)] if kind != "details" else []
+    opener: list[Part] = [(rng.choice(sm.ph["openers"]), None)] if kind != "details" else []
     return _ex(join(opener, parts, [(rng.choice(["", "", "?", "please", "thanks"]), None)]), (command,), sm, "order")
 
 
 def policy(sm: SlotMaker) -> Example:
     topic = sm.rng.choice(list(sm.ph["policy"]))
-    text = sm.rng.choice(sm.ph["policy"][topic])
+    # A product type named inside a policy question is its subject, not a request for products.
+    thing = sm.category(sm.rng.choice(sm.cats), "any")[0][0]
+    text = sm.rng.choice(sm.ph["policy"][topic]).replace("{thing}", thing)
     parts = join([(sm.rng.choice(sm.ph["openers"]), None)], [(text, None)],
                  [(sm.rng.choice(["", "", "?", "please", "thanks"]), None)])
     return _ex(parts, ("PolicyQuestion",), sm, "policy", topic=topic)
