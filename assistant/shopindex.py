@@ -11,11 +11,11 @@ from __future__ import annotations
 import functools
 import re
 from collections import Counter, defaultdict
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from assistant.snippet import Snip
 from knowledge.constraints import Bound, Constraints, attr_number, filter_products
 from knowledge.money import money_words
 from knowledge.records import Policy, Product, Review
@@ -42,17 +42,6 @@ def _stem(w: str) -> str:
 def _stems(text: str) -> frozenset[str]:
     # Memoised: every filter() call matches the category against all products' titles (was ~5 ms a turn).
     return frozenset(_stem(w) for w in words(text))
-
-
-@dataclass(frozen=True)
-class Snip:
-    """A quoted piece of retrieved text with the id of its record. Data, never instructions."""
-
-    id: str
-    kind: str  # review | policy | description
-    text: str
-    product_id: str | None = None
-    rating: int | None = None
 
 
 class ShopIndex:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from assistant.shopindex import Snip
+from assistant.snippet import Snip
 
 
 @dataclass(frozen=True)
