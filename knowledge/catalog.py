@@ -8,70 +8,54 @@ the default skips bad rows and reports them. A missing price stays ``None``: nev
 
 from __future__ import annotations
 
-import html
 import json
-import math
-import re
-from collections.abc import Callable, Iterable
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from knowledge.errors import DataError
+from knowledge.fields import (
+    MAX_ATTRIBUTES,
+    attribute_value,
+    category_path,
+    clean_text,
+    clip,
+    number,
+    one_line,
+    parse_amount,
+    parse_price,
+    product_id,
+    specs,
+    whole,
+)
+from knowledge.loadreport import Issue, LoadReport
+from knowledge.mapping import DOCS, FORMATS, PRODUCT_FIELDS, Mapping, currency_code, load_mapping
 from knowledge.records import Policy, Product, Review
+from knowledge.tables import read_table
 
 if TYPE_CHECKING:
     import pandas as pd
 
-
-FORMATS = ("csv", "json", "jsonl", "parquet", "amazon")
-PRODUCT_FIELDS = (
-    "id",
-    "title",
-    "category",
-    "brand",
-    "price",
-    "currency",
-    "description",
-    "stock",
-    "rating",
-    "rating_count",
-)
-REVIEW_FIELDS = ("id", "product_id", "rating", "text", "title", "customer_id", "ts")
-POLICY_FIELDS = ("id", "title", "text", "topic")
-REQUIRED = {
-    "product": ("id", "title"),
-    "review": ("id", "product_id", "rating", "text"),
-    "policy": ("id", "title", "text"),
-}
-
-
-@dataclass(frozen=True)
-class Issue:
-    row: int  # 1-based data row (or line, for JSONL)
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"row {self.row}, field {self.field!r}: {self.message}"
-
-
-@dataclass
-class LoadReport:
-    source: str
-    loaded: int = 0
-    issues: list[Issue] = field(default_factory=list)
-
-    @property
-    def skipped(self) -> int:
-        return len({i.row for i in self.issues})
-
-    def summary(self, limit: int = 10) -> str:
-        head = f"{self.source}: {self.loaded} loaded, {self.skipped} rows skipped"
-        lines = [head] + [f"  {i}" for i in self.issues[:limit]]
-        if len(self.issues) > limit:
-            lines.append(f"  ... and {len(self.issues) - limit} more issues")
-        return "\n".join(lines)
+__all__ = [
+    "FORMATS",
+    "PRODUCT_FIELDS",
+    "Catalog",
+    "Issue",
+    "LoadReport",
+    "Mapping",
+    "clean_text",
+    "load_amazon_items",
+    "load_demo_catalog",
+    "load_mapping",
+    "load_products",
+    "parse_price",
+    "products_from_frame",
+    "read_table",
+]
+REQUIRED = ("id", "title")
 
 
 @dataclass
@@ -84,217 +68,140 @@ class Catalog:
         return next((p for p in self.products if p.id == product_id), None)
 
 
-@dataclass
-class Mapping:
-    """Record field -> source column; ``attributes`` maps attribute name -> source column."""
-
-    columns: dict[str, str] = field(default_factory=dict)
-    attributes: dict[str, str] = field(default_factory=dict)
-    category_sep: str | None = None  # e.g. "/" or "," in the source; output always uses " > "
-
-    def source(self, name: str) -> str:
-        return self.columns.get(name, name)
-
-
-def load_mapping(path: str | Path | None = None, flags: Iterable[str] = ()) -> Mapping:
-    """Read a TOML/YAML mapping file (tables ``columns`` and ``attributes``) and ``field=column`` flags."""
-    data: dict[str, Any] = {}
-    if path is not None:
-        p = Path(path)
-        if not p.is_file():
-            raise DataError(f"mapping file {str(p)!r} not found: pass an existing .toml or .yaml file")
-        text = p.read_text(encoding="utf-8")
-        try:
-            if p.suffix == ".toml":
-                import tomllib
-
-                data = tomllib.loads(text)
-            else:
-                import yaml
-
-                data = yaml.safe_load(text) or {}
-        except Exception as exc:
-            raise DataError(f"mapping file {str(p)!r} is malformed ({exc}): fix its syntax") from None
-    columns = {str(k): str(v) for k, v in (data.get("columns") or {}).items()}
-    attributes = {str(k): str(v) for k, v in (data.get("attributes") or {}).items()}
-    for flag in flags:
-        key, sep, col = flag.partition("=")
-        if not sep or not key or not col:
-            raise DataError(
-                f"bad mapping flag {flag!r}: write FIELD=COLUMN, e.g. title=name or attributes.colour=color"
-            )
-        if key.startswith("attributes."):
-            attributes[key.split(".", 1)[1]] = col
-        else:
-            columns[key] = col
-    unknown = set(columns) - set(PRODUCT_FIELDS) - set(REVIEW_FIELDS) - set(POLICY_FIELDS)
-    if unknown:
-        raise DataError(f"mapping names unknown fields {sorted(unknown)}: use {', '.join(PRODUCT_FIELDS)}")
-    return Mapping(columns, attributes, data.get("category_sep"))
-
-
-# ---------------------------------------------------------------- value parsing
-
-
-def _missing(v: Any) -> bool:
-    if v is None:
-        return True
-    if isinstance(v, float) and math.isnan(v):
-        return True
-    return isinstance(v, str) and v.strip() == ""
-
-
-def clean_text(v: Any) -> str:
-    """A cell as text: missing values are empty, HTML entities decoded, whitespace trimmed."""
-    return "" if _missing(v) else html.unescape(str(v)).strip()
-
-
-def parse_price(v: Any) -> float | None:
-    """'$1,299.00' -> 1299.0; empty -> None; anything else unparseable or negative -> ValueError."""
-    if _missing(v):
-        return None
-    if isinstance(v, bool):
-        raise ValueError(f"not a price: {v!r}")
-    if isinstance(v, int | float):
-        x = float(v)
-    else:
-        s = re.sub(r"^[^\d\-.]*", "", str(v).strip()).replace(",", "")
-        try:
-            x = float(s)
-        except ValueError:
-            raise ValueError(f"not a price: {v!r}") from None
-    if not math.isfinite(x) or x < 0:
-        raise ValueError(f"price must be a non-negative number, got {v!r}")
-    return round(x, 2)
-
-
-def _int(v: Any, lo: int | None = None, hi: int | None = None) -> int | None:
-    if _missing(v):
-        return None
-    try:
-        x = float(v)
-    except (TypeError, ValueError):
-        raise ValueError(f"not a number: {v!r}") from None
-    if not math.isfinite(x) or x != int(x):
-        raise ValueError(f"not a whole number: {v!r}")
-    if (lo is not None and x < lo) or (hi is not None and x > hi):
-        raise ValueError(f"{v!r} is outside {lo}..{hi}")
-    return int(x)
-
-
-def _float(v: Any, lo: float, hi: float) -> float | None:
-    if _missing(v):
-        return None
-    try:
-        x = float(v)
-    except (TypeError, ValueError):
-        raise ValueError(f"not a number: {v!r}") from None
-    if not math.isfinite(x) or not lo <= x <= hi:
-        raise ValueError(f"{v!r} is outside {lo}..{hi}")
-    return x
-
-
-def _category(v: Any, sep: str | None) -> str:
-    s = clean_text(v)
-    parts = s.split(sep) if sep else re.split(r"\s*>\s*", s)
-    return " > ".join(p.strip() for p in parts if p.strip())
-
-
-# ---------------------------------------------------------------- tables
-
-
-def read_table(path: str | Path, fmt: str) -> tuple[pd.DataFrame, list[Issue]]:
-    """Read a file into a DataFrame. JSONL is parsed line by line so a broken line is reported, not fatal."""
-    import pandas as pd
-
-    p = Path(path)
-    if not p.is_file():
-        raise DataError(f"catalog file {str(p)!r} not found: check the path")
-    issues: list[Issue] = []
-    try:
-        if fmt == "csv":
-            return pd.read_csv(p, dtype=object, keep_default_na=False), issues
-        if fmt == "parquet":
-            return pd.read_parquet(p), issues
-        if fmt == "json":
-            data = json.loads(p.read_text(encoding="utf-8"))
-            if isinstance(data, dict) and isinstance(data.get("products"), list):
-                data = data["products"]
-            elif isinstance(data, dict):  # {id: {...}} as in the Amazon item files
-                data = [{"id": k, **v} for k, v in data.items()]
-            return pd.DataFrame.from_records(data), issues
-        if fmt == "jsonl":
-            rows: list[dict[str, Any]] = []
-            lines: list[int] = []
-            for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), start=1):
-                if not line.strip():
-                    continue
-                try:
-                    obj = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    issues.append(Issue(n, "<line>", f"broken JSON ({exc.msg} at column {exc.colno})"))
-                    continue
-                if not isinstance(obj, dict):
-                    issues.append(Issue(n, "<line>", "expected a JSON object"))
-                    continue
-                rows.append(obj)
-                lines.append(n)
-            df = pd.DataFrame.from_records(rows)
-            df.index = pd.Index(lines)  # report JSONL problems by file line
-            return df, issues
-    except DataError:
-        raise
-    except Exception as exc:  # pandas/pyarrow raise many types; the user needs the file and the reason
-        raise DataError(
-            f"cannot read {str(p)!r} as {fmt} ({type(exc).__name__}: {exc}): check --format"
-        ) from None
-    raise DataError(f"unknown format {fmt!r}: choose one of {', '.join(FORMATS)}")
-
-
-def _row_product(row: dict[str, Any], m: Mapping) -> Product:
-    def get(name: str) -> Any:
-        return row.get(m.source(name))
-
-    errors: dict[str, str] = {}
-
-    def attempt(name: str, fn: Callable[[], Any]) -> Any:
-        try:
-            return fn()
-        except ValueError as exc:
-            errors[name] = str(exc)
-            return None
-
-    price = attempt("price", lambda: parse_price(get("price")))
-    stock = attempt("stock", lambda: _int(get("stock"), lo=0))
-    rating = attempt("rating", lambda: _float(get("rating"), 1.0, 5.0))
-    count = attempt("rating_count", lambda: _int(get("rating_count"), lo=0))
-    if errors:
-        name, msg = next(iter(errors.items()))
-        raise _FieldError(name, msg)
-    attrs_raw = get("attributes")
-    attrs = {str(k): str(v) for k, v in attrs_raw.items()} if isinstance(attrs_raw, dict) else {}
-    attrs.update(
-        {k: clean_text(row.get(col)) for k, col in m.attributes.items() if not _missing(row.get(col))}
-    )
-    return Product(
-        id=clean_text(get("id")),
-        title=clean_text(get("title")),
-        category=_category(get("category"), m.category_sep),
-        brand=clean_text(get("brand")) or None,
-        price=price,
-        currency=clean_text(get("currency")) or "USD",
-        attributes=attrs,
-        description=clean_text(get("description")),
-        stock=stock,
-        rating=rating,
-        rating_count=count or 0,
-    )
-
-
 class _FieldError(ValueError):
     def __init__(self, field_name: str, message: str) -> None:
         super().__init__(message)
         self.field = field_name
+
+
+class _Row:
+    """One source row read through the mapping; every parse error names its field."""
+
+    def __init__(self, row: dict[str, Any], m: Mapping) -> None:
+        self.row, self.m = row, m
+        self.cut: list[tuple[str, str]] = []  # (field, what was cut) for values over their limits
+
+    def clip(self, name: str, value: str, key: str | None = None) -> str:
+        kept, message = clip(value, key or name)
+        if message:
+            self.cut.append((name, message))
+        return kept
+
+    def cells(self, name: str) -> list[Any]:
+        src = self.m.source(name)
+        if src is None:
+            return []
+        return [self.row.get(c) for c in (src if isinstance(src, list) else [src])]
+
+    def one(self, name: str) -> Any:
+        got = self.cells(name)
+        return got[0] if got else None
+
+    def text(self, name: str, keep_lines: bool = False) -> str:
+        clean: Callable[[Any], str] = clean_text if keep_lines else one_line
+        return self.m.join.join(t for t in (clean(c) for c in self.cells(name)) if t)
+
+    def parse(self, name: str, fn: Callable[[], Any]) -> Any:
+        try:
+            return fn()
+        except ValueError as exc:
+            raise _FieldError(name, str(exc)) from None
+
+
+def _currency(r: _Row, stated: str | None) -> str | None:
+    """The row's currency: the mapping's constant, the currency column, else what the price cell
+    showed ("SR 2,375"); a price cell in another currency than the row's is an error."""
+    const = r.m.constants.get("currency")
+    cell = clean_text(r.one("currency"))
+    column = r.parse("currency", lambda: _code(cell)) if cell else None
+    currency = const or column
+    if stated and currency and stated != currency:
+        raise _FieldError("price", f"the price is in {stated} but the row's currency is {currency}: fix one")
+    return currency or stated
+
+
+def _code(value: str) -> str:
+    try:
+        return currency_code(value, "currency")
+    except DataError as exc:
+        raise ValueError(str(exc)) from None
+
+
+def _attributes(r: _Row) -> dict[str, str]:
+    attrs: dict[str, str] = {}
+    implicit = None if r.m.named_only else r.row.get("attributes")
+    if isinstance(implicit, dict):
+        attrs.update(r.parse("attributes", lambda: specs(implicit)))
+    if r.m.specs:
+        attrs.update(r.parse(r.m.specs, lambda: specs(r.row.get(r.m.specs or ""))))
+    for k, col in r.m.attributes.items():
+        val = r.row.get(col)
+        if isinstance(val, list) or clean_text(val):
+            attrs[k] = r.clip(
+                f"attributes.{k}", r.parse(f"attributes.{k}", partial(attribute_value, val)), "attribute"
+            )
+    if len(attrs) > MAX_ATTRIBUTES:
+        raise _FieldError("attributes", f"{len(attrs)} attributes, over the limit of {MAX_ATTRIBUTES}")
+    return {k: v for k, v in attrs.items() if v}
+
+
+def _row_product(row: dict[str, Any], m: Mapping) -> tuple[Product, bool, list[tuple[str, str]]]:
+    """The product of one row, whether its currency was defaulted to USD, and the values cut to
+    their limits."""
+    r = _Row(row, m)
+    pid = r.parse("id", lambda: product_id(r.one("id")))
+    title = r.clip("title", r.text("title"))
+    amount, stated = r.parse("price", lambda: parse_amount(r.one("price")))
+    currency = _currency(r, stated)
+    category = r.clip(
+        "category",
+        m.constants.get("category")
+        or r.parse("category", lambda: category_path(r.cells("category"), m.category_sep)),
+    )
+    brand = r.clip("brand", m.constants.get("brand") or r.text("brand"))
+    product = Product(
+        id=pid,
+        title=title,
+        category=category,
+        brand=brand or None,
+        price=None if amount is None else round(float(amount), 2),
+        currency=currency or "USD",
+        attributes=_attributes(r),
+        description=r.clip("description", r.text("description", True)),
+        stock=r.parse("stock", lambda: whole(r.one("stock"), lo=0)),
+        rating=r.parse("rating", lambda: number(r.one("rating"), 1.0, 5.0)),
+        rating_count=r.parse("rating_count", lambda: whole(r.one("rating_count"), lo=0)) or 0,
+    )
+    return product, currency is None, r.cut
+
+
+def _check_columns(df: pd.DataFrame, m: Mapping, source: str) -> None:
+    found = ", ".join(map(str, df.columns))
+    if m.named_only:
+        unnamed = [f for f in REQUIRED if m.source(f) is None]
+        if unnamed:
+            raise DataError(
+                f"{source}: the mapping file names no column for {unnamed[0]!r}: add "
+                f'{unnamed[0]} = "YOUR_COLUMN" to its [columns] table (columns in the file: {found})'
+            )
+    wanted = [(f, m.source(f)) for f in PRODUCT_FIELDS]
+    wanted += [(f"attributes.{k}", c) for k, c in m.attributes.items()]
+    wanted += [("specs", m.specs)] if m.specs else []
+    absent = []
+    for name, src in wanted:
+        for col in src if isinstance(src, list) else [src]:
+            mapped = name in m.columns or name.startswith("attributes.") or name == "specs"
+            if col is not None and col not in df.columns and (mapped or name in REQUIRED):
+                absent.append((name, col))
+    if absent:
+        name, col = absent[0]
+        how = (
+            f"fix the mapping ({DOCS})"
+            if m.named_only or name in m.columns
+            else f"add it, or map it: --map {name}=YOUR_COLUMN or a mapping file (--mapping FILE, see {DOCS})"
+        )
+        cols = ", ".join(f"{c!r} ({n})" for n, c in absent)
+        raise DataError(f"{source}: required or mapped column(s) {cols} missing (found: {found}): {how}")
 
 
 def products_from_frame(
@@ -307,34 +214,30 @@ def products_from_frame(
 ) -> tuple[list[Product], LoadReport]:
     m = mapping or Mapping()
     report = LoadReport(source, issues=list(issues or []))
-    missing = [f for f in REQUIRED["product"] if m.source(f) not in df.columns]
-    if missing and len(df):
-        cols = ", ".join(map(str, df.columns))
-        raise DataError(
-            f"{source}: required column(s) {', '.join(repr(m.source(f)) for f in missing)} missing "
-            f"(found: {cols}): add them or map them, e.g. --map {missing[0]}=YOUR_COLUMN"
-        )
+    if len(df):
+        _check_columns(df, m, source)
     seen: dict[str, int] = {}
     out: list[Product] = []
+    repeated = defaulted = 0
     for pos, (idx, rec) in enumerate(zip(df.index, df.to_dict(orient="records"), strict=True)):
         rowno = int(idx) if index_is_line else pos + 1
         try:
-            p = _row_product(rec, m)
+            p, usd, cut = _row_product(rec, m)
         except _FieldError as exc:
             report.issues.append(Issue(rowno, exc.field, str(exc)))
             continue
-        if not p.id:
-            report.issues.append(Issue(rowno, "id", "empty id"))
-            continue
-        if not p.title:
-            report.issues.append(Issue(rowno, "title", "empty title"))
-            continue
-        if p.id in seen:
-            report.issues.append(Issue(rowno, "id", f"duplicate id {p.id!r} (first at row {seen[p.id]})"))
-            continue
-        seen[p.id] = rowno
-        out.append(p)
+        problem = _row_problem(p, seen, rowno, m)
+        if isinstance(problem, Issue):
+            report.issues.append(problem)
+        elif problem == "repeat":
+            repeated += 1
+        else:
+            seen[p.id] = rowno
+            defaulted += usd
+            report.warnings += [Issue(rowno, name, message) for name, message in cut]
+            out.append(p)
     report.loaded = len(out)
+    _notes(report, m, out, repeated, defaulted)
     if strict and report.issues:
         raise DataError(f"{report.summary()}\nstrict mode rejects the file: fix these rows or drop --strict")
     if not out:
@@ -342,16 +245,58 @@ def products_from_frame(
     return out, report
 
 
+def _row_problem(p: Product, seen: dict[str, int], rowno: int, m: Mapping) -> Issue | str | None:
+    if not p.id:
+        return Issue(rowno, "id", "empty id")
+    if not p.title:
+        return Issue(rowno, "title", "empty title")
+    if p.id in seen:
+        if m.duplicates == "first":
+            return "repeat"
+        return Issue(
+            rowno,
+            "id",
+            f"duplicate id {p.id!r} (first at row {seen[p.id]}); "
+            'duplicates = "first" in the mapping keeps the first quietly',
+        )
+    return None
+
+
+def _notes(report: LoadReport, m: Mapping, products: list[Product], repeated: int, defaulted: int) -> None:
+    if m.named_only or m.columns or m.constants:
+        report.notes.append(m.describe())
+    if repeated:
+        report.notes.append(f"{repeated} rows repeat an earlier id: kept the first of each")
+    if defaulted:
+        report.notes.append(
+            f"{defaulted} products have no currency (no currency column, constant or symbol): taken as USD; "
+            'if they are not, set currency = "..." in the mapping\'s [constants] table'
+        )
+    counts = Counter(p.currency for p in products if p.price is not None)
+    if len(counts) > 1:
+        shop, _ = counts.most_common(1)[0]
+        mix = ", ".join(f"{c} {n}" for c, n in counts.most_common())
+        report.notes.append(
+            f"prices in several currencies ({mix}): the shop's currency is {shop}, and budgets are read in it"
+        )
+
+
 def load_products(
-    path: str | Path, fmt: str | None = None, mapping: Mapping | None = None, strict: bool = False
+    path: str | Path,
+    fmt: str | None = None,
+    mapping: Mapping | None = None,
+    strict: bool = False,
+    encoding: str | None = None,
 ) -> tuple[list[Product], LoadReport]:
+    """Products from a file through a mapping; ``encoding`` overrides the mapping's."""
     p = Path(path)
-    fmt = fmt or p.suffix.lstrip(".").lower()
+    m = mapping or Mapping()
+    fmt = fmt or m.format or p.suffix.lstrip(".").lower()
     if fmt == "amazon":
         return load_amazon_items(p, strict=strict)
-    df, issues = read_table(p, fmt)
+    df, issues = read_table(p, fmt, encoding or m.encoding, m.records)
     return products_from_frame(
-        df, mapping, source=str(p), issues=issues, strict=strict, index_is_line=fmt == "jsonl"
+        df, m, source=str(p), issues=issues, strict=strict, index_is_line=fmt == "jsonl"
     )
 
 
