@@ -25,6 +25,9 @@ class Recommender:
     """Base recommender over an ``Interactions`` object. Scores are "higher is better"."""
 
     name: ClassVar[str] = "base"
+    # Models that learn from events refuse to fit on none; content (the catalog's texts) can serve a
+    # shop with no history yet.
+    needs_events: ClassVar[bool] = True
 
     def __init__(self, **params: Any) -> None:
         self.params: dict[str, Any] = dict(params)
@@ -52,7 +55,7 @@ class Recommender:
 
     # ---- public surface -----------------------------------------------------------------
     def fit(self, data: Interactions) -> Self:
-        if data.nnz == 0:
+        if data.nnz == 0 and self.needs_events:
             raise DataError(f"{self.name}: cannot fit on empty interactions: pass at least one event")
         self.data = data
         self.X = data.matrix()

@@ -40,6 +40,9 @@ def per_user_ranking(
     hits = np.zeros(top.shape, bool)
     for row, u in enumerate(keep):
         hits[row] = np.isin(top[row], pos.indices[pos.indptr[u] : pos.indptr[u + 1]])
+    width = int(top.shape[-1])
+    if width < k:  # fewer items than k (a small shop): the missing ranks are misses
+        hits = np.pad(hits, ((0, 0), (0, k - width)))
     npos = n_pos[keep].astype(np.float64)
     discounts = 1.0 / np.log2(np.arange(2, k + 2))
     dcg = (hits * discounts).sum(1)

@@ -17,6 +17,7 @@ Embed = Callable[[list[str]], np.ndarray]
 
 class Content(Recommender):
     name = "content"
+    needs_events = False
 
     def __init__(
         self,
