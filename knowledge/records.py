@@ -6,7 +6,11 @@ Prices may be unknown (``None``): they are shown as unknown, never invented.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from knowledge.money import Money
 
 
 @dataclass(frozen=True)
@@ -32,6 +36,13 @@ class Product:
     @property
     def leaf_category(self) -> str:
         return self.category.split(">")[-1].strip()
+
+    @property
+    def money(self) -> Money | None:
+        """The price as a Decimal amount with its currency (``price`` is that amount as a float)."""
+        from knowledge.money import Money
+
+        return None if self.price is None else Money(Decimal(str(self.price)), self.currency)
 
     @property
     def in_stock(self) -> bool | None:

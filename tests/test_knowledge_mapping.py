@@ -14,6 +14,8 @@ from knowledge.catalog import load_mapping, load_products
 from knowledge.errors import DataError
 from knowledge.fields import parse_amount, specs
 from knowledge.interactions import load_interactions
+from knowledge.money import Money
+from knowledge.records import Product
 
 
 def _write(tmp_path: Path, name: str, text: str) -> Path:
@@ -119,6 +121,7 @@ def test_prices_read_as_shops_write_them() -> None:
     assert parse_amount("24,99 €") == (Decimal("24.99"), "EUR")
     assert parse_amount("12.345") == (Decimal("12.345"), None)  # a catalog's dot is a decimal point
     assert str(parse_amount("1299.50")[0]) == "1299.50"  # a Decimal, not a float
+    assert Product("1", "Fan", "", price=1499.5, currency="INR").money == Money(Decimal("1499.5"), "INR")
 
 
 def test_category_tree_from_a_list_a_path_or_columns(tmp_path: Path) -> None:
