@@ -1,5 +1,6 @@
 """The shop's recommender: the library's hybrid fitted on the shop's events (by default the
-``knowledge.demo`` shop's), served by customer id and session history.
+``knowledge.demo`` shop's), served by customer id and session history. A shop with no history yet
+gets content-based suggestions (similar to what the shopper clicked in this session).
 
 Raw ids are product ids and customer ids. Event weights: purchase > cart > rate (by rating) > view.
 Blend weights are learned on a leave-last-event-out validation split; the components are then
@@ -11,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -61,30 +63,49 @@ def interactions_from_events(
     )
 
 
+@dataclass(frozen=True)
+class ShopHistory:
+    """What the recommender is fitted on: the catalog and the shop's events (``knowledge.demo``'s
+    DemoShop has the same three fields)."""
+
+    products: Sequence[Any]
+    interactions: Sequence[Mapping[str, Any]] = ()
+    customers: Sequence[Mapping[str, Any]] = ()
+
+
 class ShopRecommender:
     def __init__(self, hybrid: Hybrid, product_text_: Mapping[str, str]) -> None:
         self.hybrid = hybrid
         self.texts = dict(product_text_)
 
+    @property
+    def cold(self) -> bool:
+        """Fitted without any history: content-based suggestions from the session's clicks only."""
+        return self.hybrid.data.nnz == 0
+
     @classmethod
     def fit(cls, shop: Any = None, embedder: str = "minilm") -> ShopRecommender:
-        """Fit on a ``knowledge.demo.DemoShop`` (default: the packaged demo shop)."""
+        """Fit on a ``ShopHistory`` or ``knowledge.demo.DemoShop`` (default: the packaged demo shop).
+        A shop with no events gets the content and popularity models only."""
         if shop is None:
             from knowledge.demo import load_demo
 
             shop = load_demo()
-        if not shop.interactions:
-            raise DataError("the shop has no interactions: regenerate the demo shop or load real events")
         pids = [p.id for p in shop.products]
+        known = set(pids)
+        events = [e for e in shop.interactions if str(e["product_id"]) in known]
         texts = {p.id: product_text(p) for p in shop.products}
-        customers = sorted({c["id"] for c in shop.customers} | {e["customer_id"] for e in shop.interactions})
-        data = interactions_from_events(shop.interactions, pids, customers)
-        train, valid, _ = split_loo(data)  # the third part (last events) is kept out of selection too
-        # embed the catalog once; both the selection and the final hybrid reuse the vectors
+        names = {p.id: p.title for p in shop.products}
         from knowledge.embed import make_embedder
 
-        content = Content(embedder=embedder, item_text=texts, embed=make_embedder(embedder).embed)
-        content_emb = content.fit(data).E
+        embed = make_embedder(embedder).embed
+        if not events:
+            return cls._cold_start(pids, texts, names, embedder, embed)
+        customers = sorted({c["id"] for c in shop.customers} | {e["customer_id"] for e in events})
+        data = interactions_from_events(events, pids, customers)
+        train, valid, _ = split_loo(data)  # the third part (last events) is kept out of selection too
+        # embed the catalog once; both the selection and the final hybrid reuse the vectors
+        content_emb = Content(embedder=embedder, item_text=texts, embed=embed).fit(data).E
 
         def build(d: Interactions) -> Hybrid:
             models = {
@@ -93,15 +114,20 @@ class ShopRecommender:
                 else make_model(n, embedder=embedder, embeddings=content_emb)
                 for n, p in COMPONENTS.items()
             }
-            return Hybrid(
-                {n: m.fit(d) for n, m in models.items()}, item_names={p.id: p.title for p in shop.products}
-            )
+            return Hybrid({n: m.fit(d) for n, m in models.items()}, item_names=names)
 
         selector = build(train)
         weights = selector.learn_weights(train, valid)
         final = build(data)
         final.weights, final.valid_ndcg = weights, selector.valid_ndcg
         return cls(final, texts)
+
+    @classmethod
+    def _cold_start(cls, pids: list[str], texts: dict[str, str], names: dict[str, str], embedder: str,
+                    embed: Any) -> ShopRecommender:
+        data = Interactions.from_arrays([], [], user_ids=[], item_ids=pids, allow_empty=True)
+        content = Content(embedder=embedder, item_text=texts, embed=embed).fit(data)
+        return cls(Hybrid({"content": content}, {"content": 1.0}, item_names=names), texts)
 
     # ---- serving -----------------------------------------------------------------------
     def forget(self, customer_id: str) -> bool:
