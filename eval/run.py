@@ -150,9 +150,7 @@ def cli(argv: list[str], *, engine: Engine | None = None) -> int:
             setup_s = time.perf_counter() - t0
             say(f"ready in {setup_s:.1f} s; {len(convs)} conversations, {sum(len(c.turns) for c in convs)} turns")
             results, dialogues, times = evaluate(real, convs, facts, targets, args.sim_turns, say, partial)
-            close = getattr(getattr(real, "store", None), "close", None)
-            if close:
-                close()
+            real.store.close()
     m: dict[str, Any] = {"backend": args.backend, "embedder": args.embedder, "llama_threads": threads,
                          "suites": sorted({c.suite for c in convs}), **build_metrics(results, dialogues, args.sim_turns)}
     m["timing_s"] = {"setup": setup_s, **times, "total": time.perf_counter() - t0}

@@ -13,10 +13,13 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assistant.buildcache import source_hash
 from assistant.errors import ConfigError
+
+if TYPE_CHECKING:
+    from assistant.api import Engine
 
 log = logging.getLogger(__name__)
 
@@ -135,10 +138,10 @@ class Sandbox:
             self.remove()
             raise
 
-    def engine(self) -> Any:
-        from assistant.engine import Assistant
+    def engine(self) -> Engine:
+        from assistant.wiring import build_assistant
 
-        return Assistant.from_settings(self.settings)
+        return build_assistant(self.settings)
 
     def remove(self) -> None:
         shutil.rmtree(self.dir, ignore_errors=True)

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from knowledge.embed import MicroBatcher, SentenceTransformerEmbedder
-from ui.api import TurnGate
+from ui.admission import TurnGate
 
 
 def _slow_encode(calls: list[list[str]], delay_s: float = 0.05) -> Any:
@@ -140,9 +140,9 @@ def test_turn_gate_admits_n_at_a_time_in_arrival_order() -> None:
 
 
 def test_turn_gate_frees_its_slot_on_errors_and_when_a_head_is_slow(monkeypatch: Any) -> None:
-    import ui.api as api
+    import ui.admission as admission
 
-    monkeypatch.setattr(api, "GATE_HOLD_S", 0.05)
+    monkeypatch.setattr(admission, "GATE_HOLD_S", 0.05)
 
     async def main() -> list[str]:
         gate = TurnGate(1)
@@ -171,7 +171,7 @@ def test_turn_gate_frees_its_slot_on_errors_and_when_a_head_is_slow(monkeypatch:
 
 
 def test_prepared_dir_key_follows_its_inputs(tmp_path: Path, monkeypatch: Any) -> None:
-    from ui import loadtest
+    from aisle.bench import server as loadtest
 
     assert loadtest.prep_key("minilm") == loadtest.prep_key("minilm")
     assert loadtest.prep_key("minilm") != loadtest.prep_key("hashing")

@@ -1,7 +1,9 @@
-"""A small fake engine honouring the events contract (assistant/events.py), for fast UI tests.
+"""A small fake engine implementing ``assistant.api.Engine``, for fast UI tests.
 
 It persists through the real Store like the engine does, so the API's transcript, agent and
-privacy routes are exercised for real; only understanding and generation are canned.
+privacy routes are exercised for real; understanding and generation are canned, and search and
+recommendations are a title match and a popularity list over a catalog (the demo shop's unless a
+test sets ``catalog``).
 """
 
 from __future__ import annotations
@@ -11,8 +13,10 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+from assistant.api import BusyError, Draft
 from assistant.events import Done, ProductCard, Products, TextDelta, Understood
 from assistant.store import Store
+from assistant.tool_results import ProductHit
 
 CARDS = [
     ProductCard("P-HP1", "Quiet Wireless Headphones <b>X1</b>", 79.0, "USD", 4.4, "wireless and under $100", "Sonix"),
@@ -20,17 +24,14 @@ CARDS = [
 ]
 
 
-class BusyError(Exception):
-    """Mimics the engine's full generation queue."""
-
-
 class FakeAssistant:
     def __init__(self, store: Store, delay_s: float = 0.0, busy: bool = False) -> None:
         self.store = store
         self.delay_s = delay_s
-        self.busy = busy
+        self.busy = busy  # every turn raises the engine's BusyError (a full generation queue)
         self.turns: list[tuple[str, str | None, str | None]] = []  # (session, customer, client) per turn
         self.reply_extra = ""  # appended to every answer (untrusted text, for the render guard)
+        self.catalog: Any = None  # knowledge.catalog.Catalog; the demo shop's when left None
 
     def stream(self, session_id: str, text: str, customer_id: str | None = None,
                client_id: str | None = None) -> Iterator[Any]:
@@ -61,9 +62,45 @@ class FakeAssistant:
         yield Done(text=reply, actions=["handoff" if handoff else "recommend"], backend="fake",
                    session_id=session_id, message_id=mid)
 
-    def respond(self, session_id: str, text: str, customer_id: str | None = None,
-                client_id: str | None = None) -> Done:
-        return [e for e in self.stream(session_id, text, customer_id, client_id) if isinstance(e, Done)][0]
+    def prepare(self, text: str) -> None:
+        pass
+
+    def warm(self) -> None:
+        pass
+
+    def _products(self) -> list[Any]:
+        if self.catalog is None:
+            from knowledge.catalog import load_demo_catalog
+
+            self.catalog = load_demo_catalog()
+        return list(self.catalog.products)
+
+    def search(self, query: str, k: int = 10) -> list[ProductHit]:
+        words = query.lower().split()
+        return [_hit(p) for p in self._products()
+                if all(w in f"{p.title} {p.brand} {p.category}".lower() for w in words)][:k]
+
+    def recommend(self, customer_id: str | None = None, session_id: str | None = None, query: str = "",
+                  k: int = 10) -> list[ProductHit]:
+        return [_hit(p) for p in sorted(self._products(), key=lambda p: -(p.rating_count or 0))[:k]]
+
+    def product(self, product_id: str) -> Any:
+        return next((p for p in self._products() if p.id == product_id), None)
+
+    def customer_signals(self, customer_id: str) -> list[str] | None:
+        return [] if self.store.personalization_allowed(customer_id) else None
+
+    def draft_reply(self, session_id: str) -> Draft:
+        return Draft("Hi, this is the support team. I have read our conversation.", list(CARDS))
+
+    def erase_customer(self, customer_id: str) -> bool:
+        from assistant.privacy import forget_customer
+
+        return forget_customer(self.store, customer_id)
+
+
+def _hit(p: Any) -> ProductHit:
+    return ProductHit(p.id, p.title, p.brand, p.price, p.currency, p.rating, p.rating_count, None, p.category)
 
 
 def parse_sse(body: str) -> list[tuple[str, dict[str, Any]]]:
@@ -73,6 +110,12 @@ def parse_sse(body: str) -> list[tuple[str, dict[str, Any]]]:
         lines = dict(line.split(": ", 1) for line in block.splitlines() if ": " in line)
         out.append((lines["event"], json.loads(lines["data"])))
     return out
+
+
+def test_fake_is_an_engine(tmp_path: Any) -> None:
+    from assistant.api import Engine
+
+    assert isinstance(FakeAssistant(Store(f"sqlite:///{tmp_path / 'a.db'}")), Engine)
 
 
 def test_fake_follows_the_event_order(tmp_path: Any) -> None:

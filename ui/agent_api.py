@@ -9,9 +9,9 @@ from typing import Any
 from fastapi import APIRouter, Depends, Header
 from pydantic import BaseModel, Field
 
+from assistant.api import is_draft_session
 from assistant.errors import AccessDeniedError, NotFoundError
 from ui import insights
-from ui.drafts import is_draft_session
 from ui.service import Backend
 
 

@@ -6,11 +6,9 @@ validate input, map engine errors to HTTP statuses, and never let a bad request 
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator, Awaitable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +19,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
 
+from assistant.api import BusyError
 from assistant.errors import (
     AccessDeniedError,
     AisleError,
@@ -29,12 +28,12 @@ from assistant.errors import (
     ModelMissingError,
     NotFoundError,
 )
-from assistant.events import Done, Products, TextDelta, event_to_dict
+from assistant.events import event_to_dict
 from assistant.identity import Identity
 from ui import agent_api, customer_api
 from ui.http import BodyLimit, SlowDown, client_address, identity_dependency, limit, slow_down_response
 from ui.render import product_svg
-from ui.service import Backend, is_busy
+from ui.service import Backend
 
 if TYPE_CHECKING:
     from assistant.settings import Settings
@@ -61,7 +60,7 @@ def _sse(ev: Any) -> str:
     return f"event: {d.get('type', 'message')}\ndata: {json.dumps(d, ensure_ascii=False, default=str)}\n\n"
 
 
-def busy_response(exc: BaseException | None = None) -> JSONResponse:
+def busy_response() -> JSONResponse:
     return JSONResponse({"error": "busy", "detail": "Aisle is busy answering other shoppers; retry in a few seconds.",
                          "retry_after_s": RETRY_AFTER_S}, status_code=503,
                         headers={"Retry-After": str(RETRY_AFTER_S)})
@@ -77,8 +76,8 @@ def _install_errors(app: FastAPI) -> None:
 
     @app.exception_handler(AisleError)
     async def _aisle(_req: Request, exc: AisleError) -> JSONResponse:
-        if is_busy(exc):
-            return busy_response(exc)
+        if isinstance(exc, BusyError):
+            return busy_response()
         status = next((s for cls, s in statuses.items() if isinstance(exc, cls)), 400)
         return JSONResponse({"error": type(exc).__name__, "detail": str(exc)}, status_code=status)
 
@@ -89,73 +88,17 @@ def _install_errors(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _crash(_req: Request, exc: Exception) -> JSONResponse:
-        if is_busy(exc):
-            return busy_response(exc)
         log.exception("unhandled error")
         return JSONResponse({"error": "internal error", "detail": type(exc).__name__}, status_code=500)
 
 
-# The engine's events up to and including the first of these end a turn's CPU-heavy head.
-HEAD_END = (Products, TextDelta, Done)
-GATE_HOLD_S = 1.0  # a head slower than this (a model's first token, a stuck tool) stops blocking others
-
-
-def _head(events: Iterator[Any]) -> list[Any]:
-    out: list[Any] = []
-    for ev in events:
-        out.append(ev)
-        if isinstance(ev, HEAD_END):
-            break
-    return out
-
-
-class TurnGate:
-    """At most ``n`` chat turns in understanding/retrieval at once; the others wait in FIFO order
-    (asyncio.Semaphore wakes waiters in arrival order). Held by the request's coroutine only, so a
-    client that hangs up or an exception can never leak a slot; a head that takes longer than
-    GATE_HOLD_S keeps running but lets the next turn in."""
-
-    def __init__(self, n: int) -> None:
-        self._sem = asyncio.Semaphore(n)
-
-    @contextlib.asynccontextmanager
-    async def turn(self) -> AsyncIterator[_Held]:
-        await self._sem.acquire()
-        held = _Held(self._sem)
-        try:
-            yield held
-        finally:
-            held.release()
-
-
-class _Held:
-    def __init__(self, sem: asyncio.Semaphore) -> None:
-        self._sem: asyncio.Semaphore | None = sem
-
-    def release(self) -> None:
-        if self._sem is not None:
-            self._sem.release()
-            self._sem = None
-
-    async def pull(self, work: Awaitable[list[Any]]) -> list[Any]:
-        task = asyncio.ensure_future(work)
-        try:
-            await asyncio.wait({task}, timeout=GATE_HOLD_S)
-        finally:
-            self.release()
-        return await task
-
-
 def _chat_route(r: APIRouter, backend: Backend, who_is: Any) -> None:
-    settings = backend.settings
-    limits = backend.limits  # per app (shared with the web chat), never global
-    gate = TurnGate(settings.engine_concurrency)  # per app too
+    admission = backend.admission  # per app (shared with the web chat), never global
 
     @r.post("/chat", summary="One chat turn; SSE with Accept: text/event-stream or ?stream=1")
     async def chat(body: ChatIn, request: Request, stream: bool = Query(False),
                    who: Identity = Depends(who_is)) -> Response:
-        if len(body.message) > settings.max_message_chars:
-            raise DataError(f"message is {len(body.message)} characters; the limit is {settings.max_message_chars}")
+        admission.check_length(body.message)
         if body.customer_id and body.customer_id != who.customer_id and not who.staff:
             raise AccessDeniedError("customer_id must be the customer of the token sent as 'Authorization: Bearer "
                                     "<customer token>' (or leave customer_id out)")
@@ -163,27 +106,17 @@ def _chat_route(r: APIRouter, backend: Backend, who_is: Any) -> None:
         if body.session_id is None:
             limit(backend, "sessions", request)
         sid = await run_in_threadpool(backend.open_session, who, body.session_id)
-        verdict = limits.check(sid, address)
+        verdict = admission.quota(sid, address)
         if not verdict.allowed:
             return slow_down_response(verdict)
         headers = {"X-Session-Id": sid}
-        # Understanding and retrieval run for at most `engine_concurrency` turns at once, admitted in
-        # arrival order: on a small machine more parallel turns only share the CPU, the GIL and the
-        # database (every turn gets slower, the tail much slower); queued turns wait in the event loop.
-        # Embedding the message needs no session state and no slot: messages that arrive together
-        # (or wait for the gate) share one forward pass, which is what keeps up with bursts.
-        await run_in_threadpool(backend.prepare, body.message)
-        async with gate.turn() as held:
-            events: Iterator[Any] = await run_in_threadpool(backend.stream, sid, body.message,
-                                                            body.customer_id or who.customer_id, who.client_id)
-            # Pull up to the product cards here, so 'busy' and bad input become a status code, not a
-            # broken stream; generation (a model's queue and first token) then streams outside the gate.
-            try:
-                head = await held.pull(run_in_threadpool(_head, events))
-            except Exception as exc:
-                if is_busy(exc):
-                    return busy_response(exc)
-                raise
+        # The head (up to the product cards) is pulled inside the turn gate, so 'busy' and bad input
+        # become a status code, not a broken stream; generation then streams outside the gate.
+        try:
+            head, events = await admission.start(sid, body.message, body.customer_id or who.customer_id,
+                                                 who.client_id)
+        except BusyError:
+            return busy_response()
         wants_sse = stream or "text/event-stream" in request.headers.get("accept", "")
         if wants_sse:
             return StreamingResponse(_sse_stream(head, events), media_type="text/event-stream",
@@ -235,7 +168,7 @@ def _sse_stream(head: list[Any], events: Iterator[Any]) -> Iterator[str]:
             yield _sse(ev)
     except Exception as exc:  # the stream already started: report in-band, keep serving
         log.exception("stream failed")
-        kind = "busy" if is_busy(exc) else "internal error"
+        kind = "busy" if isinstance(exc, BusyError) else "internal error"
         yield _sse({"type": "error", "error": kind, "detail": str(exc)[:200]})
     finally:  # a client that hangs up must free the engine's generation slot at once
         close = getattr(events, "close", None)

@@ -18,12 +18,14 @@ import html
 import json
 import secrets
 from collections.abc import Iterator
+from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
 from assistant.access import new_session_id
+from assistant.api import BusyError
 from assistant.errors import AisleError
 from assistant.events import event_to_dict
 from ui import console
@@ -91,12 +93,17 @@ def chat_turn(backend: Backend, message: str, history: list[Any] | None, sid: st
     if not message:
         yield hist, gr.skip(), "", sid, token, last_id, note
         return
+    try:  # the same admission as POST /api/chat: length, quota, pre-embedding, turn gate
+        backend.admission.check_length(message)
+    except AisleError as exc:  # the message stays in the box, so nothing typed is lost
+        yield hist, gr.skip(), message, sid, token, last_id, html.escape(str(exc))
+        return
     try:  # the id came from this server's state; a conversation of another identity starts afresh
         sid = backend.open_session(who, sid, create=True)
     except AisleError:
         sid, hist, last_id = backend.open_session(who, None), [], 0
-    verdict = backend.limits.check(sid, visit.address)  # the same quota as POST /api/chat
-    if not verdict.allowed:  # the message stays in the box, so nothing typed is lost
+    verdict = backend.admission.quota(sid, visit.address)
+    if not verdict.allowed:
         from assistant.ratelimit import slow_down_message
 
         yield hist, gr.skip(), message, sid, token, last_id, html.escape(slow_down_message(verdict))
@@ -105,7 +112,7 @@ def chat_turn(backend: Backend, message: str, history: list[Any] | None, sid: st
     yield hist, gr.skip(), "", sid, token, last_id, note or "thinking…"
     reply, cards, status = "", gr.skip(), note
     try:
-        for ev in backend.stream(sid, message, who.customer_id, who.client_id):
+        for ev in chain(*backend.admission.start_blocking(sid, message, who.customer_id, who.client_id)):
             d = event_to_dict(ev)
             if d["type"] == "products":
                 cards = cards_html(d["cards"], sid, None)
@@ -126,9 +133,7 @@ def chat_turn(backend: Backend, message: str, history: list[Any] | None, sid: st
 
 
 def _failure(exc: Exception) -> str:
-    from ui.service import is_busy
-
-    if is_busy(exc):
+    if isinstance(exc, BusyError):
         return "Aisle is busy right now; please send again in a few seconds."
     if isinstance(exc, AisleError):  # our errors name the fix
         return f"Sorry, I can't answer yet: {html.escape(str(exc))}"

@@ -1,8 +1,9 @@
 """The one seam between the web layer and the engine.
 
-Both the FastAPI routes and the Gradio app talk to a ``Backend``; it owns no business logic, it
-only finds the engine's parts (store, catalog, tools) and builds the engine lazily, so the server
-starts fast and tests can inject a fake engine.
+Both the FastAPI routes and the Gradio app talk to a ``Backend``; it owns no business logic. It
+reaches the engine only through ``assistant.api.Engine`` (built lazily by the composition root, so
+the server starts fast; tests inject a fake), and owns what is per app: the chat admission path,
+the render guard, identity and access checks.
 """
 
 from __future__ import annotations
@@ -10,12 +11,13 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterator
-from pathlib import Path
+from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from assistant.errors import NotFoundError
 
 if TYPE_CHECKING:
+    from assistant.api import Engine
     from assistant.events import Event
     from assistant.identity import Identity
     from assistant.settings import Settings
@@ -24,17 +26,11 @@ if TYPE_CHECKING:
 log = logging.getLogger("aisle.ui")
 
 
-def is_busy(exc: BaseException) -> bool:
-    """The engine signals a full generation queue with an exception named like 'Busy'."""
-    return any("busy" in cls.__name__.lower() or cls.__name__ == "QueueFull" for cls in type(exc).__mro__)
-
-
 class Backend:
-    def __init__(self, settings: Settings, assistant: Any | None = None, store: Store | None = None) -> None:
+    def __init__(self, settings: Settings, assistant: Engine | None = None, store: Store | None = None) -> None:
         self.settings = settings
         self._assistant = assistant
         self._store = store
-        self._catalog: Any | None = None
         self._lock = threading.Lock()
         self._store_lock = threading.Lock()  # separate: building the engine holds _lock for seconds
         self._warming = False
@@ -43,10 +39,14 @@ class Backend:
         from assistant.identity import Authority
         from assistant.outguard import RenderGuard
         from assistant.ratelimit import ApiLimits, ChatLimits
+        from ui.admission import Admission
         from ui.insights import variant_for
 
-        # One quota per app for POST /api/chat and the web chat alike: switching channel buys no turns.
+        # One admission path per app for POST /api/chat (and the widget) and the web chat alike:
+        # one quota (switching channel buys no turns), one length limit, one turn gate.
         self.limits = ChatLimits.from_settings(settings)
+        self.admission = Admission(settings.max_message_chars, self.limits, settings.engine_concurrency,
+                                   self.prepare, self.stream)
         self.api_limits = ApiLimits.from_settings(settings)
         self.guard = RenderGuard(settings.shop_hosts)
         # Identity and object-level checks, shared by the REST routes and the Gradio handlers.
@@ -55,13 +55,13 @@ class Backend:
 
     # --- lazily built parts -----------------------------------------------------------------
     @property
-    def assistant(self) -> Any:
+    def assistant(self) -> Engine:
         if self._assistant is None:
             with self._lock:
                 if self._assistant is None:
-                    from assistant.engine import Assistant
+                    from assistant.wiring import build_assistant
 
-                    self._assistant = Assistant.from_settings(self.settings)
+                    self._assistant = build_assistant(self.settings, warm=False)  # warm(): server start
         return self._assistant
 
     @property
@@ -71,28 +71,13 @@ class Backend:
                 if self._store is None:
                     # Share the engine's store once it exists; before that (page render, privacy routes)
                     # open our own on the same database rather than building the whole engine.
-                    found = getattr(self._assistant, "store", None) if self._assistant is not None else None
-                    if found is None:
+                    if self._assistant is not None:
+                        self._store = self._assistant.store
+                    else:
                         from assistant.store import Store
 
-                        found = Store.from_settings(self.settings)
-                    self._store = found
+                        self._store = Store.from_settings(self.settings)
         return self._store
-
-    @property
-    def catalog(self) -> Any:
-        if self._catalog is None:
-            found = getattr(self.assistant, "catalog", None)
-            if found is None:
-                from knowledge.catalog import load_demo_catalog
-                from knowledge.snapshot import load_catalog
-
-                try:
-                    found = load_catalog(self.settings.data_dir)
-                except Exception:  # no ingested catalog yet: the demo shop is package data
-                    found = load_demo_catalog()
-            self._catalog = found
-        return self._catalog
 
     @property
     def ready(self) -> bool:
@@ -102,19 +87,15 @@ class Backend:
         """Build the engine now (server start) instead of on the first shopper's message."""
         self._warming = True
         try:
-            a, _ = self.assistant, self.store
-            nlu = getattr(a, "nlu", None)
-            if nlu is not None and hasattr(nlu, "understand"):
-                nlu.understand("hello")  # loads the embedding model now, not during the first shopper's turn
+            self.assistant.warm()  # the models load now, not during the first shopper's turn
+            _ = self.store
         finally:
             self._warming = False
 
-    # --- chat -------------------------------------------------------------------------------
+    # --- chat (callers go through self.admission) --------------------------------------------
     def prepare(self, text: str) -> None:
         """Session-independent work for a message about to queue for a turn (its embeddings)."""
-        fn = getattr(self.assistant, "prepare", None)
-        if callable(fn):
-            fn(text)
+        self.assistant.prepare(text)
 
     def stream(self, session_id: str, text: str, customer_id: str | None = None,
                client_id: str | None = None) -> Iterator[Event]:
@@ -135,22 +116,17 @@ class Backend:
     def messages(self, who: Identity, session_id: str, after_id: int = 0) -> list[dict[str, Any]]:
         return self.access.transcript(who, session_id, after_id=after_id)
 
-    # --- catalog (through the engine's shop index and tools) ------------------------------------
-    @property
-    def _shop(self) -> Any | None:
-        return getattr(self.assistant, "shop", None)
-
+    # --- catalog (through the engine) ---------------------------------------------------------
     def product(self, product_id: str) -> dict[str, Any]:
-        shop = self._shop
-        p = shop.products.get(product_id) if shop is not None else self.catalog.product(product_id)
+        p = self.assistant.product(product_id)
         if p is None:
             raise NotFoundError(f"no product {product_id!r}: use an id from /api/search")
-        return dict(self._shown(p.to_dict()))
+        return self._shown(p.to_dict())
 
-    def _shown(self, record: Any) -> Any:
+    def _shown(self, record: dict[str, Any]) -> dict[str, Any]:
         from assistant.outguard import guard_record
 
-        return guard_record(record, self.guard) if isinstance(record, dict) else record
+        return dict(guard_record(record, self.guard))
 
     def product_title(self, product_id: str) -> str | None:
         try:
@@ -158,65 +134,28 @@ class Backend:
         except NotFoundError:
             return None
 
-    def _context(self, session_id: str | None, customer_id: str | None) -> Any:
-        a = self.assistant
-        fn = getattr(a, "tool_context", None)
-        if callable(fn):
-            return fn(session_id, customer_id)
-        from assistant.tools import ToolContext
-
-        # Only the stable fields: the engine's tools read the customer's history themselves.
-        personal = customer_id is not None and self.store.personalization_allowed(customer_id)
-        return ToolContext(a.shop, self.store, getattr(a, "retriever", None), getattr(a, "recommender", None),
-                           session_id, customer_id, personalized=personal)
-
     def search(self, query: str, k: int = 10) -> list[dict[str, Any]]:
-        if self._shop is None:  # an injected engine without a shop index (tests): title match
-            q = query.lower().split()
-            return [self._shown(p.to_dict()) for p in self.catalog.products
-                    if all(w in f"{p.title} {p.brand} {p.category}".lower() for w in q)][:k]
-        from assistant.tools import call_tool
-
-        return [self._shown(_as_dict(h))
-                for h in call_tool("search_products", self._context(None, None), query=query, k=k).products]
+        return [self._shown(asdict(h)) for h in self.assistant.search(query, k)]
 
     def recommendations(self, customer_id: str | None, k: int = 10, session_id: str | None = None,
                         query: str = "") -> list[dict[str, Any]]:
-        if self._shop is None:
-            top = sorted(self.catalog.products, key=lambda p: -(p.rating_count or 0))
-            return [self._shown(p.to_dict()) for p in top[:k]]
-        from assistant.tools import call_tool
-
-        res = call_tool("recommend", self._context(session_id, customer_id), query=query, k=k)
-        return [self._shown(_as_dict(h)) for h in res.products]
+        return [self._shown(asdict(h)) for h in self.assistant.recommend(customer_id, session_id, query, k)]
 
     # --- agent ------------------------------------------------------------------------------
     def suggest(self, session_id: str) -> dict[str, Any]:
         """A draft reply, products and policy passages for the agent console."""
-        fn = getattr(self.assistant, "suggest_reply", None)
-        if callable(fn):
-            out = dict(_as_dict(fn(session_id)))
-        else:
-            from ui.drafts import draft_reply
-
-            out = draft_reply(self, session_id)
-        out["text"] = self.guard.clean(str(out.get("text") or ""))
-        for key in ("products", "policies"):
-            out[key] = [self._shown(_as_dict(x)) for x in out.get(key) or []]
-        return out
+        draft = self.assistant.draft_reply(session_id)
+        return {"text": self.guard.clean(draft.text), "products": [self._shown(asdict(c)) for c in draft.products],
+                "policies": [self._shown(asdict(s)) for s in draft.policies]}
 
     def profile(self, customer_id: str | None) -> dict[str, Any]:
         if not customer_id:
             return {"summary": "Anonymous shopper (no profile)."}
         cust = self.store.get_customer(customer_id) or {}
         orders = self.store.orders_for_customer(customer_id)
+        signals = self.assistant.customer_signals(customer_id)
         parts = [f"{cust.get('name') or customer_id} ({customer_id})", cust.get("segment") or "",
-                 f"{len(orders)} orders"]
-        if self._shop is not None:
-            from assistant.profile import build_profile
-
-            prof = build_profile(self.store, customer_id, self._shop)
-            parts += prof.signals(self._shop, limit=4) if prof.personalized else ["opted out of personalization"]
+                 f"{len(orders)} orders", *(signals if signals is not None else ["opted out of personalization"])]
         return {"summary": self.guard.clean("; ".join(p for p in parts if p)), "customer": cust}
 
     # --- customers: identity and privacy rights (one path for REST and Gradio) -------------------
@@ -256,49 +195,11 @@ class Backend:
         self.store.set_personalization(customer_id, allowed)
 
     def erase(self, who: Identity, customer_id: str) -> None:
-        """Delete everything about the customer (assistant.privacy) and revoke her tokens first, so a
-        request racing the deletion cannot act for her."""
-        from assistant.privacy import forget_customer
+        """Delete everything about the customer (the engine's erasure, then her exports) and revoke her
+        tokens first, so a request racing the deletion cannot act for her."""
+        from assistant.exports import remove_exports
 
         self.access.require_customer(who, customer_id)
         self.authority.revoke(customer_id)
-        engine = self._assistant
-        holders = tuple(x for x in (getattr(engine, "catalog", None), getattr(engine, "shop", None), self._catalog)
-                        if x is not None)
-        rec = getattr(engine, "recommender", None) if engine is not None else _saved_recommender(self.settings)
-        forget_customer(self.store, customer_id, recommender=rec, data_dir=Path(self.settings.data_dir),
-                        catalogs=holders, export_tag=self.authority.tag("export", customer_id))
-
-
-def _items(result: Any) -> list[Any]:
-    if isinstance(result, tuple) and len(result) == 2 and isinstance(result[0], list):
-        return result[0]
-    for attr in ("items", "products", "cards", "hits"):
-        val = getattr(result, attr, None)
-        if isinstance(val, list):
-            return val
-    return list(result or [])
-
-
-def _as_dict(x: Any) -> Any:
-    from dataclasses import asdict, is_dataclass
-
-    if is_dataclass(x) and not isinstance(x, type):
-        return asdict(x)
-    if hasattr(x, "to_dict"):
-        return x.to_dict()
-    return x
-
-
-def _saved_recommender(settings: Settings) -> Any | None:
-    """The fitted recommender on disk, when the engine is not loaded: erasure must rewrite it too."""
-    path = Path(settings.data_dir) / "recommender"
-    if not path.is_dir():
-        return None
-    try:
-        from assistant.recsys import ShopRecommender
-
-        return ShopRecommender.load(path)
-    except Exception as exc:  # unreadable: the deletion still goes on; the refit drops her
-        log.warning("could not load the fitted recommender to forget a customer (%s): run `aisle train recsys`", exc)
-        return None
+        self.assistant.erase_customer(customer_id)
+        remove_exports(self.settings.data_dir, self.authority.tag("export", customer_id), customer_id)
