@@ -93,8 +93,11 @@ test-model: install models
 
 # Formatted and held to E501 (pyproject's per-file-ignores name the same paths); the libraries are
 # also mypy --strict. The rest of the tree joins these lists as it is reformatted.
+# aisle/bench/nlu.py joins when the understanding work settles (its content is being rewritten).
 FORMATTED := aisle_errors recommender knowledge tests/recsys_data.py \
-             $(wildcard tests/test_recommender_*.py tests/test_knowledge_*.py)
+             $(wildcard tests/test_recommender_*.py tests/test_knowledge_*.py) \
+             $(filter-out aisle/bench/nlu.py,$(wildcard aisle/*.py aisle/bench/*.py)) \
+             assistant/api.py assistant/facade.py assistant/snippet.py ui/admission.py
 
 # Needs only the base install (no llama.cpp build). -k: every check reports, any failure fails.
 # .pre-commit-config.yaml runs the same four targets.
@@ -102,7 +105,7 @@ lint: $(VENV)/.base
 	@$(MAKE) -k --no-print-directory lint-ruff lint-format lint-imports lint-types
 
 lint-ruff:
-	$(BIN)/ruff check aisle_errors assistant recommender knowledge ui eval tests
+	$(BIN)/ruff check aisle aisle_errors assistant recommender knowledge ui eval tests
 
 lint-format:
 	$(BIN)/ruff format --check $(FORMATTED)

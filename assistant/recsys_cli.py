@@ -1,37 +1,19 @@
-"""Recommender commands: `aisle train recsys`, `aisle bench recsys` and `aisle bench stacker`.
+"""`aisle train recsys`: fit the shop's recommender and save it in the data folder.
 
-The ``recommender`` library takes an ``embed`` function, never settings; these commands are where
-the embedder is chosen and the shop's data folder is read.
+The ``recommender`` library takes an ``embed`` function, never settings; this command is where the
+embedder is chosen and the shop's data folder is read (its benchmark: ``aisle.bench.recsys``).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-import numpy as np
 
 if TYPE_CHECKING:
     from assistant.recsys import ShopRecommender
     from assistant.settings import Settings
-
-
-def _lazy_embed(spec: str) -> Callable[[list[str]], np.ndarray]:
-    """An embed function that loads the model on first use (not when a run skips content)."""
-    from knowledge.embed import Embedder, make_embedder
-
-    loaded: list[Embedder] = []
-
-    def embed(texts: list[str]) -> np.ndarray:
-        if not loaded:
-            loaded.append(make_embedder(spec))
-        return loaded[0].embed(texts)
-
-    return embed
 
 
 def train_cli(argv: list[str]) -> int:
@@ -99,37 +81,3 @@ def describe(rec: ShopRecommender, seconds: float) -> str:
     return (f"fitted shop recommender in {seconds:.1f}s: {h.data.n_users} customers, {h.data.n_items} products, "
             f"{h.data.nnz} (customer, product) pairs\nblend weights (valid NDCG@10 {h.valid_ndcg or 0:.4f}): "
             f"{weights}")
-
-
-def bench_cli(argv: list[str]) -> int:
-    """`aisle bench recsys`: the library's benchmark, with the packaged MiniLM for the content model."""
-    from recommender.bench import cli
-
-    return cli(argv, embed=_lazy_embed("minilm"))
-
-
-def stacker_cli(argv: list[str]) -> int:
-    """`aisle bench stacker`: the learning-to-rank stacker against the linear blend, on valid only."""
-    from recommender.bench import load_splits
-    from recommender.stacker import compare_on_valid
-    from recommender.tuning import DEFAULT_GRIDS, Tuner
-
-    ap = argparse.ArgumentParser(prog="aisle bench stacker", description=stacker_cli.__doc__)
-    ap.add_argument("--dataset", choices=("ml-100k", "office"), required=True)
-    ap.add_argument("--n-cand", type=int, default=50)
-    args = ap.parse_args(argv)
-    _, tr, va, _test_unused, _ = load_splits(
-        argparse.Namespace(dataset=args.dataset, binary=False, no_content=True)
-    )
-    del _test_unused  # selection and this comparison see train + valid only
-    weighted = bool(np.ptp(tr.weights) > 0)
-    grids = {
-        m: [g for g in DEFAULT_GRIDS[m] if weighted or g.get("binary", True)]
-        for m in DEFAULT_GRIDS
-        if m != "content"
-    }
-    tuned = Tuner(tr, va).select(grids, log=lambda s: None)
-    res = compare_on_valid({n: t.model for n, t in tuned.items()}, tr, va, n_cand=args.n_cand)
-    res.pop("model", None)
-    print(json.dumps(res, indent=2))
-    return 0

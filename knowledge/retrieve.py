@@ -99,7 +99,7 @@ class Fusion:
 
     @classmethod
     def packaged(cls) -> Fusion:
-        """The weights chosen on the validation part of the demo queries (see knowledge/bench.py)."""
+        """The weights chosen on the validation part of the demo queries (`aisle bench retrieval`)."""
         try:
             data = json.loads(resources.files("knowledge.bench_data").joinpath("fusion.json").read_text())
         except (FileNotFoundError, ModuleNotFoundError):

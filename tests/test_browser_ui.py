@@ -96,9 +96,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
         cmd = [sys.executable, "-m", "uvicorn", "--factory", "test_ui_fakes:make_app", "--app-dir",
                str(ROOT / "tests"), "--port", str(port)]
     else:
-        subprocess.run([sys.executable, "-m", "assistant.cli", "ingest", "--demo", "--no-index", "--no-progress"], env=env,
+        subprocess.run([sys.executable, "-m", "aisle", "ingest", "--demo", "--no-index", "--no-progress"], env=env,
                        cwd=data, check=True, stdout=log, stderr=subprocess.STDOUT, timeout=120)
-        cmd = [sys.executable, "-m", "assistant.cli", "run", "--port", str(port)]
+        cmd = [sys.executable, "-m", "aisle", "run", "--port", str(port)]
     proc = subprocess.Popen(cmd, env=env, cwd=data, stdout=log, stderr=subprocess.STDOUT)
     host = host_page(data, port, host_port, "data-greeting='Hello from Aisle'")
     try:

@@ -82,7 +82,7 @@ def test_missing_model_file_names_the_fix(tmp_path: Path) -> None:
 
 
 def test_cli_reports_bad_settings_in_one_line(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys) -> None:
-    from assistant.cli import main
+    from aisle.cli import main
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("AISLE_GENERATOR_BACKEND", "nonsense")

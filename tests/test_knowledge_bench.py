@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 
-from knowledge.bench import load_queries, mrr_at, ndcg_at, recall_at
+from aisle.bench.retrieval import load_queries, mrr_at, ndcg_at, recall_at
 
 
 def test_metrics_known_values() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.cli import main as aisle
+from aisle.cli import main as aisle
 
 
 @pytest.fixture

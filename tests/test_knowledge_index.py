@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.cli import main as aisle
+from aisle.cli import main as aisle
 from knowledge.catalog import Catalog
 from knowledge.embed import HashingEmbedder
 from knowledge.index import Indexer

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 from test_reliability_kit import Server
 
-from ui.loadtest import _sse_events
+from aisle.bench.load import sse_events
 
 
 def test_sigkill_mid_conversation_loses_nothing_committed(tmp_path: Path) -> None:
@@ -24,7 +24,7 @@ def test_sigkill_mid_conversation_loses_nothing_committed(tmp_path: Path) -> Non
             for msg in ("hi", "wireless headphones under $100", "what is your return policy?"):
                 body = {"message": msg, **({"session_id": sid} if sid else {})}
                 with c.stream("POST", "/api/chat", json=body, headers={"Accept": "text/event-stream"}) as r:
-                    done = [d for n, d in _sse_events(r) if n == "done"][0]
+                    done = [d for n, d in sse_events(r) if n == "done"][0]
                 committed[done["message_id"]] = done["text"]
                 sid = done["session_id"]
             for pid in ("P0007", "P0102"):
@@ -39,7 +39,7 @@ def test_sigkill_mid_conversation_loses_nothing_committed(tmp_path: Path) -> Non
                     with httpx.Client(base_url=srv.url, timeout=30) as c2, c2.stream(
                             "POST", "/api/chat", json={"session_id": sid, "message": "show me running shoes"},
                             headers={"Accept": "text/event-stream"}) as r:
-                        for name, _data in _sse_events(r):
+                        for name, _data in sse_events(r):
                             seen.append(name)
                             if name == "text":
                                 got_text.set()

@@ -41,7 +41,7 @@ uvicorn.run(app, host="127.0.0.1", port=int(os.environ["T_PORT"]), log_level="wa
 
 class Server:
     def __init__(self, data_dir: Path, **env: str) -> None:
-        from ui.loadtest import free_port
+        from aisle.bench.server import free_port
 
         self.data_dir, self.env = data_dir, env
         self.port = free_port()

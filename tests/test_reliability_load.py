@@ -9,10 +9,10 @@ from fastapi.testclient import TestClient
 from test_reliability_kit import Server
 from test_ui_fakes import FakeAssistant
 
+from aisle.bench.load import percentile, run_load, transcript_leaks
 from assistant.settings import Settings
 from assistant.store import Store
 from ui.api import create_app
-from ui.loadtest import percentile, run_load, transcript_leaks
 
 
 def test_leak_check_sees_foreign_and_missing_messages() -> None:

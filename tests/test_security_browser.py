@@ -65,10 +65,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
            "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False",
            "ANONYMIZED_TELEMETRY": "False", "AISLE_CONFIG": str(data / "none.toml")}
     log = (data / "server.log").open("wb")
-    subprocess.run([sys.executable, "-m", "assistant.cli", "ingest", "--demo", "--no-index", "--no-progress"],
+    subprocess.run([sys.executable, "-m", "aisle", "ingest", "--demo", "--no-index", "--no-progress"],
                    env=env, cwd=data, check=True, stdout=log, stderr=subprocess.STDOUT, timeout=180)
     title = _poison(data, evil)
-    proc = subprocess.Popen([sys.executable, "-m", "assistant.cli", "run", "--demo", "--port", str(port)], env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "aisle", "run", "--demo", "--port", str(port)], env=env,
                             cwd=data, stdout=log, stderr=subprocess.STDOUT)
     host = host_page(data, port, host_port)
     try:

@@ -27,7 +27,7 @@ ADDRESS = "12 Elm Street, Springfield, IL 62704"
 def _cli(data: Path, *args: str) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AISLE_")}
     env.update({"AISLE_DATA_DIR": str(data), "AISLE_EMBEDDER": "hashing", "AISLE_CONFIG": str(data / "none.toml")})
-    subprocess.run([sys.executable, "-m", "assistant.cli", *args], env=env, cwd=data.parent, check=True,
+    subprocess.run([sys.executable, "-m", "aisle", *args], env=env, cwd=data.parent, check=True,
                    capture_output=True, timeout=600)
 
 

@@ -207,7 +207,7 @@ def test_serving_problem_names_the_setting() -> None:
 
 def _run(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("AISLE_")}
-    return subprocess.run([sys.executable, "-m", "assistant.cli", "run", "--port", "1", *args], cwd=tmp_path,
+    return subprocess.run([sys.executable, "-m", "aisle", "run", "--port", "1", *args], cwd=tmp_path,
                           env={**clean, "AISLE_DATA_DIR": str(tmp_path / "d"), **env}, capture_output=True,
                           text=True, timeout=120)
 
