@@ -18,7 +18,7 @@ _INJECTION = [
     (re.compile(r"\b(system prompt|developer message|jailbreak|DAN mode)\b", re.I), "prompt_probe"),
     (re.compile(r"\byou are now\b|\bact as (an?|the) (?!shopper)", re.I), "role_override"),
     (re.compile(r"<\|?(im_start|im_end|system|endoftext)\|?>|\[/?INST\]", re.I), "special_tokens"),
-    # Reliability (issue 9): shapes seen in poisoned reviews that the rules above missed.
+    # Shapes seen in poisoned reviews that the rules above missed.
     (re.compile(r"\b(ignore|disregard|forget|override|bypass)\b.{0,30}\b(instructions?|prompts?|rules|polic(y|ies)|"
                 r"guidelines|catalog|guardrails?)\b", re.I | re.S), "ignore_instructions"),
     (re.compile(r"</?\s*(review|system|instructions?|context|facts|user|assistant)\s*>", re.I), "fake_tag"),
@@ -40,7 +40,6 @@ class Guarded:
     redacted: str  # what logs and the store keep
     flags: list[str] = field(default_factory=list)  # injection flags
     pii: list[str] = field(default_factory=list)  # kinds of PII spotted
-    too_long: bool = False
 
 
 def injection_flags(text: str) -> list[str]:
@@ -55,9 +54,7 @@ def redact(text: str) -> tuple[str, list[str]]:
 
 
 def check(text: str, max_chars: int = 4000) -> Guarded:
-    cleaned = _CONTROL.sub("", unicodedata.normalize("NFKC", text or "")).strip()
-    too_long = len(cleaned) > max_chars
-    if too_long:
-        cleaned = cleaned[:max_chars]
+    # The web layer refuses longer messages (ui.admission); any other caller's is cut here.
+    cleaned = _CONTROL.sub("", unicodedata.normalize("NFKC", text or "")).strip()[:max_chars]
     redacted, pii = redact(cleaned)
-    return Guarded(cleaned, redacted, injection_flags(cleaned), pii, too_long)
+    return Guarded(cleaned, redacted, injection_flags(cleaned), pii)

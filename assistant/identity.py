@@ -194,9 +194,6 @@ class Authority:
         self._store().revoke(self.tag("subject", customer_id), float(int(time.time()) + 1))
 
     # --- who is asking -------------------------------------------------------------------------
-    def is_staff(self, token: str | None) -> bool:
-        return self._staff.ok(token)
-
     def identify(self, *, authorization: str | None = None, customer_token: str | None = None,
                  client_key: str | None = None, address: str | None = None, user_agent: str | None = None) -> Identity:
         """The request's identity; a token that is present but invalid is an error, never 'anonymous'."""

@@ -131,7 +131,7 @@ class ShopRecommender:
 
     # ---- serving -----------------------------------------------------------------------
     def forget(self, customer_id: str) -> bool:
-        """Privacy (issue 9): the customer's id no longer resolves to their fitted history. Their
+        """Privacy: the customer's id no longer resolves to their fitted history. Their
         row stays, anonymous, until the next `aisle train recsys` refits without it."""
         data = self.hybrid.data
         u = data.user_index().get(str(customer_id))
@@ -199,49 +199,3 @@ class ShopRecommender:
         if not (path / "products.json").is_file():
             raise NotFoundError(f"no fitted shop recommender in {path}: run `aisle train recsys`")
         return cls(Hybrid.load(path / "hybrid"), json.loads((path / "products.json").read_text()))
-
-
-def candidates_from_constraints(
-    products: Iterable[Any],
-    *,
-    category: str | None = None,
-    brand: str | None = None,
-    price_min: float | None = None,
-    price_max: float | None = None,
-    attributes: Mapping[str, str] | None = None,
-    exclude_ids: Iterable[str] = (),
-    exclude_brands: Iterable[str] = (),
-) -> set[str]:
-    """Hard filter from conversational constraints: the product ids that satisfy all of them."""
-    excl, excl_b = set(exclude_ids), {b.lower() for b in exclude_brands}
-    out = set()
-    for p in products:
-        if p.id in excl or (p.brand or "").lower() in excl_b:
-            continue
-        if category and category.lower() not in p.category.lower():
-            continue
-        if brand and brand.lower() != (p.brand or "").lower():
-            continue
-        if p.price is not None and (
-            (price_min is not None and p.price < price_min) or (price_max is not None and p.price > price_max)
-        ):
-            continue
-        if price_max is not None and p.price is None:
-            continue
-        if attributes and any(
-            str(p.attributes.get(k, "")).lower() != str(v).lower() for k, v in attributes.items()
-        ):
-            continue
-        out.add(p.id)
-    return out
-
-
-def boosts_from_terms(texts: Mapping[str, str], terms: Sequence[str], bonus: float = 0.5) -> dict[str, float]:
-    """Soft boost: ``bonus`` per matching term (e.g. 'quiet') in the product's text."""
-    out: dict[str, float] = {}
-    for pid, text in texts.items():
-        low = text.lower()
-        n = sum(1 for t in terms if re.search(rf"\b{re.escape(t.lower())}", low))
-        if n:
-            out[pid] = bonus * n
-    return out

@@ -234,10 +234,6 @@ class Store:
                 for e in events])
         return {"events": len(events), "customers": len(new), "replaced": int(dropped)}
 
-    def event_counts(self) -> dict[str, int]:
-        with self.tx() as s:
-            return {k: int(n) for k, n in s.execute(select(EventRow.kind, func.count()).group_by(EventRow.kind))}
-
     # --- orders & tickets ----------------------------------------------------------------
     def upsert_order(self, order: dict[str, Any]) -> None:
         with self.tx() as s:
@@ -257,12 +253,6 @@ class Store:
         with self.tx() as s:
             rows = s.scalars(select(Order).where(Order.customer_id == customer_id).order_by(Order.created_at))
             return [_row_dict(r) for r in rows]
-
-    def set_order_status(self, order_id: str, status: str) -> None:
-        with self.tx() as s:
-            row = s.get(Order, order_id)
-            if row is not None:
-                row.status = status
 
     def open_ticket(self, kind: str, summary: str, *, session_id: str | None = None,
                     customer_id: str | None = None, order_id: str | None = None) -> int:

@@ -51,10 +51,6 @@ def ndcg_at_k(ranked: Sequence[Hashable], relevant: set[Hashable], k: int) -> fl
     return dcg(gains) / ideal
 
 
-def hit_at_k(ranked: Sequence[Hashable], targets: set[Hashable], k: int) -> bool:
-    return any(x in targets for x in list(ranked)[:k])
-
-
 def mean(values: Iterable[float | None]) -> float | None:
     vals = [v for v in values if v is not None]
     return None if not vals else sum(vals) / len(vals)

@@ -23,10 +23,6 @@ class ConvResult:
     def passed(self) -> bool:
         return all(s.passed for s in self.scores)
 
-    @property
-    def n_failed_checks(self) -> int:
-        return sum(len(s.failures()) for s in self.scores)
-
 
 def run_conversation(engine: Engine, conv: Conversation, facts: Facts) -> ConvResult:
     sid = new_session_id(conv.id)

@@ -206,7 +206,7 @@ def test_attack_case(world: dict[str, Any], case: dict[str, Any]) -> None:
         assert find_pii(m["text"]) == [], m["text"]
     from ui.render import cards_html, transcript_html
 
-    html = transcript_html(stored) + cards_html([c for d in dones for c in d["cards"]], sid, None)
+    html = transcript_html(stored) + cards_html([c for d in dones for c in d["cards"]])
     assert live_markup(html) == []
 
 

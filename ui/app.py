@@ -115,7 +115,7 @@ def chat_turn(backend: Backend, message: str, history: list[Any] | None, sid: st
         for ev in chain(*backend.admission.start_blocking(sid, message, who.customer_id, who.client_id)):
             d = event_to_dict(ev)
             if d["type"] == "products":
-                cards = cards_html(d["cards"], sid, None)
+                cards = cards_html(d["cards"])
                 yield hist, cards, "", sid, token, last_id, "found products"
             elif d["type"] == "text":
                 reply += d["text"]
@@ -168,7 +168,7 @@ def card_event(backend: Backend, payload: str, sid: str | None, token: str | Non
 def start_over(backend: Backend, token: str | None, status: str, visit: Visit) -> tuple[Any, ...]:
     """After a sign-in change: (token, session id, chat, cards, last id, status, opted out)."""
     who, token, note = resolve(backend, token, visit)
-    return token, new_session_id(), [], cards_html([], "", None), 0, note or status, pp.opted_out(backend, who)
+    return token, new_session_id(), [], cards_html([]), 0, note or status, pp.opted_out(backend, who)
 
 
 def build(backend: Backend) -> gr.Blocks:
@@ -185,7 +185,7 @@ def build(backend: Backend) -> gr.Blocks:
             chat = gr.Chatbot(label="Conversation", elem_id="aisle-chat", height=380, feedback_options=None,
                               group_consecutive_messages=False,
                               placeholder="Ask for anything: “wireless headphones under $100”, “where is my order?”")
-            cards = gr.HTML(cards_html([], "", None), elem_id="aisle-cards", label="Products")
+            cards = gr.HTML(cards_html([]), elem_id="aisle-cards", label="Products")
             with gr.Row():
                 box = gr.Textbox(label="Message", placeholder="Type and press Enter", elem_id="aisle-input",
                                  scale=5, autofocus=True, max_lines=4)

@@ -76,7 +76,7 @@ def open_conversation(backend: Backend, token: str, session_id: str | None) -> t
     profile_md = html.escape(str(prof.get("summary", "")), quote=False)
     paused = "agent has taken over" if view["session"].get("paused") else "bot is answering"
     return (_transcript(backend, view["messages"]), profile_md, sentiment_plot(view["sentiment"]),
-            str(sug.get("text", "")), cards_html(sug.get("products") or [], session_id, None, actions=False),
+            str(sug.get("text", "")), cards_html(sug.get("products") or [], actions=False),
             passages_html(sug.get("policies") or []), f"Conversation {session_id[:12]}: {paused}.")
 
 

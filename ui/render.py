@@ -63,8 +63,7 @@ def _actions(title: str) -> str:
     )
 
 
-def cards_html(cards: Iterable[Mapping[str, Any]], session_id: str, customer_id: str | None,
-               actions: bool = True) -> str:
+def cards_html(cards: Iterable[Mapping[str, Any]], actions: bool = True) -> str:
     items = "".join(card_html(c, actions) for c in cards)
     if not items:
         return '<div class="aisle-cards aisle-empty">Products I suggest will appear here.</div>'
