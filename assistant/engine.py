@@ -41,7 +41,8 @@ log = logging.getLogger(__name__)
 # exactly, and a store policy is quoted, not paraphrased: the 1.5B model turned "gift cards never
 # expire" into "expire within minutes" (held-out eval, 2026-12-02), which no figure check catches.
 MODEL_ACTIONS = frozenset({"recommend", "search_products", "compare", "product_qa", "rank"})
-SESSION_EVENTS = ("click", "cart", "view", "purchase")  # in-session signals folded into the recommender
+SESSION_EVENTS = ("click", "cart", "view", "purchase")
+ORDER_ACTIONS = frozenset({"order_status", "cancel_order", "return_or_refund"})  # in-session signals folded into the recommender
 
 
 class Assistant(EngineServices):
@@ -114,7 +115,9 @@ class Assistant(EngineServices):
               client_id: str | None) -> Iterator[Event]:
         state = self._load_state(session_id)
         ctx_words = Context(state.topic.categories, self.shop_currency, listed=bool(state.shown),
-                            asked=state.pending is not None)
+                            asked=state.pending is not None,
+                            order=state.order.order_id is not None and state.last_action in ORDER_ACTIONS,
+                            policy=state.last_action == "policy_qa")
         reading = self.reader.read(g.text, ctx_words)
         state.note_turn(reading.sentiment_score, any(isinstance(c, Complaint) for c in reading.commands))
         world = execute.ShopWorld(self.shop, time.time(), client_id, self.suggest)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from assistant.events import ProductCard
+from assistant.nlu.commands import Ref
 from assistant.policy import Decision
 from assistant.shopindex import ShopIndex
 from assistant.state import DialogueState, ShownItem
@@ -36,6 +37,28 @@ class ShopWorld:
 
     def value_of(self, product_id: str, attribute: str) -> float | None:
         return self.shop.value_of(product_id, attribute)
+
+    def locate(self, ref: Ref, shown: list[str], categories: tuple[str, ...]) -> str | None:
+        """A brand, value or named product not pinned down by the list: the match on screen, else the
+        one product of the categories being discussed that fits (None when none or several do)."""
+        def fits(pid: str) -> bool:
+            p = self.shop.products.get(pid)
+            if p is None:
+                return False
+            if ref.brand and (p.brand or "").lower() != ref.brand.lower():
+                return False
+            return not (ref.value and str(p.attributes.get(ref.value[0], "")).lower() != ref.value[1].lower())
+
+        if ref.product:
+            return ref.product
+        if not (ref.brand or ref.value):
+            return None
+        on_screen = [pid for pid in shown if fits(pid)]
+        if on_screen:
+            return on_screen[0]
+        pool = [p.id for p in self.shop.products.values() if not categories or p.leaf_category in categories]
+        found = [pid for pid in pool if fits(pid)]
+        return found[0] if len(found) == 1 else None
 
     def suggest(self, word: str, k: int = 3) -> list[str]:
         """The shop's categories nearest to a product type it does not carry."""
@@ -71,6 +94,8 @@ def apply(state: DialogueState, d: Decision, result: Any, shop: ShopIndex) -> No
     if d.action == "handoff":
         state.handed_off = True
     state.last_action = d.action
+    if d.action == "policy_qa":
+        state.last_topic = str(d.args.get("topic") or "") or None
     shown = [c.product_id for c in cards(result)]
     if d.action in SHOWING and shown:
         state.remember_shown([_shown(shop, pid) for pid in shown])

@@ -28,6 +28,7 @@ from assistant.nlu.commands import (
     Privacy,
     ProvideDetails,
     Rank,
+    Ref,
     Refine,
     ReturnItem,
 )
@@ -47,6 +48,7 @@ ACTION_INTENTS = {"recommend": "recommend", "product_details": "product_question
 TOPIC_INTENTS = {"shipping": "shipping", "order_tracking": "shipping", "payment": "payment", "returns": "return_refund",
                  "refunds": "return_refund", "cancellations": "cancel_order", "privacy": "privacy",
                  "warranty": "return_refund", "price_match": "payment", "gift_cards": "payment", "other": "shipping"}
+FURIOUS = -0.7  # a complaint this negative goes to a person at once ("I'm furious", "worst service ever")
 NO_TOOL = frozenset({"clarify", "greeting", "goodbye", "thanks", "out_of_scope", "complaint"})
 
 
@@ -65,6 +67,8 @@ class World(Protocol):
     def count(self, c: Constraints) -> int: ...
 
     def value_of(self, product_id: str, attribute: str) -> float | None: ...
+
+    def locate(self, ref: Ref, shown: list[str], categories: tuple[str, ...]) -> str | None: ...
 
     def suggest(self, word: str, k: int = 3) -> list[str]: ...
 
@@ -129,7 +133,8 @@ def _escalate(commands: list[Command], state: DialogueState) -> Decision | None:
     venting = any(isinstance(c, Complaint) for c in commands)
     level = frustration(state.sentiment, state.complaints)
     repeated = venting and sum(state.complaints[-3:]) >= 2
-    if not state.handed_off and ((level >= HANDOFF_LEVEL and not tasks) or repeated):
+    furious = venting and bool(state.sentiment) and state.sentiment[-1] <= FURIOUS
+    if not state.handed_off and ((level >= HANDOFF_LEVEL and not tasks) or repeated or furious):
         return Decision("handoff", {"summary": f"Frustrated shopper: {commands[0].text[:300]}"}, intent="human_agent")
     return None
 
@@ -156,7 +161,9 @@ def details_rule(cmd: ProvideDetails, state: DialogueState, world: World) -> Dec
 
 
 def policy_rule(cmd: PolicyQuestion, state: DialogueState, world: World) -> Decision:
-    return Decision("policy_qa", {"question": cmd.text, "topic": cmd.topic})
+    # "and how long does that take?" names no topic: it continues the policy just quoted
+    topic = cmd.topic if cmd.topic != "other" or state.last_action != "policy_qa" else state.last_topic or "other"
+    return Decision("policy_qa", {"question": cmd.text, "topic": topic})
 
 
 def privacy_rule(cmd: Privacy, state: DialogueState, world: World) -> Decision:
@@ -164,8 +171,17 @@ def privacy_rule(cmd: Privacy, state: DialogueState, world: World) -> Decision:
 
 
 # --- products on screen ----------------------------------------------------------------------------
+def resolve(ref: Ref | None, state: DialogueState, world: World) -> str | None:
+    """The product a reference points at: the list and focus first, then the shop (a brand, a value or
+    a name the shopper used for a product of the kind being discussed)."""
+    pid = state.resolve(ref)
+    if pid is None and ref is not None:
+        pid = world.locate(ref, state.shown_ids, state.topic.categories)
+    return pid
+
+
 def compare_rule(cmd: Compare, state: DialogueState, world: World) -> Decision:
-    ids = [pid for pid in (state.resolve(r) for r in cmd.refs) if pid]
+    ids = [pid for pid in (resolve(r, state, world) for r in cmd.refs) if pid]
     ids = list(dict.fromkeys(ids))
     if len(ids) < 2:
         ids = list(dict.fromkeys([*ids, *state.shown_ids]))[:3]
@@ -184,14 +200,14 @@ def rank_rule(cmd: Rank, state: DialogueState, world: World) -> Decision:
 
 
 def stock_rule(cmd: CheckStock, state: DialogueState, world: World) -> Decision:
-    pid = state.resolve(cmd.ref)
+    pid = resolve(cmd.ref, state, world)
     if pid is None:
         return Decision("clarify", clarify="which_product", intent="product_question")
     return Decision("product_details", {"product_id": pid}, notes=(("stock", pid),))
 
 
 def ask_rule(cmd: AskProduct, state: DialogueState, world: World) -> Decision:
-    pid = state.resolve(cmd.ref)
+    pid = resolve(cmd.ref, state, world)
     if pid is None:
         return Decision("clarify", clarify="which_product", intent="product_question")
     if cmd.aspect == "price":

@@ -38,6 +38,7 @@ class Ref:
     product: str | None = None
     other: bool = False
     extreme: tuple[str, Direction] | None = None  # (attribute, min|max)
+    value: tuple[str, str] | None = None  # (attribute, value): "the hardback one"
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -53,6 +54,8 @@ class Ref:
             out["other"] = True
         if self.extreme:
             out["extreme"] = {"attribute": self.extreme[0], "direction": self.extreme[1]}
+        if self.value:
+            out["value"] = {self.value[0]: self.value[1]}
         return out
 
 

@@ -1,49 +1,80 @@
-"""Training / test data for the NLU models: loaders, the Bitext label mapping and seeded splits.
+"""Sentiment training / test data: review domains, neutral chat requests, seeded splits, an embedding cache.
 
 The public datasets are read from ``../shared/data`` (or ``AISLE_SHARED_DATA``) and never copied
-into the repository. The project's own utterances are package data in ``assistant/nlu/data/``.
+into the repository. Every row set carries its source's terms (``license``): the shipped TF-IDF
+vocabulary may only be built from ``VOCAB_LICENSES`` texts (the Multi-Domain Sentiment Dataset has
+no stated license: train and test with it locally, never ship text from it), and SIMMC is never
+loaded here at all (non-commercial).
 """
 
 from __future__ import annotations
 
+import gzip
 import hashlib
+import html
+import json
 import os
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
 from assistant.errors import DataError
 
-INTENTS: tuple[str, ...] = (
-    "greeting", "recommend", "search", "compare", "product_question", "order_status", "cancel_order",
-    "return_refund", "shipping", "payment", "privacy", "complaint", "human_agent", "goodbye", "out_of_scope",
-)
-
-# Bitext's 27 intents onto our taxonomy. Every Bitext intent has a home, so Bitext accuracy is measured
-# over a fixed label set (the 8 support intents below). Judgement calls, documented in docs/bench/nlu.md:
-# account management counts as "privacy" (the issue's "account and privacy" intent); invoices are
-# "payment" (billing); changing / placing an order are "order_status" (order management); shipping
-# addresses are "shipping"; reviews are "complaint" (the feedback channel); any customer-service
-# contact request is "human_agent".
-BITEXT_TO_INTENT: dict[str, str] = {
-    "track_order": "order_status", "change_order": "order_status", "place_order": "order_status",
-    "cancel_order": "cancel_order", "check_cancellation_fee": "cancel_order",
-    "get_refund": "return_refund", "track_refund": "return_refund", "check_refund_policy": "return_refund",
-    "delivery_options": "shipping", "delivery_period": "shipping",
-    "set_up_shipping_address": "shipping", "change_shipping_address": "shipping",
-    "payment_issue": "payment", "check_payment_methods": "payment",
-    "check_invoice": "payment", "get_invoice": "payment",
-    "delete_account": "privacy", "edit_account": "privacy", "create_account": "privacy",
-    "switch_account": "privacy", "recover_password": "privacy", "registration_problems": "privacy",
-    "newsletter_subscription": "privacy",
-    "complaint": "complaint", "review": "complaint",
-    "contact_human_agent": "human_agent", "contact_customer_service": "human_agent",
-}
-
-BITEXT_FILE = "bitext-support/Bitext_Sample_Customer_Support_Training_Dataset_3.5MB.csv"
+LABELS: tuple[str, str, str] = ("negative", "neutral", "positive")
 CLOTHING_FILE = "clothing-reviews/WomensClothingE-CommerceReviews.parquet"
+MDSD_FILE = "review-sentiment/mdsd_reviews.jsonl.gz"
+BITEXT_FILE = "bitext-support/Bitext_Sample_Customer_Support_Training_Dataset_3.5MB.csv"
+MDSD_DOMAINS: tuple[str, ...] = ("books", "dvd", "electronics", "kitchen_&_housewares")
+# The unseen-domain test: never trained on, never used to choose anything; read once by the report.
+HELD_OUT = "kitchen_&_housewares"
+REQUEST_DOMAINS = frozenset({"chat", "support"})  # neutral shop requests, not reviews
+VOCAB_LICENSES = frozenset({"cc0", "ours"})  # texts that may shape a shipped artifact (the vocabulary)
+# Bitext intents whose messages carry no feeling of their own (complaints, reviews and calls for a
+# human do: they are left out of the neutral examples).
+BITEXT_NEUTRAL = frozenset({
+    "track_order", "change_order", "place_order", "cancel_order", "check_cancellation_fee", "get_refund",
+    "track_refund", "check_refund_policy", "delivery_options", "delivery_period", "set_up_shipping_address",
+    "change_shipping_address", "check_payment_methods", "check_invoice", "get_invoice", "delete_account",
+    "edit_account", "create_account", "switch_account", "recover_password", "newsletter_subscription",
+})
+# Generated parser messages whose commands are plain requests (no complaint, hand-off or chit-chat).
+NEUTRAL_COMMANDS = frozenset({
+    "FindProducts", "Refine", "Rank", "AskProduct", "Compare", "CheckStock", "PolicyQuestion", "OrderStatus",
+    "CancelOrder", "ReturnItem", "ProvideDetails", "Privacy", "OutOfScope",
+})
+
+
+@dataclass(frozen=True)
+class Rows:
+    """Labelled texts of one domain. ``titles`` are the short headlines (or "") of the same rows."""
+
+    domain: str
+    license: str  # "cc0" | "ours" | "cdla-sharing" | "none-stated"
+    texts: list[str]
+    labels: list[str]
+    titles: list[str] = field(default_factory=list)
+
+    def take(self, idx: np.ndarray | list[int]) -> Rows:
+        titles = [self.titles[i] for i in idx] if self.titles else []
+        return Rows(self.domain, self.license, [self.texts[i] for i in idx], [self.labels[i] for i in idx], titles)
+
+    def unique(self) -> Rows:
+        """The first row of each distinct text (a repeated review must not sit in train and test at once)."""
+        first = list({t: i for i, t in reversed(list(enumerate(self.texts)))}.values())
+        return self.take(sorted(first))
+
+    def short(self) -> Rows:
+        """The rows' titles alone, as short reviews with the rating's label (rows without a title dropped)."""
+        keep = [i for i, t in enumerate(self.titles) if t.strip()]
+        return Rows(f"{self.domain}:titles", self.license, [self.titles[i] for i in keep],
+                    [self.labels[i] for i in keep])
+
+    def __len__(self) -> int:
+        return len(self.texts)
 
 
 def shared_data_dir() -> Path:
@@ -53,6 +84,10 @@ def shared_data_dir() -> Path:
     return (Path(__file__).resolve().parents[2] / ".." / "shared" / "data").resolve()
 
 
+def have_shared_data() -> bool:
+    return all((shared_data_dir() / f).is_file() for f in (CLOTHING_FILE, MDSD_FILE, BITEXT_FILE))
+
+
 def _require(rel: str) -> Path:
     path = shared_data_dir() / rel
     if not path.is_file():
@@ -60,130 +95,139 @@ def _require(rel: str) -> Path:
     return path
 
 
-@dataclass
-class Bitext:
-    text: list[str]
-    fine: list[str]  # Bitext's own intent
-    intent: list[str]  # mapped onto INTENTS
-    order_spans: list[list[tuple[int, int]]]  # gold order-id character spans per text
+def star_label(stars: float) -> str:
+    return "negative" if stars <= 2 else "neutral" if stars < 4 else "positive"
 
 
-def load_bitext() -> Bitext:
-    import pandas as pd
-
-    df = pd.read_csv(_require(BITEXT_FILE))
-    spans: list[list[tuple[int, int]]] = []
-    for text, etype, start, end in zip(df.instruction, df.entity_type, df.start_offset, df.end_offset, strict=True):
-        if etype == "order_id":
-            s, e = int(start), min(int(end), len(text))
-            # 85 gold spans of the id 3707955617 are 2 characters too long (they run past the text or
-            # swallow ", "): clamp and trim whitespace/punctuation so the span is the id itself.
-            while e > s and not text[e - 1].isalnum():
-                e -= 1
-            spans.append([(s, e)])
-        else:
-            spans.append([])
-    fine = [str(x) for x in df.intent]
-    unknown = sorted(set(fine) - set(BITEXT_TO_INTENT))
-    if unknown:
-        raise DataError(f"Bitext intents without a mapping: {unknown}; add them to BITEXT_TO_INTENT")
-    return Bitext([str(t) for t in df.instruction], fine, [BITEXT_TO_INTENT[f] for f in fine], spans)
+def _clean(text: str) -> str:
+    return re.sub(r"\s+", " ", html.unescape(str(text))).strip()
 
 
-def load_clothing() -> tuple[list[str], np.ndarray]:
-    """Review texts (Title + Review Text, empty reviews dropped) and star ratings 1..5."""
+def with_title(title: str, text: str) -> str:
+    """One review text: "Title. Body" (no extra full stop when the title ends in punctuation)."""
+    title, text = _clean(title), _clean(text)
+    if not title:
+        return text
+    return f"{title} {text}" if title[-1] in ".!?" else f"{title}. {text}"
+
+
+def load_clothing() -> Rows:
+    """Women's clothing reviews (CC0): Title + Review Text, empty reviews dropped; 3 stars = neutral."""
     import pandas as pd
 
     df = pd.read_parquet(_require(CLOTHING_FILE))
     df = df[df["Review Text"].notna() & (df["Review Text"].astype(str).str.strip() != "")]
-    titles = df["Title"].fillna("").astype(str).str.strip()
-    texts = [f"{t}. {r}" if t else str(r) for t, r in zip(titles, df["Review Text"].astype(str), strict=True)]
-    return texts, df["Rating"].to_numpy(dtype=np.int64)
+    titles = [_clean(t) for t in df["Title"].fillna("").astype(str)]
+    texts = [with_title(t, r) for t, r in zip(titles, df["Review Text"].astype(str), strict=True)]
+    return Rows("clothing", "cc0", texts, [star_label(s) for s in df["Rating"]], titles).unique()
 
 
-def stars_to_label(stars: np.ndarray) -> np.ndarray:
-    """0 = negative (1-2 stars), 1 = neutral (3), 2 = positive (4-5)."""
-    return np.where(stars <= 2, 0, np.where(stars == 3, 1, 2))
+def load_mdsd(domains: tuple[str, ...]) -> dict[str, Rows]:
+    """The Multi-Domain Sentiment Dataset, one Rows per product domain asked for (no 3-star rows)."""
+    unknown = set(domains) - set(MDSD_DOMAINS)
+    if unknown:
+        raise DataError(f"unknown review domains {sorted(unknown)}: use some of {', '.join(MDSD_DOMAINS)}")
+    by: dict[str, tuple[list[str], list[str], list[str]]] = {d: ([], [], []) for d in domains}
+    with gzip.open(_require(MDSD_FILE), "rt", encoding="utf-8") as f:
+        for line in f:
+            r = json.loads(line)
+            if r["domain"] not in by:
+                continue
+            texts, labels, titles = by[r["domain"]]
+            texts.append(with_title(r["title"], r["review_text"]))
+            labels.append(str(r["polarity_label"]))
+            titles.append(_clean(r["title"]))
+    return {d: Rows(d, "none-stated", t, y, h).unique() for d, (t, y, h) in by.items()}
 
 
-SHOPPING_FILE = "data/shopping_intents.yaml"  # split 70/30 per intent (the 30 %: the old held-out set)
-SHOPPING_EXTRA_FILE = "data/shopping_train_extra.yaml"  # training only, never split off for testing
-BLIND_TEST_FILE = "data/shopping_blind_test.yaml"  # the shopping test set: never trained or tuned on
-# The blind set as written on 2026-12-01, before that day's model changes (docs/bench/nlu.md).
-BLIND_TEST_SHA256 = "f9d21ba046f4606d133dfd6df0a2424b10c0d4b7ed37ba8866062d6a50f0d316"
+def load_demo_reviews() -> Rows:
+    """The demo shop's own reviews (package data of ``knowledge.demo``; ours)."""
+    raw = resources.files("knowledge.demo").joinpath("reviews.jsonl").read_text("utf-8")
+    rows = [json.loads(line) for line in raw.splitlines() if line.strip()]
+    titles = [_clean(r.get("title") or "") for r in rows]
+    texts = [with_title(t, r["text"]) for t, r in zip(titles, rows, strict=True)]
+    return Rows("demo", "ours", texts, [star_label(float(r["rating"])) for r in rows], titles).unique()
 
 
-def _intent_yaml(name: str) -> list[tuple[str, str]]:
-    import yaml
+def generated_requests(n: int, seed: int) -> Rows:
+    """Plain shopping / support requests from the parser's corpus generator over the demo catalog (ours).
 
-    raw = resources.files("assistant.nlu").joinpath(name).read_text("utf-8")
-    doc = yaml.safe_load(raw)
-    out: list[tuple[str, str]] = []
-    for intent, texts in doc["intents"].items():
-        if intent not in INTENTS:
-            raise DataError(f"{name}: unknown intent {intent!r}; use one of {', '.join(INTENTS)}")
-        out.extend((str(t), intent) for t in texts)
-    return out
+    Review-trained sentiment reads requests such as "which one is cheaper?" as negative (in reviews,
+    comparisons come with complaints); these neutral rows teach it that a request is not a feeling.
+    """
+    from assistant.nlu.corpus import generate
+    from assistant.nlu.vocab import ShopVocab
+    from knowledge.demo import load_demo
 
-
-def load_shopping() -> list[tuple[str, str]]:
-    """(text, intent) pairs written for the project, from package data (train 70 % / old test 30 %)."""
-    return _intent_yaml(SHOPPING_FILE)
+    examples = generate(ShopVocab(list(load_demo().products)), n, seed)
+    texts = list(dict.fromkeys(e.text for e in examples if e.commands and set(e.commands) <= NEUTRAL_COMMANDS))
+    return Rows("chat", "ours", texts, ["neutral"] * len(texts))
 
 
-def load_shopping_extra() -> list[tuple[str, str]]:
-    """More project utterances that are always training data (added after the blind set was written)."""
-    return _intent_yaml(SHOPPING_EXTRA_FILE)
+def bitext_requests() -> Rows:
+    """Bitext support requests of the neutral intents, without the rows tagged offensive ("W")."""
+    import pandas as pd
+
+    df = pd.read_csv(_require(BITEXT_FILE))
+    keep = df.intent.isin(BITEXT_NEUTRAL) & ~df.tags.fillna("").str.contains("W")
+    texts = list(dict.fromkeys(_clean(t) for t in df.instruction[keep]))
+    return Rows("support", "cdla-sharing", texts, ["neutral"] * len(texts))
 
 
-def load_shopping_blind() -> list[tuple[str, str]]:
-    """The blind shopping test set (hand-labelled; see the header of the YAML)."""
-    return _intent_yaml(BLIND_TEST_FILE)
+def training_domains(n_generated: int, seed: int) -> dict[str, Rows]:
+    """Every domain the model may learn from, by name; the held-out review domain is never loaded here."""
+    mdsd = load_mdsd(tuple(d for d in MDSD_DOMAINS if d != HELD_OUT))
+    return {"clothing": load_clothing(), **mdsd, "demo": load_demo_reviews(),
+            "chat": generated_requests(n_generated, seed), "support": bitext_requests()}
 
 
-def blind_sha256() -> str:
-    return hashlib.sha256(resources.files("assistant.nlu").joinpath(BLIND_TEST_FILE).read_bytes()).hexdigest()
+def load_held_out() -> Rows:
+    """The unseen review domain: for the report only (never for training or choosing settings)."""
+    return load_mdsd((HELD_OUT,))[HELD_OUT]
 
 
-def stratified_split(labels: list[str] | np.ndarray, test_frac: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Seeded per-label split: indices (train, test); each label keeps ``test_frac`` of its rows in test."""
-    labels = np.asarray(labels)
-    rng = np.random.default_rng(seed)
-    train, test = [], []
-    for lab in sorted(set(labels.tolist())):
-        idx = np.flatnonzero(labels == lab)
-        idx = idx[rng.permutation(len(idx))]
-        n_test = int(round(len(idx) * test_frac))
-        test.append(idx[:n_test])
-        train.append(idx[n_test:])
-    return np.sort(np.concatenate(train)), np.sort(np.concatenate(test))
+def three_way(rows: Rows, seed: int, val: float = 0.15, test: float = 0.15) -> tuple[Rows, Rows, Rows]:
+    """(train, validation, test) slices of one domain, seeded, each text's slice decided by the text.
+
+    A hash of (seed, text) picks the slice, not the row's position: the generated requests differ
+    from one process to the next, and a text must fall in the same slice in training and in the report.
+    """
+    u = np.array([_unit(seed, t) for t in rows.texts])
+    idx = [np.flatnonzero(u >= test + val), np.flatnonzero((u >= test) & (u < test + val)), np.flatnonzero(u < test)]
+    tr, va, te = (rows.take([int(i) for i in part]) for part in idx)
+    return tr, va, te
+
+
+def _unit(seed: int, text: str) -> float:
+    digest = hashlib.sha1(f"{seed}\0{text}".encode("utf-8", "replace")).digest()
+    return int.from_bytes(digest[:8], "big") / 2.0**64
+
+
+class Embedder(Protocol):
+    name: str
+
+    def embed(self, texts: list[str]) -> np.ndarray: ...
 
 
 class EmbeddingCache:
-    """Embeds lists of texts once and keeps the vectors on disk (training and benchmark reruns)."""
+    """Embeds lists of texts once and keeps the vectors on disk (training and report reruns).
 
-    def __init__(self, embedder, folder: Path | None) -> None:  # type: ignore[no-untyped-def]
+    One file per list (keyed by the embedder and the texts), so embed whole domains and slice them.
+    """
+
+    def __init__(self, embedder: Embedder, folder: Path | None) -> None:
         self.embedder = embedder
         self.folder = folder
-        self._memo: dict[str, np.ndarray] = {}
 
     def embed(self, texts: list[str]) -> np.ndarray:
-        """Vectors for texts; subsets of a list embedded before come from memory."""
-        if texts and all(t in self._memo for t in texts):
-            return np.stack([self._memo[t] for t in texts])
-        vecs = self._embed(texts)
-        self._memo.update(zip(texts, vecs, strict=True))
-        return vecs
-
-    def _embed(self, texts: list[str]) -> np.ndarray:
-        if self.folder is None:
+        if self.folder is None or not texts:
             return self.embedder.embed(texts)
         h = hashlib.sha1(self.embedder.name.encode())
         for t in texts:
             h.update(t.encode("utf-8", "replace") + b"\0")
         path = self.folder / f"{h.hexdigest()}.npy"
         if path.is_file():
-            return np.load(path, allow_pickle=False)
+            return np.asarray(np.load(path, allow_pickle=False))
         vecs = self.embedder.embed(texts)
         self.folder.mkdir(parents=True, exist_ok=True)
         np.save(path, vecs, allow_pickle=False)

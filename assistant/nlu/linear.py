@@ -7,8 +7,10 @@ Loading needs numpy only and never unpickles (``allow_pickle=False``); training 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -18,7 +20,7 @@ from assistant.errors import ModelMissingError
 def softmax(z: np.ndarray) -> np.ndarray:
     z = z - z.max(axis=1, keepdims=True)
     e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)
+    return np.asarray(e / e.sum(axis=1, keepdims=True))
 
 
 @dataclass
@@ -29,24 +31,25 @@ class SoftmaxModel:
     temperature: float = 1.0
     class_bias: np.ndarray | None = None  # additive logit offsets chosen on validation (e.g. sentiment)
 
-    def logits(self, x: np.ndarray) -> np.ndarray:
+    def logits(self, x: Any) -> np.ndarray:
         z = np.asarray(x @ self.weights) + self.bias  # x may be a scipy sparse matrix in training
         if self.class_bias is not None:
             z = z + self.class_bias
-        return z
+        return np.asarray(z)
 
-    def predict_proba(self, x: np.ndarray) -> np.ndarray:
+    def predict_proba(self, x: Any) -> np.ndarray:
         return softmax(self.logits(x) / self.temperature)
 
-    def predict(self, x: np.ndarray) -> list[str]:
+    def predict(self, x: Any) -> list[str]:
         return [self.labels[i] for i in self.logits(x).argmax(axis=1)]
 
-    def save(self, path: Path) -> None:
+    def save(self, path: Path, extra: Mapping[str, Any] | None = None) -> None:
+        """Weights as .npz, labels + temperature (+ ``extra`` settings of the caller) as JSON."""
         path.parent.mkdir(parents=True, exist_ok=True)
         cb = np.zeros(len(self.labels), np.float32) if self.class_bias is None else self.class_bias
         np.savez_compressed(path.with_suffix(".npz"), weights=self.weights.astype(np.float32),
                             bias=self.bias.astype(np.float32), class_bias=cb.astype(np.float32))
-        meta = {"labels": self.labels, "temperature": float(self.temperature)}
+        meta = {"labels": self.labels, "temperature": float(self.temperature), **(extra or {})}
         path.with_suffix(".json").write_text(json.dumps(meta, indent=1) + "\n")
 
     @classmethod
@@ -60,8 +63,9 @@ class SoftmaxModel:
         return cls(w, b, list(meta["labels"]), float(meta["temperature"]), cb if cb.any() else None)
 
 
-def fit_logreg(x: np.ndarray, y: list[str], c: float, seed: int, class_weight: str | None = None,
+def fit_logreg(x: Any, y: list[str], c: float, seed: int, class_weight: str | None = None,
                sample_weight: np.ndarray | None = None) -> SoftmaxModel:
+    """Multinomial logistic regression; ``x`` is a dense array or a scipy sparse matrix."""
     from sklearn.linear_model import LogisticRegression
 
     clf = LogisticRegression(C=c, max_iter=2000, random_state=seed, class_weight=class_weight)
@@ -70,10 +74,14 @@ def fit_logreg(x: np.ndarray, y: list[str], c: float, seed: int, class_weight: s
     return SoftmaxModel(clf.coef_.T.astype(np.float32), clf.intercept_.astype(np.float32), labels)
 
 
-def fit_temperature(model: SoftmaxModel, x_val: np.ndarray, y_val: list[str]) -> float:
-    """The temperature minimising validation negative log-likelihood (grid search: robust, no optimiser)."""
-    z = model.logits(x_val)
-    idx = np.array([model.labels.index(v) for v in y_val])
+def fit_temperature(model: SoftmaxModel, x_val: Any, y_val: list[str]) -> float:
+    """The temperature minimising validation negative log-likelihood."""
+    return temperature_of(model.logits(x_val), y_val, model.labels)
+
+
+def temperature_of(z: np.ndarray, y: list[str], labels: list[str]) -> float:
+    """Grid search over temperatures for logits ``z``: robust, no optimiser."""
+    idx = np.array([labels.index(v) for v in y])
     best_t, best_nll = 1.0, np.inf
     for t in np.exp(np.linspace(np.log(0.05), np.log(10.0), 120)):
         p = softmax(z / t)

@@ -150,7 +150,10 @@ def save(net: ParserNet, folder: Path, meta: dict[str, Any]) -> None:
 
     folder.mkdir(parents=True, exist_ok=True)
     save_file(net.trained_state(), str(folder / "parser.safetensors"))
-    meta = {**meta, "r": net.r, "alpha": net.alpha, "adapt_from": net.adapt_from, "bio": list(BIO), "commands": list(COMMAND_TYPES),
+    from assistant.nlu.corpus import CONTEXT_WORDS
+
+    meta = {**meta, "context_words": list(CONTEXT_WORDS), "r": net.r, "alpha": net.alpha, "adapt_from": net.adapt_from,
+            "bio": list(BIO), "commands": list(COMMAND_TYPES),
             "heads": {k: list(v) for k, v in HEADS.items()}}
     (folder / "parser.json").write_text(json.dumps(meta, indent=1, sort_keys=True), encoding="utf-8")
 

@@ -84,8 +84,10 @@ class FastParser:
         from assistant.nlu import net as N
         from assistant.nlu.spans import decode
 
-        tok, model, _ = self._load()
-        rows = [N.encode(tok, c, t, 128) for t, c in zip(texts, contexts or [""] * len(texts), strict=True)]
+        tok, model, meta = self._load()
+        known = set(meta.get("context_words", ("list", "asked")))  # words this model was trained to read
+        contexts = [" ".join(w for w in c.split() if w in known) for c in contexts or [""] * len(texts)]
+        rows = [N.encode(tok, c, t, 128) for t, c in zip(texts, contexts, strict=True)]
         n = max(len(ids) for ids, _ in rows)
         ids_t = torch.zeros(len(rows), n, dtype=torch.long)
         mask_t = torch.zeros(len(rows), n, dtype=torch.long)

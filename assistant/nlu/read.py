@@ -8,6 +8,7 @@ validator can answer "we don't carry kettles" instead of guessing.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
@@ -35,7 +36,7 @@ from assistant.nlu.commands import (
     Sort,
 )
 from assistant.nlu.parser import Parse, Span
-from assistant.nlu.resolve import Resolver
+from assistant.nlu.resolve import Resolver, quantity
 from knowledge.constraints import Bound, Constraints
 
 PRODUCT_TAGS = ("CAT", "BRAND", "NOT_BRAND", "ATTR", "NOT_ATTR", "PRICE_MAX", "PRICE_MIN", "PRICE_ABOUT", "NUM_MIN",
@@ -52,10 +53,13 @@ class Context:
     currency: str = "USD"
     listed: bool = False
     asked: bool = False
+    order: bool = False  # an order is under discussion
+    policy: bool = False  # a store policy was just quoted
 
     @property
     def words(self) -> str:
-        return " ".join(w for w, on in (("list", self.listed), ("asked", self.asked)) if on)
+        flags = (("list", self.listed), ("asked", self.asked), ("order", self.order), ("policy", self.policy))
+        return " ".join(w for w, on in flags if on)
 
 
 @dataclass
@@ -65,10 +69,10 @@ class _Slots:
 
 
 def to_commands(p: Parse, r: Resolver, ctx: Context, threshold: float = 0.5) -> list[Command]:
-    types = _types(p, threshold)
+    types = _types(p, threshold) if max(p.commands.values(), default=0.0) >= threshold else _unsure_types(p, ctx)
     out: list[Command] = []
     for t in types:
-        parts = _product_parts(p) if t == "FindProducts" else [p]
+        parts = _product_parts(p, r.category) if t == "FindProducts" else [p]
         for part in parts:
             cmd = _command(t, part, r, ctx, product_slots(part, r, ctx))
             if cmd is not None:
@@ -76,7 +80,7 @@ def to_commands(p: Parse, r: Resolver, ctx: Context, threshold: float = 0.5) -> 
     return out or [OutOfScope(text=p.text)]
 
 
-def _product_parts(p: Parse) -> list[Parse]:
+def _product_parts(p: Parse, r_cat: Callable[[str], str | None] | None = None) -> list[Parse]:
     """"a tent for 6 people and a sleeping bag that's not mummy shaped": one part per product type, each
     with the slots written after it (slots before the first type go with the first). Types joined by
     "or" ("headphones or earbuds") are one request."""
@@ -92,6 +96,9 @@ def _product_parts(p: Parse) -> list[Parse]:
             groups.append([cur])
     if len(groups) < 2:
         return [p]
+    resolved = [g for g in groups if any(r_cat(s.text) for s in g)] if r_cat is not None else groups
+    if len(resolved) < 2:
+        return [p]  # a word the catalog does not know is no second request: "coffee machine ... lunchbox"
     starts = [g[0].start for g in groups] + [len(p.text) + 1]
     starts[0] = -1
     out = []
@@ -100,6 +107,17 @@ def _product_parts(p: Parse) -> list[Parse]:
                                                                                          and s.tag != "CONT"))
         out.append(replace(p, spans=spans))
     return out
+
+
+def _unsure_types(p: Parse, ctx: Context) -> list[str]:
+    """No command type is likely: the spans decide. Product words refine the list on screen (or start a
+    search); a lone pointer asks about a product; anything else is out of scope."""
+    if p.spans_of(*PRODUCT_TAGS, "REL", "REJECT", "UNSET"):
+        return ["Refine" if ctx.listed and not p.spans_of("CAT") else "FindProducts"]
+    if p.spans_of("REF", "PRODUCT", "ASPECT"):
+        return ["AskProduct"]
+    best = max(p.commands, key=lambda c: p.commands[c])
+    return [best] if p.commands[best] >= 0.3 else ["OutOfScope"]
 
 
 def _types(p: Parse, threshold: float) -> list[str]:
@@ -116,12 +134,15 @@ def product_slots(p: Parse, r: Resolver, ctx: Context) -> _Slots:
     """All product constraints a message states, resolved against the catalog."""
     s = _Slots()
     cats: list[str] = []
+    unknown_cats: list[str] = []
     for sp in p.spans_of("CAT"):
         cat = r.category(sp.text)
         if cat is None:
-            s.unknown.append(sp.text)
+            unknown_cats.append(sp.text)
         elif cat not in cats:
             cats.append(cat)
+    if not cats:  # a stray noun beside a known product type is no request ("... taste like a lunchbox")
+        s.unknown += unknown_cats
     scope = tuple(cats) or ctx.categories
     kw: dict[str, object] = {"categories": tuple(cats)}
     brands, ex_brands = _brands(p.spans_of("BRAND"), r, s.unknown), _brands(p.spans_of("NOT_BRAND"), r, [])
@@ -143,9 +164,12 @@ def product_slots(p: Parse, r: Resolver, ctx: Context) -> _Slots:
             target[key] = tuple(dict.fromkeys((*target.get(key, ()), val)))
     bounds: dict[str, Bound] = {}
     near = " ".join(sp.text for sp in p.spans_of("ASPECT"))
+    loose: list[Span] = []  # bare numbers no attribute measures: the shopper's budget ("1k-2k range")
     for sp in p.spans_of("NUM_MIN", "NUM_MAX", "NUM_EQ"):
         hit = r.bound(sp.text, sp.tag, scope, near=near + " " + _around(p.text, sp))
-        if hit is None:
+        if hit is None and quantity(sp.text)[1] is None and not p.spans_of(*PRICE_TAGS):
+            loose.append(replace(sp, tag=_AS_PRICE[sp.tag]))
+        elif hit is None:
             s.unknown.append(sp.text)
         elif hit.exact_value is not None:
             attrs[hit.key] = (hit.exact_value,)
@@ -154,7 +178,8 @@ def product_slots(p: Parse, r: Resolver, ctx: Context) -> _Slots:
             bounds[hit.key] = Bound(hit.bound.min if hit.bound.min is not None else old.min,
                                     hit.bound.max if hit.bound.max is not None else old.max)
     kw.update(attributes=attrs, exclude_attributes=ex_attrs, bounds=bounds)
-    price, currency = _price(p, r)
+    with_loose = replace(p, spans=tuple(sorted(p.spans + tuple(loose), key=lambda x: x.start))) if loose else p
+    price, currency = _price(with_loose, r)
     kw.update(price=price, currency=currency)
     ratings = [_number(sp.text) for sp in p.spans_of("RATING_MIN")]
     kw["min_rating"] = max((x for x in ratings if x is not None and 0 < x <= 5), default=None)
@@ -180,6 +205,7 @@ def _brands(spans: list[Span], r: Resolver, unknown: list[str]) -> list[str]:
 
 
 PRICE_TAGS = ("PRICE_MAX", "PRICE_MIN", "PRICE_ABOUT")
+_AS_PRICE = {"NUM_MIN": "PRICE_MIN", "NUM_MAX": "PRICE_MAX", "NUM_EQ": "PRICE_ABOUT"}
 _RANGE = re.compile(r"^(.*?\d[\d.,]*\s*k?)\s*(?:-|–|—|to|through)\s*(\D{0,4}\d.*)$", re.I)
 
 
@@ -201,7 +227,12 @@ def _price(p: Parse, r: Resolver) -> tuple[Bound, str | None]:
     lo: Decimal | None = None
     hi: Decimal | None = None
     currencies: list[str] = []
-    for sp in price_spans(p):
+    spans = price_spans(p)
+    kinds = [sp.tag for sp in spans]
+    if len(spans) == 2 and kinds[0] == kinds[1] and kinds[0] != "PRICE_ABOUT":
+        # "between 20 and 35 bucks" read as two floors (or two ceilings) is one range: low to high
+        spans = [replace(spans[0], tag="PRICE_MIN"), replace(spans[1], tag="PRICE_MAX")]
+    for sp in spans:
         rng = _RANGE.match(sp.text)
         parts = [(rng.group(1), "PRICE_MIN"), (rng.group(2), "PRICE_MAX")] if rng else [(sp.text, sp.tag)]
         for text, tag in parts:
@@ -239,7 +270,7 @@ def _around(text: str, sp: Span, width: int = 25) -> str:
 def _refs(p: Parse, r: Resolver, ctx: Context) -> list[Ref]:
     out: list[Ref] = []
     for sp in sorted(p.spans_of("REF", "PRODUCT"), key=lambda s: s.start):
-        pid = r.product(sp.text) if sp.tag == "PRODUCT" else None
+        pid = r.product(sp.text, ctx.categories) if sp.tag == "PRODUCT" else None
         for ref in [Ref(product=pid)] if pid else r.refs(sp.text, ctx.categories):
             if ref not in out:
                 out.append(ref)
@@ -253,8 +284,14 @@ def _command(t: str, p: Parse, r: Resolver, ctx: Context, s: _Slots) -> Command 
         sort = _sort(p, r, scope)
         if t == "FindProducts":
             return FindProducts(text, s.c, carry=bool(p.spans_of("CONT")), sort=sort, unknown=tuple(s.unknown))
-        rel = tuple(Relative(a, "less" if d == "min" else "more")
-                    for sp in p.spans_of("REL") if (hit := r.ranking(sp.text, scope)) for a, d in [hit])
+        # "they look heavy, something lighter": the last word about an attribute is the request
+        last: dict[str, Relative] = {}
+        for sp in p.spans_of("REL"):
+            hit = r.ranking(sp.text, scope)
+            if hit is not None:
+                last.pop(hit[0], None)
+                last[hit[0]] = Relative(hit[0], "less" if hit[1] == "min" else "more")
+        rel = tuple(last.values())
         unset = tuple(dict.fromkeys(r.unset(sp.text, scope) for sp in p.spans_of("UNSET")))
         return Refine(text, s.c, unset=unset, relative=rel, reject_shown=bool(p.spans_of("REJECT")), sort=sort,
                       unknown=tuple(s.unknown))

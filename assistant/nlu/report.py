@@ -8,8 +8,8 @@ from typing import Any
 from assistant.nlu.commands import (
     AskProduct,
     CancelOrder,
-    ChitChat,
     CheckStock,
+    ChitChat,
     Command,
     Compare,
     Complaint,

@@ -38,7 +38,7 @@ class BoundHit:
 
 
 class Resolver:
-    def __init__(self, vocab: ShopVocab, embed: Embed | None = None, min_similarity: float = 0.62) -> None:
+    def __init__(self, vocab: ShopVocab, embed: Embed | None = None, min_similarity: float = 0.7) -> None:
         self.v = vocab
         self.embed = embed
         self.min_similarity = min_similarity
@@ -246,21 +246,35 @@ class Resolver:
             return Ref(brand=brand)
         if core and (rank := self.ranking(core, cats)) is not None:
             return Ref(extreme=rank)
-        pid = self.product(t)
+        vals = self.values(core, cats) if core and cats else []
+        if len(vals) == 1 and vals[0][0] != "title":
+            return Ref(value=vals[0])
+        pid = self.product(t, cats)
         if pid:
             return Ref(product=pid)
         return Ref(focus=True)
 
-    def product(self, text: str) -> str | None:
-        t = re.sub(r"^the\s+", "", norm(text))
-        t = re.sub(r"\s+(one|model|pair)$", "", t)
-        if t in self.v.product_names:
-            return self.v.product_names[t]
-        starts = {pid for name, pid in self.v.product_names.items() if name.startswith(t + " ") or name == t}
-        if len(starts) == 1 and len(t) >= 4:
-            return next(iter(starts))
+    def product(self, text: str, cats: Iterable[str] = ()) -> str | None:
+        """A product named by (part of) its title: "the kitchara pulse 300 coffee machines", "echo max".
+        Names inside the categories being discussed win over the same words elsewhere in the shop."""
+        words = re.sub(r"\s+(one|model|pair)$", "", re.sub(r"^the\s+", "", norm(text))).split()
+        cats = set(cats)
+        for n in range(len(words), 1, -1):  # the longest prefix that names a product: extra words trail
+            t = " ".join(words[:n])
+            hits = self._named(t, cats)
+            if len(hits) == 1:
+                return hits[0]
+        t = " ".join(words)
         close = difflib.get_close_matches(t, list(self.v.product_names), n=1, cutoff=0.82)
         return self.v.product_names[close[0]] if close else None
+
+    def _named(self, t: str, cats: set[str]) -> list[str]:
+        if len(t) < 4:
+            return []
+        ids = sorted({pid for pid, p in self.v.products.items()
+                      if (title := norm(p.title)) == t or title.startswith(t + " ") or f" {t} " in f" {title} "})
+        inside = [pid for pid in ids if self.v.products[pid].leaf_category in cats]
+        return inside if len(inside) == 1 else ids
 
     # --- aspects and dropped constraints --------------------------------------------------------------
     def aspect(self, text: str, cats: Iterable[str]) -> str:
@@ -321,7 +335,7 @@ def _strip_affixes(t: str) -> str:
 
 def quantity(text: str) -> tuple[float | None, str | None]:
     """"20,000 mAh" -> (20000, "mah"); "4 people" -> (4, "people"); "four people" -> (4, "people")."""
-    t = norm(re.sub(r"(?<=\d),(?=\d{3})", "", text))
+    t = norm(re.sub(r"(?<=\d),(?=\d{3})", "", text)).replace("+", " ")
     m = _NUMBER.search(t)
     if m:
         num = float(m.group(1).replace(",", "")) * (1000 if m.group(2) else 1)

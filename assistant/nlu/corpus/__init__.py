@@ -23,9 +23,9 @@ __all__ = ["Example", "generate"]
 Maker = Callable[[SlotMaker], Example]
 # Share of each kind of message; two-request messages are joined from these afterwards.
 MIX: tuple[tuple[float, Maker], ...] = (
-    (0.30, shopping.find), (0.13, shopping.refine), (0.07, shopping.rank), (0.09, shopping.ask),
+    (0.28, shopping.find), (0.12, shopping.refine), (0.06, shopping.budget), (0.07, shopping.rank), (0.09, shopping.ask),
     (0.04, shopping.compare), (0.03, shopping.stock), (0.11, support.order), (0.07, support.policy),
-    (0.025, support.privacy), (0.025, lambda sm: support.simple(sm, "handoff", "Handoff")),
+    (0.02, support.policy_followup), (0.025, support.privacy), (0.025, lambda sm: support.simple(sm, "handoff", "Handoff")),
     (0.035, lambda sm: support.simple(sm, "complaint", "Complaint")), (0.06, support.chitchat),
     (0.035, lambda sm: support.simple(sm, "out_of_scope", "OutOfScope")),
 )
@@ -60,6 +60,8 @@ def _joined(sm: SlotMaker) -> Example:
                    a.topic or b.topic, a.privacy or b.privacy, a.chat or b.chat, "multi")
 
 
+ORDER = frozenset({"OrderStatus", "CancelOrder", "ReturnItem", "ProvideDetails"})
+CONTEXT_WORDS = ("list", "asked", "order", "policy")  # what the parser can be told about the conversation
 # How often a list is on screen when each command is said (follow-ups mostly come after a list).
 LISTED = {"Refine": 0.9, "Rank": 0.92, "AskProduct": 0.85, "Compare": 0.9, "CheckStock": 0.85, "FindProducts": 0.45}
 # Constraint-only follow-ups ("under $60", "anything by Bose?") refine a list, or start a search without one.
@@ -71,7 +73,11 @@ def with_context(ex: Example, rng: random.Random) -> Example:
     """Draw the conversation context a message comes in, and relabel what depends on it."""
     listed = rng.random() < max((LISTED.get(c, 0.35) for c in ex.commands), default=0.35)
     asked = "ProvideDetails" in ex.commands and rng.random() < 0.7 or rng.random() < 0.05
-    ex.context = " ".join(w for w, on in (("list", listed), ("asked", asked)) if on)
+    # An order under discussion: "where is it now?", "cancel it" follow an order look-up.
+    follow_up = set(ex.commands) & ORDER and not any(t == "ORDER_ID" for _, _, t in ex.spans)
+    order = rng.random() < (0.8 if follow_up else 0.08)
+    policy = rng.random() < (0.9 if ex.source == "policy-followup" else 0.06)
+    ex.context = " ".join(w for w, on in (("list", listed), ("asked", asked), ("order", order), ("policy", policy)) if on)
     if not listed and "Refine" in ex.commands and {t for _, _, t in ex.spans} <= PLAIN_TAGS:
         ex.commands = tuple("FindProducts" if c == "Refine" else c for c in ex.commands)
     if not listed and ex.source == "rank-which":

@@ -97,6 +97,20 @@ def find(sm: SlotMaker) -> Example:
     return _example(parts, ("FindProducts",), sm, "find")
 
 
+def budget(sm: SlotMaker) -> Example:
+    """A budget on its own ("under 80", "between £40 and £60 please", "nothing over 1.5k"): it refines
+    the list on screen, or starts a search when there is none (see corpus.with_context)."""
+    rng = sm.rng
+    cat = rng.choice(sm.cats)
+    body = sm.price_phrase(cat)
+    if rng.random() < 0.25:  # sometimes with a product type or a use beside it
+        extra = sm.category(cat, "any") if rng.random() < 0.6 else [(rng.choice(sm.ph["uses"]), None)]
+        body = join(extra, body, sep=rng.choice([" ", ", "])) if rng.random() < 0.5 else join(body, extra)
+    parts = join([(rng.choice(sm.ph["openers"]), None)], body, [(rng.choice(sm.ph["closers"]), None)])
+    kind = "FindProducts" if any(t == "CAT" for _, t in body) else "Refine"
+    return _example(parts, (kind,), sm, "budget")
+
+
 def refine(sm: SlotMaker) -> Example:
     rng = sm.rng
     cat = rng.choice(sm.cats)

@@ -143,6 +143,10 @@ class SlotMaker:
 
     def price_phrase(self, cat: str | None) -> list[Part]:
         r = self.rng.random()  # ceilings are commonest, but every kind is seen often
+        if self.rng.random() < 0.5 and r < 0.82:
+            kind = "PRICE_MAX" if r < 0.45 else "PRICE_MIN" if r < 0.67 else "PRICE_ABOUT"
+            m, _ = self.money(cat, 0.05 if kind == "PRICE_MIN" else 0.2, 0.6 if kind == "PRICE_MIN" else 0.9)
+            return fill(self.pick(self.ph["price_core"][kind]), {"m": tag(m, kind)})
         if r < 0.3:
             m, _ = self.money(cat)
             return fill(self.pick(self.ph["price_max"]), {"m": tag(m, "PRICE_MAX")})
@@ -196,9 +200,13 @@ class SlotMaker:
     # --- references ---------------------------------------------------------------------------------
     def ref(self, cat: str | None = None) -> list[Part]:
         r = self.rng.random()
-        if r < 0.45:
+        if r < 0.4:
             pos = self.pick(list(self.ph["ref_positions"]))
             return tag(self.pick(self.ph["ref_positions"][pos]), "REF")
+        if r < 0.48 and cat and self.attrs(cat):  # "the hardback one", "the black one"
+            val, _ = self.value_phrase(self.pick(self.attrs(cat)), cat)
+            if val:
+                return tag(self.pick(self.ph["ref_value"]).format(v=val[0][0]), "REF")
         if r < 0.58:
             return tag(self.pick(self.ph["ref_focus"]), "REF")
         if r < 0.66:
