@@ -5,55 +5,58 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from assistant.fakes import demo_assistant
+from assistant.engine import Assistant
+from assistant.fakes import ScriptedReader, demo_assistant
 from assistant.generate.facts import build_facts
 from assistant.generate.template import TemplateWriter
 from assistant.tools import TOOLS, OrderStatus, ToolContext, as_langchain_tools, call_tool
+from knowledge.constraints import Bound, Constraints
+from knowledge.demo import load_demo
 
 
 @pytest.fixture(scope="module")
-def env(tmp_path_factory: pytest.TempPathFactory):
+def a(tmp_path_factory: pytest.TempPathFactory) -> Assistant:
     db = Path(tmp_path_factory.mktemp("tools")) / "t.db"
-    a = demo_assistant(f"sqlite:///{db}")
-    return a, None
+    return demo_assistant(f"sqlite:///{db}", reader=ScriptedReader())  # the tools never read messages
 
 
-def _orders(a) -> list[dict]:
-    from knowledge.demo import load_demo
-
+def _orders(a: Assistant) -> list[dict[str, Any]]:
     return load_demo().orders
 
 
-def _ctx(a, **kw) -> ToolContext:
+def _ctx(a: Assistant, **kw: Any) -> ToolContext:
     base = ToolContext(a.shop, a.store, a.retriever, None, session_id="tool-s", customer_id=None)
     return replace(base, **kw)
 
 
 def test_registry_has_every_tool_with_docs() -> None:
-    assert set(TOOLS) == {"recommend", "search_products", "product_details", "compare", "product_qa", "order_status",
-                          "cancel_order", "return_or_refund", "policy_qa", "handoff", "privacy"}
+    assert set(TOOLS) == {"recommend", "search_products", "rank", "product_details", "compare", "product_qa",
+                          "order_status", "cancel_order", "return_or_refund", "policy_qa", "handoff", "privacy"}
     assert all(fn.__doc__ and len(fn.__doc__) > 30 for fn in TOOLS.values())
     with pytest.raises(KeyError, match="choose one of"):
         call_tool("teleport", None)  # type: ignore[arg-type]
 
 
-def test_recommend_honours_constraints(env) -> None:
-    a, _ = env
-    res = call_tool("recommend", _ctx(a), query="wireless headphones", category="headphones", price_max=150,
-                    exclude_brands=["Sony"], k=3)
+def test_recommend_honours_constraints(a: Assistant) -> None:
+    c = Constraints(categories=("Headphones",), price=Bound(None, 150.0), currency="USD", exclude_brands=("Sony",))
+    res = call_tool("recommend", _ctx(a), constraints=c, query="wireless headphones", k=3)
     assert 1 <= len(res.products) <= 3 and res.ids == [p.product_id for p in res.products]
     for p in res.products:
         prod = a.shop.products[p.product_id]
         assert prod.leaf_category == "Headphones" and prod.price <= 150 and prod.brand != "Sony"
         assert p.reason and "under $150" in p.reason.lower()
-    assert call_tool("recommend", _ctx(a), category="headphones", price_max=1).products == []
+    assert {"under $150", "not Sony"} <= set(res.constraints)
+    assert call_tool("recommend", _ctx(a), constraints=Constraints(categories=("Headphones",),
+                                                                    price=Bound(None, 1.0))).products == []
+    owned = call_tool("recommend", _ctx(a, owned=tuple(res.ids)), constraints=c, query="wireless headphones", k=3)
+    assert owned.products and not set(owned.ids) & set(res.ids)  # bought products are not offered again
 
 
-def test_compare_and_product_qa_carry_record_ids(env) -> None:
-    a, _ = env
+def test_compare_and_product_qa_carry_record_ids(a: Assistant) -> None:
     cmp_ = call_tool("compare", _ctx(a), product_ids=["P0009", "P0012"])
     assert cmp_.ids == ["P0009", "P0012"] and "battery_life_hours" in cmp_.attributes
     assert set(cmp_.attributes["colour"]) == {"P0009", "P0012"}
@@ -64,8 +67,7 @@ def test_compare_and_product_qa_carry_record_ids(env) -> None:
     assert call_tool("product_details", _ctx(a), product_id="NOPE").product is None
 
 
-def test_order_status_never_reveals_other_customers_orders(env) -> None:
-    a, _ = env
+def test_order_status_never_reveals_other_customers_orders(a: Assistant) -> None:
     order = _orders(a)[0]
     ok = call_tool("order_status", _ctx(a), order_id=order["id"], email=order["email"].upper())
     assert ok.found and ok.status == order["status"] and ok.ids == [order["id"]]
@@ -79,8 +81,7 @@ def test_order_status_never_reveals_other_customers_orders(env) -> None:
     assert call_tool("order_status", _ctx(a), order_id=order["id"], email=None).needs == "email"
 
 
-def test_cancel_applies_policy_and_opens_ticket_only_when_allowed(env) -> None:
-    a, _ = env
+def test_cancel_applies_policy_and_opens_ticket_only_when_allowed(a: Assistant) -> None:
     orders = _orders(a)
     processing = next(o for o in orders if o["status"] == "processing")
     shipped = next(o for o in orders if o["status"] == "shipped")
@@ -96,8 +97,7 @@ def test_cancel_applies_policy_and_opens_ticket_only_when_allowed(env) -> None:
     assert len(a.store.tickets(kind="cancel")) == before + 1
 
 
-def test_return_window_from_policy(env) -> None:
-    a, _ = env
+def test_return_window_from_policy(a: Assistant) -> None:
     order = next(o for o in _orders(a) if o["status"] == "delivered")
     delivered = datetime.fromisoformat(order["tracking"][-1]["ts"][:19])
     window = a.shop.return_window_days()
@@ -109,8 +109,7 @@ def test_return_window_from_policy(env) -> None:
     assert not late.allowed and late.ticket_id is None and f"{window}-day" in late.reason
 
 
-def test_policy_handoff_privacy(env) -> None:
-    a, _ = env
+def test_policy_handoff_privacy(a: Assistant) -> None:
     pol = call_tool("policy_qa", _ctx(a), question="how long does standard shipping take?")
     assert pol.ids and pol.snippets[0].kind == "policy"
     h = call_tool("handoff", _ctx(a), summary="shopper wants a person")
@@ -127,8 +126,7 @@ def test_policy_handoff_privacy(env) -> None:
     assert d.done and a.store.get_customer(cid) is not None  # an agent verifies and deletes
 
 
-def test_langchain_structured_tools(env) -> None:
-    a, _ = env
+def test_langchain_structured_tools(a: Assistant) -> None:
     tools = {t.name: t for t in as_langchain_tools(_ctx(a))}
     assert set(tools) == set(TOOLS)
     assert "order_id" in tools["order_status"].args and "ctx" not in tools["recommend"].args
