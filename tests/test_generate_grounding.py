@@ -1,4 +1,5 @@
-"""Grounding check and the generate runner: a failed check goes straight to the template; timeout; busy queue."""
+"""Grounding check and the generate runner: a failed check goes straight to the template; timeout; busy queue;
+figures checked against each product's record; coverage gaps; what the policy's decision adds to the facts."""
 
 from __future__ import annotations
 
@@ -8,11 +9,14 @@ import time
 import pytest
 
 from assistant.generate.base import BusyError, FakeChatModel
-from assistant.generate.facts import build_facts
-from assistant.generate.grounding import Grounder
+from assistant.generate.facts import Facts, build_facts
+from assistant.generate.grounding import Grounder, coverage_gaps
 from assistant.generate.runner import Answer, Generator
+from assistant.generate.template import TemplateWriter
+from assistant.policy import Decision
 from assistant.shopindex import ShopIndex, Snip
-from assistant.tools import PolicyAnswer, ProductList
+from assistant.tools import PolicyAnswer, ProductList, ToolContext, call_tool
+from knowledge.constraints import Bound, Constraints
 from knowledge.demo import load_demo
 
 
@@ -159,3 +163,69 @@ def test_example_products_from_the_prompt_are_never_grounded(shop: ShopIndex, gr
     f = _facts(shop, ["P0009"])
     assert gen.grounder.check("The Trailfox Ridge 2 Running Shoes return policy allows 30 days.", f).unknown_products
     assert "Trailfox" in gen.system_prompt  # the example is there, so the guard is needed
+
+
+# --- figures and coverage -----------------------------------------------------------------------
+def _compare_facts(shop: ShopIndex, a: str, b: str) -> Facts:
+    res = call_tool("compare", ToolContext(shop), product_ids=[a, b])
+    return build_facts("compare", "compare them", res, shop)
+
+
+def test_an_owned_product_named_with_its_price_is_grounded(shop: ShopIndex, grounder: Grounder) -> None:
+    # A product the shopper owns (a personalization signal, not a card) named next to its price used to crash.
+    owned, card = shop.products["P0001"], shop.products["P0009"]
+    res = call_tool("product_details", ToolContext(shop), product_id=card.id)
+    facts = build_facts("product_details", "q", res, shop, context_ids={owned.id})
+    assert grounder.check(f"You bought the {owned.title} for ${owned.price:.2f}.", facts).ok
+    assert grounder.check(f"You bought the {owned.title} for ${owned.price + 13:.2f}.", facts).wrong_prices
+
+
+def test_measured_figures_are_checked_against_each_products_record(shop: ShopIndex, grounder: Grounder) -> None:
+    a, b = shop.products["P0005"], shop.products["P0006"]  # 60 and 40 hours of battery
+    facts = _compare_facts(shop, a.id, b.id)
+    ha, hb = a.attributes["battery_life_hours"], b.attributes["battery_life_hours"]
+    assert grounder.check(f"The {a.title} lasts {ha} hours, while the {b.title} lasts {hb} hours.", facts).ok
+    swapped = grounder.check(f"The {a.title} lasts {hb} hours, while the {b.title} lasts {ha} hours.", facts)
+    assert not swapped.ok and swapped.wrong_attributes == [f"{hb} hours", f"{ha} hours"]
+
+
+def test_a_figure_said_of_both_must_hold_for_both(shop: ShopIndex, grounder: Grounder) -> None:
+    a, b = shop.products["P0108"], shop.products["P0105"]  # blenders: 900 W and 1500 W
+    facts = _compare_facts(shop, a.id, b.id)
+    wa = a.attributes["power_watts"]
+    assert wa != b.attributes["power_watts"]
+    assert grounder.check(f"Both have {wa} watts of power.", facts).wrong_attributes == [f"{wa} watts"]
+    assert grounder.check(f"The {a.title} has {wa} watts of power.", facts).ok
+
+
+def test_coverage_gaps_name_what_a_grounded_answer_left_out(shop: ShopIndex) -> None:
+    ctx = ToolContext(shop)
+    pol = call_tool("policy_qa", ctx, question="How long do refunds take?", topic="refunds")
+    facts = build_facts("policy_qa", "How long do refunds take?", pol, shop)
+    assert "5-7" in coverage_gaps("Refunds are issued quickly [refunds].", facts)
+    assert "5-7" not in coverage_gaps("Your bank takes 5-7 business days to show the refund [refunds].", facts)
+    p = shop.products["P0005"]
+    facts = build_facts("product_details", "How much do they cost?", call_tool("product_details", ctx, product_id=p.id),
+                        shop)
+    assert coverage_gaps(f"The {p.title} is a great pick.", facts) == [f"{p.price:.2f}"]
+    assert coverage_gaps(f"The {p.title} costs ${p.price:.2f}.", facts) == []
+
+
+def test_a_comparison_must_state_both_prices(shop: ShopIndex) -> None:
+    a, b = shop.products["P0014"], shop.products["P0005"]
+    facts = _compare_facts(shop, a.id, b.id)
+    assert coverage_gaps(f"The {a.title} lasts longer than the {b.title}.", facts) == [f"{a.price:.2f}",
+                                                                                       f"{b.price:.2f}"]
+    assert coverage_gaps(f"The {a.title} (${a.price:.2f}) vs the {b.title} (${b.price:.2f}).", facts) == []
+
+
+# --- what the policy's decision adds to the facts -----------------------------------------------
+def test_facts_say_which_constraints_were_carried_over_and_offer_real_kinds(shop: ShopIndex) -> None:
+    topic = Constraints(categories=("Headphones",), brands=("Sony",), price=Bound(None, 100.0), currency="USD")
+    res = call_tool("recommend", ToolContext(shop), constraints=topic)
+    facts = build_facts("recommend", "q", res, shop, decision=Decision("recommend", topic=topic, carried=("price",)))
+    assert facts.carried == ["under $100"]  # the brand was restated this turn: only the budget is carried
+    assert "under $100" in TemplateWriter().postscript(facts)
+    ask = build_facts("clarify", "a gift", None, shop, decision=Decision("clarify", clarify="kind"))
+    kinds = {p.leaf_category for p in shop.products.values()}
+    assert ask.clarify == "kind" and ask.options and set(ask.options) <= kinds
