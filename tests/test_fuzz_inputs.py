@@ -1,5 +1,6 @@
-"""Hypothesis fuzzing: message understanding, the guard and PII redaction, price parsing, catalog
-loaders and API payloads never crash and keep their stated properties on arbitrary input."""
+"""Hypothesis fuzzing: message reading (the real packaged parser), the guard and PII redaction, money and
+catalog price parsing, catalog loaders and API payloads never crash and keep their stated properties on
+arbitrary input."""
 
 from __future__ import annotations
 
@@ -26,35 +27,56 @@ MESSY = st.one_of(st.text(max_size=300), st.lists(WORDS, max_size=25).map(" ".jo
 
 
 @pytest.fixture(scope="module")
-def gazetteer() -> Any:
-    from assistant.nlu.gazetteer import Gazetteer
-    from knowledge.catalog import load_demo_catalog
+def reader() -> Any:
+    """The real packaged reader (parser + catalog resolver), loaded once for the module."""
+    from assistant.fakes import demo_reader
+    from knowledge.demo import load_demo
 
-    return Gazetteer.from_products(load_demo_catalog().products)
+    return demo_reader(list(load_demo().products))
 
 
-@FAST
-@given(text=MESSY)
-def test_entity_extraction_never_crashes(gazetteer: Any, text: str) -> None:
-    from assistant.nlu.entities import extract
+@pytest.fixture(scope="module")
+def shop_words() -> tuple[set[str], set[str]]:
+    from knowledge.demo import load_demo
 
-    e = extract(text, gazetteer)
-    for v in (e.price_min, e.price_max):
-        assert v is None or (math.isfinite(v) and v >= 0)
-    if e.price_min is not None and e.price_max is not None:
-        assert e.price_min <= e.price_max
-    for oid in e.order_ids:
-        assert re.fullmatch(r"ORD-\d{6}", oid)
+    products = load_demo().products
+    return {p.leaf_category for p in products}, {p.brand for p in products if p.brand}
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.one_of(MESSY, st.binary(max_size=120)), listed=st.booleans(), asked=st.booleans())
+def test_reading_odd_text_never_raises_and_names_only_what_the_shop_has(
+        reader: Any, shop_words: tuple[set[str], set[str]], text: str | bytes, listed: bool, asked: bool) -> None:
+    from assistant.nlu.commands import COMMAND_TYPES, Command
+    from assistant.nlu.read import Context
+
+    reading = reader.read(text, Context(("Headphones",) if listed else (), listed=listed, asked=asked))
+    assert reading.commands and all(isinstance(c, Command) and c.type in COMMAND_TYPES for c in reading.commands)
+    assert 0.0 <= reading.confidence <= 1.0
+    categories, brands = shop_words
+    for c in reading.commands:
+        cons = getattr(c, "constraints", None) or getattr(c, "set", None)
+        if cons is None:
+            continue
+        assert set(cons.categories) <= categories and set(cons.brands) | set(cons.exclude_brands) <= brands
+        lo, hi = cons.price.min, cons.price.max
+        for v in (lo, hi):
+            assert v is None or (math.isfinite(v) and v >= 0)
+        assert lo is None or hi is None or lo <= hi
 
 
 @FAST
 @given(amount=st.integers(min_value=1, max_value=99_999), cents=st.sampled_from(["", ".99", ".50"]),
-       form=st.sampled_from(["under ${}", "less than ${}", "below {} dollars", "max ${}", "up to ${}"]))
-def test_price_ceiling_is_parsed(gazetteer: Any, amount: int, cents: str, form: str) -> None:
-    from assistant.nlu.entities import extract
+       form=st.sampled_from(["${}", "{}$", "USD {}", "{} dollars", "{} bucks", "€{}", "{} EUR", "£{}", "₹{}"]))
+def test_an_amount_is_read_whole_with_its_currency_before_or_after(amount: int, cents: str, form: str) -> None:
+    from decimal import Decimal
 
-    e = extract(f"headphones {form.format(f'{amount}{cents}')}", gazetteer)
-    assert e.price_max == pytest.approx(float(f"{amount}{cents}"))
+    from knowledge.money import parse_money
+
+    m = parse_money(f"under {form.format(f'{amount:,}{cents}')}")
+    want = {"€": "EUR", "EUR": "EUR", "£": "GBP", "₹": "INR"}
+    assert m is not None and m.amount == Decimal(f"{amount}{cents}")
+    assert m.currency == next((c for sym, c in want.items() if sym in form), "USD")
 
 
 @FAST
@@ -132,7 +154,7 @@ def test_catalog_loaders_reject_cleanly(tmp_path: Path, rows: list[dict[str, Any
 
 
 @pytest.fixture(scope="module")
-def client(tmp_path_factory: pytest.TempPathFactory) -> Any:
+def client(tmp_path_factory: pytest.TempPathFactory, reader: Any) -> Any:
     from fastapi.testclient import TestClient
 
     from assistant.fakes import demo_assistant
@@ -140,7 +162,7 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Any:
     from ui.api import create_app
 
     d = tmp_path_factory.mktemp("fuzz-api")
-    bot = demo_assistant(f"sqlite:///{d / 'f.db'}")
+    bot = demo_assistant(f"sqlite:///{d / 'f.db'}", reader=reader)
     settings = Settings(data_dir=d, rate_limit_per_minute=100_000)
     return TestClient(create_app(settings, bot, store=bot.store, with_ui=False))
 
