@@ -69,4 +69,15 @@ Event = Understood | Products | TextDelta | Done
 
 
 def event_to_dict(ev: Event) -> dict[str, Any]:
-    return asdict(ev)
+    """The event as JSON; product cards also carry ``price_text``, the price as the shop prints it
+    ("SAR 1,499", "$91.99", "₹1,499"), so no client has to format money."""
+    d = asdict(ev)
+    for card in d.get("cards") or ():
+        card["price_text"] = price_text(card.get("price"), card.get("currency") or "USD")
+    return d
+
+
+def price_text(price: float | None, currency: str) -> str:
+    from knowledge.money import format_money, locale_for
+
+    return "price unknown" if price is None else format_money(price, currency, locale_for(currency))

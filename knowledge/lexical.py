@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 from collections import Counter
@@ -132,6 +133,9 @@ class LexicalIndex:
     def __init__(self, docs: list[Doc], boost: tuple[str, ...] = BOOST) -> None:
         import bm25s
 
+        # bm25s sets its own logger to DEBUG when imported, which puts a line in every server log:
+        # its messages are only useful to bm25s' developers.
+        logging.getLogger("bm25s").setLevel(logging.WARNING)
         self.ids = [d.id for d in docs]
         self._bm25 = bm25s.BM25()
         # Field boost: a product's title and category count twice, so "headphones" in the title

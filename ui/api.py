@@ -30,7 +30,7 @@ from assistant.errors import (
 )
 from assistant.events import event_to_dict
 from assistant.identity import Identity
-from ui import agent_api, customer_api
+from ui import agent_api, apidocs, customer_api
 from ui.http import BodyLimit, SlowDown, client_address, identity_dependency, limit, slow_down_response
 from ui.render import product_svg
 from ui.service import Backend
@@ -147,15 +147,17 @@ def api_router(backend: Backend) -> APIRouter:
             backend.access.session(who, session_id)
         return {"customer_id": customer_id, "results": backend.recommendations(customer_id, k=k, session_id=session_id)}
 
-    @r.get("/products/{product_id}", summary="One product")
-    def product(product_id: str) -> dict[str, Any]:
-        return backend.product(product_id)
-
-    @r.get("/products/{product_id}/image.svg", summary="Placeholder product picture", include_in_schema=False)
+    # Product ids may hold any printable character, "/" included (sent as %2F): `:path` takes it whole.
+    # The picture's route comes first, so ".../image.svg" is never read as part of an id.
+    @r.get("/products/{product_id:path}/image.svg", summary="Placeholder product picture", include_in_schema=False)
     def product_image(product_id: str) -> Response:
         title = backend.product_title(product_id) or product_id
         return Response(product_svg(product_id, title), media_type="image/svg+xml",
                         headers={"Cache-Control": "public, max-age=3600"})
+
+    @r.get("/products/{product_id:path}", summary="One product (URL-encode the id: a/b -> a%2Fb)")
+    def product(product_id: str) -> dict[str, Any]:
+        return backend.product(product_id)
 
     return r
 
@@ -207,7 +209,12 @@ def _static_routes(app: FastAPI) -> None:
 
     @app.get("/widget-demo", include_in_schema=False)
     def widget_demo() -> HTMLResponse:
-        return HTMLResponse((widget / "demo.html").read_text(encoding="utf-8"))
+        import html
+
+        greeting = html.escape(app.state.backend.shop_texts().greeting, quote=True)  # the shop's own example
+        page = (widget / "demo.html").read_text(encoding="utf-8")
+        return HTMLResponse(page.replace('data-greeting="Hi! What are you looking for today?" defer></script>\n</body>',
+                                         f'data-greeting="{greeting}" defer></script>\n</body>'))
 
     @app.get("/favicon.ico", include_in_schema=False)
     def favicon() -> FileResponse:
@@ -233,6 +240,7 @@ def create_app(settings: Settings, assistant: Any | None = None, *, store: Any |
     app.include_router(customer_api.router(backend))
     app.include_router(agent_api.router(backend))
     _static_routes(app)
+    apidocs.install(app)
 
     @app.get("/api/health", summary="Liveness, and whether the engine has finished loading")
     def health() -> dict[str, Any]:

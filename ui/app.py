@@ -184,7 +184,7 @@ def build(backend: Backend) -> gr.Blocks:
                 status = gr.Markdown("", elem_id="aisle-status")
             chat = gr.Chatbot(label="Conversation", elem_id="aisle-chat", height=380, feedback_options=None,
                               group_consecutive_messages=False,
-                              placeholder="Ask for anything: “wireless headphones under $100”, “where is my order?”")
+                              placeholder="Ask for anything")  # the shop's own examples: on_load
             cards = gr.HTML(cards_html([]), elem_id="aisle-cards", label="Products")
             with gr.Row():
                 box = gr.Textbox(label="Message", placeholder="Type and press Enter", elem_id="aisle-input",
@@ -197,6 +197,8 @@ def build(backend: Backend) -> gr.Blocks:
         console.build_tabs(backend)
         _wire_chat(backend, box, send, chat, cards, sid, token, ckey, last_id, status)
         _wire_identity(backend, demo, who, shop_token, sid, token, ckey, last_id, chat, cards, status, privacy)
+        demo.load(lambda: gr.update(placeholder=backend.shop_texts().placeholder), outputs=[chat],
+                  api_visibility=PRIVATE, show_progress="hidden")
 
         def clicked(payload: str, s: str | None, t: str | None, k: str, request: gr.Request) -> None:
             card_event(backend, payload, s, t, Visit.of(request, k))

@@ -18,6 +18,7 @@ from ui.http import client_address, identity_dependency, limit
 from ui.service import Backend
 
 ID_PATTERN = r"^[A-Za-z0-9_.:\-]{1,64}$"
+PRODUCT_ID_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]{1,64}$"
 
 
 class EventIn(BaseModel):
@@ -26,7 +27,8 @@ class EventIn(BaseModel):
                                    description="The conversation (server-issued id); needed for anonymous events.")
     customer_id: str | None = Field(default=None, pattern=ID_PATTERN,
                                     description="Needs that customer's token; purchases need the admin token.")
-    product_id: str | None = Field(default=None, pattern=ID_PATTERN)
+    # A catalog's ids may hold any printable characters (spaces, "/", accents): knowledge.fields.product_id.
+    product_id: str | None = Field(default=None, pattern=PRODUCT_ID_PATTERN)
     value: float | None = Field(default=None, ge=-5, le=5)
     variant: str | None = Field(default=None, max_length=32)
 

@@ -7,6 +7,7 @@ import hashlib
 import html
 from collections.abc import Iterable, Mapping
 from typing import Any
+from urllib.parse import quote
 
 PALETTE = ("#2563eb", "#059669", "#d97706", "#7c3aed", "#db2777", "#0891b2", "#65a30d", "#dc2626")
 
@@ -16,10 +17,9 @@ def esc(value: Any) -> str:
 
 
 def price_text(price: float | None, currency: str = "USD") -> str:
-    if price is None:
-        return "price unknown"
-    sym = {"USD": "$", "EUR": "€", "GBP": "£"}.get(currency, "")
-    return f"{sym}{price:,.2f}" if sym else f"{price:,.2f} {currency}"
+    from assistant.events import price_text as shop_price
+
+    return shop_price(price, currency)  # as the shop prints it: "SAR 1,499", "$91.99", "₹1,499"
 
 
 def rating_text(rating: float | None) -> str:
@@ -42,7 +42,7 @@ def card_html(card: Mapping[str, Any], actions: bool = True) -> str:
     pid, title = str(card.get("product_id") or card.get("id") or ""), str(card.get("title") or "")
     return (
         f'<article class="aisle-card" role="listitem" data-pid="{esc(pid)}" data-title="{esc(title)}">'
-        f'<img src="/api/products/{esc(pid)}/image.svg" alt="{esc(title)}" width="64" height="64">'
+        f'<img src="/api/products/{esc(quote(pid, safe=""))}/image.svg" alt="{esc(title)}" width="64" height="64">'
         f'<div class="aisle-card-body"><div class="aisle-card-title" role="heading" aria-level="4">{esc(title)}</div>'
         f'<div class="aisle-card-meta"><span class="aisle-price">{esc(price_text(card.get("price"), card.get("currency") or "USD"))}</span>'
         f' · <span class="aisle-rating">{esc(rating_text(card.get("rating")))}</span></div>'

@@ -31,6 +31,7 @@ class Backend:
         self.settings = settings
         self._assistant = assistant
         self._store = store
+        self._texts: Any | None = None  # assistant.shoptexts.ShopTexts, built on first page load
         self._lock = threading.Lock()
         self._store_lock = threading.Lock()  # separate: building the engine holds _lock for seconds
         self._warming = False
@@ -78,6 +79,14 @@ class Backend:
 
                         self._store = Store.from_settings(self.settings)
         return self._store
+
+    def shop_texts(self) -> Any:
+        """Example requests from the shop's own categories and prices (assistant.shoptexts), once."""
+        if self._texts is None:
+            from assistant.shoptexts import texts_for
+
+            self._texts = texts_for(self.settings.data_dir)
+        return self._texts
 
     @property
     def ready(self) -> bool:

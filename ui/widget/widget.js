@@ -46,10 +46,11 @@
     return h;
   }
 
-  function price(p, cur) {
-    if (p == null) return "price unknown";
-    var sym = {USD: "$", EUR: "\u20ac", GBP: "\u00a3"}[cur] || "";
-    return sym ? sym + Number(p).toFixed(2) : Number(p).toFixed(2) + " " + cur;
+  function price(c) {
+    if (c.price_text) return c.price_text;  // the server formats money as the shop prints it
+    if (c.price == null) return "price unknown";
+    try { return new Intl.NumberFormat(undefined, {style: "currency", currency: c.currency || "USD"}).format(c.price); }
+    catch (e) { return Number(c.price).toFixed(2) + " " + c.currency; }
   }
 
   function postEvent(kind, pid, value) {
@@ -80,7 +81,7 @@
       img.width = 48; img.height = 48;
       var body = el("div", "aisle-w-card-body");
       body.appendChild(el("div", "aisle-w-title", c.title));
-      body.appendChild(el("div", "aisle-w-meta", price(c.price, c.currency || "USD") + " \u00b7 " +
+      body.appendChild(el("div", "aisle-w-meta", price(c) + " \u00b7 " +
         (c.rating == null ? "no ratings yet" : "\u2605 " + Number(c.rating).toFixed(1))));
       if (c.reason) body.appendChild(el("div", "aisle-w-reason", c.reason));
       var acts = el("div", "aisle-w-actions");
