@@ -108,8 +108,10 @@ def demo_markdown(turns: list[dict[str, Any]], model: str) -> str:
     return "\n".join(lines)
 
 
-def _money(v: float | None) -> str:
-    return "price unknown" if v is None else f"${v:,.2f}"
+def _money(v: float | None, currency: str) -> str:
+    from assistant.events import price_text
+
+    return price_text(v, currency)  # as the shop prints it, in its currency
 
 
 def _pct(xs: list[float]) -> dict[str, float | None]:
@@ -200,7 +202,7 @@ def _play(assistant: Any, sid: str, text: str, customer_id: str | None) -> _Play
         now = (time.perf_counter() - t0) * 1000
         if isinstance(ev, Products):
             prod = now
-            cards = [f"{c.title} ({_money(c.price)}, {c.rating or 0:.1f}/5)" for c in ev.cards]
+            cards = [f"{c.title} ({_money(c.price, c.currency)}, {c.rating or 0:.1f}/5)" for c in ev.cards]
         elif isinstance(ev, TextDelta) and first is None:
             first = now
         elif isinstance(ev, Done):
