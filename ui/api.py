@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -173,9 +173,8 @@ def _sse_stream(head: list[Any], events: Iterator[Any]) -> Iterator[str]:
         kind = "busy" if isinstance(exc, BusyError) else "internal error"
         yield _sse({"type": "error", "error": kind, "detail": str(exc)[:200]})
     finally:  # a client that hangs up must free the engine's generation slot at once
-        close = getattr(events, "close", None)
-        if close is not None:
-            close()
+        if isinstance(events, Generator):
+            events.close()
 
 
 def collect(events: list[Any]) -> dict[str, Any]:

@@ -146,9 +146,9 @@ class Backend:
     def search(self, query: str, k: int = 10) -> list[dict[str, Any]]:
         return [self._shown(asdict(h)) for h in self.assistant.search(query, k)]
 
-    def recommendations(self, customer_id: str | None, k: int = 10, session_id: str | None = None,
-                        query: str = "") -> list[dict[str, Any]]:
-        return [self._shown(asdict(h)) for h in self.assistant.recommend(customer_id, session_id, query, k)]
+    def recommendations(self, customer_id: str | None, k: int = 10,
+                        session_id: str | None = None) -> list[dict[str, Any]]:
+        return [self._shown(asdict(h)) for h in self.assistant.recommend(customer_id, session_id, k=k)]
 
     # --- agent ------------------------------------------------------------------------------
     def suggest(self, session_id: str) -> dict[str, Any]:
