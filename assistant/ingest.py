@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from assistant.errors import DataError
 from knowledge.catalog import FORMATS, Catalog, load_demo_catalog, load_mapping, load_products
@@ -172,7 +172,7 @@ def _recommender_after_ingest(settings: Settings, fit: bool) -> None:
         from assistant.recsys import ShopRecommender
 
         t0 = time.perf_counter()
-        rec = ShopRecommender.fit(shop, embedder=settings.embedder)
+        rec = ShopRecommender.fit(shop, embedder=settings.embedder, vectors=_product_vectors(settings))
         rec.save(settings.data_dir / "recommender")
         print(describe(rec, time.perf_counter() - t0))
 
@@ -219,3 +219,15 @@ def index_cli(argv: list[str]) -> int:
         kinds=kinds,
     )
     return 0
+
+
+def _product_vectors(settings: Settings) -> dict[str, Any] | None:
+    """The live product index's embeddings by product id (just computed by the indexer), or None."""
+    from assistant.components import store_from_settings
+    from knowledge.index import pointer_for
+
+    name = pointer_for(settings.data_dir).read().get("collections", {}).get("product")
+    if not name:
+        return None
+    got = store_from_settings(settings).get(name, with_embeddings=True)
+    return None if got.embeddings is None else dict(zip(got.ids, got.embeddings, strict=True))

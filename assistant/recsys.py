@@ -17,6 +17,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from assistant.errors import DataError, NotFoundError
 from recommender.data import Interactions, split_loo
 from recommender.hybrid import Hybrid
@@ -84,9 +86,11 @@ class ShopRecommender:
         return self.hybrid.data.nnz == 0
 
     @classmethod
-    def fit(cls, shop: Any = None, embedder: str = "minilm") -> ShopRecommender:
+    def fit(cls, shop: Any = None, embedder: str = "minilm",
+            vectors: Mapping[str, Any] | None = None) -> ShopRecommender:
         """Fit on a ``ShopHistory`` or ``knowledge.demo.DemoShop`` (default: the packaged demo shop).
-        A shop with no events gets the content and popularity models only."""
+        A shop with no events gets the content model only; ``vectors`` {product id: embedding} (the
+        product index's, when every product has one) spare embedding the catalog again for it."""
         if shop is None:
             from knowledge.demo import load_demo
 
@@ -96,6 +100,10 @@ class ShopRecommender:
         events = [e for e in shop.interactions if str(e["product_id"]) in known]
         texts = {p.id: product_text(p) for p in shop.products}
         names = {p.id: p.title for p in shop.products}
+        if not events and vectors is not None and all(p in vectors for p in pids):
+            data = Interactions.from_arrays([], [], user_ids=[], item_ids=pids, allow_empty=True)
+            content = Content(embedder=embedder, embeddings=np.stack([vectors[p] for p in pids])).fit(data)
+            return cls(Hybrid({"content": content}, {"content": 1.0}, item_names=names), texts)
         from knowledge.embed import make_embedder
 
         embed = make_embedder(embedder).embed
