@@ -81,6 +81,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
         stop(host)
         stop(proc)
         tracker.shutdown()
+        tracker.server_close()
         log.close()
 
 
