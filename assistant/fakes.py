@@ -29,7 +29,7 @@ class ScriptedReader:
     def read(self, text: object, context: Context | None = None) -> Reading:
         clean = clean_text(text)
         got = self.script(clean) if callable(self.script) else self.script.get(clean)
-        commands = list(got) if got else [OutOfScope(clean)]
+        commands: list[Command] = list(got) if got else [OutOfScope(clean)]
         score = self.sentiment.get(clean, 0.0)
         label = "negative" if score < -0.25 else "positive" if score > 0.25 else "neutral"
         return Reading(clean, commands, 1.0, "scripted", label, score)
