@@ -36,7 +36,9 @@ from ui.render import product_svg
 from ui.service import Backend
 
 if TYPE_CHECKING:
+    from assistant.api import Engine
     from assistant.settings import Settings
+    from assistant.store import Store
 
 log = logging.getLogger("aisle.ui")
 HERE = Path(__file__).resolve().parent
@@ -220,7 +222,7 @@ def _static_routes(app: FastAPI) -> None:
         return FileResponse(HERE / "static" / "favicon.ico", media_type="image/x-icon")
 
 
-def create_app(settings: Settings, assistant: Any | None = None, *, store: Any | None = None,
+def create_app(settings: Settings, assistant: Engine | None = None, *, store: Store | None = None,
                with_ui: bool = True) -> FastAPI:
     """The whole server. ``assistant`` is injected in tests; otherwise built lazily from settings."""
     backend = Backend(settings, assistant=assistant, store=store)
