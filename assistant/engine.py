@@ -59,12 +59,6 @@ class Assistant(EngineServices):
         self.recommender = recommender
         self.suggest = suggest
 
-    @classmethod
-    def from_settings(cls, settings: Settings, *, catalog: Any | None = None, warm: bool = True) -> Assistant:
-        from assistant.wiring import build_assistant
-
-        return build_assistant(settings, catalog=catalog, warm=warm)
-
     # --- public API ------------------------------------------------------------------------
     def respond(self, session_id: str, text: str, customer_id: str | None = None,
                 client_id: str | None = None) -> Done:

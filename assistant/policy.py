@@ -224,7 +224,7 @@ def find_rule(cmd: FindProducts, state: DialogueState, world: World) -> Decision
     if _vague(c) and not (state.topic.categories and cmd.carry) and not state.asked_kind:
         return Decision("clarify", clarify="kind", intent="recommend", pending="kind")
     cmd, foreign = _own_currency(cmd, world.currency)
-    return _with_notes(_recommend(cmd, scope_find(cmd, state, world.count), cmd.unknown), foreign)
+    return _with_notes(_recommend(cmd, scope_find(cmd, state, world.count), cmd.unknown, state.asked_kind), foreign)
 
 
 def refine_rule(cmd: Refine, state: DialogueState, world: World) -> Decision:
@@ -233,16 +233,18 @@ def refine_rule(cmd: Refine, state: DialogueState, world: World) -> Decision:
         return find_rule(as_find, state, world)
     cmd, foreign = _own_currency(cmd, world.currency)
     scoped = scope_refine(cmd, state, world.count, world.value_of)
-    d = _with_notes(_recommend(cmd, scoped, cmd.unknown), foreign)
+    d = _with_notes(_recommend(cmd, scoped, cmd.unknown, state.asked_kind), foreign)
     if cmd.reject_shown:
         return replace(d, follow_up=_narrowing(scoped.constraints))
     return d
 
 
-def _recommend(cmd: FindProducts | Refine, s: Scoped, unknown: tuple[str, ...]) -> Decision:
+def _recommend(cmd: FindProducts | Refine, s: Scoped, unknown: tuple[str, ...], asked_kind: bool) -> Decision:
     notes = tuple(("unknown", w) for w in unknown) + tuple(("relaxed", slot) for slot in s.relaxed)
     sort = cmd.sort
-    follow = "kind" if not s.constraints.categories and not s.constraints.brands else None
+    # A list spanning kinds of product ends with one question about the kind: asked once, not again.
+    vague = not s.constraints.categories and not s.constraints.brands
+    follow = "kind" if vague and not asked_kind else None
     return Decision("recommend", {"constraints": s.constraints, "query": cmd.text,
                                   "sort": None if sort is None else (sort.attribute, sort.direction)},
                     notes=notes, topic=s.constraints, carried=s.carried, relaxed=s.relaxed, follow_up=follow)

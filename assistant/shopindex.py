@@ -253,6 +253,31 @@ def focus(text: str, question: str, n: int) -> str:
 
     A sentence's section heading counts towards its match ("## How to make a claim" makes the
     sentence under it the answer to "how do I make a warranty claim?") but is not quoted."""
+    pairs = _sentences(text)
+    sents = [x[0] for x in pairs]
+    if sum(len(s) + 1 for s in sents) <= n:
+        return _clip(" ".join(sents), n)
+    q = {_stem(w) for w in words(question)}
+
+    def score(i: int) -> float:
+        body = {_stem(w) for w in words(pairs[i][0])}
+        under = {_stem(w) for w in words(pairs[i][1])} - body
+        # Word overlap with the question; policies state their key facts in numbers (days, dollars).
+        return len(q & body) + 0.75 * len(q & under) + 0.5 * bool(re.search(r"\d", pairs[i][0]))
+
+    ranked = sorted(range(len(sents)), key=lambda i: (-score(i), i))
+    keep: list[int] = []
+    used = 0
+    for i in ranked:
+        if used + len(sents[i]) + 1 > n and keep:
+            continue
+        keep.append(i)
+        used += len(sents[i]) + 1
+    return _clip(" ".join(sents[i] for i in sorted(keep)), n)
+
+
+def _sentences(text: str) -> list[tuple[str, str]]:
+    """(sentence, the heading above it) of a Markdown-ish text; table rows become sentences."""
     paras: list[str] = []
     heads: list[str] = []  # the heading above each paragraph
     head = ""
@@ -286,26 +311,7 @@ def focus(text: str, question: str, n: int) -> str:
              for s in _SENT.split(para) if len(s.strip().lstrip("\x00")) > 2]
     if len(pairs) > 1:  # a review's one-word title ("Fantastic.") says nothing the rating does not
         pairs = [x for x in pairs if len(x[0]) >= 15] or pairs
-    sents = [x[0] for x in pairs]
-    if sum(len(s) + 1 for s in sents) <= n:
-        return _clip(" ".join(sents), n)
-    q = {_stem(w) for w in words(question)}
-
-    def score(i: int) -> float:
-        body = {_stem(w) for w in words(pairs[i][0])}
-        under = {_stem(w) for w in words(pairs[i][1])} - body
-        # Word overlap with the question; policies state their key facts in numbers (days, dollars).
-        return len(q & body) + 0.75 * len(q & under) + 0.5 * bool(re.search(r"\d", pairs[i][0]))
-
-    ranked = sorted(range(len(sents)), key=lambda i: (-score(i), i))
-    keep: list[int] = []
-    used = 0
-    for i in ranked:
-        if used + len(sents[i]) + 1 > n and keep:
-            continue
-        keep.append(i)
-        used += len(sents[i]) + 1
-    return _clip(" ".join(sents[i] for i in sorted(keep)), n)
+    return pairs
 
 
 def _naive_utc(ts: datetime) -> datetime:

@@ -87,7 +87,8 @@ def constraint_words(c: Constraints, currency: str) -> list[str]:
 def _reason(hit: ProductHit, evidence: str | None) -> str:
     parts = []
     if hit.matches:
-        parts.append(", ".join(hit.matches).capitalize())
+        first = ", ".join(hit.matches)
+        parts.append(first[:1].upper() + first[1:])  # "Under SAR 800", not "Under sar 800"
     if evidence:
         parts.append(evidence)
     if hit.rating is not None and hit.rating_count:

@@ -151,8 +151,8 @@ def relative_ok(cards: list[str], before: list[str], spec: dict[str, Any], facts
 
 def extreme_id(before: list[str], spec: dict[str, Any], facts: Facts) -> str | None:
     """The product of `before` with the lowest (min) / highest (max) value of an attribute."""
-    vals = {i: attr_number(facts.products[i], str(spec["attribute"])) for i in before if i in facts.products}
-    vals = {i: v for i, v in vals.items() if v is not None}
+    raw = {i: attr_number(facts.products[i], str(spec["attribute"])) for i in before if i in facts.products}
+    vals = {i: v for i, v in raw.items() if v is not None}
     if not vals:
         return None
     pick = min if spec["direction"] == "min" else max

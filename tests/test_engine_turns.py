@@ -256,8 +256,6 @@ def test_a_vague_request_is_asked_about_once_then_served(bot: Assistant) -> None
     assert cards and all(c.price <= 40 for c in cards)
 
 
-@pytest.mark.xfail(strict=True, reason="policy._recommend sets follow_up='kind' whatever state.asked_kind says, so "
-                                       "the list after the kind question asks the same question again")
 def test_the_kind_question_is_not_asked_twice_in_a_row(bot: Assistant) -> None:
     assert bot.respond("twice", "I need a gift").actions == ["clarify"]
     assert KIND_QUESTION not in bot.respond("twice", "anything under $40").text

@@ -137,6 +137,23 @@ def run(reader: Reader, llm_reader: Reader | None, sentiment: Callable[[], dict[
     return out
 
 
+def shop_section(data_dir: Path, name: str, settings: Any, embedder: Any, held_out: bool) -> dict[str, Any]:
+    """Another shop's parser (trained from its catalog alone) on its own hand-labelled sets."""
+    from assistant.wiring import build_reader
+    from knowledge.snapshot import load_catalog
+
+    if not held_out:
+        return {"skipped": "the other shops' sets are held out: pass --held-out for the final measurement"}
+    shop_settings = settings.model_copy(update={"data_dir": data_dir, "parser_path": data_dir / "parser"})
+    reader = build_reader(shop_settings, list(load_catalog(data_dir).products), embedder)
+    out: dict[str, Any] = {"parser": str(data_dir / "parser")}
+    for kind, section in (("commands", commands_section), ("numbers", numbers_section)):
+        f = EVAL_NLU / f"{name}_{kind}_test.jsonl"
+        if f.is_file():
+            out[kind] = section(reader, f)
+    return out
+
+
 def cli(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(prog="aisle bench nlu", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -145,6 +162,9 @@ def cli(argv: list[str]) -> int:
     ap.add_argument("--details", type=Path, help="per-message misses on the dev sets (never the test sets)")
     ap.add_argument("--held-out", action="store_true", help="also score the held-out *_test sets (aggregates only); "
                     "they are for the final measurement, never for tuning")
+    ap.add_argument("--shop", action="append", default=[], metavar="DATA_DIR:NAME",
+                    help="also score another shop: its ingested catalog and trained parser in DATA_DIR, against "
+                    "eval/nlu/NAME_commands_test.jsonl and NAME_numbers_test.jsonl (with --held-out)")
     args = ap.parse_args(argv)
     from assistant.components import embedder_from_settings
     from assistant.settings import load_settings
@@ -165,6 +185,9 @@ def cli(argv: list[str]) -> int:
         return report(embedder.embed)
 
     result = run(reader, llm_reader, sentiment, args.details, args.held_out)
+    for spec in args.shop:
+        data_dir, _, name = spec.rpartition(":")
+        result[f"shop:{name}"] = shop_section(Path(data_dir), name, settings, embedder, args.held_out)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=1), encoding="utf-8")
     print(json.dumps(result, indent=1))

@@ -79,9 +79,7 @@ def build_facts(action: str, question: str, result: Any, shop: ShopIndex, *, sig
     if isinstance(result, ProductList | Ranking):
         f.products = list(result.products)
         f.constraints = f.constraints or list(getattr(result, "constraints", []))
-    if isinstance(result, Ranking):
-        f.products = list(result.products)
-    elif isinstance(result, Comparison):
+    if isinstance(result, Ranking | Comparison):
         f.products = list(result.products)
     elif isinstance(result, ProductDetails | ProductAnswer):
         f.products = [result.product] if result.product else []

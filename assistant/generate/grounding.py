@@ -16,7 +16,12 @@ from knowledge.records import Product
 if TYPE_CHECKING:
     from assistant.generate.facts import Facts
 
-_PRICE = re.compile(r"(?:\$|USD\s?|US\$)\s?(\d{1,3}(?:,\d{3})+|\d+)(\.\d{1,2})?(?!\d)|(\d+(?:\.\d{1,2})?)\s?(?:dollars|USD)\b", re.I)
+# A price in any currency a shop may quote: symbol or code before ("$91.99", "SAR 1,499", "₹1,499.00") or
+# after the number ("1,499 SAR", "24,99 €", "90 dollars").
+_CUR = r"(?:US\$|\$|£|€|₹|﷼|Rs\.?|USD|GBP|EUR|INR|SAR|SR|AED|JPY|CAD|AUD)"
+_CUR_WORD = r"(?:dollars|pounds|euros|rupees|riyals|USD|GBP|EUR|INR|SAR|€|£)"
+_PRICE = re.compile(rf"{_CUR}\s?(\d{{1,3}}(?:,\d{{3}})+|\d+)(\.\d{{1,2}})?(?!\d)"
+                    rf"|(?<![\w.,])(\d{{1,3}}(?:,\d{{3}})+|\d+)((?:[.,]\d{{1,2}})?)\s?{_CUR_WORD}(?![a-z])", re.I)
 _RATING = re.compile(r"(?<![\d.$])(\d(?:\.\d{1,2})?)\s*(?:/\s*5\b|out of 5|-?\s?stars?\b|★)"
                      r"|\brat(?:ed|ing)(?: of| is| at)?\s+(\d(?:\.\d{1,2})?)(?![\d%])", re.I)
 _CITE = re.compile(r"\[([^\[\]\s]{1,80})\]")
@@ -104,55 +109,15 @@ class Grounder:
                 name = self.products[sorted(pids)[0]].title if pids else surface
                 if name not in rep.unknown_products:
                     rep.unknown_products.append(name)
-        free_amounts = _amounts(" ".join([facts.question, *facts.constraints, *(s.text for s in facts.snippets),
-                                          *(p.reason for p in facts.products)]))
-        if facts.order is not None and facts.order.found:
-            free_amounts |= {round(float(facts.order.total or 0), 2)}
-            free_amounts |= {round(float(i.get("price") or 0), 2) for i in facts.order.items}
         # Owned products named in the signals (context_ids) are allowed mentions but not cards:
         # their figures come from the catalog record, so a mention of one never raises KeyError.
         by_id: dict[str, Any] = {**{i: self.products[i] for i in allowed if i in self.products},
-                 **{p.product_id: p for p in facts.products}}
-        for m in _PRICE.finditer(text):
-            value = _price_value(m)
-            near = _nearest(mentions, m.start(), allowed, text)
-            if near in by_id and by_id[near].price is not None and abs(by_id[near].price - value) < 0.006:
-                continue
-            if value in free_amounts:
-                continue
-            if near is None and any(p.price is not None and abs(p.price - value) < 0.006 for p in facts.products):
-                continue
-            rep.wrong_prices.append(m.group(0).strip())
-        review_stars = {float(s.rating) for s in facts.snippets if s.rating}
-        for m in _RATING.finditer(text):
-            value = float(m.group(1) or m.group(2))
-            near = _nearest(mentions, m.start(), allowed, text)
-            cands = [by_id[near]] if near in by_id else facts.products
-            if any(p.rating is not None and abs(p.rating - value) < 0.051 for p in cands) or value in review_stars:
-                continue
-            rep.wrong_ratings.append(m.group(0).strip())
+                                 **{p.product_id: p for p in facts.products}}
+        rep.wrong_prices = _wrong_prices(text, facts, mentions, by_id)
+        rep.wrong_ratings = _wrong_ratings(text, facts, mentions, by_id)
         rep.wrong_attributes = self._attribute_claims(text, facts, mentions, by_id)
-        known = facts.record_ids
-        for m in _CITE.finditer(text):
-            cid = m.group(1).strip()
-            if cid in known:
-                if cid not in rep.citations:
-                    rep.citations.append(cid)
-            elif re.search(r"[#:]|\d", cid):  # looks like a source id; plain bracketed words are left alone
-                rep.bad_citations.append(cid)
-        # A record id outside brackets must exist too ("(R0012)" is as invented as "[R0012]").
-        for m in _ID_LIKE.finditer(text):
-            cid = m.group(1)
-            if cid not in known and cid not in rep.bad_citations and f"[{cid}]" not in text:
-                rep.bad_citations.append(cid)
-        if facts.needs_policy_citation and not any(c in facts.policy_ids for c in rep.citations):
-            used = _best_overlap(text, [s for s in facts.snippets if s.kind == "policy"])
-            if used:
-                rep.citations.append(used)
-            else:
-                rep.missing_citation = True
+        _check_citations(text, facts, rep)
         return rep
-
 
     def _attribute_claims(self, text: str, facts: Facts, mentions: list[tuple[int, set[str], str]],
                           by_id: dict[str, Any]) -> list[str]:
@@ -182,10 +147,77 @@ class Grounder:
         return bad
 
 
+Mentions = list[tuple[int, set[str], str]]
+
+
+def _wrong_prices(text: str, facts: Facts, mentions: Mentions, by_id: dict[str, Any]) -> list[str]:
+    allowed = facts.product_ids
+    free = _amounts(" ".join([facts.question, *facts.constraints, *(s.text for s in facts.snippets),
+                              *(p.reason for p in facts.products)]))
+    if facts.order is not None and facts.order.found:
+        free |= {round(float(facts.order.total or 0), 2)}
+        free |= {round(float(i.get("price") or 0), 2) for i in facts.order.items}
+    out = []
+    for m in _PRICE.finditer(text):
+        value = _price_value(m)
+        near = _nearest(mentions, m.start(), allowed, text)
+        if near in by_id and by_id[near].price is not None and abs(by_id[near].price - value) < 0.006:
+            continue
+        if value in free:
+            continue
+        if near is None and any(p.price is not None and abs(p.price - value) < 0.006 for p in facts.products):
+            continue
+        out.append(m.group(0).strip())
+    return out
+
+
+def _wrong_ratings(text: str, facts: Facts, mentions: Mentions, by_id: dict[str, Any]) -> list[str]:
+    review_stars = {float(s.rating) for s in facts.snippets if s.rating}
+    out = []
+    for m in _RATING.finditer(text):
+        value = float(m.group(1) or m.group(2))
+        near = _nearest(mentions, m.start(), facts.product_ids, text)
+        cands = [by_id[near]] if near in by_id else facts.products
+        if any(p.rating is not None and abs(p.rating - value) < 0.051 for p in cands) or value in review_stars:
+            continue
+        out.append(m.group(0).strip())
+    return out
+
+
+def _check_citations(text: str, facts: Facts, rep: GroundingReport) -> None:
+    known = facts.record_ids
+    for m in _CITE.finditer(text):
+        cid = m.group(1).strip()
+        if cid in known:
+            if cid not in rep.citations:
+                rep.citations.append(cid)
+        elif re.search(r"[#:]|\d", cid):  # looks like a source id; plain bracketed words are left alone
+            rep.bad_citations.append(cid)
+    # A record id outside brackets must exist too ("(R0012)" is as invented as "[R0012]").
+    for m in _ID_LIKE.finditer(text):
+        cid = m.group(1)
+        if cid not in known and cid not in rep.bad_citations and f"[{cid}]" not in text:
+            rep.bad_citations.append(cid)
+    if facts.needs_policy_citation and not any(c in facts.policy_ids for c in rep.citations):
+        used = _best_overlap(text, [s for s in facts.snippets if s.kind == "policy"])
+        if used:
+            rep.citations.append(used)
+        else:
+            rep.missing_citation = True
+
+
+def _states_price(text: str, price: float) -> bool:
+    """The text gives this price as a shop writes it: 91.99, 1,499.00, or 1,499 for a whole amount."""
+    forms = {f"{price:.2f}", f"{price:,.2f}"}
+    if float(price).is_integer():
+        forms |= {f"{price:.0f}", f"{price:,.0f}"}
+    return any(re.search(rf"(?<![\d.,]){re.escape(f)}(?![\d])", text) for f in forms)
+
+
 def _price_value(m: re.Match[str]) -> float:
     if m.group(1):
         return round(float(m.group(1).replace(",", "") + (m.group(2) or "")), 2)
-    return round(float(m.group(3)), 2)
+    return round(float(m.group(3).replace(",", "") + (m.group(4) or "").replace(",", ".")), 2)
 
 
 def _amounts(text: str) -> set[float]:
@@ -237,11 +269,10 @@ def coverage_gaps(text: str, facts: Facts) -> list[str]:
         best = _best_sentence(facts.question, [s.text for s in facts.snippets if s.kind == "policy"][:1])
         gaps += [f for f in _FIGURE.findall(best) if _compact(f) not in _compact(text)]
     if facts.action == "compare":  # a comparison that leaves out the prices compares nothing the shopper asked
-        gaps += [f"{p.price:.2f}" for p in facts.products if p.price is not None and f"{p.price:.2f}" not in text
-                 and f"{p.price:,.2f}" not in text]
+        gaps += [f"{p.price:.2f}" for p in facts.products if p.price is not None and not _states_price(text, p.price)]
     if facts.action == "product_details" and facts.products:
         p = facts.products[0]
-        if p.price is not None and f"{p.price:.2f}" not in text and f"{p.price:,.2f}" not in text:
+        if p.price is not None and not _states_price(text, p.price):
             gaps.append(f"{p.price:.2f}")
         if p.in_stock is False and not re.search(r"out of stock|not in stock|sold out|unavailable", low):
             gaps.append("out of stock")

@@ -17,7 +17,7 @@ def _money(value: float | None, currency: str = "USD") -> str:
         return "price unknown"
     from knowledge.money import format_money, locale_for
 
-    return format_money(value, currency, locale_for(currency), digits=2)
+    return format_money(value, currency, locale_for(currency), digits=None)  # "$91.99", "SAR 695"
 
 
 def _attr_name(key: str) -> str:
@@ -41,6 +41,10 @@ _UNIT_SUFFIXES = frozenset({"g", "kg", "lb", "mm", "cm", "in", "ft", "l", "ml", 
                             "watts", "hz", "mbps", "mah", "f", "gsm"})
 
 
+def _rated(value: float | None) -> str:
+    return "not rated yet" if value is None else f"rated {value:.1f}/5"
+
+
 def _stars(value: float | None) -> str:
     return "no rating yet" if value is None else f"{value:.1f}/5"
 
@@ -57,6 +61,7 @@ class PromptSet:
                           keep_trailing_newline=False)
         env.filters["money"] = _money
         env.filters["stars"] = _stars
+        env.filters["rated"] = _rated
         env.filters["attr_name"] = _attr_name
         env.filters["with_unit"] = _with_unit
         self.raw: dict[str, str] = {k: str(v) for k, v in (yaml.safe_load(raw) or {}).items()}

@@ -133,26 +133,46 @@ def _types(p: Parse, threshold: float) -> list[str]:
 def product_slots(p: Parse, r: Resolver, ctx: Context) -> _Slots:
     """All product constraints a message states, resolved against the catalog."""
     s = _Slots()
+    cats = _categories(p, r, s.unknown)
+    scope = tuple(cats) or ctx.categories
+    brands, ex_brands = _brands(p.spans_of("BRAND"), r, s.unknown), _brands(p.spans_of("NOT_BRAND"), r, [])
+    attrs, ex_attrs = _values(p, r, scope, s.unknown)
+    bounds, loose = _bounds(p, r, scope, attrs, s.unknown)
+    with_loose = replace(p, spans=tuple(sorted(p.spans + tuple(loose), key=lambda x: x.start))) if loose else p
+    price, currency = _price(with_loose, r)
+    ratings = [_number(sp.text) for sp in p.spans_of("RATING_MIN")]
+    s.c = Constraints(categories=tuple(cats), brands=tuple(b for b in brands if b not in ex_brands),
+                      exclude_brands=tuple(ex_brands), attributes=attrs, exclude_attributes=ex_attrs, bounds=bounds,
+                      price=price, currency=currency,
+                      min_rating=max((x for x in ratings if x is not None and 0 < x <= 5), default=None),
+                      in_stock=True if p.spans_of("STOCK") else None)
+    return s
+
+
+def _categories(p: Parse, r: Resolver, unknown: list[str]) -> list[str]:
     cats: list[str] = []
-    unknown_cats: list[str] = []
+    missing: list[str] = []
     for sp in p.spans_of("CAT"):
         cat = r.category(sp.text)
         if cat is None:
-            unknown_cats.append(sp.text)
+            missing.append(sp.text)
         elif cat not in cats:
             cats.append(cat)
     if not cats:  # a stray noun beside a known product type is no request ("... taste like a lunchbox")
-        s.unknown += unknown_cats
-    scope = tuple(cats) or ctx.categories
-    kw: dict[str, object] = {"categories": tuple(cats)}
-    brands, ex_brands = _brands(p.spans_of("BRAND"), r, s.unknown), _brands(p.spans_of("NOT_BRAND"), r, [])
-    kw.update(brands=tuple(b for b in brands if b not in ex_brands), exclude_brands=tuple(ex_brands))
-    attrs: dict[str, tuple[str, ...]] = {}
-    ex_attrs: dict[str, tuple[str, ...]] = {}
+        unknown += missing
+    return cats
+
+
+Values = dict[str, tuple[str, ...]]
+
+
+def _values(p: Parse, r: Resolver, scope: tuple[str, ...], unknown: list[str]) -> tuple[Values, Values]:
+    attrs: Values = {}
+    ex_attrs: Values = {}
     for sp in p.spans_of("ATTR", "NOT_ATTR"):
         hits = r.values(sp.text, scope)
         if not hits:
-            s.unknown.append(sp.text)
+            unknown.append(sp.text)
         for key, val in hits:
             neg = sp.tag == "NOT_ATTR"
             info = r.v.attrs.get(key)
@@ -162,30 +182,29 @@ def product_slots(p: Parse, r: Resolver, ctx: Context) -> _Slots:
                 val, neg = _yes_no(info.values, (not neg) != inverted), False
             target = ex_attrs if neg else attrs
             target[key] = tuple(dict.fromkeys((*target.get(key, ()), val)))
+    return attrs, ex_attrs
+
+
+def _bounds(p: Parse, r: Resolver, scope: tuple[str, ...], attrs: Values,
+            unknown: list[str]) -> tuple[dict[str, Bound], list[Span]]:
+    """Quantities -> bounds on the attributes they measure; bare numbers no attribute measures are the
+    shopper's budget ("1k-2k range") and come back as price spans."""
     bounds: dict[str, Bound] = {}
     near = " ".join(sp.text for sp in p.spans_of("ASPECT"))
-    loose: list[Span] = []  # bare numbers no attribute measures: the shopper's budget ("1k-2k range")
+    loose: list[Span] = []
     for sp in p.spans_of("NUM_MIN", "NUM_MAX", "NUM_EQ"):
         hit = r.bound(sp.text, sp.tag, scope, near=near + " " + _around(p.text, sp))
         if hit is None and quantity(sp.text)[1] is None and not p.spans_of(*PRICE_TAGS):
             loose.append(replace(sp, tag=_AS_PRICE[sp.tag]))
         elif hit is None:
-            s.unknown.append(sp.text)
+            unknown.append(sp.text)
         elif hit.exact_value is not None:
             attrs[hit.key] = (hit.exact_value,)
         else:
             old = bounds.get(hit.key, Bound())
             bounds[hit.key] = Bound(hit.bound.min if hit.bound.min is not None else old.min,
                                     hit.bound.max if hit.bound.max is not None else old.max)
-    kw.update(attributes=attrs, exclude_attributes=ex_attrs, bounds=bounds)
-    with_loose = replace(p, spans=tuple(sorted(p.spans + tuple(loose), key=lambda x: x.start))) if loose else p
-    price, currency = _price(with_loose, r)
-    kw.update(price=price, currency=currency)
-    ratings = [_number(sp.text) for sp in p.spans_of("RATING_MIN")]
-    kw["min_rating"] = max((x for x in ratings if x is not None and 0 < x <= 5), default=None)
-    kw["in_stock"] = True if p.spans_of("STOCK") else None
-    s.c = Constraints(**kw)  # type: ignore[arg-type]
-    return s
+    return bounds, loose
 
 
 def _yes_no(values: set[str], yes: bool) -> str:

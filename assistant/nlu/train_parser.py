@@ -151,7 +151,7 @@ def fit(vocab: ShopVocab, cfg: TrainConfig, out_dir: Path, progress: bool = True
     net = N.ParserNet(enc, r=cfg.r, adapt_from=cfg.adapt_from)
     t0 = time.perf_counter()
     encoded = encode_all(tok, net, data)
-    n_dev = max(200, len(encoded) // 25)
+    n_dev = max(1, min(len(encoded) // 5, max(200, len(encoded) // 25)))  # a tiny corpus still trains
     dev, train = encoded[:n_dev], encoded[n_dev:]
     log.info("encoded %d messages in %.0f s", len(encoded), time.perf_counter() - t0)
     params = [p for p in net.parameters() if p.requires_grad]

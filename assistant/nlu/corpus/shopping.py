@@ -104,7 +104,9 @@ def budget(sm: SlotMaker) -> Example:
     cat = rng.choice(sm.cats)
     body = sm.price_phrase(cat)
     if rng.random() < 0.25:  # sometimes with a product type or a use beside it
-        extra = sm.category(cat, "any") if rng.random() < 0.6 else [(rng.choice(sm.ph["uses"]), None)]
+        extra: list[tuple[str, str | None]] = (
+            sm.category(cat, "any") if rng.random() < 0.6 else [(rng.choice(sm.ph["uses"]), None)]
+        )
         body = join(extra, body, sep=rng.choice([" ", ", "])) if rng.random() < 0.5 else join(body, extra)
     parts = join([(rng.choice(sm.ph["openers"]), None)], body, [(rng.choice(sm.ph["closers"]), None)])
     kind = "FindProducts" if any(t == "CAT" for _, t in body) else "Refine"
