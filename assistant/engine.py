@@ -42,13 +42,25 @@ log = logging.getLogger(__name__)
 # expire" into "expire within minutes" (held-out eval, 2026-12-02), which no figure check catches.
 MODEL_ACTIONS = frozenset({"recommend", "search_products", "compare", "product_qa", "rank"})
 SESSION_EVENTS = ("click", "cart", "view", "purchase")
-ORDER_ACTIONS = frozenset({"order_status", "cancel_order", "return_or_refund"})  # in-session signals folded into the recommender
+ORDER_ACTIONS = frozenset(
+    {"order_status", "cancel_order", "return_or_refund"}
+)  # in-session signals folded into the recommender
 
 
 class Assistant(EngineServices):
-    def __init__(self, settings: Settings, *, shop: ShopIndex, reader: Reader, store: Any, generator: AnswerGenerator,
-                 retriever: Any | None = None, recommender: Any | None = None, catalog: Any | None = None,
-                 suggest: Callable[[str, int], list[str]] | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        shop: ShopIndex,
+        reader: Reader,
+        store: Any,
+        generator: AnswerGenerator,
+        retriever: Any | None = None,
+        recommender: Any | None = None,
+        catalog: Any | None = None,
+        suggest: Callable[[str, int], list[str]] | None = None,
+    ) -> None:
         self.settings = settings
         self.catalog = catalog
         self.shop = shop
@@ -60,8 +72,9 @@ class Assistant(EngineServices):
         self.suggest = suggest
 
     # --- public API ------------------------------------------------------------------------
-    def respond(self, session_id: str, text: str, customer_id: str | None = None,
-                client_id: str | None = None) -> Done:
+    def respond(
+        self, session_id: str, text: str, customer_id: str | None = None, client_id: str | None = None
+    ) -> Done:
         done: Done | None = None
         for ev in self.stream(session_id, text, customer_id, client_id=client_id):
             if isinstance(ev, Done):
@@ -69,8 +82,9 @@ class Assistant(EngineServices):
         assert done is not None
         return done
 
-    def stream(self, session_id: str, text: str, customer_id: str | None = None,
-               client_id: str | None = None) -> Iterator[Event]:
+    def stream(
+        self, session_id: str, text: str, customer_id: str | None = None, client_id: str | None = None
+    ) -> Iterator[Event]:
         """Understood -> Products (if any) -> TextDelta* -> Done. Raises BusyError when the queue is full.
 
         ``client_id`` names the client (browser, API caller) the turn came from: order facts a session
@@ -105,23 +119,23 @@ class Assistant(EngineServices):
             log.debug("prepare skipped: %s", exc)
 
     # --- one turn --------------------------------------------------------------------------
-    def _turn(self, session_id: str, g: guard.Guarded, customer_id: str | None,
-              client_id: str | None) -> Iterator[Event]:
+    def _turn(
+        self, session_id: str, g: guard.Guarded, customer_id: str | None, client_id: str | None
+    ) -> Iterator[Event]:
         state = self._load_state(session_id)
-        ctx_words = Context(state.topic.categories, self.shop_currency, listed=bool(state.shown),
-                            asked=state.pending is not None,
-                            order=state.order.order_id is not None and state.last_action in ORDER_ACTIONS,
-                            policy=state.last_action == "policy_qa")
-        reading = self.reader.read(g.text, ctx_words)
+        reading = self.reader.read(g.text, self._parser_context(state))
         state.note_turn(reading.sentiment_score, any(isinstance(c, Complaint) for c in reading.commands))
         world = execute.ShopWorld(self.shop, time.time(), client_id, self.suggest)
         decisions = policy.decide(reading.commands, state, world)
-        served = [d.served_intent for d in decisions]
-        self.store.add_message(session_id, "user", g.redacted, {
-            "intents": intents(reading.commands, served), "sentiment": reading.sentiment, "path": reading.path,
-            "action": decisions[0].action, "flags": g.flags, "pii": g.pii})
-        yield Understood(intents(reading.commands, served), float(reading.confidence), entities(reading.commands),
-                         reading.sentiment, decisions[0].action)
+        understood = Understood(
+            intents(reading.commands, [d.served_intent for d in decisions]),
+            float(reading.confidence),
+            entities(reading.commands),
+            reading.sentiment,
+            decisions[0].action,
+        )
+        self._log_user(session_id, g, reading, understood)
+        yield understood
         ctx = self._tool_context(session_id, customer_id)
         results = [execute.run(d, ctx) for d in decisions]
         cards = [c for r in results for c in execute.cards(r)]
@@ -131,16 +145,55 @@ class Assistant(EngineServices):
         answer, citations = yield from self._answers(decisions, results, reading, ctx)
         for d, r in zip(decisions, results, strict=True):
             execute.apply(state, d, r, self.shop)
-        mid = self.store.add_message(session_id, "assistant", answer.text, {
-            "actions": self._actions(decisions, answer), "backend": answer.backend, "grounded": answer.grounded,
-            "citations": [c.id for c in citations], "cards": [c.product_id for c in cards]})
+        actions = self._actions(decisions, answer)
+        mid = self._log_answer(session_id, answer, actions, citations, cards)
         self.store.save_state(session_id, {"dialogue": state.to_dict()})
         self._remember_preferences(customer_id, reading, ctx)
-        yield Done(answer.text, citations, self._actions(decisions, answer), answer.backend, answer.grounded,
-                   session_id, mid)
+        yield Done(answer.text, citations, actions, answer.backend, answer.grounded, session_id, mid)
 
-    def _answers(self, decisions: list[policy.Decision], results: list[Any], reading: Reading,
-                 ctx: ToolContext) -> Generator[Event, None, tuple[Answer, list[Citation]]]:
+    def _parser_context(self, state: DialogueState) -> Context:
+        """What the parser is told about the conversation: the topic, a list on screen, a pending
+        question, an order or a policy being discussed."""
+        return Context(
+            state.topic.categories,
+            self.shop_currency,
+            listed=bool(state.shown),
+            asked=state.pending is not None,
+            order=state.order.order_id is not None and state.last_action in ORDER_ACTIONS,
+            policy=state.last_action == "policy_qa",
+        )
+
+    def _log_user(self, session_id: str, g: guard.Guarded, reading: Reading, understood: Understood) -> None:
+        meta = {
+            "intents": understood.intents,
+            "sentiment": reading.sentiment,
+            "path": reading.path,
+            "action": understood.action,
+            "flags": g.flags,
+            "pii": g.pii,
+        }
+        self.store.add_message(session_id, "user", g.redacted, meta)
+
+    def _log_answer(
+        self,
+        session_id: str,
+        answer: Answer,
+        actions: list[str],
+        citations: list[Citation],
+        cards: list[ProductCard],
+    ) -> int:
+        meta = {
+            "actions": actions,
+            "backend": answer.backend,
+            "grounded": answer.grounded,
+            "citations": [c.id for c in citations],
+            "cards": [c.product_id for c in cards],
+        }
+        return int(self.store.add_message(session_id, "assistant", answer.text, meta))
+
+    def _answers(
+        self, decisions: list[policy.Decision], results: list[Any], reading: Reading, ctx: ToolContext
+    ) -> Generator[Event, None, tuple[Answer, list[Citation]]]:
         """The primary answer (the model's where it writes that action), then the second request's
         (template), then the notes and the follow-up question; returns (answer, citations)."""
         first = self._facts(decisions[0], results[0], reading.text, ctx)
@@ -159,8 +212,11 @@ class Assistant(EngineServices):
             extra = self.generator.template.render(self._facts(d, r, reading.text, ctx))
             yield TextDelta("\n\n" + extra)
             answer = replace(answer, text=answer.text + "\n\n" + extra)
-            citations += [c for c in _citations(build_facts(d.action, reading.text, r, self.shop), None)
-                          if c.id not in {x.id for x in citations}]
+            citations += [
+                c
+                for c in _citations(build_facts(d.action, reading.text, r, self.shop), None)
+                if c.id not in {x.id for x in citations}
+            ]
         tail = self.generator.template.postscript(first)
         if tail and not answer.text.rstrip().endswith("?"):
             yield TextDelta("\n\n" + tail)
@@ -168,13 +224,27 @@ class Assistant(EngineServices):
         return answer, citations
 
     def _facts(self, d: policy.Decision, result: Any, text: str, ctx: ToolContext) -> Facts:
-        profile = build_profile(self.store, ctx.customer_id, self.shop) if d.action in ("recommend",) else None
+        profile = (
+            build_profile(self.store, ctx.customer_id, self.shop) if d.action in ("recommend",) else None
+        )
         ids = getattr(result, "ids", []) or []
         cats = {self.shop.products[i].top_category for i in ids if i in self.shop.products}
         signals = profile.signals(self.shop, cats) if profile is not None and cats else []
-        owned = {pid for pid, _ in profile.relevant_purchases(self.shop, cats)} if profile is not None and cats else set()
-        return build_facts(d.action, text, result, self.shop, signals=signals, context_ids=owned, decision=d,
-                           currency=self.shop_currency)
+        owned = (
+            {pid for pid, _ in profile.relevant_purchases(self.shop, cats)}
+            if profile is not None and cats
+            else set()
+        )
+        return build_facts(
+            d.action,
+            text,
+            result,
+            self.shop,
+            signals=signals,
+            context_ids=owned,
+            decision=d,
+            currency=self.shop_currency,
+        )
 
     @staticmethod
     def _actions(decisions: list[policy.Decision], answer: Answer) -> list[str]:
@@ -188,10 +258,18 @@ class Assistant(EngineServices):
 
     def _tool_context(self, session_id: str, customer_id: str | None) -> ToolContext:
         opted_out = customer_id is not None and not self.store.personalization_allowed(customer_id)
-        return ToolContext(self.shop, self.store, self.retriever, self.recommender, session_id, customer_id,
-                           session_items=[] if opted_out else self._session_items(session_id),
-                           personalized=not opted_out, owned=tuple(self._owned(customer_id, opted_out)),
-                           currency=self.shop_currency)
+        return ToolContext(
+            self.shop,
+            self.store,
+            self.retriever,
+            self.recommender,
+            session_id,
+            customer_id,
+            session_items=[] if opted_out else self._session_items(session_id),
+            personalized=not opted_out,
+            owned=tuple(self._owned(customer_id, opted_out)),
+            currency=self.shop_currency,
+        )
 
     def _owned(self, customer_id: str | None, opted_out: bool) -> list[str]:
         """Products the customer already bought (orders included): not offered again."""
@@ -199,8 +277,13 @@ class Assistant(EngineServices):
             return []
         profile = build_profile(self.store, customer_id, self.shop)
         owned = [pid for pid, _ in profile.purchases]
-        owned += [str(i.get("product_id")) for o in self.store.orders_for_customer(customer_id)
-                  if o.get("status") != "cancelled" for i in (o.get("items") or []) if i.get("product_id")]
+        owned += [
+            str(i.get("product_id"))
+            for o in self.store.orders_for_customer(customer_id)
+            if o.get("status") != "cancelled"
+            for i in (o.get("items") or [])
+            if i.get("product_id")
+        ]
         return list(dict.fromkeys(owned))
 
     def _load_state(self, session_id: str) -> DialogueState:
@@ -212,10 +295,17 @@ class Assistant(EngineServices):
                 log.warning("session %s: unreadable dialogue state, starting fresh", session_id)
         return DialogueState()
 
-    def _impressions(self, session_id: str, customer_id: str | None, cards: list[ProductCard], action: str) -> None:
+    def _impressions(
+        self, session_id: str, customer_id: str | None, cards: list[ProductCard], action: str
+    ) -> None:
         for rank, c in enumerate(cards):
-            self.store.add_event("impression", session_id=session_id, customer_id=customer_id,
-                                 product_id=c.product_id, payload={"rank": rank, "action": action})
+            self.store.add_event(
+                "impression",
+                session_id=session_id,
+                customer_id=customer_id,
+                product_id=c.product_id,
+                payload={"rank": rank, "action": action},
+            )
 
     def _session_items(self, session_id: str) -> list[str]:
         evs = self.store.events(session_id=session_id, kinds=list(SESSION_EVENTS))
@@ -245,7 +335,7 @@ def _worth_generating(result: Any) -> bool:
 def _citations(facts: Facts, answer: Answer | None) -> list[Citation]:
     snip = {s.id: s for s in facts.snippets}
     out: list[Citation] = []
-    for cid in (answer.citations if answer is not None else list(snip)):
+    for cid in answer.citations if answer is not None else list(snip):
         if cid in snip:
             out.append(Citation(snip[cid].kind, cid, snip[cid].text[:160]))
     for p in facts.products:

@@ -16,7 +16,9 @@ from assistant.state import DialogueState, ShownItem
 from assistant.tools import Comparison, ProductHit, ProductList, Ranking, ToolContext, call_tool
 from knowledge.constraints import Constraints
 
-SHOWING = frozenset({"recommend", "search_products", "compare", "rank"})  # actions whose products become the list
+SHOWING = frozenset(
+    {"recommend", "search_products", "compare", "rank"}
+)  # actions whose products become the list
 
 
 @dataclass
@@ -41,6 +43,7 @@ class ShopWorld:
     def locate(self, ref: Ref, shown: list[str], categories: tuple[str, ...]) -> str | None:
         """A brand, value or named product not pinned down by the list: the match on screen, else the
         one product of the categories being discussed that fits (None when none or several do)."""
+
         def fits(pid: str) -> bool:
             p = self.shop.products.get(pid)
             if p is None:
@@ -78,8 +81,12 @@ def cards(result: Any) -> list[ProductCard]:
     hits: list[ProductHit] = []
     if isinstance(result, ProductList | Comparison | Ranking):
         hits = list(result.products)
-    return [ProductCard(h.product_id, h.title, h.price, h.currency, h.rating, h.reason, h.brand, h.category, h.in_stock)
-            for h in hits]
+    return [
+        ProductCard(
+            h.product_id, h.title, h.price, h.currency, h.rating, h.reason, h.brand, h.category, h.in_stock
+        )
+        for h in hits
+    ]
 
 
 def apply(state: DialogueState, d: Decision, result: Any, shop: ShopIndex) -> None:

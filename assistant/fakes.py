@@ -43,12 +43,24 @@ def demo_reader(products: list[Any], embed: Any = None) -> Any:
     from assistant.nlu.sentiment import load_sentiment
     from assistant.nlu.vocab import ShopVocab
 
-    return Reader(FastParser(), Resolver(ShopVocab(products), embed=embed),
-                  load_sentiment(embed) if embed is not None else None)
+    return Reader(
+        FastParser(),
+        Resolver(ShopVocab(products), embed=embed),
+        load_sentiment(embed) if embed is not None else None,
+    )
 
 
-def demo_assistant(db_url: str, model: Any = None, *, history: bool = False, timeout_s: float = 30.0,
-                   queue_size: int = 4, retriever: bool = True, recommender: Any = None, reader: Any = None) -> Any:
+def demo_assistant(
+    db_url: str,
+    model: Any = None,
+    *,
+    history: bool = False,
+    timeout_s: float = 30.0,
+    queue_size: int = 4,
+    retriever: bool = True,
+    recommender: Any = None,
+    reader: Any = None,
+) -> Any:
     """An Assistant over the packaged demo shop with the given ChatModel (template by default) and reader
     (the real packaged parser by default): the whole pipeline in about a second, for tests and examples."""
     from dataclasses import replace
@@ -74,7 +86,17 @@ def demo_assistant(db_url: str, model: Any = None, *, history: bool = False, tim
         from knowledge.retrieve import Retriever
 
         rtr = Retriever(catalog, None, None)  # lexical only: no embedder, no vector store
-    gen = Generator(model or TemplateChatModel(), Grounder(demo.products), timeout_s=timeout_s, queue_size=queue_size)
+    gen = Generator(
+        model or TemplateChatModel(), Grounder(demo.products), timeout_s=timeout_s, queue_size=queue_size
+    )
     settings = Settings(generator_backend="template", data_dir=Path(db_url.removeprefix("sqlite:///")).parent)
-    return Assistant(settings, shop=shop, reader=reader or demo_reader(list(demo.products)), store=store,
-                     generator=gen, retriever=rtr, recommender=recommender, catalog=catalog)
+    return Assistant(
+        settings,
+        shop=shop,
+        reader=reader or demo_reader(list(demo.products)),
+        store=store,
+        generator=gen,
+        retriever=rtr,
+        recommender=recommender,
+        catalog=catalog,
+    )

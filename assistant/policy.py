@@ -38,16 +38,42 @@ from assistant.state import DialogueState, OrderContext
 from knowledge.constraints import Constraints
 
 ORDER_TOOLS = {"OrderStatus": "order_status", "CancelOrder": "cancel_order", "ReturnItem": "return_or_refund"}
-ORDER_TYPES: dict[str, type[OrderCommand]] = {"OrderStatus": OrderStatus, "CancelOrder": CancelOrder,
-                                              "ReturnItem": ReturnItem}
-ACTION_INTENTS = {"recommend": "recommend", "product_details": "product_question", "product_qa": "product_question",
-                  "rank": "product_question", "compare": "compare", "order_status": "order_status",
-                  "cancel_order": "cancel_order", "return_or_refund": "return_refund", "privacy": "privacy",
-                  "handoff": "human_agent", "complaint": "complaint", "greeting": "greeting", "goodbye": "goodbye",
-                  "thanks": "goodbye", "out_of_scope": "out_of_scope", "clarify": "recommend"}
-TOPIC_INTENTS = {"shipping": "shipping", "order_tracking": "shipping", "payment": "payment", "returns": "return_refund",
-                 "refunds": "return_refund", "cancellations": "cancel_order", "privacy": "privacy",
-                 "warranty": "return_refund", "price_match": "payment", "gift_cards": "payment", "other": "shipping"}
+ORDER_TYPES: dict[str, type[OrderCommand]] = {
+    "OrderStatus": OrderStatus,
+    "CancelOrder": CancelOrder,
+    "ReturnItem": ReturnItem,
+}
+ACTION_INTENTS = {
+    "recommend": "recommend",
+    "product_details": "product_question",
+    "product_qa": "product_question",
+    "rank": "product_question",
+    "compare": "compare",
+    "order_status": "order_status",
+    "cancel_order": "cancel_order",
+    "return_or_refund": "return_refund",
+    "privacy": "privacy",
+    "handoff": "human_agent",
+    "complaint": "complaint",
+    "greeting": "greeting",
+    "goodbye": "goodbye",
+    "thanks": "goodbye",
+    "out_of_scope": "out_of_scope",
+    "clarify": "recommend",
+}
+TOPIC_INTENTS = {
+    "shipping": "shipping",
+    "order_tracking": "shipping",
+    "payment": "payment",
+    "returns": "return_refund",
+    "refunds": "return_refund",
+    "cancellations": "cancel_order",
+    "privacy": "privacy",
+    "warranty": "return_refund",
+    "price_match": "payment",
+    "gift_cards": "payment",
+    "other": "shipping",
+}
 FURIOUS = -0.7  # a complaint this negative goes to a person at once ("I'm furious", "worst service ever")
 NO_TOOL = frozenset({"clarify", "greeting", "goodbye", "thanks", "out_of_scope", "complaint"})
 
@@ -80,7 +106,9 @@ class Decision:
     clarify: str | None = None  # the question key and its options, for clarify
     options: tuple[str, ...] = ()
     follow_up: str | None = None  # a question asked after the answer (key of prompts/template.yaml)
-    notes: tuple[tuple[str, str], ...] = ()  # (kind, value) facts the reply states: ("unknown_brand", "Samsung")
+    notes: tuple[
+        tuple[str, str], ...
+    ] = ()  # (kind, value) facts the reply states: ("unknown_brand", "Samsung")
     intent: str | None = None
     topic: Constraints | None = None  # the topic to keep after this turn (product actions)
     carried: tuple[str, ...] = ()
@@ -116,8 +144,21 @@ def decide(commands: list[Command], state: DialogueState, world: World) -> list[
     return out or [Decision("out_of_scope")]
 
 
-_ORDER = (Handoff, ProvideDetails, OrderCommand, Privacy, PolicyQuestion, Compare, Rank, CheckStock, AskProduct,
-          Refine, FindProducts, Complaint, ChitChat)
+_ORDER = (
+    Handoff,
+    ProvideDetails,
+    OrderCommand,
+    Privacy,
+    PolicyQuestion,
+    Compare,
+    Rank,
+    CheckStock,
+    AskProduct,
+    Refine,
+    FindProducts,
+    Complaint,
+    ChitChat,
+)
 
 
 def _priority(cmd: Command) -> int:
@@ -135,7 +176,9 @@ def _escalate(commands: list[Command], state: DialogueState) -> Decision | None:
     repeated = venting and sum(state.complaints[-3:]) >= 2
     furious = venting and bool(state.sentiment) and state.sentiment[-1] <= FURIOUS
     if not state.handed_off and ((level >= HANDOFF_LEVEL and not tasks) or repeated or furious):
-        return Decision("handoff", {"summary": f"Frustrated shopper: {commands[0].text[:300]}"}, intent="human_agent")
+        return Decision(
+            "handoff", {"summary": f"Frustrated shopper: {commands[0].text[:300]}"}, intent="human_agent"
+        )
     return None
 
 
@@ -144,11 +187,18 @@ def order_rule(cmd: OrderCommand, state: DialogueState, world: World) -> Decisio
     known = state.order.usable(world.now, world.client_id)
     order_id = cmd.order_id or state.order.order_id
     email = cmd.email or known.email
-    remember = OrderContext(order_id, cmd.email, world.now, world.client_id) if cmd.email else \
-        replace(state.order, order_id=order_id)
+    remember = (
+        OrderContext(order_id, cmd.email, world.now, world.client_id)
+        if cmd.email
+        else replace(state.order, order_id=order_id)
+    )
     missing = not (order_id and email)
-    return Decision(ORDER_TOOLS[cmd.type], {"order_id": order_id, "email": email},
-                    pending=cmd.type if missing else None, order=remember)
+    return Decision(
+        ORDER_TOOLS[cmd.type],
+        {"order_id": order_id, "email": email},
+        pending=cmd.type if missing else None,
+        order=remember,
+    )
 
 
 def details_rule(cmd: ProvideDetails, state: DialogueState, world: World) -> Decision:
@@ -162,7 +212,9 @@ def details_rule(cmd: ProvideDetails, state: DialogueState, world: World) -> Dec
 
 def policy_rule(cmd: PolicyQuestion, state: DialogueState, world: World) -> Decision:
     # "and how long does that take?" names no topic: it continues the policy just quoted
-    topic = cmd.topic if cmd.topic != "other" or state.last_action != "policy_qa" else state.last_topic or "other"
+    topic = (
+        cmd.topic if cmd.topic != "other" or state.last_action != "policy_qa" else state.last_topic or "other"
+    )
     return Decision("policy_qa", {"question": cmd.text, "topic": topic})
 
 
@@ -195,8 +247,15 @@ def rank_rule(cmd: Rank, state: DialogueState, world: World) -> Decision:
         return Decision("clarify", clarify="which_products", intent="product_question")
     if cmd.attribute is None:  # "comfiest": no recorded attribute says it; the reviews may
         return Decision("compare", {"product_ids": state.shown_ids[:3]}, intent="product_question")
-    return Decision("rank", {"product_ids": state.shown_ids, "attribute": cmd.attribute,
-                             "direction": cmd.direction, "label": cmd.words})
+    return Decision(
+        "rank",
+        {
+            "product_ids": state.shown_ids,
+            "attribute": cmd.attribute,
+            "direction": cmd.direction,
+            "label": cmd.words,
+        },
+    )
 
 
 def stock_rule(cmd: CheckStock, state: DialogueState, world: World) -> Decision:
@@ -219,12 +278,19 @@ def ask_rule(cmd: AskProduct, state: DialogueState, world: World) -> Decision:
 def find_rule(cmd: FindProducts, state: DialogueState, world: World) -> Decision:
     c = cmd.constraints
     if cmd.unknown and not c.categories and not c.brands and not c.attributes:
-        return Decision("clarify", clarify="not_carried", options=tuple(world.suggest(cmd.unknown[0])),
-                        notes=(("not_carried", cmd.unknown[0]),), intent="recommend")
+        return Decision(
+            "clarify",
+            clarify="not_carried",
+            options=tuple(world.suggest(cmd.unknown[0])),
+            notes=(("not_carried", cmd.unknown[0]),),
+            intent="recommend",
+        )
     if _vague(c) and not (state.topic.categories and cmd.carry) and not state.asked_kind:
         return Decision("clarify", clarify="kind", intent="recommend", pending="kind")
     cmd, foreign = _own_currency(cmd, world.currency)
-    return _with_notes(_recommend(cmd, scope_find(cmd, state, world.count), cmd.unknown, state.asked_kind), foreign)
+    return _with_notes(
+        _recommend(cmd, scope_find(cmd, state, world.count), cmd.unknown, state.asked_kind), foreign
+    )
 
 
 def refine_rule(cmd: Refine, state: DialogueState, world: World) -> Decision:
@@ -245,9 +311,19 @@ def _recommend(cmd: FindProducts | Refine, s: Scoped, unknown: tuple[str, ...], 
     # A list spanning kinds of product ends with one question about the kind: asked once, not again.
     vague = not s.constraints.categories and not s.constraints.brands
     follow = "kind" if vague and not asked_kind else None
-    return Decision("recommend", {"constraints": s.constraints, "query": cmd.text,
-                                  "sort": None if sort is None else (sort.attribute, sort.direction)},
-                    notes=notes, topic=s.constraints, carried=s.carried, relaxed=s.relaxed, follow_up=follow)
+    return Decision(
+        "recommend",
+        {
+            "constraints": s.constraints,
+            "query": cmd.text,
+            "sort": None if sort is None else (sort.attribute, sort.direction),
+        },
+        notes=notes,
+        topic=s.constraints,
+        carried=s.carried,
+        relaxed=s.relaxed,
+        follow_up=follow,
+    )
 
 
 def _own_currency(cmd: Any, currency: str) -> tuple[Any, tuple[tuple[str, str], ...]]:
@@ -255,9 +331,13 @@ def _own_currency(cmd: Any, currency: str) -> tuple[Any, tuple[tuple[str, str], 
     c = cmd.constraints if isinstance(cmd, FindProducts) else cmd.set
     if c.currency is None or c.currency == currency or c.price.empty:
         return cmd, ()
-    note = (("currency", f"{c.currency}:{c.price.max if c.price.max is not None else c.price.min:g}:{currency}"),)
+    note = (
+        ("currency", f"{c.currency}:{c.price.max if c.price.max is not None else c.price.min:g}:{currency}"),
+    )
     clean = c.drop(["price"])
-    return (replace(cmd, constraints=clean) if isinstance(cmd, FindProducts) else replace(cmd, set=clean)), note
+    return (
+        replace(cmd, constraints=clean) if isinstance(cmd, FindProducts) else replace(cmd, set=clean)
+    ), note
 
 
 def _with_notes(d: Decision, notes: tuple[tuple[str, str], ...]) -> Decision:
@@ -282,13 +362,25 @@ def complaint_rule(cmd: Complaint, state: DialogueState, world: World) -> Decisi
 
 
 def chat_rule(cmd: ChitChat, state: DialogueState, world: World) -> Decision:
-    return Decision({"greeting": "greeting", "thanks": "thanks", "goodbye": "goodbye"}.get(cmd.kind, "greeting"))
+    return Decision(
+        {"greeting": "greeting", "thanks": "thanks", "goodbye": "goodbye"}.get(cmd.kind, "greeting")
+    )
 
 
 Rule = Callable[[Any, DialogueState, World], Decision | None]
 RULES: dict[type, Rule] = {
-    ProvideDetails: details_rule, PolicyQuestion: policy_rule, Privacy: privacy_rule, Compare: compare_rule,
-    Rank: rank_rule, CheckStock: stock_rule, AskProduct: ask_rule, FindProducts: find_rule, Refine: refine_rule,
-    Complaint: complaint_rule, ChitChat: chat_rule, OrderStatus: order_rule, CancelOrder: order_rule,
+    ProvideDetails: details_rule,
+    PolicyQuestion: policy_rule,
+    Privacy: privacy_rule,
+    Compare: compare_rule,
+    Rank: rank_rule,
+    CheckStock: stock_rule,
+    AskProduct: ask_rule,
+    FindProducts: find_rule,
+    Refine: refine_rule,
+    Complaint: complaint_rule,
+    ChitChat: chat_rule,
+    OrderStatus: order_rule,
+    CancelOrder: order_rule,
     ReturnItem: order_rule,
 }

@@ -20,8 +20,17 @@ from knowledge.constraints import Bound, Constraints
 Count = Callable[[Constraints], int]
 ValueOf = Callable[[str, str], float | None]  # (product id, "price" | attribute key) -> number
 # Carried slots are relaxed in this order: details first, the product type last.
-RELAX_ORDER = ("attributes", "exclude_attributes", "bounds", "min_rating", "in_stock", "brands", "exclude_brands",
-               "price", "categories")
+RELAX_ORDER = (
+    "attributes",
+    "exclude_attributes",
+    "bounds",
+    "min_rating",
+    "in_stock",
+    "brands",
+    "exclude_brands",
+    "price",
+    "categories",
+)
 
 
 @dataclass(frozen=True)
@@ -61,7 +70,7 @@ def _relative_slots(cmd: Refine) -> set[str]:
 
 
 def _relative(c: Constraints, rel: Relative, state: DialogueState, value_of: ValueOf) -> Constraints:
-    """"cheaper" / "lighter" / "bigger": beyond the product in focus, else the top of the last list."""
+    """ "cheaper" / "lighter" / "bigger": beyond the product in focus, else the top of the last list."""
     ref = state.focus or (state.shown_ids[0] if state.shown else None)
     value = value_of(ref, rel.attribute) if ref else None
     if value is None:
@@ -69,7 +78,9 @@ def _relative(c: Constraints, rel: Relative, state: DialogueState, value_of: Val
     step = 0.01 if rel.attribute == "price" else 1e-6
     lo, hi = (None, value - step) if rel.direction == "less" else (value + step, None)
     if rel.attribute == "price":
-        return replace(c, price=Bound(c.price.min if lo is None else lo, hi if hi is not None else c.price.max))
+        return replace(
+            c, price=Bound(c.price.min if lo is None else lo, hi if hi is not None else c.price.max)
+        )
     old = c.bounds.get(rel.attribute, Bound())
     bound = Bound(old.min if lo is None else lo, old.max if hi is None else hi)
     return replace(c, bounds={**c.bounds, rel.attribute: bound})

@@ -38,10 +38,23 @@ def build_assistant(settings: Settings, *, catalog: Any | None = None, warm: boo
     reader = build_reader(settings, list(shop.products.values()), embedder)
     retriever = optional("retriever", lambda: _retriever(settings, catalog, embedder))
     recommender = optional("recommender", lambda: _recommender(settings))
-    generator = Generator(make_chat_model(settings), Grounder(list(shop.products.values())),
-                          timeout_s=settings.generation_timeout_s, queue_size=settings.generation_queue)
-    assistant = Assistant(settings, shop=shop, reader=reader, store=store, generator=generator, retriever=retriever,
-                          recommender=recommender, catalog=catalog, suggest=reader.resolver.suggest)
+    generator = Generator(
+        make_chat_model(settings),
+        Grounder(list(shop.products.values())),
+        timeout_s=settings.generation_timeout_s,
+        queue_size=settings.generation_queue,
+    )
+    assistant = Assistant(
+        settings,
+        shop=shop,
+        reader=reader,
+        store=store,
+        generator=generator,
+        retriever=retriever,
+        recommender=recommender,
+        catalog=catalog,
+        suggest=reader.resolver.suggest,
+    )
     if warm:
         assistant.warm()
     return assistant
@@ -78,7 +91,11 @@ def build_reader(settings: Settings, products: list[Any], embedder: Embedder | N
     embed = embedder.embed if embedder is not None else None
     resolver = Resolver(ShopVocab(products), embed=embed)
     sentiment = load_sentiment(embed) if embed is not None else None
-    llm = optional("LLM command reader", lambda: _command_llm(settings, resolver)) if _llm_on(settings) else None
+    llm = (
+        optional("LLM command reader", lambda: _command_llm(settings, resolver))
+        if _llm_on(settings)
+        else None
+    )
     return Reader(FastParser(parser_folder(settings), threads=settings.nlu_threads), resolver, sentiment, llm)
 
 

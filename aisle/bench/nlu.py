@@ -27,9 +27,13 @@ EVAL_NLU = Path(__file__).resolve().parents[2] / "eval" / "nlu"
 SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 PRODUCT = {"FindProducts", "Refine", "Rank", "AskProduct", "Compare", "CheckStock"}
 # SIMMC dialogue act -> the command types that serve it.
-SIMMC_FAMILIES = {"REQUEST:GET": {"FindProducts", "Refine"}, "INFORM:REFINE": {"Refine", "FindProducts"},
-                  "INFORM:GET": {"FindProducts", "Refine", "AskProduct"},
-                  "ASK:GET": {"AskProduct", "Rank", "CheckStock", "Compare"}, "REQUEST:COMPARE": {"Compare", "Rank"}}
+SIMMC_FAMILIES = {
+    "REQUEST:GET": {"FindProducts", "Refine"},
+    "INFORM:REFINE": {"Refine", "FindProducts"},
+    "INFORM:GET": {"FindProducts", "Refine", "AskProduct"},
+    "ASK:GET": {"AskProduct", "Rank", "CheckStock", "Compare"},
+    "REQUEST:COMPARE": {"Compare", "Rank"},
+}
 
 
 def _context(row: dict[str, Any], products: dict[str, Any]) -> Context:
@@ -39,7 +43,9 @@ def _context(row: dict[str, Any], products: dict[str, Any]) -> Context:
     return Context(cats, listed=bool(shown), asked=bool(ctx.get("asked")))
 
 
-def commands_section(reader: Reader, path: Path, details: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def commands_section(
+    reader: Reader, path: Path, details: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
     rows = load_jsonl(path)
     products = reader.resolver.v.products
     pairs = []
@@ -51,12 +57,21 @@ def commands_section(reader: Reader, path: Path, details: list[dict[str, Any]] |
             ps = set().union(*(slots(c) for c in pred)) if pred else set()
             gs = set().union(*(slots(c) for c in row["commands"]))
             if ps != gs:
-                details.append({"id": row["id"], "text": row["text"], "extra": sorted(ps - gs),
-                                "missing": sorted(gs - ps), "path": got.path})
+                details.append(
+                    {
+                        "id": row["id"],
+                        "text": row["text"],
+                        "extra": sorted(ps - gs),
+                        "missing": sorted(gs - ps),
+                        "path": got.path,
+                    }
+                )
     return score_commands(pairs)
 
 
-def numbers_section(reader: Reader, path: Path, details: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def numbers_section(
+    reader: Reader, path: Path, details: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
     rows = load_jsonl(path)
     ok = 0
     for row in rows:
@@ -77,8 +92,11 @@ def paths_section(reader: Reader, texts: list[str], llm: Reader | None) -> dict[
         cmds = reader.read(t).commands
         fast_ms.append((time.perf_counter() - t0) * 1000 / 2)  # read() parses again: half the pair
         routed += int(reader.needs_llm(p, cmds))
-    out: dict[str, Any] = {"messages": len(texts), "llm_share": round(routed / max(len(texts), 1), 4),
-                           "fast_ms": _pct(fast_ms)}
+    out: dict[str, Any] = {
+        "messages": len(texts),
+        "llm_share": round(routed / max(len(texts), 1), 4),
+        "fast_ms": _pct(fast_ms),
+    }
     if llm is not None and llm.llm is not None:
         llm_ms = []
         for t in texts[:40]:
@@ -111,21 +129,33 @@ def _pct(xs: list[float]) -> dict[str, float]:
     if not xs:
         return {}
     s = sorted(xs)
-    return {"p50": round(statistics.median(s), 2), "p95": round(s[min(len(s) - 1, int(0.95 * len(s)))], 2),
-            "n": len(s)}
+    return {
+        "p50": round(statistics.median(s), 2),
+        "p95": round(s[min(len(s) - 1, int(0.95 * len(s)))], 2),
+        "n": len(s),
+    }
 
 
-def run(reader: Reader, llm_reader: Reader | None, sentiment: Callable[[], dict[str, Any]] | None,
-        details: Path | None, held_out: bool = False) -> dict[str, Any]:
+def run(
+    reader: Reader,
+    llm_reader: Reader | None,
+    sentiment: Callable[[], dict[str, Any]] | None,
+    details: Path | None,
+    held_out: bool = False,
+) -> dict[str, Any]:
     dev_details: dict[str, list[dict[str, Any]]] = {"commands": [], "numbers": []}
     out: dict[str, Any] = {"commands": {}, "numbers": {}}
     for name in ("dev", "test") if held_out else ("dev",):
         f = EVAL_NLU / f"commands_{name}.jsonl"
         if f.is_file():
-            out["commands"][name] = commands_section(reader, f, dev_details["commands"] if name == "dev" else None)
+            out["commands"][name] = commands_section(
+                reader, f, dev_details["commands"] if name == "dev" else None
+            )
         f = EVAL_NLU / f"numbers_{name}.jsonl"
         if f.is_file():
-            out["numbers"][name] = numbers_section(reader, f, dev_details["numbers"] if name == "dev" else None)
+            out["numbers"][name] = numbers_section(
+                reader, f, dev_details["numbers"] if name == "dev" else None
+            )
     test = EVAL_NLU / ("commands_test.jsonl" if held_out else "commands_dev.jsonl")
     texts = [r["text"] for r in load_jsonl(test)] if test.is_file() else []
     out["paths"] = paths_section(reader, texts, llm_reader)
@@ -155,16 +185,26 @@ def shop_section(data_dir: Path, name: str, settings: Any, embedder: Any, held_o
 
 
 def cli(argv: list[str]) -> int:
-    ap = argparse.ArgumentParser(prog="aisle bench nlu", description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        prog="aisle bench nlu", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--out", type=Path, required=True, help="JSON file to write")
     ap.add_argument("--llm", action="store_true", help="also time the LLM command path (needs `make models`)")
     ap.add_argument("--details", type=Path, help="per-message misses on the dev sets (never the test sets)")
-    ap.add_argument("--held-out", action="store_true", help="also score the held-out *_test sets (aggregates only); "
-                    "they are for the final measurement, never for tuning")
-    ap.add_argument("--shop", action="append", default=[], metavar="DATA_DIR:NAME",
-                    help="also score another shop: its ingested catalog and trained parser in DATA_DIR, against "
-                    "eval/nlu/NAME_commands_test.jsonl and NAME_numbers_test.jsonl (with --held-out)")
+    ap.add_argument(
+        "--held-out",
+        action="store_true",
+        help="also score the held-out *_test sets (aggregates only); "
+        "they are for the final measurement, never for tuning",
+    )
+    ap.add_argument(
+        "--shop",
+        action="append",
+        default=[],
+        metavar="DATA_DIR:NAME",
+        help="also score another shop: its ingested catalog and trained parser in DATA_DIR, against "
+        "eval/nlu/NAME_commands_test.jsonl and NAME_numbers_test.jsonl (with --held-out)",
+    )
     args = ap.parse_args(argv)
     from assistant.components import embedder_from_settings
     from assistant.settings import load_settings
@@ -175,7 +215,9 @@ def cli(argv: list[str]) -> int:
     products = list(load_demo().products)
     embedder = embedder_from_settings(settings)
     reader = build_reader(settings, products, embedder)
-    llm_reader = build_reader(settings.model_copy(update={"nlu_llm": "on"}), products, embedder) if args.llm else None
+    llm_reader = (
+        build_reader(settings.model_copy(update={"nlu_llm": "on"}), products, embedder) if args.llm else None
+    )
 
     def sentiment() -> dict[str, Any]:
         try:

@@ -12,18 +12,66 @@ from typing import Any, Literal
 
 from knowledge.constraints import Constraints
 
-COMMAND_TYPES = ("FindProducts", "Refine", "Rank", "AskProduct", "Compare", "CheckStock", "OrderStatus",
-                 "CancelOrder", "ReturnItem", "ProvideDetails", "PolicyQuestion", "Privacy", "Handoff",
-                 "Complaint", "ChitChat", "OutOfScope")
-TOPICS = ("shipping", "returns", "refunds", "warranty", "payment", "price_match", "privacy", "order_tracking",
-          "cancellations", "gift_cards", "other")
+COMMAND_TYPES = (
+    "FindProducts",
+    "Refine",
+    "Rank",
+    "AskProduct",
+    "Compare",
+    "CheckStock",
+    "OrderStatus",
+    "CancelOrder",
+    "ReturnItem",
+    "ProvideDetails",
+    "PolicyQuestion",
+    "Privacy",
+    "Handoff",
+    "Complaint",
+    "ChitChat",
+    "OutOfScope",
+)
+TOPICS = (
+    "shipping",
+    "returns",
+    "refunds",
+    "warranty",
+    "payment",
+    "price_match",
+    "privacy",
+    "order_tracking",
+    "cancellations",
+    "gift_cards",
+    "other",
+)
 PRIVACY_KINDS = ("info", "export", "delete", "opt_out", "opt_in")
 CHAT_KINDS = ("greeting", "thanks", "goodbye", "other")
 # Span tags of the parser's token head (BIO over words). PRICE_* / NUM_* / RATING_MIN cover the amount
 # with its currency or unit; SUPER and REL the ranking words; REF a pointer to a shown product.
-TAGS = ("CAT", "BRAND", "NOT_BRAND", "ATTR", "NOT_ATTR", "PRICE_MAX", "PRICE_MIN", "PRICE_ABOUT", "NUM_MIN",
-        "NUM_MAX", "NUM_EQ", "RATING_MIN", "STOCK", "SUPER", "REL", "REF", "PRODUCT", "ASPECT", "UNSET", "CONT",
-        "REJECT", "ORDER_ID", "EMAIL")
+TAGS = (
+    "CAT",
+    "BRAND",
+    "NOT_BRAND",
+    "ATTR",
+    "NOT_ATTR",
+    "PRICE_MAX",
+    "PRICE_MIN",
+    "PRICE_ABOUT",
+    "NUM_MIN",
+    "NUM_MAX",
+    "NUM_EQ",
+    "RATING_MIN",
+    "STOCK",
+    "SUPER",
+    "REL",
+    "REF",
+    "PRODUCT",
+    "ASPECT",
+    "UNSET",
+    "CONT",
+    "REJECT",
+    "ORDER_ID",
+    "EMAIL",
+)
 Direction = Literal["min", "max"]
 
 
@@ -195,8 +243,13 @@ def command_json(c: Command) -> dict[str, Any]:
     if isinstance(c, FindProducts):
         _put(out, constraints=c.constraints.to_dict(), **{"continue": c.carry})
     elif isinstance(c, Refine):
-        _put(out, set=c.set.to_dict(), unset=list(c.unset), reject_shown=c.reject_shown,
-             relative=[{"attribute": r.attribute, "direction": r.direction} for r in c.relative])
+        _put(
+            out,
+            set=c.set.to_dict(),
+            unset=list(c.unset),
+            reject_shown=c.reject_shown,
+            relative=[{"attribute": r.attribute, "direction": r.direction} for r in c.relative],
+        )
     elif isinstance(c, Rank):
         _put(out, attribute=c.attribute, direction=c.direction)
     elif isinstance(c, AskProduct):

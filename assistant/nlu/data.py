@@ -35,17 +35,49 @@ REQUEST_DOMAINS = frozenset({"chat", "support"})  # neutral shop requests, not r
 VOCAB_LICENSES = frozenset({"cc0", "ours"})  # texts that may shape a shipped artifact (the vocabulary)
 # Bitext intents whose messages carry no feeling of their own (complaints, reviews and calls for a
 # human do: they are left out of the neutral examples).
-BITEXT_NEUTRAL = frozenset({
-    "track_order", "change_order", "place_order", "cancel_order", "check_cancellation_fee", "get_refund",
-    "track_refund", "check_refund_policy", "delivery_options", "delivery_period", "set_up_shipping_address",
-    "change_shipping_address", "check_payment_methods", "check_invoice", "get_invoice", "delete_account",
-    "edit_account", "create_account", "switch_account", "recover_password", "newsletter_subscription",
-})
+BITEXT_NEUTRAL = frozenset(
+    {
+        "track_order",
+        "change_order",
+        "place_order",
+        "cancel_order",
+        "check_cancellation_fee",
+        "get_refund",
+        "track_refund",
+        "check_refund_policy",
+        "delivery_options",
+        "delivery_period",
+        "set_up_shipping_address",
+        "change_shipping_address",
+        "check_payment_methods",
+        "check_invoice",
+        "get_invoice",
+        "delete_account",
+        "edit_account",
+        "create_account",
+        "switch_account",
+        "recover_password",
+        "newsletter_subscription",
+    }
+)
 # Generated parser messages whose commands are plain requests (no complaint, hand-off or chit-chat).
-NEUTRAL_COMMANDS = frozenset({
-    "FindProducts", "Refine", "Rank", "AskProduct", "Compare", "CheckStock", "PolicyQuestion", "OrderStatus",
-    "CancelOrder", "ReturnItem", "ProvideDetails", "Privacy", "OutOfScope",
-})
+NEUTRAL_COMMANDS = frozenset(
+    {
+        "FindProducts",
+        "Refine",
+        "Rank",
+        "AskProduct",
+        "Compare",
+        "CheckStock",
+        "PolicyQuestion",
+        "OrderStatus",
+        "CancelOrder",
+        "ReturnItem",
+        "ProvideDetails",
+        "Privacy",
+        "OutOfScope",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -60,7 +92,9 @@ class Rows:
 
     def take(self, idx: np.ndarray | list[int]) -> Rows:
         titles = [self.titles[i] for i in idx] if self.titles else []
-        return Rows(self.domain, self.license, [self.texts[i] for i in idx], [self.labels[i] for i in idx], titles)
+        return Rows(
+            self.domain, self.license, [self.texts[i] for i in idx], [self.labels[i] for i in idx], titles
+        )
 
     def unique(self) -> Rows:
         """The first row of each distinct text (a repeated review must not sit in train and test at once)."""
@@ -70,8 +104,12 @@ class Rows:
     def short(self) -> Rows:
         """The rows' titles alone, as short reviews with the rating's label (rows without a title dropped)."""
         keep = [i for i, t in enumerate(self.titles) if t.strip()]
-        return Rows(f"{self.domain}:titles", self.license, [self.titles[i] for i in keep],
-                    [self.labels[i] for i in keep])
+        return Rows(
+            f"{self.domain}:titles",
+            self.license,
+            [self.titles[i] for i in keep],
+            [self.labels[i] for i in keep],
+        )
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -91,7 +129,9 @@ def have_shared_data() -> bool:
 def _require(rel: str) -> Path:
     path = shared_data_dir() / rel
     if not path.is_file():
-        raise DataError(f"{path} not found: put the shared datasets in ../shared/data or set AISLE_SHARED_DATA")
+        raise DataError(
+            f"{path} not found: put the shared datasets in ../shared/data or set AISLE_SHARED_DATA"
+        )
     return path
 
 
@@ -160,7 +200,9 @@ def generated_requests(n: int, seed: int) -> Rows:
     from knowledge.demo import load_demo
 
     examples = generate(ShopVocab(list(load_demo().products)), n, seed)
-    texts = list(dict.fromkeys(e.text for e in examples if e.commands and set(e.commands) <= NEUTRAL_COMMANDS))
+    texts = list(
+        dict.fromkeys(e.text for e in examples if e.commands and set(e.commands) <= NEUTRAL_COMMANDS)
+    )
     return Rows("chat", "ours", texts, ["neutral"] * len(texts))
 
 
@@ -177,8 +219,13 @@ def bitext_requests() -> Rows:
 def training_domains(n_generated: int, seed: int) -> dict[str, Rows]:
     """Every domain the model may learn from, by name; the held-out review domain is never loaded here."""
     mdsd = load_mdsd(tuple(d for d in MDSD_DOMAINS if d != HELD_OUT))
-    return {"clothing": load_clothing(), **mdsd, "demo": load_demo_reviews(),
-            "chat": generated_requests(n_generated, seed), "support": bitext_requests()}
+    return {
+        "clothing": load_clothing(),
+        **mdsd,
+        "demo": load_demo_reviews(),
+        "chat": generated_requests(n_generated, seed),
+        "support": bitext_requests(),
+    }
 
 
 def load_held_out() -> Rows:
@@ -193,7 +240,11 @@ def three_way(rows: Rows, seed: int, val: float = 0.15, test: float = 0.15) -> t
     from one process to the next, and a text must fall in the same slice in training and in the report.
     """
     u = np.array([_unit(seed, t) for t in rows.texts])
-    idx = [np.flatnonzero(u >= test + val), np.flatnonzero((u >= test) & (u < test + val)), np.flatnonzero(u < test)]
+    idx = [
+        np.flatnonzero(u >= test + val),
+        np.flatnonzero((u >= test) & (u < test + val)),
+        np.flatnonzero(u < test),
+    ]
     tr, va, te = (rows.take([int(i) for i in part]) for part in idx)
     return tr, va, te
 

@@ -47,8 +47,12 @@ class SoftmaxModel:
         """Weights as .npz, labels + temperature (+ ``extra`` settings of the caller) as JSON."""
         path.parent.mkdir(parents=True, exist_ok=True)
         cb = np.zeros(len(self.labels), np.float32) if self.class_bias is None else self.class_bias
-        np.savez_compressed(path.with_suffix(".npz"), weights=self.weights.astype(np.float32),
-                            bias=self.bias.astype(np.float32), class_bias=cb.astype(np.float32))
+        np.savez_compressed(
+            path.with_suffix(".npz"),
+            weights=self.weights.astype(np.float32),
+            bias=self.bias.astype(np.float32),
+            class_bias=cb.astype(np.float32),
+        )
         meta = {"labels": self.labels, "temperature": float(self.temperature), **(extra or {})}
         path.with_suffix(".json").write_text(json.dumps(meta, indent=1) + "\n")
 
@@ -56,15 +60,23 @@ class SoftmaxModel:
     def load(cls, path: Path) -> SoftmaxModel:
         npz, meta_path = path.with_suffix(".npz"), path.with_suffix(".json")
         if not npz.is_file() or not meta_path.is_file():
-            raise ModelMissingError(f"NLU model {npz.name} is missing in {path.parent}: run `aisle train nlu`")
+            raise ModelMissingError(
+                f"NLU model {npz.name} is missing in {path.parent}: run `aisle train nlu`"
+            )
         with np.load(npz, allow_pickle=False) as f:
             w, b, cb = f["weights"], f["bias"], f["class_bias"]
         meta = json.loads(meta_path.read_text())
         return cls(w, b, list(meta["labels"]), float(meta["temperature"]), cb if cb.any() else None)
 
 
-def fit_logreg(x: Any, y: list[str], c: float, seed: int, class_weight: str | None = None,
-               sample_weight: np.ndarray | None = None) -> SoftmaxModel:
+def fit_logreg(
+    x: Any,
+    y: list[str],
+    c: float,
+    seed: int,
+    class_weight: str | None = None,
+    sample_weight: np.ndarray | None = None,
+) -> SoftmaxModel:
     """Multinomial logistic regression; ``x`` is a dense array or a scipy sparse matrix."""
     from sklearn.linear_model import LogisticRegression
 

@@ -22,22 +22,43 @@ from assistant.nlu.read import Context, to_commands
 from assistant.nlu.resolve import Resolver
 
 # Field -> the span tag the fast parser would give those words.
-FIELD_TAGS = {"product": "CAT", "brand": "BRAND", "not_brand": "NOT_BRAND", "feature": "ATTR",
-              "not_feature": "NOT_ATTR", "relative": "REL", "rank": "SUPER", "ref": "REF", "aspect": "ASPECT",
-              "order": "ORDER_ID", "email": "EMAIL", "drop": "UNSET"}
-_AMOUNT = {"min": ("PRICE_MIN", "NUM_MIN"), "max": ("PRICE_MAX", "NUM_MAX"), "about": ("PRICE_ABOUT", "NUM_EQ")}
+FIELD_TAGS = {
+    "product": "CAT",
+    "brand": "BRAND",
+    "not_brand": "NOT_BRAND",
+    "feature": "ATTR",
+    "not_feature": "NOT_ATTR",
+    "relative": "REL",
+    "rank": "SUPER",
+    "ref": "REF",
+    "aspect": "ASPECT",
+    "order": "ORDER_ID",
+    "email": "EMAIL",
+    "drop": "UNSET",
+}
+_AMOUNT = {
+    "min": ("PRICE_MIN", "NUM_MIN"),
+    "max": ("PRICE_MAX", "NUM_MAX"),
+    "about": ("PRICE_ABOUT", "NUM_EQ"),
+}
 
 
 @lru_cache(maxsize=1)
 def schema() -> dict[str, Any]:
     props: dict[str, Any] = {"type": {"type": "string", "enum": list(COMMAND_TYPES)}}
     props.update({k: {"type": "string"} for k in (*FIELD_TAGS, *_AMOUNT)})
-    props.update(topic={"type": "string", "enum": list(TOPICS)},
-                 kind={"type": "string", "enum": list(PRIVACY_KINDS + CHAT_KINDS)},
-                 reject={"type": "boolean"}, **{"continue": {"type": "boolean"}})
+    props.update(
+        topic={"type": "string", "enum": list(TOPICS)},
+        kind={"type": "string", "enum": list(PRIVACY_KINDS + CHAT_KINDS)},
+        reject={"type": "boolean"},
+        **{"continue": {"type": "boolean"}},
+    )
     item = {"type": "object", "properties": props, "required": ["type"]}
-    return {"type": "object", "properties": {"commands": {"type": "array", "items": item, "minItems": 1,
-                                                          "maxItems": 3}}, "required": ["commands"]}
+    return {
+        "type": "object",
+        "properties": {"commands": {"type": "array", "items": item, "minItems": 1, "maxItems": 3}},
+        "required": ["commands"],
+    }
 
 
 @lru_cache(maxsize=1)
@@ -95,13 +116,22 @@ def to_parse(text: str, data: dict[str, Any], is_money: Any) -> Parse:
 class LlamaCommands:
     """One llama.cpp instance kept for command reading, so its few-shot prefix stays in the KV cache."""
 
-    def __init__(self, model_path: Path, resolver: Resolver, *, n_threads: int = 1, max_tokens: int = 96) -> None:
+    def __init__(
+        self, model_path: Path, resolver: Resolver, *, n_threads: int = 1, max_tokens: int = 96
+    ) -> None:
         from llama_cpp import Llama
 
         self.resolver = resolver
         self.max_tokens = max_tokens
-        self._llm = Llama(model_path=str(model_path), n_threads=n_threads, n_threads_batch=n_threads, n_ctx=2048,
-                          n_batch=256, seed=7, verbose=False)
+        self._llm = Llama(
+            model_path=str(model_path),
+            n_threads=n_threads,
+            n_threads_batch=n_threads,
+            n_ctx=2048,
+            n_batch=256,
+            seed=7,
+            verbose=False,
+        )
         self._lock = threading.Lock()  # one llama context: calls queue
 
     def warm(self) -> None:
@@ -112,7 +142,9 @@ class LlamaCommands:
             out: Any = self._llm.create_chat_completion(
                 messages=messages(text, context),  # type: ignore[arg-type]
                 response_format={"type": "json_object", "schema": schema()},
-                max_tokens=self.max_tokens, temperature=0.0)
+                max_tokens=self.max_tokens,
+                temperature=0.0,
+            )
         raw = out["choices"][0]["message"]["content"] or ""
         try:
             data = json.loads(raw)
@@ -125,7 +157,7 @@ class LlamaCommands:
 
 
 def _has_currency_or_price(value: str) -> bool:
-    """"$150", "200 quid", "150" are prices; "4 people", "20,000 mAh" are quantities."""
+    """ "$150", "200 quid", "150" are prices; "4 people", "20,000 mAh" are quantities."""
     from assistant.nlu.resolve import quantity
     from knowledge.money import parse_money
 

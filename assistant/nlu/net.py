@@ -23,8 +23,14 @@ BIO = ("O", *[f"{p}-{t}" for t in TAGS for p in ("B", "I")])
 HEADS = {"topic": TOPICS, "privacy": PRIVACY_KINDS, "chat": CHAT_KINDS}
 # Linear maps that get adapters, in the upper layers only: the lower layers' outputs are computed
 # once per training message and cached, which makes training ~3x cheaper on a CPU.
-ADAPTED = ("attention.self.query", "attention.self.key", "attention.self.value", "attention.output.dense",
-           "intermediate.dense", "output.dense")
+ADAPTED = (
+    "attention.self.query",
+    "attention.self.key",
+    "attention.self.value",
+    "attention.output.dense",
+    "intermediate.dense",
+    "output.dense",
+)
 
 
 def encoder_path() -> Path:
@@ -92,7 +98,7 @@ class ParserNet(nn.Module):
 
     def upper(self, h: torch.Tensor, attention_mask: torch.Tensor) -> dict[str, torch.Tensor]:
         """The adapted layers and the heads, from cached ``lower`` states."""
-        return self.heads_of(self._run(self.layers[self.adapt_from:], h, attention_mask), attention_mask)
+        return self.heads_of(self._run(self.layers[self.adapt_from :], h, attention_mask), attention_mask)
 
     @staticmethod
     def _run(layers: list[nn.Module], h: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
@@ -112,12 +118,15 @@ class ParserNet(nn.Module):
 
     def trained_state(self) -> dict[str, torch.Tensor]:
         """Adapters and heads only: what gets saved."""
-        return {k: v.detach().to(torch.float16).contiguous() for k, v in self.state_dict().items()
-                if "lora_" in k or not k.startswith("encoder.")}
+        return {
+            k: v.detach().to(torch.float16).contiguous()
+            for k, v in self.state_dict().items()
+            if "lora_" in k or not k.startswith("encoder.")
+        }
 
     def merge(self) -> None:
         """Fold the adapters into the encoder's weights (inference: one plain forward pass)."""
-        for layer in self.layers[self.adapt_from:]:
+        for layer in self.layers[self.adapt_from :]:
             for name in ADAPTED:
                 _swap(layer, name, lambda m: m.merged() if isinstance(m, LoRALinear) else m)
 
@@ -129,8 +138,13 @@ def context_words(context: str) -> str:
 
 def encode(tok: Any, context: str, text: str, max_len: int) -> tuple[list[int], list[tuple[int, int]]]:
     """Token ids of (context, message) and each token's offsets in the message ((0, 0) outside it)."""
-    enc = tok(context_words(context), text, truncation="only_second", max_length=max_len,
-              return_offsets_mapping=True)
+    enc = tok(
+        context_words(context),
+        text,
+        truncation="only_second",
+        max_length=max_len,
+        return_offsets_mapping=True,
+    )
     seq = enc.sequence_ids()
     offsets = [tuple(o) if s == 1 else (0, 0) for o, s in zip(enc["offset_mapping"], seq, strict=True)]
     return [int(i) for i in enc["input_ids"]], [(int(a), int(b)) for a, b in offsets]
@@ -152,9 +166,16 @@ def save(net: ParserNet, folder: Path, meta: dict[str, Any]) -> None:
     save_file(net.trained_state(), str(folder / "parser.safetensors"))
     from assistant.nlu.corpus import CONTEXT_WORDS
 
-    meta = {**meta, "context_words": list(CONTEXT_WORDS), "r": net.r, "alpha": net.alpha, "adapt_from": net.adapt_from,
-            "bio": list(BIO), "commands": list(COMMAND_TYPES),
-            "heads": {k: list(v) for k, v in HEADS.items()}}
+    meta = {
+        **meta,
+        "context_words": list(CONTEXT_WORDS),
+        "r": net.r,
+        "alpha": net.alpha,
+        "adapt_from": net.adapt_from,
+        "bio": list(BIO),
+        "commands": list(COMMAND_TYPES),
+        "heads": {k: list(v) for k, v in HEADS.items()},
+    }
     (folder / "parser.json").write_text(json.dumps(meta, indent=1, sort_keys=True), encoding="utf-8")
 
 
@@ -164,14 +185,17 @@ def load(folder: Path) -> tuple[Any, ParserNet, dict[str, Any]]:
 
     meta = json.loads((folder / "parser.json").read_text(encoding="utf-8"))
     if meta.get("bio") != list(BIO) or meta.get("commands") != list(COMMAND_TYPES):
-        raise ValueError(f"the parser in {folder} was trained for another label set: retrain it with "
-                         f"`aisle train parser`")
+        raise ValueError(
+            f"the parser in {folder} was trained for another label set: retrain it with `aisle train parser`"
+        )
     tok, enc = load_encoder()
     net = ParserNet(enc, int(meta["r"]), float(meta["alpha"]), int(meta["adapt_from"]))
     state = {k: v.float() for k, v in load_file(str(folder / "parser.safetensors")).items()}
     missing = [k for k in net.trained_state() if k not in state]
     if missing:
-        raise ValueError(f"the parser in {folder} lacks weights {missing[:3]}: retrain it with `aisle train parser`")
+        raise ValueError(
+            f"the parser in {folder} lacks weights {missing[:3]}: retrain it with `aisle train parser`"
+        )
     net.load_state_dict(state, strict=False)
     net.merge()
     net.eval()

@@ -110,9 +110,19 @@ class FastParser:
             offsets = rows[i][1]
             k = len(offsets)
             labels = [N.BIO[int(j)] for j in best[i][:k]]
-            spans = tuple(Span(s, e, t, text[s:e], round(sc, 4))
-                          for s, e, t, sc in decode(text, offsets, labels, best_p[i][:k].tolist()))
-            head_labels = {k: (N.HEADS[k][int(h[i].argmax())], round(float(h[i].max()), 4)) for k, h in heads.items()}
-            parses.append(Parse(text, {c: round(float(cmd[i, j]), 4) for j, c in enumerate(COMMAND_TYPES)},
-                                spans, head_labels))
+            spans = tuple(
+                Span(s, e, t, text[s:e], round(sc, 4))
+                for s, e, t, sc in decode(text, offsets, labels, best_p[i][:k].tolist())
+            )
+            head_labels = {
+                k: (N.HEADS[k][int(h[i].argmax())], round(float(h[i].max()), 4)) for k, h in heads.items()
+            }
+            parses.append(
+                Parse(
+                    text,
+                    {c: round(float(cmd[i, j]), 4) for j, c in enumerate(COMMAND_TYPES)},
+                    spans,
+                    head_labels,
+                )
+            )
         return parses

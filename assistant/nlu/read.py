@@ -39,8 +39,21 @@ from assistant.nlu.parser import Parse, Span
 from assistant.nlu.resolve import Resolver, quantity
 from knowledge.constraints import Bound, Constraints
 
-PRODUCT_TAGS = ("CAT", "BRAND", "NOT_BRAND", "ATTR", "NOT_ATTR", "PRICE_MAX", "PRICE_MIN", "PRICE_ABOUT", "NUM_MIN",
-                "NUM_MAX", "NUM_EQ", "RATING_MIN", "STOCK")
+PRODUCT_TAGS = (
+    "CAT",
+    "BRAND",
+    "NOT_BRAND",
+    "ATTR",
+    "NOT_ATTR",
+    "PRICE_MAX",
+    "PRICE_MIN",
+    "PRICE_ABOUT",
+    "NUM_MIN",
+    "NUM_MAX",
+    "NUM_EQ",
+    "RATING_MIN",
+    "STOCK",
+)
 SOCIAL = ("ChitChat", "OutOfScope")
 
 
@@ -69,7 +82,9 @@ class _Slots:
 
 
 def to_commands(p: Parse, r: Resolver, ctx: Context, threshold: float = 0.5) -> list[Command]:
-    types = _types(p, threshold) if max(p.commands.values(), default=0.0) >= threshold else _unsure_types(p, ctx)
+    types = (
+        _types(p, threshold) if max(p.commands.values(), default=0.0) >= threshold else _unsure_types(p, ctx)
+    )
     out: list[Command] = []
     for t in types:
         parts = _product_parts(p, r.category) if t == "FindProducts" else [p]
@@ -81,7 +96,7 @@ def to_commands(p: Parse, r: Resolver, ctx: Context, threshold: float = 0.5) -> 
 
 
 def _product_parts(p: Parse, r_cat: Callable[[str], str | None] | None = None) -> list[Parse]:
-    """"a tent for 6 people and a sleeping bag that's not mummy shaped": one part per product type, each
+    """ "a tent for 6 people and a sleeping bag that's not mummy shaped": one part per product type, each
     with the slots written after it (slots before the first type go with the first). Types joined by
     "or" ("headphones or earbuds") are one request."""
     cats = p.spans_of("CAT")
@@ -89,7 +104,7 @@ def _product_parts(p: Parse, r_cat: Callable[[str], str | None] | None = None) -
         return [p]
     groups: list[list[Span]] = [[cats[0]]]
     for prev, cur in zip(cats, cats[1:], strict=False):
-        between = p.text[prev.end:cur.start].lower().split()
+        between = p.text[prev.end : cur.start].lower().split()
         if "or" in between or len(between) <= 1:
             groups[-1].append(cur)
         else:
@@ -103,8 +118,11 @@ def _product_parts(p: Parse, r_cat: Callable[[str], str | None] | None = None) -
     starts[0] = -1
     out = []
     for i in range(len(groups)):
-        spans = tuple(s for s in p.spans if starts[i] <= s.start < starts[i + 1] or (s.tag not in PRODUCT_TAGS
-                                                                                         and s.tag != "CONT"))
+        spans = tuple(
+            s
+            for s in p.spans
+            if starts[i] <= s.start < starts[i + 1] or (s.tag not in PRODUCT_TAGS and s.tag != "CONT")
+        )
         out.append(replace(p, spans=spans))
     return out
 
@@ -138,14 +156,23 @@ def product_slots(p: Parse, r: Resolver, ctx: Context) -> _Slots:
     brands, ex_brands = _brands(p.spans_of("BRAND"), r, s.unknown), _brands(p.spans_of("NOT_BRAND"), r, [])
     attrs, ex_attrs = _values(p, r, scope, s.unknown)
     bounds, loose = _bounds(p, r, scope, attrs, s.unknown)
-    with_loose = replace(p, spans=tuple(sorted(p.spans + tuple(loose), key=lambda x: x.start))) if loose else p
+    with_loose = (
+        replace(p, spans=tuple(sorted(p.spans + tuple(loose), key=lambda x: x.start))) if loose else p
+    )
     price, currency = _price(with_loose, r)
     ratings = [_number(sp.text) for sp in p.spans_of("RATING_MIN")]
-    s.c = Constraints(categories=tuple(cats), brands=tuple(b for b in brands if b not in ex_brands),
-                      exclude_brands=tuple(ex_brands), attributes=attrs, exclude_attributes=ex_attrs, bounds=bounds,
-                      price=price, currency=currency,
-                      min_rating=max((x for x in ratings if x is not None and 0 < x <= 5), default=None),
-                      in_stock=True if p.spans_of("STOCK") else None)
+    s.c = Constraints(
+        categories=tuple(cats),
+        brands=tuple(b for b in brands if b not in ex_brands),
+        exclude_brands=tuple(ex_brands),
+        attributes=attrs,
+        exclude_attributes=ex_attrs,
+        bounds=bounds,
+        price=price,
+        currency=currency,
+        min_rating=max((x for x in ratings if x is not None and 0 < x <= 5), default=None),
+        in_stock=True if p.spans_of("STOCK") else None,
+    )
     return s
 
 
@@ -185,8 +212,9 @@ def _values(p: Parse, r: Resolver, scope: tuple[str, ...], unknown: list[str]) -
     return attrs, ex_attrs
 
 
-def _bounds(p: Parse, r: Resolver, scope: tuple[str, ...], attrs: Values,
-            unknown: list[str]) -> tuple[dict[str, Bound], list[Span]]:
+def _bounds(
+    p: Parse, r: Resolver, scope: tuple[str, ...], attrs: Values, unknown: list[str]
+) -> tuple[dict[str, Bound], list[Span]]:
     """Quantities -> bounds on the attributes they measure; bare numbers no attribute measures are the
     shopper's budget ("1k-2k range") and come back as price spans."""
     bounds: dict[str, Bound] = {}
@@ -202,8 +230,10 @@ def _bounds(p: Parse, r: Resolver, scope: tuple[str, ...], attrs: Values,
             attrs[hit.key] = (hit.exact_value,)
         else:
             old = bounds.get(hit.key, Bound())
-            bounds[hit.key] = Bound(hit.bound.min if hit.bound.min is not None else old.min,
-                                    hit.bound.max if hit.bound.max is not None else old.max)
+            bounds[hit.key] = Bound(
+                hit.bound.min if hit.bound.min is not None else old.min,
+                hit.bound.max if hit.bound.max is not None else old.max,
+            )
     return bounds, loose
 
 
@@ -234,9 +264,9 @@ def price_spans(p: Parse) -> list[Span]:
     out: list[Span] = []
     for sp in p.spans_of(*PRICE_TAGS):
         last = out[-1] if out else None
-        if last is not None and p.text[last.end:sp.start].strip(" ") in ("", "and", "-"):
+        if last is not None and p.text[last.end : sp.start].strip(" ") in ("", "and", "-"):
             tag = last.tag if re.search(r"\d", last.text) or not re.search(r"\d", sp.text) else sp.tag
-            out[-1] = Span(last.start, sp.end, tag, p.text[last.start:sp.end], min(last.score, sp.score))
+            out[-1] = Span(last.start, sp.end, tag, p.text[last.start : sp.end], min(last.score, sp.score))
         else:
             out.append(sp)
     return out
@@ -264,11 +294,16 @@ def _price(p: Parse, r: Resolver) -> tuple[Bound, str | None]:
             elif tag == "PRICE_MIN":
                 lo = m.amount
             else:
-                lo, hi = (m.amount * Decimal("0.8")).quantize(Decimal("0.01")), (m.amount * Decimal("1.2")).quantize(Decimal("0.01"))
+                lo, hi = (
+                    (m.amount * Decimal("0.8")).quantize(Decimal("0.01")),
+                    (m.amount * Decimal("1.2")).quantize(Decimal("0.01")),
+                )
     if lo is not None and hi is not None and lo > hi:
         lo, hi = hi, lo
     # One currency for the whole budget: "INR 2500 to 4000", "35 to 50 euros".
-    return Bound(None if lo is None else float(lo), None if hi is None else float(hi)), (currencies[0] if currencies else None)
+    return Bound(None if lo is None else float(lo), None if hi is None else float(hi)), (
+        currencies[0] if currencies else None
+    )
 
 
 def _number(text: str) -> float | None:
@@ -283,7 +318,7 @@ def _number(text: str) -> float | None:
 
 
 def _around(text: str, sp: Span, width: int = 25) -> str:
-    return text[max(0, sp.start - width):sp.start] + " " + text[sp.end:sp.end + width]
+    return text[max(0, sp.start - width) : sp.start] + " " + text[sp.end : sp.end + width]
 
 
 def _refs(p: Parse, r: Resolver, ctx: Context) -> list[Ref]:
@@ -300,20 +335,7 @@ def _command(t: str, p: Parse, r: Resolver, ctx: Context, s: _Slots) -> Command 
     text = p.text
     scope = s.c.categories or ctx.categories
     if t in ("FindProducts", "Refine"):
-        sort = _sort(p, r, scope)
-        if t == "FindProducts":
-            return FindProducts(text, s.c, carry=bool(p.spans_of("CONT")), sort=sort, unknown=tuple(s.unknown))
-        # "they look heavy, something lighter": the last word about an attribute is the request
-        last: dict[str, Relative] = {}
-        for sp in p.spans_of("REL"):
-            hit = r.ranking(sp.text, scope)
-            if hit is not None:
-                last.pop(hit[0], None)
-                last[hit[0]] = Relative(hit[0], "less" if hit[1] == "min" else "more")
-        rel = tuple(last.values())
-        unset = tuple(dict.fromkeys(r.unset(sp.text, scope) for sp in p.spans_of("UNSET")))
-        return Refine(text, s.c, unset=unset, relative=rel, reject_shown=bool(p.spans_of("REJECT")), sort=sort,
-                      unknown=tuple(s.unknown))
+        return _search(t, p, r, scope, s)
     if t == "Rank":
         spans = p.spans_of("SUPER", "REL")
         near = " ".join(sp.text for sp in p.spans_of("ASPECT"))
@@ -329,10 +351,44 @@ def _command(t: str, p: Parse, r: Resolver, ctx: Context, s: _Slots) -> Command 
         return Compare(text, tuple(refs))
     if t == "CheckStock":
         return CheckStock(text, refs[0] if refs else Ref(focus=True))
-    if t in ("OrderStatus", "CancelOrder", "ReturnItem", "ProvideDetails"):
-        kind = {"OrderStatus": OrderStatus, "CancelOrder": CancelOrder, "ReturnItem": ReturnItem,
-                "ProvideDetails": ProvideDetails}[t]
-        return _order(kind, p)
+    return _support(t, p)
+
+
+_ORDER_KINDS: dict[str, type[OrderStatus | CancelOrder | ReturnItem | ProvideDetails]] = {
+    "OrderStatus": OrderStatus,
+    "CancelOrder": CancelOrder,
+    "ReturnItem": ReturnItem,
+    "ProvideDetails": ProvideDetails,
+}
+
+
+def _search(t: str, p: Parse, r: Resolver, scope: tuple[str, ...], s: _Slots) -> Command:
+    sort = _sort(p, r, scope)
+    if t == "FindProducts":
+        return FindProducts(p.text, s.c, carry=bool(p.spans_of("CONT")), sort=sort, unknown=tuple(s.unknown))
+    # "they look heavy, something lighter": the last word about an attribute is the request
+    last: dict[str, Relative] = {}
+    for sp in p.spans_of("REL"):
+        hit = r.ranking(sp.text, scope)
+        if hit is not None:
+            last.pop(hit[0], None)
+            last[hit[0]] = Relative(hit[0], "less" if hit[1] == "min" else "more")
+    unset = tuple(dict.fromkeys(r.unset(sp.text, scope) for sp in p.spans_of("UNSET")))
+    return Refine(
+        p.text,
+        s.c,
+        unset=unset,
+        relative=tuple(last.values()),
+        reject_shown=bool(p.spans_of("REJECT")),
+        sort=sort,
+        unknown=tuple(s.unknown),
+    )
+
+
+def _support(t: str, p: Parse) -> Command:
+    text = p.text
+    if t in _ORDER_KINDS:
+        return _order(_ORDER_KINDS[t], p)
     if t == "PolicyQuestion":
         return PolicyQuestion(text, p.labels.get("topic", ("other", 0.0))[0])
     if t == "Privacy":

@@ -25,10 +25,19 @@ from assistant.nlu.commands import (
     ReturnItem,
 )
 
-_TOPIC_INTENTS = {"shipping": "shipping", "order_tracking": "shipping", "payment": "payment",
-                  "returns": "return_refund", "refunds": "return_refund", "cancellations": "cancel_order",
-                  "privacy": "privacy", "warranty": "return_refund", "price_match": "payment",
-                  "gift_cards": "payment", "other": "shipping"}
+_TOPIC_INTENTS = {
+    "shipping": "shipping",
+    "order_tracking": "shipping",
+    "payment": "payment",
+    "returns": "return_refund",
+    "refunds": "return_refund",
+    "cancellations": "cancel_order",
+    "privacy": "privacy",
+    "warranty": "return_refund",
+    "price_match": "payment",
+    "gift_cards": "payment",
+    "other": "shipping",
+}
 
 
 def intent_of(c: Command) -> str:
@@ -63,9 +72,18 @@ def intents(commands: list[Command], served: list[str]) -> list[str]:
 
 
 def entities(commands: list[Command]) -> dict[str, Any]:
-    out: dict[str, Any] = {"categories": [], "brands": [], "negated_brands": [], "attributes": {},
-                           "price_min": None, "price_max": None, "currency": None, "order_ids": [], "emails": [],
-                           "references": []}
+    out: dict[str, Any] = {
+        "categories": [],
+        "brands": [],
+        "negated_brands": [],
+        "attributes": {},
+        "price_min": None,
+        "price_max": None,
+        "currency": None,
+        "order_ids": [],
+        "emails": [],
+        "references": [],
+    }
     for c in commands:
         cons = c.constraints if isinstance(c, FindProducts) else c.set if isinstance(c, Refine) else None
         if cons is not None:
@@ -79,7 +97,12 @@ def entities(commands: list[Command]) -> dict[str, Any]:
         if isinstance(c, OrderCommand):
             out["order_ids"] += [c.order_id] if c.order_id else []
             out["emails"] += [c.email] if c.email else []
-        refs = [c.ref] if isinstance(c, AskProduct | CheckStock) and c.ref else list(c.refs) if isinstance(c, Compare) \
+        refs = (
+            [c.ref]
+            if isinstance(c, AskProduct | CheckStock) and c.ref
+            else list(c.refs)
+            if isinstance(c, Compare)
             else []
+        )
         out["references"] += [r.to_dict() for r in refs]
     return out

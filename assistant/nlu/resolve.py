@@ -22,12 +22,43 @@ from knowledge.constraints import Bound
 from knowledge.money import Money, parse_money
 
 Embed = Callable[[list[str]], np.ndarray]
-_ORDINALS = {"first": 0, "1st": 0, "one": 0, "second": 1, "2nd": 1, "two": 1, "third": 2, "3rd": 2, "three": 2,
-             "fourth": 3, "4th": 3, "four": 3, "fifth": 4, "5th": 4, "five": 4, "last": -1, "bottom": -1,
-             "top": 0, "middle": 1}
+_ORDINALS = {
+    "first": 0,
+    "1st": 0,
+    "one": 0,
+    "second": 1,
+    "2nd": 1,
+    "two": 1,
+    "third": 2,
+    "3rd": 2,
+    "three": 2,
+    "fourth": 3,
+    "4th": 3,
+    "four": 3,
+    "fifth": 4,
+    "5th": 4,
+    "five": 4,
+    "last": -1,
+    "bottom": -1,
+    "top": 0,
+    "middle": 1,
+}
 _NUMBER = re.compile(r"(\d[\d,]*(?:\.\d+)?)\s*(k\b)?", re.I)
-_WORD_NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
-                 "nine": 9, "ten": 10, "a couple of": 2, "a dozen": 12, "twenty": 20}
+_WORD_NUMBERS = {
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "a couple of": 2,
+    "a dozen": 12,
+    "twenty": 20,
+}
 
 
 @dataclass(frozen=True)
@@ -53,7 +84,7 @@ class Resolver:
         words = t.split()
         for n in range(len(words) - 1, 0, -1):  # "cheap yoga mat thing" -> "yoga mat"
             for i in range(len(words) - n + 1):
-                sub = " ".join(words[i:i + n])
+                sub = " ".join(words[i : i + n])
                 hit = self.v.category_surfaces.get(sub) or self.v.category_surfaces.get(singular_phrase(sub))
                 if hit and len(sub) >= 4:
                     return hit
@@ -114,8 +145,12 @@ class Resolver:
         if not hits:
             hits = self._covering(t, cats)
         if cats:
-            inside = [(k, v) for k, v in hits if v in self.v.values_in(k, cats) or (
-                self.v.attrs[k].boolean and cats & self.v.attrs[k].categories)]
+            inside = [
+                (k, v)
+                for k, v in hits
+                if v in self.v.values_in(k, cats)
+                or (self.v.attrs[k].boolean and cats & self.v.attrs[k].categories)
+            ]
             if inside:
                 hits = inside
             elif hits:
@@ -127,8 +162,12 @@ class Resolver:
     def _value_hits(self, t: str) -> list[tuple[str, str]]:
         hits = list(self.v.value_index.get(t, [])) or list(self.v.value_index.get(singular_phrase(t), []))
         if not hits:  # a longer catalog value that contains the word ("nonstick" -> "ceramic nonstick")
-            hits = [kv for val, kvs in self.v.value_index.items() if len(t) >= 4 and re.search(
-                rf"(?<![\w-]){re.escape(t)}(?![\w-])", val) for kv in kvs]
+            hits = [
+                kv
+                for val, kvs in self.v.value_index.items()
+                if len(t) >= 4 and re.search(rf"(?<![\w-]){re.escape(t)}(?![\w-])", val)
+                for kv in kvs
+            ]
         return hits
 
     def _covering(self, t: str, cats: set[str]) -> list[tuple[str, str]]:
@@ -141,7 +180,9 @@ class Resolver:
         for a in self.v.attrs_of(cats):
             key_words = {_stem(w) for w in a.words.split()}
             for v in self.v.values_in(a.key, cats) if cats else a.values:
-                words = {_stem(w) for w in re.findall(r"[a-z0-9]+", v.lower())} | {_stem(v.lower().replace(" ", ""))}
+                words = {_stem(w) for w in re.findall(r"[a-z0-9]+", v.lower())} | {
+                    _stem(v.lower().replace(" ", ""))
+                }
                 if said & words and said <= words | key_words | {_stem(t.replace(" ", ""))}:
                     out.append((a.key, v))
         return out if len(out) <= 2 else []
@@ -171,8 +212,11 @@ class Resolver:
                 if stated is not None and (kdim is None or kdim[0] != stated[0]):
                     continue
                 value = num * stated[1] / kdim[1] if stated and kdim else num
-                score = _overlap(near + " " + text, a.words) + (1.0 if stated else 0.0) + (
-                    0.5 if unit and kunit and unit.rstrip("s") == kunit.rstrip("s") else 0.0)
+                score = (
+                    _overlap(near + " " + text, a.words)
+                    + (1.0 if stated else 0.0)
+                    + (0.5 if unit and kunit and unit.rstrip("s") == kunit.rstrip("s") else 0.0)
+                )
                 if best is None or score > best[0]:
                     best = (score, a.key, value)
         if best is None or (stated is None and best[0] <= 0):
@@ -191,7 +235,7 @@ class Resolver:
 
     # --- rankings -------------------------------------------------------------------------------------
     def ranking(self, text: str, cats: Iterable[str], near: str = "") -> tuple[str, Direction] | None:
-        """"lightest" -> (weight_g, min); "longest battery" -> (battery_life_hours, max)."""
+        """ "lightest" -> (weight_g, min); "longest battery" -> (battery_life_hours, max)."""
         t = norm(text)
         dim, side = _dimension_of(t)
         keys = self.v.dimension_keys(dim, cats) if dim else []
@@ -205,14 +249,21 @@ class Resolver:
         return key, "max" if want_max else "min"
 
     def _polar(self, t: str, near: str, cats: Iterable[str]) -> tuple[str, Direction] | None:
-        """"more buttons", "fewest pieces", "highest refresh rate": a polarity word and a numeric key's words."""
+        """ "more buttons", "fewest pieces", "highest refresh rate": a polarity word and a numeric
+        key's words."""
         words = set(t.split())
         more = words & _MORE
         less = words & _LESS
         if not (more or less) or (more and less):
             return None
-        best = max(((_overlap(t, a.words) + 0.5 * _overlap(near, a.words) + _unit_hit(t, a.units.values()), a.key)
-                    for a in self.v.attrs_of(cats) if a.numeric), default=(0.0, ""))
+        best = max(
+            (
+                (_overlap(t, a.words) + 0.5 * _overlap(near, a.words) + _unit_hit(t, a.units.values()), a.key)
+                for a in self.v.attrs_of(cats)
+                if a.numeric
+            ),
+            default=(0.0, ""),
+        )
         if best[0] < 1.0:
             return None
         return best[1], "max" if more else "min"
@@ -223,10 +274,14 @@ class Resolver:
         t = norm(text)
         m = re.search(r"\b(?:first|top)\s+(two|three|2|3)\b|\b(?:all|both)\s*(two|three|2|3)?\b", t)
         if m:
-            n = {"two": 2, "three": 3, "2": 2, "3": 3}.get(m.group(1) or m.group(2) or "", 2 if "both" in t else 3)
+            n = {"two": 2, "three": 3, "2": 2, "3": 3}.get(
+                m.group(1) or m.group(2) or "", 2 if "both" in t else 3
+            )
             return [Ref(index=i) for i in range(n)]
         if re.fullmatch(r"(the\s+)?(three|two|3|2)", t):
-            return [Ref(index=i) for i in range(int({"two": 2, "three": 3}.get(t.split()[-1], t.split()[-1])))]
+            return [
+                Ref(index=i) for i in range(int({"two": 2, "three": 3}.get(t.split()[-1], t.split()[-1])))
+            ]
         return [self.ref(text, cats)]
 
     def ref(self, text: str, cats: Iterable[str] = ()) -> Ref:
@@ -240,7 +295,9 @@ class Resolver:
         for w in words:
             if w in _ORDINALS and w not in ("one", "two", "three", "four", "five"):
                 return Ref(index=_ORDINALS[w])
-        core = " ".join(w for w in words if w not in ("the", "one", "model", "option", "pair", "product", "'s"))
+        core = " ".join(
+            w for w in words if w not in ("the", "one", "model", "option", "pair", "product", "'s")
+        )
         brand = self.brand(core) if core else None
         if brand:
             return Ref(brand=brand)
@@ -271,8 +328,13 @@ class Resolver:
     def _named(self, t: str, cats: set[str]) -> list[str]:
         if len(t) < 4:
             return []
-        ids = sorted({pid for pid, p in self.v.products.items()
-                      if (title := norm(p.title)) == t or title.startswith(t + " ") or f" {t} " in f" {title} "})
+        ids = sorted(
+            {
+                pid
+                for pid, p in self.v.products.items()
+                if (title := norm(p.title)) == t or title.startswith(t + " ") or f" {t} " in f" {title} "
+            }
+        )
         inside = [pid for pid in ids if self.v.products[pid].leaf_category in cats]
         return inside if len(inside) == 1 else ids
 
@@ -282,8 +344,15 @@ class Resolver:
         words themselves for review topics ("comfort")."""
         t = norm(text)
         attrs = self.v.attrs_of(cats)
-        scored = [(_overlap(t, a.words) + 0.5 * _overlap(t, a.key.replace("_", " ")) + _unit_hit(t, a.units.values()),
-                   a.key) for a in attrs]
+        scored = [
+            (
+                _overlap(t, a.words)
+                + 0.5 * _overlap(t, a.key.replace("_", " "))
+                + _unit_hit(t, a.units.values()),
+                a.key,
+            )
+            for a in attrs
+        ]
         best = max(scored, default=(0.0, ""))
         if best[0] >= 1.0:
             return best[1]
@@ -300,13 +369,52 @@ class Resolver:
         if t in ("brand", "make", "label"):
             return "brands"
         key = self.aspect(t, cats)
-        return f"attributes.{key}" if key in self.v.attrs else ("attributes.colour" if t in ("color", "colour") else t)
+        return (
+            f"attributes.{key}"
+            if key in self.v.attrs
+            else ("attributes.colour" if t in ("color", "colour") else t)
+        )
 
 
-_MORE = frozenset({"more", "most", "higher", "highest", "bigger", "biggest", "larger", "largest", "longer", "longest",
-                   "greater", "greatest", "extra", "max", "maximum", "better", "best", "increased"})
-_LESS = frozenset({"less", "least", "fewer", "fewest", "lower", "lowest", "smaller", "smallest", "shorter", "shortest",
-                   "min", "minimum", "reduced"})
+_MORE = frozenset(
+    {
+        "more",
+        "most",
+        "higher",
+        "highest",
+        "bigger",
+        "biggest",
+        "larger",
+        "largest",
+        "longer",
+        "longest",
+        "greater",
+        "greatest",
+        "extra",
+        "max",
+        "maximum",
+        "better",
+        "best",
+        "increased",
+    }
+)
+_LESS = frozenset(
+    {
+        "less",
+        "least",
+        "fewer",
+        "fewest",
+        "lower",
+        "lowest",
+        "smaller",
+        "smallest",
+        "shorter",
+        "shortest",
+        "min",
+        "minimum",
+        "reduced",
+    }
+)
 
 
 _FILLER = frozenset({"a", "an", "the", "one", "ones", "with", "in", "it", "made", "of", "type", "kind"})
@@ -328,23 +436,23 @@ def _unit_hit(text: str, units: Iterable[str]) -> float:
 
 
 def _strip_affixes(t: str) -> str:
-    """"non-plastic" -> "plastic" (the tag says it is negated), "sony-ish" -> "sony", "bose's" -> "bose"."""
+    """ "non-plastic" -> "plastic" (the tag says it is negated), "sony-ish" -> "sony", "bose's" -> "bose"."""
     t = re.sub(r"^(non-|non |no |not |without )", "", t)
     return re.sub(r"(-ish|'s|ish)$", "", t).strip()
 
 
 def quantity(text: str) -> tuple[float | None, str | None]:
-    """"20,000 mAh" -> (20000, "mah"); "4 people" -> (4, "people"); "four people" -> (4, "people")."""
+    """ "20,000 mAh" -> (20000, "mah"); "4 people" -> (4, "people"); "four people" -> (4, "people")."""
     t = norm(re.sub(r"(?<=\d),(?=\d{3})", "", text)).replace("+", " ")
     m = _NUMBER.search(t)
     if m:
         num = float(m.group(1).replace(",", "")) * (1000 if m.group(2) else 1)
-        rest = t[m.end():].strip().split()
+        rest = t[m.end() :].strip().split()
         unit = _unit_words(rest)
         return num, unit
     for word, val in _WORD_NUMBERS.items():
         if t.startswith(word + " "):
-            return float(val), _unit_words(t[len(word):].split())
+            return float(val), _unit_words(t[len(word) :].split())
     return None, None
 
 
@@ -373,8 +481,12 @@ def _dimension_of(t: str) -> tuple[str | None, str | None]:
                 if re.search(rf"(?<![\w-]){re.escape(p)}(?![\w-])", t) and len(p) > best[0]:
                     best = (len(p), str(dim), side)
     if best[1] is None and t:  # a misspelt one: "cheepest" -> "cheapest"
-        phrases = {norm(str(p)): (str(dim), side) for dim, spec in lexicon()["dimensions"].items()
-                   for side in ("less", "more") for p in spec.get(side, [])}
+        phrases = {
+            norm(str(p)): (str(dim), side)
+            for dim, spec in lexicon()["dimensions"].items()
+            for side in ("less", "more")
+            for p in spec.get(side, [])
+        }
         close = difflib.get_close_matches(t, list(phrases), n=1, cutoff=0.8)
         if close:
             return phrases[close[0]]

@@ -42,9 +42,13 @@ def _constraints(prefix: str, c: Mapping[str, Any]) -> set[tuple[str, str]]:
             vals = vals if isinstance(vals, list) else [vals]
             out.update((f"{prefix}{k}.{key}", _v(x)) for x in vals)
     for key, b in (c.get("bounds") or {}).items():
-        out.update((f"{prefix}bounds.{key}.{end}", _v(b[end])) for end in ("min", "max") if b.get(end) is not None)
+        out.update(
+            (f"{prefix}bounds.{key}.{end}", _v(b[end])) for end in ("min", "max") if b.get(end) is not None
+        )
     price = c.get("price") or {}
-    out.update((f"{prefix}price.{end}", _v(price[end])) for end in ("min", "max") if price.get(end) is not None)
+    out.update(
+        (f"{prefix}price.{end}", _v(price[end])) for end in ("min", "max") if price.get(end) is not None
+    )
     cur = price.get("currency") or c.get("currency")
     if cur:
         out.add((f"{prefix}price.currency", _v(cur)))
@@ -76,7 +80,9 @@ def slots(cmd: Mapping[str, Any]) -> set[tuple[str, str]]:
     if "set" in cmd:
         out |= _constraints("set.", cmd["set"])
     out.update(("unset", _v(x)) for x in cmd.get("unset") or [])
-    out.update(("relative", f"{_v(r.get('attribute'))}:{_v(r.get('direction'))}") for r in cmd.get("relative") or [])
+    out.update(
+        ("relative", f"{_v(r.get('attribute'))}:{_v(r.get('direction'))}") for r in cmd.get("relative") or []
+    )
     for k in ("continue", "reject_shown"):
         if cmd.get(k):
             out.add((k, "true"))
@@ -110,9 +116,14 @@ def score_commands(pairs: Iterable[tuple[list[dict[str, Any]], list[dict[str, An
         tp, fp, fn = tp + len(ps & gs), fp + len(ps - gs), fn + len(gs - ps)
     prec = tp / (tp + fp) if tp + fp else 0.0
     rec = tp / (tp + fn) if tp + fn else 0.0
-    return {"n": n, "command_exact": round(exact / max(n, 1), 4), "slot_precision": round(prec, 4),
-            "slot_recall": round(rec, 4), "slot_f1": round(2 * prec * rec / (prec + rec) if prec + rec else 0.0, 4),
-            "type_recall": {t: round(per_type_ok[t] / per_type[t], 3) for t in sorted(per_type)}}
+    return {
+        "n": n,
+        "command_exact": round(exact / max(n, 1), 4),
+        "slot_precision": round(prec, 4),
+        "slot_recall": round(rec, 4),
+        "slot_f1": round(2 * prec * rec / (prec + rec) if prec + rec else 0.0, 4),
+        "type_recall": {t: round(per_type_ok[t] / per_type[t], 3) for t in sorted(per_type)},
+    }
 
 
 def price_of(cmds: list[dict[str, Any]]) -> dict[str, Any]:
@@ -121,8 +132,11 @@ def price_of(cmds: list[dict[str, Any]]) -> dict[str, Any]:
         cons = c.get("constraints") or c.get("set") or {}
         price = cons.get("price") or {}
         if price.get("min") is not None or price.get("max") is not None:
-            return {"min": price.get("min"), "max": price.get("max"),
-                    "currency": price.get("currency") or cons.get("currency")}
+            return {
+                "min": price.get("min"),
+                "max": price.get("max"),
+                "currency": price.get("currency") or cons.get("currency"),
+            }
     return {"min": None, "max": None, "currency": None}
 
 
@@ -135,4 +149,8 @@ def price_equal(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
             continue
         if abs(float(x) - float(y)) > 0.011:
             return False
-    return (a.get("currency") or None) == (b.get("currency") or None) or a.get("min") is None and a.get("max") is None
+    return (
+        (a.get("currency") or None) == (b.get("currency") or None)
+        or a.get("min") is None
+        and a.get("max") is None
+    )

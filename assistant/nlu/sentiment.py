@@ -35,7 +35,9 @@ class SentimentModel:
 
     def predict(self, vecs: np.ndarray, texts: list[str]) -> list[tuple[str, float]]:
         """(label, score) per row; score = p(positive) - p(negative), in [-1, 1]."""
-        return decide(self.model.predict_proba(self.features(vecs, texts)), self.model.labels, self.neutral_band)
+        return decide(
+            self.model.predict_proba(self.features(vecs, texts)), self.model.labels, self.neutral_band
+        )
 
     def save(self, folder: Path) -> None:
         """``sentiment.{npz,json}`` and, with word features, ``sentiment_vocab.{npz,json}``."""
@@ -51,13 +53,19 @@ class SentimentModel:
         folder = folder or ARTIFACTS
         model = SoftmaxModel.load(folder / "sentiment")
         if sorted(model.labels) != sorted(LABELS):
-            raise ModelMissingError(f"{folder / 'sentiment.json'} has labels {model.labels}, not {list(LABELS)}: "
-                                    "run `aisle train nlu` to rebuild the sentiment model")
+            raise ModelMissingError(
+                f"{folder / 'sentiment.json'} has labels {model.labels}, not {list(LABELS)}: "
+                "run `aisle train nlu` to rebuild the sentiment model"
+            )
         band = float(json.loads((folder / "sentiment.json").read_text()).get("neutral_band", 0.0))
-        vocab = Tfidf.load(folder / "sentiment_vocab") if (folder / "sentiment_vocab.json").is_file() else None
+        vocab = (
+            Tfidf.load(folder / "sentiment_vocab") if (folder / "sentiment_vocab.json").is_file() else None
+        )
         if model.weights.shape[0] <= (vocab.dim if vocab is not None else 0):
-            raise ModelMissingError(f"sentiment weights in {folder} do not match their vocabulary: "
-                                    "run `aisle train nlu` to rebuild both")
+            raise ModelMissingError(
+                f"sentiment weights in {folder} do not match their vocabulary: "
+                "run `aisle train nlu` to rebuild both"
+            )
         return cls(model, vocab, band)
 
     @property
@@ -95,8 +103,9 @@ def frustration(scores: Sequence[float], complaints: Sequence[bool], decay: floa
 HANDOFF_LEVEL = 0.5  # frustration at or above this suggests offering a human agent
 
 
-def load_sentiment(embed: Callable[[list[str]], np.ndarray], folder: Path | None = None
-                   ) -> Callable[[str], tuple[str, float]]:
+def load_sentiment(
+    embed: Callable[[list[str]], np.ndarray], folder: Path | None = None
+) -> Callable[[str], tuple[str, float]]:
     """The shipped sentiment model over sentence embeddings: text -> (label, p(pos) - p(neg))."""
     model = SentimentModel.load(folder)
 
@@ -107,9 +116,11 @@ def load_sentiment(embed: Callable[[list[str]], np.ndarray], folder: Path | None
             return "neutral", 0.0
         vecs = np.asarray(embed([clean]), dtype=np.float32)
         if vecs.ndim != 2 or vecs.shape[1] != model.embedding_dim:
-            raise ModelMissingError(f"the sentiment model reads {model.embedding_dim}-d embeddings, the embedder "
-                                    f"gives {vecs.shape[-1]}-d: use the MiniLM embedder or retrain with "
-                                    "`aisle train nlu --embedder ...`")
+            raise ModelMissingError(
+                f"the sentiment model reads {model.embedding_dim}-d embeddings, the embedder "
+                f"gives {vecs.shape[-1]}-d: use the MiniLM embedder or retrain with "
+                "`aisle train nlu --embedder ...`"
+            )
         return model.predict(vecs, [clean])[0]
 
     return read

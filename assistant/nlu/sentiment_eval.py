@@ -50,11 +50,14 @@ def binary_accuracy(y_true: Sequence[str], scores: Sequence[float]) -> float | N
 
 def figures(y_true: Sequence[str], labels: Sequence[str], scores: Sequence[float]) -> dict[str, Any]:
     r = {k: recall(y_true, labels, k) for k in D.LABELS}
-    return {"macro_f1": round(macro_f1(y_true, labels), 4),
-            "binary_accuracy": _round(binary_accuracy(y_true, scores)),
-            "negative_recall": _round(r["negative"]), "positive_recall": _round(r["positive"]),
-            "neutral_recall": _round(r["neutral"]),
-            "called_neutral": round(float(np.mean([p == "neutral" for p in labels])), 4) if labels else 0.0}
+    return {
+        "macro_f1": round(macro_f1(y_true, labels), 4),
+        "binary_accuracy": _round(binary_accuracy(y_true, scores)),
+        "negative_recall": _round(r["negative"]),
+        "positive_recall": _round(r["positive"]),
+        "neutral_recall": _round(r["neutral"]),
+        "called_neutral": round(float(np.mean([p == "neutral" for p in labels])), 4) if labels else 0.0,
+    }
 
 
 def _round(x: float | None) -> float | None:
@@ -81,14 +84,16 @@ def model_reader(model: SentimentModel, embed: Embed) -> Callable[[list[str]], l
     def read(texts: list[str]) -> list[tuple[str, float]]:
         out: list[tuple[str, float]] = []
         for i in range(0, len(texts), BATCH):
-            chunk = texts[i:i + BATCH]
+            chunk = texts[i : i + BATCH]
             out.extend(model.predict(np.asarray(embed(chunk), dtype=np.float32), chunk))
         return out
 
     return read
 
 
-def compare(rows: D.Rows, systems: dict[str, Callable[[list[str]], list[tuple[str, float]]]]) -> dict[str, Any]:
+def compare(
+    rows: D.Rows, systems: dict[str, Callable[[list[str]], list[tuple[str, float]]]]
+) -> dict[str, Any]:
     out: dict[str, Any] = {"n": len(rows)}
     for name, read in systems.items():
         got = read(rows.texts)
@@ -105,32 +110,55 @@ def predict_cost_ms(model: SentimentModel, embed: Embed, n: int = 200) -> dict[s
         t0 = time.perf_counter()
         model.predict(vec, [text])
         times.append((time.perf_counter() - t0) * 1000)
-    return {"p50": round(float(np.percentile(times, 50)), 3), "p95": round(float(np.percentile(times, 95)), 3)}
+    return {
+        "p50": round(float(np.percentile(times, 50)), 3),
+        "p95": round(float(np.percentile(times, 95)), 3),
+    }
 
 
 # --- the report ----------------------------------------------------------------------------------
-def report(embed: Embed, *, model: SentimentModel | None = None, folder: Path | None = None,
-           limit: int | None = None) -> dict[str, Any]:
+def report(
+    embed: Embed, *, model: SentimentModel | None = None, folder: Path | None = None, limit: int | None = None
+) -> dict[str, Any]:
     """Held-out-domain and per-domain figures for the shipped model and VADER on the same rows.
 
     ``limit`` caps the rows of each set (tests); ``model``/``folder`` score another model than the
     shipped one. Without ../shared/data the report is ``{"skipped": reason}``.
     """
     if not D.have_shared_data():
-        return {"skipped": f"needs the review datasets in {D.shared_data_dir()} "
-                           "(put ../shared/data beside the repository or set AISLE_SHARED_DATA)"}
+        return {
+            "skipped": f"needs the review datasets in {D.shared_data_dir()} "
+            "(put ../shared/data beside the repository or set AISLE_SHARED_DATA)"
+        }
     meta = _meta(folder)
     model = model or SentimentModel.load(folder)
     systems = {"model": model_reader(model, embed), "vader": vader()}
     held = _cap(D.load_held_out(), limit)
-    out: dict[str, Any] = {"held_out_domain": D.HELD_OUT, "held_out": compare(held, systems),
-                           "held_out_titles": compare(_cap(held.short(), limit), systems)}
+    out: dict[str, Any] = {
+        "held_out_domain": D.HELD_OUT,
+        "held_out": compare(held, systems),
+        "held_out_titles": compare(_cap(held.short(), limit), systems),
+    }
     out["bars"] = bars(out["held_out"])
-    out["domains"] = {name: compare(_cap(test, limit), systems)
-                      for name, test in domain_test_slices(meta.get("seed", 13), meta.get("n_generated", 3000)).items()}
+    out["domains"] = {
+        name: compare(_cap(test, limit), systems)
+        for name, test in domain_test_slices(meta.get("seed", 13), meta.get("n_generated", 3000)).items()
+    }
     out["predict_ms_beyond_embedding"] = predict_cost_ms(model, embed)
-    out["model"] = {k: meta[k] for k in ("features", "domains", "vocabulary_from", "C", "class_weight",
-                                          "domain_power", "neutral_bias", "neutral_band") if k in meta}
+    out["model"] = {
+        k: meta[k]
+        for k in (
+            "features",
+            "domains",
+            "vocabulary_from",
+            "C",
+            "class_weight",
+            "domain_power",
+            "neutral_bias",
+            "neutral_band",
+        )
+        if k in meta
+    }
     return out
 
 
@@ -138,8 +166,11 @@ def bars(held: dict[str, Any]) -> dict[str, Any]:
     """The issue's bars: macro-F1 >= VADER + 0.10 and binary accuracy >= VADER's, on the same rows."""
     m, v = held["model"], held["vader"]
     margin = round(m["macro_f1"] - v["macro_f1"], 4)
-    return {"macro_f1_margin": margin, "macro_f1_bar_met": margin >= 0.10,
-            "binary_bar_met": (m["binary_accuracy"] or 0.0) >= (v["binary_accuracy"] or 0.0)}
+    return {
+        "macro_f1_margin": margin,
+        "macro_f1_bar_met": margin >= 0.10,
+        "binary_bar_met": (m["binary_accuracy"] or 0.0) >= (v["binary_accuracy"] or 0.0),
+    }
 
 
 def domain_test_slices(seed: int, n_generated: int) -> dict[str, D.Rows]:

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 IGNORE = -100
 _WORD = re.compile(r"\S+")
-_TRIM = ",;:!?\"()[]{}…"
+_TRIM = ',;:!?"()[]{}…'
 
 
 def words(text: str) -> list[tuple[int, int]]:
@@ -55,15 +55,23 @@ def word_tags(text: str, spans: Sequence[tuple[int, int, str]]) -> list[str]:
     return out
 
 
-def bio_labels(offsets: Sequence[tuple[int, int]], text: str, spans: Sequence[tuple[int, int, str]],
-               index: dict[str, int]) -> list[int]:
+def bio_labels(
+    offsets: Sequence[tuple[int, int]],
+    text: str,
+    spans: Sequence[tuple[int, int, str]],
+    index: dict[str, int],
+) -> list[int]:
     """Training labels: the word's BIO label on its first piece, IGNORE elsewhere."""
     tags = word_tags(text, spans)
     return [IGNORE if w < 0 else index.get(tags[w], index["O"]) for w in first_pieces(offsets, text)]
 
 
-def decode(text: str, offsets: Sequence[tuple[int, int]], labels: Sequence[str],
-           scores: Sequence[float] | None = None) -> list[tuple[int, int, str, float]]:
+def decode(
+    text: str,
+    offsets: Sequence[tuple[int, int]],
+    labels: Sequence[str],
+    scores: Sequence[float] | None = None,
+) -> list[tuple[int, int, str, float]]:
     """Predicted labels of first pieces -> (start, end, tag, mean score) spans over whole words."""
     ws = words(text)
     out: list[tuple[int, int, str, list[float]]] = []
@@ -87,8 +95,11 @@ def decode(text: str, offsets: Sequence[tuple[int, int]], labels: Sequence[str],
 def _trim(text: str, a: int, b: int) -> tuple[int, int]:
     while a < b and text[a] in _TRIM:
         a += 1
-    while b > a and (text[b - 1] in _TRIM or text[b - 1] == ".") and not (
-            text[b - 1] == '"' and b - 2 >= a and text[b - 2].isdigit()):  # 27" is 27 inches
+    while (
+        b > a
+        and (text[b - 1] in _TRIM or text[b - 1] == ".")
+        and not (text[b - 1] == '"' and b - 2 >= a and text[b - 2].isdigit())
+    ):  # 27" is 27 inches
         b -= 1
     return a, b
 

@@ -47,8 +47,13 @@ class Tfidf:
     def fit(cls, texts: list[str], max_features: int = 5000) -> Tfidf:
         from sklearn.feature_extraction.text import TfidfVectorizer
 
-        v = TfidfVectorizer(ngram_range=(1, 2), min_df=2, max_features=max_features, sublinear_tf=True,
-                            token_pattern=TOKEN.pattern)
+        v = TfidfVectorizer(
+            ngram_range=(1, 2),
+            min_df=2,
+            max_features=max_features,
+            sublinear_tf=True,
+            token_pattern=TOKEN.pattern,
+        )
         v.fit(texts)
         vocab = {str(k): int(i) for k, i in v.vocabulary_.items()}
         return cls(vocab, v.idf_.astype(np.float32))

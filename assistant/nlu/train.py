@@ -118,8 +118,12 @@ def val_sets(splits: Splits) -> list[D.Rows]:
 
 
 def _merge(name: str, parts: list[D.Rows]) -> D.Rows:
-    return D.Rows(name, "+".join(sorted({p.license for p in parts})), [t for p in parts for t in p.texts],
-                  [y for p in parts for y in p.labels])
+    return D.Rows(
+        name,
+        "+".join(sorted({p.license for p in parts})),
+        [t for p in parts for t in p.texts],
+        [y for p in parts for y in p.labels],
+    )
 
 
 def vocab_texts(sets: list[D.Rows]) -> list[str]:
@@ -145,7 +149,9 @@ def matrix(sets: list[D.Rows], vecs: Vectors, tfidf: Tfidf | None) -> Any:
         return x
     import scipy.sparse as sp
 
-    words = sp.vstack([sp.csr_matrix(tfidf.transform(texts[i:i + 2000])) for i in range(0, len(texts), 2000)])
+    words = sp.vstack(
+        [sp.csr_matrix(tfidf.transform(texts[i : i + 2000])) for i in range(0, len(texts), 2000)]
+    )
     return sp.hstack([words, sp.csr_matrix(x)]).tocsr()
 
 
@@ -153,8 +159,9 @@ def labels_of(sets: list[D.Rows]) -> list[str]:
     return [y for rows in sets for y in rows.labels]
 
 
-def objective(labels: list[str], scored: list[Scored], t: float, bias: float,
-              band: float) -> tuple[float, dict[str, float], dict[str, float]]:
+def objective(
+    labels: list[str], scored: list[Scored], t: float, bias: float, band: float
+) -> tuple[float, dict[str, float], dict[str, float]]:
     """(score, parts, per-set macro-F1). The score is the mean of three parts: in-domain macro-F1,
     macro-F1 on review domains left out of the fit (the unseen-domain case this model is for), and
     negative recall over the review sets (negative turns drive the hand-off; keep finding them)."""
@@ -170,19 +177,24 @@ def objective(labels: list[str], scored: list[Scored], t: float, bias: float,
         r = recall(s.rows.labels, pred, "negative")
         if r is not None:
             neg.append(r)
-    parts = {k: float(np.mean(v)) for k, v in f1.items()} | ({"negative_recall": float(np.mean(neg))} if neg else {})
+    parts = {k: float(np.mean(v)) for k, v in f1.items()} | (
+        {"negative_recall": float(np.mean(neg))} if neg else {}
+    )
     return float(np.mean(list(parts.values()))), parts, per_set
 
 
 def calibrate(labels: list[str], scored: list[Scored], grid: Grid) -> Calibration:
-    """Temperature (in-domain validation NLL), then the neutral logit bias and band with the best objective."""
+    """Temperature (in-domain validation NLL), then the neutral logit bias and band with the best
+    objective."""
     inside = [s for s in scored if s.part == "in_domain"]
     t = temperature_of(np.vstack([s.z for s in inside]), labels_of([s.rows for s in inside]), labels)
     best: Calibration | None = None
     for bias, band in product(grid.neutral_bias, grid.neutral_band):
         score, parts, per_set = objective(labels, scored, t, bias, band)
         if best is None or score > best.score:
-            best = Calibration(t, bias, band, round(score, 4), {k: round(v, 4) for k, v in parts.items()}, per_set)
+            best = Calibration(
+                t, bias, band, round(score, 4), {k: round(v, 4) for k, v in parts.items()}, per_set
+            )
     assert best is not None
     return best
 
@@ -201,14 +213,23 @@ class Matrices:
         self.domain = np.concatenate([np.full(len(r), _root(r.domain)) for r in self.sets])
         self.val = [(r, matrix([r], vecs, tfidf)) for r in val_sets(splits)]
         # Each MDSD training domain in turn plays the unseen domain: fitted without it, scored on it.
-        self.transfer = {d: [(r, matrix([r], vecs, tfidf)) for r in (splits[d][1], splits[d][1].short()) if len(r)]
-                         for d in splits if d in D.MDSD_DOMAINS}
+        self.transfer = {
+            d: [(r, matrix([r], vecs, tfidf)) for r in (splits[d][1], splits[d][1].short()) if len(r)]
+            for d in splits
+            if d in D.MDSD_DOMAINS
+        }
 
     def fit(self, choice: Choice, seed: int, without: str | None = None) -> SoftmaxModel:
         keep = np.flatnonzero(self.domain != without)
         kept = [r for r in self.sets if _root(r.domain) != without]
-        return fit_logreg(self.x[keep], self.y[keep].tolist(), choice.c, seed, choice.class_weight,
-                          sample_weights(kept, choice.domain_power))
+        return fit_logreg(
+            self.x[keep],
+            self.y[keep].tolist(),
+            choice.c,
+            seed,
+            choice.class_weight,
+            sample_weights(kept, choice.domain_power),
+        )
 
     def scored(self, choice: Choice, seed: int) -> tuple[list[str], list[Scored]]:
         m = self.fit(choice, seed)
@@ -216,13 +237,16 @@ class Matrices:
         for d, sets in self.transfer.items():
             md = self.fit(choice, seed, without=d)
             if md.labels != m.labels:
-                raise ValueError(f"without {d} the training rows lack a class ({md.labels}): add rows of every class")
+                raise ValueError(
+                    f"without {d} the training rows lack a class ({md.labels}): add rows of every class"
+                )
             out += [Scored("transfer", r, md.logits(x)) for r, x in sets]
         return m.labels, out
 
 
-def search(splits: Splits, vecs: Vectors, vocab: Tfidf, grid: Grid, seed: int,
-           progress: Any = None) -> tuple[Choice, Calibration, list[dict[str, Any]]]:
+def search(
+    splits: Splits, vecs: Vectors, vocab: Tfidf, grid: Grid, seed: int, progress: Any = None
+) -> tuple[Choice, Calibration, list[dict[str, Any]]]:
     """Every grid point fitted on the training slices and scored on the validation sets."""
     log: list[dict[str, Any]] = []
     best: tuple[Choice, Calibration] | None = None
@@ -241,20 +265,28 @@ def search(splits: Splits, vecs: Vectors, vocab: Tfidf, grid: Grid, seed: int,
     return best[0], best[1], log
 
 
-def fit_final(splits: Splits, vecs: Vectors, vocab: Tfidf, choice: Choice, cal: Calibration,
-              seed: int) -> SentimentModel:
+def fit_final(
+    splits: Splits, vecs: Vectors, vocab: Tfidf, choice: Choice, cal: Calibration, seed: int
+) -> SentimentModel:
     """The chosen settings refitted on train + validation slices; calibration kept from validation."""
     sets = train_sets(splits, with_val=True)
     tf = vocab if choice.features == "minilm+tfidf" else None
-    m = fit_logreg(matrix(sets, vecs, tf), labels_of(sets), choice.c, seed, choice.class_weight,
-                   sample_weights(sets, choice.domain_power))
+    m = fit_logreg(
+        matrix(sets, vecs, tf),
+        labels_of(sets),
+        choice.c,
+        seed,
+        choice.class_weight,
+        sample_weights(sets, choice.domain_power),
+    )
     m.temperature = cal.temperature
     m.class_bias = np.where(np.array(m.labels) == "neutral", cal.neutral_bias, 0.0).astype(np.float32)
     return SentimentModel(m, tf, cal.neutral_band)
 
 
-def train(domains: dict[str, D.Rows], embed: D.EmbeddingCache, grid: Grid, seed: int,
-          progress: Any = None) -> tuple[SentimentModel, dict[str, Any]]:
+def train(
+    domains: dict[str, D.Rows], embed: D.EmbeddingCache, grid: Grid, seed: int, progress: Any = None
+) -> tuple[SentimentModel, dict[str, Any]]:
     """Split, embed, search on validation, refit: (model, the record that goes into meta.json)."""
     splits = split_domains(domains, seed)
     vecs = Vectors(embed, domains)
@@ -263,12 +295,18 @@ def train(domains: dict[str, D.Rows], embed: D.EmbeddingCache, grid: Grid, seed:
     choice, cal, log = search(splits, vecs, vocab, grid, seed, progress)
     model = fit_final(splits, vecs, vocab, choice, cal, seed)
     info = asdict(choice) | {
-        "C": choice.c, "temperature": round(cal.temperature, 4), "neutral_bias": cal.neutral_bias,
-        "neutral_band": cal.neutral_band, "val_score": cal.score, "val_parts": cal.parts,
+        "C": choice.c,
+        "temperature": round(cal.temperature, 4),
+        "neutral_bias": cal.neutral_bias,
+        "neutral_band": cal.neutral_band,
+        "val_score": cal.score,
+        "val_parts": cal.parts,
         "val_macro_f1": cal.per_set,
-        "domains": sorted(domains), "held_out": D.HELD_OUT,
+        "domains": sorted(domains),
+        "held_out": D.HELD_OUT,
         "vocabulary_from": sorted({r.domain for r in train_only if r.license in D.VOCAB_LICENSES}),
-        "n_train": sum(len(r) for r in train_sets(splits, with_val=True)), "n_generated": N_GENERATED,
+        "n_train": sum(len(r) for r in train_sets(splits, with_val=True)),
+        "n_generated": N_GENERATED,
         "search": log,
     }
     del info["c"]
@@ -287,8 +325,9 @@ def _set_threads() -> None:
 
 
 def cli(argv: list[str]) -> int:
-    ap = argparse.ArgumentParser(prog="aisle train nlu", description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        prog="aisle train nlu", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--seed", type=int, default=DEFAULT_SEED)
     ap.add_argument("--out", type=Path, default=ARTIFACTS, help="artifact folder (default: package data)")
     ap.add_argument("--embedder", default="minilm", help="embedder spec (default: packaged MiniLM)")

@@ -74,7 +74,7 @@ def encode_all(tok: Any, net: N.ParserNet, data: list[Example], batch: int = 64)
     order = sorted(range(len(out)), key=lambda i: len(out[i].ids))
     net.eval()
     for i in range(0, len(order), batch):
-        items = [out[j] for j in order[i:i + batch]]
+        items = [out[j] for j in order[i : i + batch]]
         ids_t, mask = _pad([x.ids for x in items])
         h = net.lower(ids_t, mask)
         for k, x in enumerate(items):
@@ -102,12 +102,16 @@ def _labels(batch: list[Encoded], n: int) -> dict[str, torch.Tensor]:
     for i, x in enumerate(batch):
         for c in x.ex.commands:
             cmds[i, COMMAND_TYPES.index(c)] = 1.0
-    heads = {k: torch.tensor([labels.index(v) if (v := getattr(x.ex, k)) in labels else IGNORE for x in batch])
-             for k, labels in N.HEADS.items()}
+    heads = {
+        k: torch.tensor([labels.index(v) if (v := getattr(x.ex, k)) in labels else IGNORE for x in batch])
+        for k, labels in N.HEADS.items()
+    }
     return {"tags": tags, "cmds": cmds, **heads}
 
 
-def _upper_batch(net: N.ParserNet, batch: list[Encoded]) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
+def _upper_batch(
+    net: N.ParserNet, batch: list[Encoded]
+) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
     n = max(len(x.ids) for x in batch)
     h = torch.zeros(len(batch), n, batch[0].lower.shape[-1])  # type: ignore[union-attr]
     mask = torch.zeros(len(batch), n, dtype=torch.long)
@@ -121,7 +125,7 @@ def _upper_batch(net: N.ParserNet, batch: list[Encoded]) -> tuple[dict[str, torc
 def _batches(data: list[Encoded], size: int, rng: random.Random) -> Iterator[list[Encoded]]:
     """Batches of similar length (less padding), in random order."""
     order = sorted(range(len(data)), key=lambda i: (len(data[i].ids) // 4, rng.random()))
-    chunks = [order[i:i + size] for i in range(0, len(order), size)]
+    chunks = [order[i : i + size] for i in range(0, len(order), size)]
     rng.shuffle(chunks)
     for ch in chunks:
         yield [data[i] for i in ch]
@@ -132,7 +136,9 @@ _TAG_WEIGHTS = torch.tensor([1.0] + [3.0] * (len(N.BIO) - 1))  # a slot word cou
 
 def _loss(out: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -> torch.Tensor:
     ce = nn.CrossEntropyLoss(ignore_index=IGNORE)
-    loss = nn.CrossEntropyLoss(ignore_index=IGNORE, weight=_TAG_WEIGHTS)(out["tok"].flatten(0, 1), b["tags"].flatten())
+    loss = nn.CrossEntropyLoss(ignore_index=IGNORE, weight=_TAG_WEIGHTS)(
+        out["tok"].flatten(0, 1), b["tags"].flatten()
+    )
     loss = loss + nn.functional.binary_cross_entropy_with_logits(out["cmd"], b["cmds"])
     for k in N.HEADS:
         if (b[k] != IGNORE).any():
@@ -171,12 +177,30 @@ def fit(vocab: ShopVocab, cfg: TrainConfig, out_dir: Path, progress: bool = True
             opt.zero_grad()
             step += 1
             if progress and step % 100 == 0:
-                log.info("epoch %d step %d/%d loss %.4f (%.0f s)", epoch + 1, step, steps, float(loss),
-                         time.perf_counter() - t0)
-    report = {"examples": len(train), "dev_examples": len(dev), "steps": step,
-              "train_s": round(time.perf_counter() - t0, 1), "dev": evaluate(net, dev)}
-    N.save(net, out_dir, {"config": {k: str(v) for k, v in vars(cfg).items()}, "report": report,
-                          "vocab_categories": sorted(vocab.categories)})
+                log.info(
+                    "epoch %d step %d/%d loss %.4f (%.0f s)",
+                    epoch + 1,
+                    step,
+                    steps,
+                    float(loss),
+                    time.perf_counter() - t0,
+                )
+    report = {
+        "examples": len(train),
+        "dev_examples": len(dev),
+        "steps": step,
+        "train_s": round(time.perf_counter() - t0, 1),
+        "dev": evaluate(net, dev),
+    }
+    N.save(
+        net,
+        out_dir,
+        {
+            "config": {k: str(v) for k, v in vars(cfg).items()},
+            "report": report,
+            "vocab_categories": sorted(vocab.categories),
+        },
+    )
     return report
 
 
@@ -186,10 +210,10 @@ def evaluate(net: N.ParserNet, data: list[Encoded]) -> dict[str, float]:
     net.eval()
     exact = n = tok_ok = tok_n = 0
     for i in range(0, len(data), 64):
-        out, b = _upper_batch(net, data[i:i + 64])
+        out, b = _upper_batch(net, data[i : i + 64])
         pred = torch.sigmoid(out["cmd"]) >= 0.5
         exact += int((pred == b["cmds"].bool()).all(1).sum())
-        n += len(data[i:i + 64])
+        n += len(data[i : i + 64])
         mask = b["tags"] != IGNORE
         tok_ok += int((out["tok"].argmax(-1)[mask] == b["tags"][mask]).sum())
         tok_n += int(mask.sum())
@@ -200,11 +224,17 @@ def cli(argv: list[str]) -> int:
     """`aisle train parser [--out DIR] [--n N] [--epochs E] [--demo]`."""
     import argparse
 
-    ap = argparse.ArgumentParser(prog="aisle train parser", description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--demo", action="store_true", help="train for the built-in demo shop (the packaged parser)")
-    ap.add_argument("--out", type=Path, help="output folder (default: <data_dir>/parser, or the package's "
-                    "artifacts for --demo)")
+    ap = argparse.ArgumentParser(
+        prog="aisle train parser", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument(
+        "--demo", action="store_true", help="train for the built-in demo shop (the packaged parser)"
+    )
+    ap.add_argument(
+        "--out",
+        type=Path,
+        help="output folder (default: <data_dir>/parser, or the package's artifacts for --demo)",
+    )
     ap.add_argument("--n", type=int, default=TrainConfig.n, help="generated training messages")
     ap.add_argument("--epochs", type=int, default=TrainConfig.epochs)
     ap.add_argument("--threads", type=int, default=TrainConfig.threads, help="torch threads")
@@ -222,11 +252,19 @@ def cli(argv: list[str]) -> int:
     else:
         from knowledge.snapshot import load_catalog
 
-        products, out = list(load_catalog(settings.data_dir).products), args.out or settings.data_dir / "parser"
+        products, out = (
+            list(load_catalog(settings.data_dir).products),
+            args.out or settings.data_dir / "parser",
+        )
     shared = Path(__file__).resolve().parents[2].parent / "shared" / "data"
-    cfg = TrainConfig(n=args.n, epochs=args.epochs, threads=args.threads, seed=args.seed,
-                      bitext=shared / "bitext-support" / "Bitext_Sample_Customer_Support_Training_Dataset_3.5MB.csv",
-                      paraphrases=Path(__file__).resolve().parent / "corpus" / "paraphrases.jsonl")
+    cfg = TrainConfig(
+        n=args.n,
+        epochs=args.epochs,
+        threads=args.threads,
+        seed=args.seed,
+        bitext=shared / "bitext-support" / "Bitext_Sample_Customer_Support_Training_Dataset_3.5MB.csv",
+        paraphrases=Path(__file__).resolve().parent / "corpus" / "paraphrases.jsonl",
+    )
     report = fit(ShopVocab(products), cfg, out)
     print(json.dumps(report, indent=1))
     print(f"parser written to {out}")

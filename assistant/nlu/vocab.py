@@ -118,11 +118,18 @@ class ShopVocab:
         cats = set(categories)
         if not cats:
             return set(self.attrs[key].values) if key in self.attrs else set()
-        return {str(p.attributes[key]) for p in self.products.values()
-                if key in p.attributes and p.leaf_category in cats}
+        return {
+            str(p.attributes[key])
+            for p in self.products.values()
+            if key in p.attributes and p.leaf_category in cats
+        }
 
     def price_range(self, category: str | None = None) -> tuple[float, float]:
-        vals = self.prices.get(category or "", []) or [v for vs in self.prices.values() for v in vs] or [1.0, 100.0]
+        vals = (
+            self.prices.get(category or "", [])
+            or [v for vs in self.prices.values() for v in vs]
+            or [1.0, 100.0]
+        )
         return min(vals), max(vals)
 
     def dimension_keys(self, dimension: str, categories: Iterable[str] = ()) -> list[str]:
@@ -131,10 +138,15 @@ class ShopVocab:
         words = [str(w) for w in spec.get("keys", [])]
         if any(w in ("price", "rating") for w in words):
             return [w for w in words if w in ("price", "rating")]
-        out = [a.key for a in self.attrs_of(categories)
-               if (a.numeric or a.key == "capacity") and any(a.key == w or a.key.startswith(w + "_")
-                                                            or a.key.endswith("_" + w) or f"_{w}_" in f"_{a.key}_"
-                                                            for w in words)]
+        out = [
+            a.key
+            for a in self.attrs_of(categories)
+            if (a.numeric or a.key == "capacity")
+            and any(
+                a.key == w or a.key.startswith(w + "_") or a.key.endswith("_" + w) or f"_{w}_" in f"_{a.key}_"
+                for w in words
+            )
+        ]
         return out
 
 
@@ -202,7 +214,7 @@ def _product_names(products: list[Product]) -> dict[str, str]:
         names[title].add(p.id)
         words = title.split()
         brand = norm(p.brand or "").split()
-        model = words[len(brand):len(brand) + 2] if brand and words[:len(brand)] == brand else []
+        model = words[len(brand) : len(brand) + 2] if brand and words[: len(brand)] == brand else []
         if len(model) == 2:
             names[" ".join(brand + model)].add(p.id)
             names[" ".join(model)].add(p.id)

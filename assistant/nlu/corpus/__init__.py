@@ -23,10 +23,20 @@ __all__ = ["Example", "generate"]
 Maker = Callable[[SlotMaker], Example]
 # Share of each kind of message; two-request messages are joined from these afterwards.
 MIX: tuple[tuple[float, Maker], ...] = (
-    (0.28, shopping.find), (0.12, shopping.refine), (0.06, shopping.budget), (0.07, shopping.rank), (0.09, shopping.ask),
-    (0.04, shopping.compare), (0.03, shopping.stock), (0.11, support.order), (0.07, support.policy),
-    (0.02, support.policy_followup), (0.025, support.privacy), (0.025, lambda sm: support.simple(sm, "handoff", "Handoff")),
-    (0.035, lambda sm: support.simple(sm, "complaint", "Complaint")), (0.06, support.chitchat),
+    (0.28, shopping.find),
+    (0.12, shopping.refine),
+    (0.06, shopping.budget),
+    (0.07, shopping.rank),
+    (0.09, shopping.ask),
+    (0.04, shopping.compare),
+    (0.03, shopping.stock),
+    (0.11, support.order),
+    (0.07, support.policy),
+    (0.02, support.policy_followup),
+    (0.025, support.privacy),
+    (0.025, lambda sm: support.simple(sm, "handoff", "Handoff")),
+    (0.035, lambda sm: support.simple(sm, "complaint", "Complaint")),
+    (0.06, support.chitchat),
     (0.035, lambda sm: support.simple(sm, "out_of_scope", "OutOfScope")),
 )
 MULTI = 0.14  # share of two-request messages
@@ -42,9 +52,18 @@ def _draw(sm: SlotMaker) -> Example:
 
 
 # Requests that combine in one message ("where is my order, and do you sell pans?").
-REQUESTS: tuple[Maker, ...] = (shopping.find, shopping.refine, shopping.rank, shopping.ask, shopping.compare,
-                               shopping.stock, support.order, support.policy, support.privacy,
-                               lambda sm: support.simple(sm, "handoff", "Handoff"))
+REQUESTS: tuple[Maker, ...] = (
+    shopping.find,
+    shopping.refine,
+    shopping.rank,
+    shopping.ask,
+    shopping.compare,
+    shopping.stock,
+    support.order,
+    support.policy,
+    support.privacy,
+    lambda sm: support.simple(sm, "handoff", "Handoff"),
+)
 
 
 def _joined(sm: SlotMaker) -> Example:
@@ -56,17 +75,47 @@ def _joined(sm: SlotMaker) -> Example:
     sep = sm.rng.choice(sm.ph["connectors"])
     shift = len(a.text) + len(sep)
     spans = a.spans + [(s + shift, e + shift, t) for s, e, t in b.spans]
-    return Example(a.text + sep + b.text, spans, tuple(dict.fromkeys(a.commands + b.commands)),
-                   a.topic or b.topic, a.privacy or b.privacy, a.chat or b.chat, "multi")
+    return Example(
+        a.text + sep + b.text,
+        spans,
+        tuple(dict.fromkeys(a.commands + b.commands)),
+        a.topic or b.topic,
+        a.privacy or b.privacy,
+        a.chat or b.chat,
+        "multi",
+    )
 
 
 ORDER = frozenset({"OrderStatus", "CancelOrder", "ReturnItem", "ProvideDetails"})
 CONTEXT_WORDS = ("list", "asked", "order", "policy")  # what the parser can be told about the conversation
 # How often a list is on screen when each command is said (follow-ups mostly come after a list).
-LISTED = {"Refine": 0.9, "Rank": 0.92, "AskProduct": 0.85, "Compare": 0.9, "CheckStock": 0.85, "FindProducts": 0.45}
+LISTED = {
+    "Refine": 0.9,
+    "Rank": 0.92,
+    "AskProduct": 0.85,
+    "Compare": 0.9,
+    "CheckStock": 0.85,
+    "FindProducts": 0.45,
+}
 # Constraint-only follow-ups ("under $60", "anything by Bose?") refine a list, or start a search without one.
-PLAIN_TAGS = frozenset({"CAT", "BRAND", "NOT_BRAND", "ATTR", "NOT_ATTR", "PRICE_MAX", "PRICE_MIN", "PRICE_ABOUT",
-                        "NUM_MIN", "NUM_MAX", "NUM_EQ", "RATING_MIN", "STOCK", "ASPECT"})
+PLAIN_TAGS = frozenset(
+    {
+        "CAT",
+        "BRAND",
+        "NOT_BRAND",
+        "ATTR",
+        "NOT_ATTR",
+        "PRICE_MAX",
+        "PRICE_MIN",
+        "PRICE_ABOUT",
+        "NUM_MIN",
+        "NUM_MAX",
+        "NUM_EQ",
+        "RATING_MIN",
+        "STOCK",
+        "ASPECT",
+    }
+)
 
 
 def with_context(ex: Example, rng: random.Random) -> Example:
@@ -77,7 +126,9 @@ def with_context(ex: Example, rng: random.Random) -> Example:
     follow_up = set(ex.commands) & ORDER and not any(t == "ORDER_ID" for _, _, t in ex.spans)
     order = rng.random() < (0.8 if follow_up else 0.08)
     policy = rng.random() < (0.9 if ex.source == "policy-followup" else 0.06)
-    ex.context = " ".join(w for w, on in (("list", listed), ("asked", asked), ("order", order), ("policy", policy)) if on)
+    ex.context = " ".join(
+        w for w, on in (("list", listed), ("asked", asked), ("order", order), ("policy", policy)) if on
+    )
     if not listed and "Refine" in ex.commands and {t for _, _, t in ex.spans} <= PLAIN_TAGS:
         ex.commands = tuple("FindProducts" if c == "Refine" else c for c in ex.commands)
     if not listed and ex.source == "rank-which":

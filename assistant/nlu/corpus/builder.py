@@ -31,15 +31,31 @@ class Example:
     context: str = ""  # what the conversation shows the parser: "list" (products on screen), "asked"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"text": self.text, "spans": [list(s) for s in self.spans], "commands": list(self.commands),
-                "topic": self.topic, "privacy": self.privacy, "chat": self.chat, "source": self.source,
-                "tagged": self.tagged, "context": self.context}
+        return {
+            "text": self.text,
+            "spans": [list(s) for s in self.spans],
+            "commands": list(self.commands),
+            "topic": self.topic,
+            "privacy": self.privacy,
+            "chat": self.chat,
+            "source": self.source,
+            "tagged": self.tagged,
+            "context": self.context,
+        }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Example:
-        return cls(d["text"], [(int(a), int(b), str(t)) for a, b, t in d.get("spans", [])],
-                   tuple(d.get("commands", ())), d.get("topic"), d.get("privacy"), d.get("chat"),
-                   d.get("source", "generated"), bool(d.get("tagged", True)), str(d.get("context", "")))
+        return cls(
+            d["text"],
+            [(int(a), int(b), str(t)) for a, b, t in d.get("spans", [])],
+            tuple(d.get("commands", ())),
+            d.get("topic"),
+            d.get("privacy"),
+            d.get("chat"),
+            d.get("source", "generated"),
+            bool(d.get("tagged", True)),
+            str(d.get("context", "")),
+        )
 
 
 @lru_cache(maxsize=1)
@@ -58,7 +74,7 @@ def fill(template: str, slots: Slots) -> list[Part]:
     pos = 0
     for m in _SLOT.finditer(template):
         if m.start() > pos:
-            out.append((template[pos:m.start()], None))
+            out.append((template[pos : m.start()], None))
         val = slots[m.group(1)]
         out.extend([(val, None)] if isinstance(val, str) else val)
         pos = m.end()
@@ -103,16 +119,48 @@ def assemble(parts: list[Part]) -> tuple[str, list[tuple[int, int, str]]]:
 
 
 # --- money and numbers as typed ---------------------------------------------------------------
-_SYMBOLS = {"USD": ["$"], "GBP": ["£"], "EUR": ["€"], "INR": ["₹", "Rs.", "Rs "], "SAR": ["SR ", "SAR "],
-            "JPY": ["¥"]}
-_WORDS = {"USD": ["dollars", "bucks", "usd", "USD", "dollar"], "GBP": ["quid", "pounds", "gbp", "GBP"],
-          "EUR": ["euros", "EUR", "eur", "euro"], "INR": ["rupees", "INR", "rs"], "SAR": ["SAR", "riyals", "SR", "riyal"],
-          "JPY": ["yen", "JPY"]}
-_NUMBER_WORDS = {10: "ten", 15: "fifteen", 20: "twenty", 25: "twenty-five", 30: "thirty", 35: "thirty-five",
-                 40: "forty", 45: "forty five", 50: "fifty", 60: "sixty", 70: "seventy", 75: "seventy-five",
-                 80: "eighty", 90: "ninety", 100: "a hundred", 150: "a hundred and fifty", 200: "two hundred",
-                 250: "two hundred and fifty", 300: "three hundred", 400: "four hundred", 500: "five hundred",
-                 1000: "a thousand", 2000: "two grand", 3000: "three thousand"}
+_SYMBOLS = {
+    "USD": ["$"],
+    "GBP": ["£"],
+    "EUR": ["€"],
+    "INR": ["₹", "Rs.", "Rs "],
+    "SAR": ["SR ", "SAR "],
+    "JPY": ["¥"],
+}
+_WORDS = {
+    "USD": ["dollars", "bucks", "usd", "USD", "dollar"],
+    "GBP": ["quid", "pounds", "gbp", "GBP"],
+    "EUR": ["euros", "EUR", "eur", "euro"],
+    "INR": ["rupees", "INR", "rs"],
+    "SAR": ["SAR", "riyals", "SR", "riyal"],
+    "JPY": ["yen", "JPY"],
+}
+_NUMBER_WORDS = {
+    10: "ten",
+    15: "fifteen",
+    20: "twenty",
+    25: "twenty-five",
+    30: "thirty",
+    35: "thirty-five",
+    40: "forty",
+    45: "forty five",
+    50: "fifty",
+    60: "sixty",
+    70: "seventy",
+    75: "seventy-five",
+    80: "eighty",
+    90: "ninety",
+    100: "a hundred",
+    150: "a hundred and fifty",
+    200: "two hundred",
+    250: "two hundred and fifty",
+    300: "three hundred",
+    400: "four hundred",
+    500: "five hundred",
+    1000: "a thousand",
+    2000: "two grand",
+    3000: "three thousand",
+}
 
 
 def nice_amount(rng: random.Random, lo: float, hi: float) -> float:
@@ -130,9 +178,12 @@ def currency_word(rng: random.Random, currency: str) -> str:
 
 
 def render_money(rng: random.Random, amount: float, currency: str, bare: float = 0.25) -> str:
-    """One way of writing an amount: "$150", "150$", "150 bucks", "USD 150", "₹1,499", "1.5k", "fifty quid"."""
+    """One way of writing an amount: "$150", "150$", "150 bucks", "USD 150", "₹1,499", "1.5k",
+    "fifty quid"."""
     whole = float(amount).is_integer()
-    num = f"{amount:,.0f}" if whole and rng.random() < 0.6 else (f"{amount:.0f}" if whole else f"{amount:.2f}")
+    num = (
+        f"{amount:,.0f}" if whole and rng.random() < 0.6 else (f"{amount:.0f}" if whole else f"{amount:.2f}")
+    )
     if whole and amount >= 1000 and amount % 100 == 0 and rng.random() < 0.25:
         num = f"{amount / 1000:g}k"
     if whole and int(amount) in _NUMBER_WORDS and rng.random() < 0.2:
@@ -167,9 +218,9 @@ def typo(word: str, rng: random.Random) -> str:
     i = rng.randrange(1, len(word) - 1)
     kind = rng.random()
     if kind < 0.35:
-        return word[:i] + word[i + 1] + word[i] + word[i + 2:]
+        return word[:i] + word[i + 1] + word[i] + word[i + 2 :]
     if kind < 0.7:
-        return word[:i] + word[i + 1:]
+        return word[:i] + word[i + 1 :]
     return word[:i] + word[i] + word[i:]
 
 

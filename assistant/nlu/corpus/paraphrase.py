@@ -19,9 +19,11 @@ from typing import Any
 from assistant.nlu.corpus.builder import Example
 
 OUT = Path(__file__).resolve().parent / "paraphrases.jsonl"
-PROMPT = ("Rewrite this message from a shopper to an online shop the way a different person might type it: "
-          "change the wording and word order, keep the meaning, keep it short and casual. Keep these exact "
-          "words unchanged: {values}. Reply with the rewritten message only.\nMessage: {text}")
+PROMPT = (
+    "Rewrite this message from a shopper to an online shop the way a different person might type it: "
+    "change the wording and word order, keep the meaning, keep it short and casual. Keep these exact "
+    "words unchanged: {values}. Reply with the rewritten message only.\nMessage: {text}"
+)
 
 
 def relocate(text: str, ex: Example) -> Example | None:
@@ -43,7 +45,11 @@ def paraphrase(llm: Any, ex: Example, seed: int) -> Example | None:
     values = ", ".join(f'"{ex.text[s:e]}"' for s, e, _ in ex.spans) or "(none)"
     out = llm.create_chat_completion(
         messages=[{"role": "user", "content": PROMPT.format(values=values, text=ex.text)}],
-        max_tokens=48, temperature=0.9, top_p=0.95, seed=seed)
+        max_tokens=48,
+        temperature=0.9,
+        top_p=0.95,
+        seed=seed,
+    )
     text = " ".join(str(out["choices"][0]["message"]["content"] or "").strip().strip('"').split())
     if not text or text.lower() == ex.text.lower() or len(text) > 3 * len(ex.text) + 40:
         return None
@@ -52,7 +58,9 @@ def paraphrase(llm: Any, ex: Example, seed: int) -> Example | None:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--model", type=Path, required=True, help="a GGUF chat model (the default generator works)")
+    ap.add_argument(
+        "--model", type=Path, required=True, help="a GGUF chat model (the default generator works)"
+    )
     ap.add_argument("--n", type=int, default=800, help="source messages to paraphrase")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=21)

@@ -24,8 +24,23 @@ def noun_phrase(sm: SlotMaker, cat: str | None, number: str) -> list[Part]:
     numeric = [] if foreign else sm.numeric_attrs(cat or "")
     priced = False
     for _ in range(rng.choice(_N_CONSTRAINTS)):
-        kind = rng.choice(["attr", "attr", "not_attr", "bound", "brand", "not_brand", "price", "price", "price",
-                           "rating", "stock", "use", "foreign_brand"])
+        kind = rng.choice(
+            [
+                "attr",
+                "attr",
+                "not_attr",
+                "bound",
+                "brand",
+                "not_brand",
+                "price",
+                "price",
+                "price",
+                "rating",
+                "stock",
+                "use",
+                "foreign_brand",
+            ]
+        )
         if kind in ("attr", "not_attr") and attrs:
             a = rng.choice(attrs)
             val, premod = sm.value_phrase(a, cat or "", negate=kind == "not_attr")
@@ -63,7 +78,11 @@ def noun_phrase(sm: SlotMaker, cat: str | None, number: str) -> list[Part]:
         det = [(rng.choice(["a", "a", "an", "one", "a good", "a new", "a decent", "a cheap-ish"]), None)]
     elif number == "any":
         number = "pl"
-        det = [(rng.choice(["", "", "some", "any", "good", "a few", "a pair of"]), None)] if rng.random() < 0.4 else []
+        det = (
+            [(rng.choice(["", "", "some", "any", "good", "a few", "a pair of"]), None)]
+            if rng.random() < 0.4
+            else []
+        )
     core = join(det, *pre, sm.category(cat, number))
     seps = [", ", " ", " and ", ", ", " - "]
     out = core
@@ -77,16 +96,27 @@ def find(sm: SlotMaker) -> Example:
     r = rng.random()
     cat = None if r < 0.08 else rng.choice(sm.cats)
     if r > 0.93:  # a need without a product type: "something for my desk under $50"
-        parts = fill(rng.choice(sm.ph["need_only"]), {"use": rng.choice(sm.ph["uses"]), "person": rng.choice(sm.ph["people"])})
+        parts = fill(
+            rng.choice(sm.ph["need_only"]),
+            {"use": rng.choice(sm.ph["uses"]), "person": rng.choice(sm.ph["people"])},
+        )
         if rng.random() < 0.4:
             parts = join(parts, sm.price_phrase(None), sep=rng.choice([", ", " "]))
-        return _example(join([(rng.choice(sm.ph["openers"]), None)], parts), ("FindProducts",), sm, "find-need")
+        return _example(
+            join([(rng.choice(sm.ph["openers"]), None)], parts), ("FindProducts",), sm, "find-need"
+        )
     if rng.random() < 0.06:
-        sort = fill(rng.choice(sm.ph["sort"]), {"s": sm.ranking_word(cat, "SUPER"), "cat": sm.category(cat, "sg")})
+        sort = fill(
+            rng.choice(sm.ph["sort"]), {"s": sm.ranking_word(cat, "SUPER"), "cat": sm.category(cat, "sg")}
+        )
         return _example(sort, ("FindProducts",), sm, "find-sort")
     tpl = rng.choice(sm.ph["find"])
-    slots = {"np": noun_phrase(sm, cat, "any"), "np_sg": noun_phrase(sm, cat, "sg"),
-             "np_pl": noun_phrase(sm, cat, "pl"), "person": rng.choice(sm.ph["people"])}
+    slots = {
+        "np": noun_phrase(sm, cat, "any"),
+        "np_sg": noun_phrase(sm, cat, "sg"),
+        "np_pl": noun_phrase(sm, cat, "pl"),
+        "person": rng.choice(sm.ph["people"]),
+    }
     body = fill(tpl, slots)
     if rng.random() < 0.08:  # continuation: "also ...", "... instead", "same budget, ..."
         cue = tag(rng.choice(sm.ph["cont"]), "CONT")
@@ -129,12 +159,16 @@ def refine(sm: SlotMaker) -> Example:
         "num": _bound(sm, cat),
         "rating": sm.rating_phrase(),
         "stock": tag(rng.choice(sm.ph["stock"]), "STOCK"),
-        "unset": fill(rng.choice(sm.ph["unset"]), {"field": tag(rng.choice(sm.ph["unset_fields"][field]), "UNSET")}),
+        "unset": fill(
+            rng.choice(sm.ph["unset"]), {"field": tag(rng.choice(sm.ph["unset_fields"][field]), "UNSET")}
+        ),
         "reject": tag(rng.choice(sm.ph["reject"]), "REJECT"),
     }
     if not slots["attr"]:
         slots["attr"] = tag("black", "ATTR")
-    parts = join([(rng.choice(sm.ph["openers"]), None)], fill(tpl, slots), [(rng.choice(sm.ph["closers"]), None)])
+    parts = join(
+        [(rng.choice(sm.ph["openers"]), None)], fill(tpl, slots), [(rng.choice(sm.ph["closers"]), None)]
+    )
     return _example(parts, ("Refine",), sm, "refine")
 
 
@@ -174,11 +208,14 @@ def ask(sm: SlotMaker) -> Example:
         aspect = "color"
     bools = [x for x in attrs if x.boolean]
     value = sm.value_phrase(a, cat)[0] if a is not None and not a.boolean else []
-    slots = {"ref": sm.ref(cat), "aspect": tag(aspect, "ASPECT"),
-             "aspect_bool": tag(rng.choice(bools).words if bools else "bluetooth", "ASPECT"),
-             "value": [(t, "ASPECT") for t, _ in value] or tag("waterproof", "ASPECT"),
-             "colour": tag(rng.choice(["black", "white", "blue", "red", "green", "grey", "navy"]), "ASPECT"),
-             "use_short": rng.choice(sm.ph["use_short"])}
+    slots = {
+        "ref": sm.ref(cat),
+        "aspect": tag(aspect, "ASPECT"),
+        "aspect_bool": tag(rng.choice(bools).words if bools else "bluetooth", "ASPECT"),
+        "value": [(t, "ASPECT") for t, _ in value] or tag("waterproof", "ASPECT"),
+        "colour": tag(rng.choice(["black", "white", "blue", "red", "green", "grey", "navy"]), "ASPECT"),
+        "use_short": rng.choice(sm.ph["use_short"]),
+    }
     parts = join([(rng.choice(sm.ph["openers"]), None)], fill(rng.choice(sm.ph["ask"]), slots))
     return _example(parts, ("AskProduct",), sm, "ask")
 

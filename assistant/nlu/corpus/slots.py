@@ -87,8 +87,11 @@ class SlotMaker:
             if a.key.endswith("_free"):
                 words = words.replace(" ", "-")
             return tag(words, "NOT_ATTR" if negate else "ATTR"), True
-        vals = sorted(v for v in self.v.values_in(a.key, [cat])
-                      if v.lower() not in ("none", "standard", "n/a") and not re.fullmatch(r"[\d.\s]+", v))
+        vals = sorted(
+            v
+            for v in self.v.values_in(a.key, [cat])
+            if v.lower() not in ("none", "standard", "n/a") and not re.fullmatch(r"[\d.\s]+", v)
+        )
         if not vals:
             return [], False
         v = self.pick(vals)
@@ -98,7 +101,7 @@ class SlotMaker:
         return tag(v, "NOT_ATTR" if negate else "ATTR"), len(v.split()) <= 2
 
     def bound_phrase(self, a: AttrInfo, cat: str) -> list[Part]:
-        """"at least 30 hours of battery life", "under 300 g", "for 4 people"."""
+        """ "at least 30 hours of battery life", "under 300 g", "for 4 people"."""
         unit = a.units.get(cat)
         vals = [float(x) for v in self.v.values_in(a.key, [cat]) for x in _numbers(v)]
         if not unit or not vals:
@@ -132,8 +135,14 @@ class SlotMaker:
         return unit
 
     # --- money --------------------------------------------------------------------------------------
-    def money(self, cat: str | None, lo_q: float = 0.2, hi_q: float = 0.9, cur: str | None = None,
-              bare: float = 0.25) -> tuple[str, float]:
+    def money(
+        self,
+        cat: str | None,
+        lo_q: float = 0.2,
+        hi_q: float = 0.9,
+        cur: str | None = None,
+        bare: float = 0.25,
+    ) -> tuple[str, float]:
         lo, hi = self.v.price_range(cat)
         span = hi - lo
         amount = nice_amount(self.rng, lo + lo_q * span, lo + hi_q * span)
@@ -161,7 +170,10 @@ class SlotMaker:
             return fill(self.pick(self.ph["price_about"]), {"m": tag(m, "PRICE_ABOUT")})
         cur = self.v.currency if self.rng.random() < 0.8 else self.pick(list(OTHER_CURRENCIES))
         once = self.rng.random() < 0.35  # "INR 2500 to 4000", "40-60 quid": the currency written once
-        (m1, a1), (m2, a2) = self.money(cat, 0.05, 0.5, cur, 1.0 if once else 0.15), self.money(cat, 0.5, 1.0, cur, 1.0 if once else 0.15)
+        (m1, a1), (m2, a2) = (
+            self.money(cat, 0.05, 0.5, cur, 1.0 if once else 0.15),
+            self.money(cat, 0.5, 1.0, cur, 1.0 if once else 0.15),
+        )
         if a1 > a2:
             m1, m2 = m2, m1
         lo_p, hi_p = tag(m1, "PRICE_MIN"), tag(m2, "PRICE_MAX")
@@ -185,11 +197,14 @@ class SlotMaker:
         return [d for d in dims if d in ("price", "rating") or (cat and self.v.dimension_keys(d, [cat]))]
 
     def ranking_word(self, cat: str | None, t: str, side: str | None = None) -> list[Part]:
-        """"lightest", "more powerful", or a polarity word with an attribute: "more buttons", "fewest pieces"."""
+        """ "lightest", "more powerful", or a polarity word with an attribute: "more buttons",
+        "fewest pieces"."""
         numeric = self.numeric_attrs(cat) if cat else []
         if numeric and self.rng.random() < 0.35:
             a = self.pick(numeric)
-            polar = self.ph["super_polar" if t == "SUPER" else "rel_polar"][side or self.pick(["more", "less"])]
+            polar = self.ph["super_polar" if t == "SUPER" else "rel_polar"][
+                side or self.pick(["more", "less"])
+            ]
             return tag(f"{self.pick(polar)} {self.pick([a.words, a.words.split()[-1]])}", t)
         dim = self.pick(self.dimensions(cat))
         spec = lexicon()["dimensions"][dim]

@@ -9,35 +9,76 @@ from pathlib import Path
 from assistant.nlu.corpus.builder import Example, Part, assemble, fill, join, noisy, tag
 from assistant.nlu.corpus.slots import SlotMaker
 
-_NAMES = ["john", "maria", "li.wei", "sam_k", "priya.sharma", "tom.b", "a.jones", "kim", "omar.h", "lucy99", "dev",
-          "jo.smith", "benjamin.wright", "aria.harris", "n.kowalski", "fatima.a", "chris.p", "emma_l", "raj", "zoe.m"]
-_DOMAINS = ["example.com", "gmail.com", "yahoo.co.uk", "outlook.com", "mail.com", "hotmail.com", "icloud.com", "shop.io"]
+_NAMES = [
+    "john",
+    "maria",
+    "li.wei",
+    "sam_k",
+    "priya.sharma",
+    "tom.b",
+    "a.jones",
+    "kim",
+    "omar.h",
+    "lucy99",
+    "dev",
+    "jo.smith",
+    "benjamin.wright",
+    "aria.harris",
+    "n.kowalski",
+    "fatima.a",
+    "chris.p",
+    "emma_l",
+    "raj",
+    "zoe.m",
+]
+_DOMAINS = [
+    "example.com",
+    "gmail.com",
+    "yahoo.co.uk",
+    "outlook.com",
+    "mail.com",
+    "hotmail.com",
+    "icloud.com",
+    "shop.io",
+]
 _ORDER_KEYS = {"track_order": "status", "cancel_order": "cancel", "get_refund": "return"}
 # Bitext intents -> (command, policy topic). Account and invoice requests need a person here.
 BITEXT: dict[str, tuple[str, str | None]] = {
-    "cancel_order": ("CancelOrder", None), "track_order": ("OrderStatus", None), "get_refund": ("ReturnItem", None),
-    "check_cancellation_fee": ("PolicyQuestion", "cancellations"), "check_payment_methods": ("PolicyQuestion", "payment"),
-    "check_refund_policy": ("PolicyQuestion", "refunds"), "track_refund": ("PolicyQuestion", "refunds"),
-    "delivery_options": ("PolicyQuestion", "shipping"), "delivery_period": ("PolicyQuestion", "shipping"),
-    "payment_issue": ("PolicyQuestion", "payment"), "complaint": ("Complaint", None),
-    "contact_customer_service": ("Handoff", None), "contact_human_agent": ("Handoff", None),
+    "cancel_order": ("CancelOrder", None),
+    "track_order": ("OrderStatus", None),
+    "get_refund": ("ReturnItem", None),
+    "check_cancellation_fee": ("PolicyQuestion", "cancellations"),
+    "check_payment_methods": ("PolicyQuestion", "payment"),
+    "check_refund_policy": ("PolicyQuestion", "refunds"),
+    "track_refund": ("PolicyQuestion", "refunds"),
+    "delivery_options": ("PolicyQuestion", "shipping"),
+    "delivery_period": ("PolicyQuestion", "shipping"),
+    "payment_issue": ("PolicyQuestion", "payment"),
+    "complaint": ("Complaint", None),
+    "contact_customer_service": ("Handoff", None),
+    "contact_human_agent": ("Handoff", None),
     "delete_account": ("Privacy", None),
 }  # account, invoice and address requests have no command here: they are left out, not forced into Handoff
 
 
 def order_id(rng: random.Random) -> str:
     n = rng.randint(100000, 999999)
-    return rng.choice([f"ORD-{n}", f"ORD-{n}", f"ord-{n}", f"ORD{n}", f"#{n}", f"ORD {n}",
-                       str(rng.randint(10**9, 10**13))])
+    return rng.choice(
+        [f"ORD-{n}", f"ORD-{n}", f"ord-{n}", f"ORD{n}", f"#{n}", f"ORD {n}", str(rng.randint(10**9, 10**13))]
+    )
 
 
 def email(rng: random.Random) -> str:
     return f"{rng.choice(_NAMES)}{rng.choice(['', '', str(rng.randint(1, 99))])}@{rng.choice(_DOMAINS)}"
 
 
-def _ex(parts: list[Part], commands: tuple[str, ...], sm: SlotMaker, source: str, **labels: str | None) -> Example:
+def _ex(
+    parts: list[Part], commands: tuple[str, ...], sm: SlotMaker, source: str, **labels: str | None
+) -> Example:
     text, spans = assemble(noisy(parts, sm.rng, rate=0.02))
-    return Example(text, spans, commands, labels.get("topic"), labels.get("privacy"), labels.get("chat"), source)
+    return Example(
+        text, spans, commands, labels.get("topic"), labels.get("privacy"), labels.get("chat"), source
+    )
 
 
 def _order_slots(rng: random.Random) -> dict[str, list[Part] | str]:
@@ -47,10 +88,17 @@ def _order_slots(rng: random.Random) -> dict[str, list[Part] | str]:
 def order(sm: SlotMaker) -> Example:
     rng = sm.rng
     kind = rng.choice(["status", "status", "cancel", "return", "details"])
-    command = {"status": "OrderStatus", "cancel": "CancelOrder", "return": "ReturnItem", "details": "ProvideDetails"}[kind]
+    command = {
+        "status": "OrderStatus",
+        "cancel": "CancelOrder",
+        "return": "ReturnItem",
+        "details": "ProvideDetails",
+    }[kind]
     parts = fill(rng.choice(sm.ph["orders"][kind]), _order_slots(rng))
     opener: list[Part] = [(rng.choice(sm.ph["openers"]), None)] if kind != "details" else []
-    return _ex(join(opener, parts, [(rng.choice(["", "", "?", "please", "thanks"]), None)]), (command,), sm, "order")
+    return _ex(
+        join(opener, parts, [(rng.choice(["", "", "?", "please", "thanks"]), None)]), (command,), sm, "order"
+    )
 
 
 def policy(sm: SlotMaker) -> Example:
@@ -58,8 +106,11 @@ def policy(sm: SlotMaker) -> Example:
     # A product type named inside a policy question is its subject, not a request for products.
     thing = sm.category(sm.rng.choice(sm.cats), "any")[0][0]
     text = sm.rng.choice(sm.ph["policy"][topic]).replace("{thing}", thing)
-    parts = join([(sm.rng.choice(sm.ph["openers"]), None)], [(text, None)],
-                 [(sm.rng.choice(["", "", "?", "please", "thanks"]), None)])
+    parts = join(
+        [(sm.rng.choice(sm.ph["openers"]), None)],
+        [(text, None)],
+        [(sm.rng.choice(["", "", "?", "please", "thanks"]), None)],
+    )
     return _ex(parts, ("PolicyQuestion",), sm, "policy", topic=topic)
 
 
