@@ -254,6 +254,16 @@ _PROBE = [
 ]
 
 
+def _mean_pooled(model: Any) -> bool:
+    """A plain Transformer + mean Pooling (+ Normalize) stack: the only shape the trace reproduces."""
+    kinds = [type(m).__name__ for m in model]
+    return (
+        kinds[:2] == ["Transformer", "Pooling"]
+        and kinds[2:] in ([], ["Normalize"])
+        and getattr(model[1], "pooling_mode", None) == "mean"
+    )
+
+
 def traced_forward(
     model: Any, reference: Callable[[list[str]], np.ndarray]
 ) -> Callable[[list[str]], np.ndarray] | None:
@@ -270,17 +280,11 @@ def traced_forward(
 
         import torch
 
-        kinds = [type(m).__name__ for m in model]
-        if (
-            kinds[:2] != ["Transformer", "Pooling"]
-            or kinds[2:] not in ([], ["Normalize"])
-            or getattr(model[1], "pooling_mode", None) != "mean"
-        ):
+        if not _mean_pooled(model):
             return None
         prep = getattr(model, "preprocess", None) or model.tokenize
-        example = prep(
-            ["a", "a longer example, so that the batch is padded"]
-        )  # padded: the mask path is traced
+        # padded: the mask path is traced
+        example = prep(["a", "a longer example, so that the batch is padded"])
         keys = [k for k in ("input_ids", "attention_mask", "token_type_ids") if k in example]
 
         class Pooled(torch.nn.Module):

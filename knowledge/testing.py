@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -42,42 +42,50 @@ def tiny_catalog(seed: int = 0, n_per_leaf: int = 10) -> Catalog:
     reviews: list[Review] = []
     for leaf, (noun, brands, (lo, hi)) in _LEAVES.items():
         for _ in range(n_per_leaf):
-            pid = f"P{len(products) + 1:04d}"
-            brand = rng.choice(brands)
-            adj = rng.choice(_ADJ)
-            colour = rng.choice(_COLOURS)
-            price = None if rng.random() < 0.1 else round(rng.uniform(lo, hi), 2)
-            stock = None if rng.random() < 0.1 else rng.choice((0, 0, 3, 12, 40))
-            shown = None if rng.random() < 0.1 else brand  # some catalogs do not know the brand
-            products.append(
-                Product(
-                    id=pid,
-                    title=f"{shown or ''} {adj.title()} {noun.title()} in {colour}".strip(),
-                    category=leaf,
-                    brand=shown,
-                    price=price,
-                    attributes={"colour": colour, "style": adj},
-                    stock=stock,
-                    description=f"A {adj} {noun} by {brand}. Colour {colour}.",
-                )
-            )
-            for _ in range(rng.randint(0, 4)):
-                stars = rng.randint(1, 5)
-                mood = "positive" if stars >= 4 else "negative"
-                text = " ".join(rng.sample(_REVIEW_LINES[mood], 2))
-                reviews.append(
-                    Review(
-                        id=f"R{len(reviews) + 1:05d}",
-                        product_id=pid,
-                        rating=stars,
-                        text=text,
-                        title="Great" if mood == "positive" else "Disappointed",
-                    )
-                )
+            products.append(_tiny_product(rng, f"P{len(products) + 1:04d}", leaf, noun, brands, lo, hi))
+            reviews.extend(_tiny_reviews(rng, products[-1].id, len(reviews)))
+    return Catalog(_rated(products, reviews), reviews, _tiny_policies())
+
+
+def _tiny_product(
+    rng: random.Random, pid: str, leaf: str, noun: str, brands: Sequence[str], lo: float, hi: float
+) -> Product:
+    brand = rng.choice(brands)
+    adj = rng.choice(_ADJ)
+    colour = rng.choice(_COLOURS)
+    price = None if rng.random() < 0.1 else round(rng.uniform(lo, hi), 2)
+    stock = None if rng.random() < 0.1 else rng.choice((0, 0, 3, 12, 40))
+    shown = None if rng.random() < 0.1 else brand  # some catalogs do not know the brand
+    return Product(
+        id=pid,
+        title=f"{shown or ''} {adj.title()} {noun.title()} in {colour}".strip(),
+        category=leaf,
+        brand=shown,
+        price=price,
+        attributes={"colour": colour, "style": adj},
+        stock=stock,
+        description=f"A {adj} {noun} by {brand}. Colour {colour}.",
+    )
+
+
+def _tiny_reviews(rng: random.Random, pid: str, before: int) -> list[Review]:
+    out: list[Review] = []
+    for _ in range(rng.randint(0, 4)):
+        stars = rng.randint(1, 5)
+        mood = "positive" if stars >= 4 else "negative"
+        text = " ".join(rng.sample(_REVIEW_LINES[mood], 2))
+        title = "Great" if mood == "positive" else "Disappointed"
+        out.append(
+            Review(id=f"R{before + len(out) + 1:05d}", product_id=pid, rating=stars, text=text, title=title)
+        )
+    return out
+
+
+def _rated(products: list[Product], reviews: list[Review]) -> list[Product]:
     by: dict[str, list[int]] = {}
     for r in reviews:
         by.setdefault(r.product_id, []).append(r.rating)
-    products = [
+    return [
         Product(
             **{
                 **p.to_dict(),
@@ -87,7 +95,10 @@ def tiny_catalog(seed: int = 0, n_per_leaf: int = 10) -> Catalog:
         )
         for p in products
     ]
-    policies = [
+
+
+def _tiny_policies() -> list[Policy]:
+    return [
         Policy(
             "returns",
             "Returns",
@@ -109,7 +120,6 @@ def tiny_catalog(seed: int = 0, n_per_leaf: int = 10) -> Catalog:
             "warranty",
         ),
     ]
-    return Catalog(products, reviews, policies)
 
 
 def free_port() -> int:
