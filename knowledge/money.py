@@ -201,6 +201,9 @@ def parse_money(text: str, default_currency: str | None = None) -> Money | None:
         if amount is None and _NUMBER.fullmatch(tok):
             amount = _number(tok)
             continue
+        if low == "hundred" and amount is not None:  # "3 hundred dollars"; "two hundred" counts as words
+            scale = Decimal(100)
+            continue
         if low in _SCALE and (amount is not None or words) and not (low == "m" and _is_metre(toks, i)):
             scale = _SCALE[low]
             continue

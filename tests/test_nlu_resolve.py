@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.nlu.commands import Ref
+from assistant.nlu.commands import FindProducts, Ref
+from assistant.nlu.parser import Parse, Span
+from assistant.nlu.read import Context, to_commands
 from assistant.nlu.resolve import Resolver, quantity
 from assistant.nlu.vocab import ShopVocab
 from knowledge.constraints import Bound
@@ -73,3 +75,27 @@ def test_references(r: Resolver) -> None:
     assert r.ref("the cheaper one", ["Headphones"]) == Ref(extreme=("price", "min"))
     assert r.refs("the first two") == [Ref(index=0), Ref(index=1)]
     assert r.product("the marmot arc") == "P0245"
+
+
+def _tagged(text: str, *tagged: tuple[str, str]) -> Parse:
+    spans = tuple(Span(text.index(w), text.index(w) + len(w), tag, w) for w, tag in tagged)
+    return Parse(text, {"FindProducts": 0.9}, spans)
+
+
+@pytest.mark.parametrize(
+    ("text", "tagged", "want"),
+    [
+        # two ceilings joined by a range word are a range; otherwise the later one corrects the first
+        ("between 20 and 35 bucks", (("20", "PRICE_MAX"), ("35 bucks", "PRICE_MAX")), Bound(20.0, 35.0)),
+        ("under 60, wait, make that 65", (("60", "PRICE_MAX"), ("65", "PRICE_MAX")), Bound(None, 65.0)),
+        # two whole amounts under different tags are not one number ("fifty and seventy" is no 120)
+        ("between fifty and seventy", (("fifty", "PRICE_MIN"), ("seventy", "PRICE_MAX")), Bound(50.0, 70.0)),
+        # a currency word the tagger split off joins its amount
+        ("up to 40 quid", (("40", "PRICE_MAX"), ("quid", "PRICE_MAX")), Bound(None, 40.0)),
+    ],
+)
+def test_price_spans_combine_into_one_budget(
+    r: Resolver, text: str, tagged: tuple[tuple[str, str], ...], want: Bound
+) -> None:
+    (find,) = to_commands(_tagged(text, *tagged), r, Context())
+    assert isinstance(find, FindProducts) and find.constraints.price == want

@@ -38,6 +38,7 @@ from assistant.nlu.commands import (
 from assistant.nlu.parser import Parse, Span
 from assistant.nlu.resolve import Resolver, quantity
 from knowledge.constraints import Bound, Constraints
+from knowledge.money import parse_money
 
 PRODUCT_TAGS = (
     "CAT",
@@ -260,16 +261,33 @@ _RANGE = re.compile(r"^(.*?\d[\d.,]*\s*k?)\s*(?:-|–|—|to|through)\s*(\D{0,4}
 
 def price_spans(p: Parse) -> list[Span]:
     """Price spans with the words the tagger split off put back: neighbouring price words merge
-    ("20 bucks", "two hundred and fifty"), the first one's tag winning unless it held no amount."""
+    ("20 bucks", "two hundred and fifty"), the first one's tag winning unless it held no amount.
+    Two whole amounts stay apart: "between fifty and seventy" is a range, not 120."""
     out: list[Span] = []
     for sp in p.spans_of(*PRICE_TAGS):
         last = out[-1] if out else None
-        if last is not None and p.text[last.end : sp.start].strip(" ") in ("", "and", "-"):
-            tag = last.tag if re.search(r"\d", last.text) or not re.search(r"\d", sp.text) else sp.tag
+        two_bounds = last is not None and _amount(last.text) and _amount(sp.text)
+        if last is not None and not two_bounds and p.text[last.end : sp.start].strip(" ") in ("", "and", "-"):
+            tag = last.tag if _amount(last.text) or not _amount(sp.text) else sp.tag
             out[-1] = Span(last.start, sp.end, tag, p.text[last.start : sp.end], min(last.score, sp.score))
         else:
             out.append(sp)
     return out
+
+
+def _amount(text: str) -> bool:
+    m = parse_money(text, None)
+    return m is not None and m.amount is not None
+
+
+def _same_kind(p: Parse, spans: list[Span]) -> list[Span]:
+    """Two floors (or two ceilings) joined by a range word are one range, low to high ("between 20
+    and 35 bucks"); otherwise the later one is a correction and replaces the first ("under 60 —
+    make that 65", "it was 90, I want under 70")."""
+    a, b = spans
+    if p.text[a.end : b.start].strip(" ").lower() in ("and", "to", "-", "–", "through", "or"):
+        return [replace(a, tag="PRICE_MIN"), replace(b, tag="PRICE_MAX")]
+    return [b]
 
 
 def _price(p: Parse, r: Resolver) -> tuple[Bound, str | None]:
@@ -279,8 +297,7 @@ def _price(p: Parse, r: Resolver) -> tuple[Bound, str | None]:
     spans = price_spans(p)
     kinds = [sp.tag for sp in spans]
     if len(spans) == 2 and kinds[0] == kinds[1] and kinds[0] != "PRICE_ABOUT":
-        # "between 20 and 35 bucks" read as two floors (or two ceilings) is one range: low to high
-        spans = [replace(spans[0], tag="PRICE_MIN"), replace(spans[1], tag="PRICE_MAX")]
+        spans = _same_kind(p, spans)
     for sp in spans:
         rng = _RANGE.match(sp.text)
         parts = [(rng.group(1), "PRICE_MIN"), (rng.group(2), "PRICE_MAX")] if rng else [(sp.text, sp.tag)]
