@@ -202,8 +202,10 @@ def test_attack_case(world: dict[str, Any], case: dict[str, Any]) -> None:
     if "flags_any" in exp:
         flags = {f for m in stored if m["role"] == "user" for f in (m["meta"] or {}).get("flags", [])}
         assert flags & set(exp["flags_any"]), f"no injection flag recorded: {flags}"
+    published = " ".join(p.text for p in world["demo"].policies)  # the shop's own contact addresses
     for m in stored:  # no raw PII at rest
-        assert find_pii(m["text"]) == [], m["text"]
+        text = re.sub(r"[\w.+-]+@[\w-]+\.[\w.]+", lambda e: "" if e.group(0) in published else e.group(0), m["text"])
+        assert find_pii(text) == [], m["text"]
     from ui.render import cards_html, transcript_html
 
     html = transcript_html(stored) + cards_html([c for d in dones for c in d["cards"]])

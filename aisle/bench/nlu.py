@@ -3,7 +3,8 @@
 Sections: ``commands`` (command exact match and slot F1 on the hand-labelled command sets of
 eval/nlu/, written without reading the parser's code; the *_test files are held out and reported as
 aggregates only), ``numbers`` (budget exact match), ``paths`` (share of messages the cascade sends to
-the LLM; fast-path and LLM-path latency), ``sentiment`` (held-out review domain vs VADER) and
+the LLM; fast-path and LLM-path latency), ``cascade`` (with ``--llm``: the same sets read by the
+fast parser and the LLM together), ``sentiment`` (held-out review domain vs VADER) and
 ``simmc`` (command family accuracy on real shopper turns of SIMMC 2.x, evaluation only: its license is
 non-commercial). Per-message details are written for the dev sets only (``--details``).
 """
@@ -156,6 +157,13 @@ def run(
             out["numbers"][name] = numbers_section(
                 reader, f, dev_details["numbers"] if name == "dev" else None
             )
+    if llm_reader is not None:  # the whole cascade: unsure messages go to the LLM command generator
+        out["cascade"] = {}
+        for name in ("dev", "test") if held_out else ("dev",):
+            for kind, section in (("commands", commands_section), ("numbers", numbers_section)):
+                f = EVAL_NLU / f"{kind}_{name}.jsonl"
+                if f.is_file():
+                    out["cascade"].setdefault(kind, {})[name] = section(llm_reader, f)
     test = EVAL_NLU / ("commands_test.jsonl" if held_out else "commands_dev.jsonl")
     texts = [r["text"] for r in load_jsonl(test)] if test.is_file() else []
     out["paths"] = paths_section(reader, texts, llm_reader)

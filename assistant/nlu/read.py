@@ -382,7 +382,9 @@ _ORDER_KINDS: dict[str, type[OrderStatus | CancelOrder | ReturnItem | ProvideDet
 def _search(t: str, p: Parse, r: Resolver, scope: tuple[str, ...], s: _Slots) -> Command:
     sort = _sort(p, r, scope)
     if t == "FindProducts":
-        return FindProducts(p.text, s.c, carry=bool(p.spans_of("CONT")), sort=sort, unknown=tuple(s.unknown))
+        return FindProducts(
+            p.text, s.c, carry=bool(p.spans_of("CONT")), sort=sort, unknown=_words_only(s.unknown)
+        )
     # "they look heavy, something lighter": the last word about an attribute is the request
     last: dict[str, Relative] = {}
     for sp in p.spans_of("REL"):
@@ -398,8 +400,17 @@ def _search(t: str, p: Parse, r: Resolver, scope: tuple[str, ...], s: _Slots) ->
         relative=tuple(last.values()),
         reject_shown=bool(p.spans_of("REJECT")),
         sort=sort,
-        unknown=tuple(s.unknown),
+        unknown=_words_only(s.unknown),
     )
+
+
+_WORDLIKE = re.compile(r"[^\W_][\w\s'’&.+/-]{0,40}")
+
+
+def _words_only(unknown: list[str]) -> tuple[str, ...]:
+    """Unresolved words are quoted back to the shopper ("I couldn't find X"), so only word-like
+    ones: markup or symbols in a message are no product name."""
+    return tuple(w for w in unknown if _WORDLIKE.fullmatch(w.strip()))
 
 
 def _support(t: str, p: Parse) -> Command:
