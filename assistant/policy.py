@@ -134,7 +134,7 @@ def decide(commands: list[Command], state: DialogueState, world: World) -> list[
     if escalation is not None:
         return [escalation]
     out: list[Decision] = []
-    for cmd in sorted(commands, key=_priority):
+    for cmd in sorted(_subsumed(commands), key=_priority):
         rule = RULES.get(type(cmd))
         d = rule(cmd, state, world) if rule is not None else None
         if d is not None and all(d.action != x.action for x in out):
@@ -159,6 +159,18 @@ _ORDER = (
     Complaint,
     ChitChat,
 )
+
+
+def _subsumed(commands: list[Command]) -> list[Command]:
+    """A cancellation or return of an order already looks the order up: a status request for the
+    same order beside it ("can I return ORD-1, where is it") is served by that one decision."""
+    acts = [c for c in commands if isinstance(c, CancelOrder | ReturnItem)]
+    if not acts:
+        return commands
+    ids = {c.order_id for c in acts}
+    return [
+        c for c in commands if not (isinstance(c, OrderStatus) and (c.order_id in ids or c.order_id is None))
+    ]
 
 
 def _priority(cmd: Command) -> int:

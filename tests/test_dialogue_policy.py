@@ -8,6 +8,7 @@ import pytest
 
 from assistant.nlu.commands import (
     AskProduct,
+    CancelOrder,
     CheckStock,
     ChitChat,
     Compare,
@@ -22,6 +23,7 @@ from assistant.nlu.commands import (
     Ref,
     Refine,
     Relative,
+    ReturnItem,
 )
 from assistant.policy import Decision, decide
 from assistant.state import ORDER_MEMORY_S, DialogueState, OrderContext, ShownItem
@@ -106,6 +108,15 @@ def test_two_requests_give_two_decisions_support_first() -> None:
     out = decide([FindProducts("mats", Constraints(categories=("Yoga Mats",))),
                   OrderStatus("where", "ORD-1", "a@b.com")], DialogueState(), World())
     assert [d.action for d in out] == ["order_status", "recommend"]
+
+
+def test_a_return_or_cancellation_serves_the_status_request_beside_it() -> None:
+    out = decide([OrderStatus("where is it", "ORD-1", "a@b.com"), ReturnItem("return it", "ORD-1", "a@b.com")],
+                 DialogueState(), World())
+    assert [d.action for d in out] == ["return_or_refund"]
+    other = decide([OrderStatus("where is ORD-2", "ORD-2", "a@b.com"), CancelOrder("cancel ORD-1", "ORD-1", "a@b.com")],
+                   DialogueState(), World())
+    assert sorted(d.action for d in other) == ["cancel_order", "order_status"]
 
 
 def test_products_on_screen() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.nlu.commands import FindProducts, Ref
+from assistant.nlu.commands import FindProducts, OrderStatus, Ref
 from assistant.nlu.parser import Parse, Span
 from assistant.nlu.read import Context, to_commands
 from assistant.nlu.resolve import Resolver, quantity
@@ -99,3 +99,10 @@ def test_price_spans_combine_into_one_budget(
 ) -> None:
     (find,) = to_commands(_tagged(text, *tagged), r, Context())
     assert isinstance(find, FindProducts) and find.constraints.price == want
+
+
+def test_an_email_the_tagger_missed_is_found_by_its_shape(r: Resolver) -> None:
+    text = "where is ORD-999999? my email is test.user@example.com."
+    p = Parse(text, {"OrderStatus": 0.9}, (Span(9, 19, "ORDER_ID", "ORD-999999"),))
+    (status,) = to_commands(p, r, Context())
+    assert isinstance(status, OrderStatus) and (status.order_id, status.email) == ("ORD-999999", "test.user@example.com")

@@ -438,9 +438,14 @@ def _sort(p: Parse, r: Resolver, scope: tuple[str, ...]) -> Sort | None:
     return None
 
 
+_EMAIL = re.compile(r"(?<![\w.%+-])[\w.%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+
+
 def _order(kind: type[OrderCommand], p: Parse) -> OrderCommand:
     ids = [normalize_order_id(sp.text) for sp in p.spans_of("ORDER_ID")]
     emails = [sp.text.strip().strip(".,;").lower() for sp in p.spans_of("EMAIL") if "@" in sp.text]
+    # An address has one fixed shape: where the tagger missed it, the shape alone finds it.
+    emails = emails or [m.group(0).lower() for m in _EMAIL.finditer(p.text)]
     return replace(kind(p.text), order_id=ids[0] if ids else None, email=emails[0] if emails else None)
 
 
