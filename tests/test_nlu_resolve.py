@@ -106,3 +106,14 @@ def test_an_email_the_tagger_missed_is_found_by_its_shape(r: Resolver) -> None:
     p = Parse(text, {"OrderStatus": 0.9}, (Span(9, 19, "ORDER_ID", "ORD-999999"),))
     (status,) = to_commands(p, r, Context())
     assert isinstance(status, OrderStatus) and (status.order_id, status.email) == ("ORD-999999", "test.user@example.com")
+
+
+@pytest.mark.parametrize(
+    ("text", "attrs"),
+    [("robot vacuums", {"type": ("robot",)}), ("espresso machine", {"type": ("espresso",)}), ("blender", {})],
+)
+def test_a_product_type_named_with_its_own_value_filters_by_it(
+    r: Resolver, text: str, attrs: dict[str, tuple[str, ...]]
+) -> None:
+    (find,) = to_commands(_tagged(text, (text, "CAT")), r, Context())
+    assert isinstance(find, FindProducts) and dict(find.constraints.attributes) == attrs

@@ -37,6 +37,7 @@ from assistant.nlu.commands import (
 )
 from assistant.nlu.parser import Parse, Span
 from assistant.nlu.resolve import Resolver, quantity
+from assistant.nlu.vocab import norm
 from knowledge.constraints import Bound, Constraints
 from knowledge.money import parse_money
 
@@ -156,6 +157,8 @@ def product_slots(p: Parse, r: Resolver, ctx: Context) -> _Slots:
     scope = tuple(cats) or ctx.categories
     brands, ex_brands = _brands(p.spans_of("BRAND"), r, s.unknown), _brands(p.spans_of("NOT_BRAND"), r, [])
     attrs, ex_attrs = _values(p, r, scope, s.unknown)
+    for key, val in _kind_words(p, r, tuple(cats)):
+        attrs.setdefault(key, (val,))
     bounds, loose = _bounds(p, r, scope, attrs, s.unknown)
     with_loose = (
         replace(p, spans=tuple(sorted(p.spans + tuple(loose), key=lambda x: x.start))) if loose else p
@@ -192,6 +195,20 @@ def _categories(p: Parse, r: Resolver, unknown: list[str]) -> list[str]:
 
 
 Values = dict[str, tuple[str, ...]]
+
+
+def _kind_words(p: Parse, r: Resolver, cats: tuple[str, ...]) -> list[tuple[str, str]]:
+    """A product type named with one of its own values ("robot vacuum", "espresso machine", "trail
+    shoes"): the word is a filter, not part of the type's name. Only a word that is exactly a value
+    of that type counts."""
+    out: list[tuple[str, str]] = []
+    if not cats:
+        return out
+    for sp in p.spans_of("CAT"):
+        for word in norm(sp.text).split():
+            hits = r.v.value_index.get(word, [])
+            out += [(k, v) for k, v in hits if not r.v.attrs[k].boolean and v in r.v.values_in(k, cats)]
+    return out
 
 
 def _values(p: Parse, r: Resolver, scope: tuple[str, ...], unknown: list[str]) -> tuple[Values, Values]:
