@@ -79,3 +79,22 @@ def test_follow_ups_depend_on_what_is_on_screen(reader) -> None:  # noqa: ANN001
 @pytest.mark.parametrize("text", ["", "   ", "\x00\x01", "🙂" * 50, "a" * 5000, "ORD-" * 300, "€€€ ¥¥ 😀 ñandú"])
 def test_odd_input_never_raises(reader, text: str) -> None:  # noqa: ANN001
     assert reader.read(text).commands
+
+
+@pytest.mark.parametrize(
+    ("question", "cat", "want"),
+    [
+        ("what does it weigh", "Headphones", "weight_g"),
+        ("how much is the first one?", "Board Games", "price"),
+        ("is it waterproof", "Speakers", "water_resistance"),
+        ("is it comfy", "Headphones", None),  # no attribute says that: the reviews answer it
+    ],
+)
+def test_a_question_without_aspect_words_finds_its_attribute(
+    vocab: ShopVocab, question: str, cat: str, want: str | None
+) -> None:
+    from assistant.nlu.resolve import Resolver
+    from knowledge.embed import make_embedder
+
+    r = Resolver(vocab, embed=make_embedder("minilm").embed)
+    assert r.asked_attribute(question, (cat,)) == want

@@ -379,8 +379,13 @@ def _command(t: str, p: Parse, r: Resolver, ctx: Context, s: _Slots) -> Command 
     refs = _refs(p, r, ctx)
     if t == "AskProduct":
         aspects = p.spans_of("ASPECT")
-        aspect = r.aspect(" ".join(a.text for a in aspects), scope) if aspects else None
-        return AskProduct(text, refs[0] if refs else Ref(focus=True), aspect)
+        ref = refs[0] if refs else Ref(focus=True)
+        if aspects:
+            aspect: str | None = r.aspect(" ".join(a.text for a in aspects), scope)
+        else:
+            own = r.v.products[ref.product].leaf_category if ref.product in r.v.products else None
+            aspect = r.asked_attribute(text, (own,) if own else scope)
+        return AskProduct(text, ref, aspect)
     if t == "Compare":
         return Compare(text, tuple(refs))
     if t == "CheckStock":

@@ -72,6 +72,7 @@ class Resolver:
     def __init__(self, vocab: ShopVocab, embed: Embed | None = None, min_similarity: float = 0.7) -> None:
         self.v = vocab
         self.embed = embed
+        self._aspect_vecs: dict[tuple[str, ...], np.ndarray] = {}
         self.min_similarity = min_similarity
         self._cat_vecs: tuple[list[str], np.ndarray] | None = None
 
@@ -361,6 +362,26 @@ class Resolver:
             return vals[0][0]
         rank = self.ranking(t, cats)
         return rank[0] if rank else t
+
+    def asked_attribute(self, question: str, cats: Iterable[str], min_similarity: float = 0.3) -> str | None:
+        """The attribute a product question asks about when the parser marked no aspect words ("how
+        much is it" -> price, "what does it weigh" -> weight_g): the question's sentence embedding
+        against each attribute's name. None without an embedder or below the threshold (a review
+        question such as "is it comfy" then goes to the reviews)."""
+        keys = sorted({a.key for a in self.v.attrs_of(cats)})
+        if self.embed is None or not keys or not question.strip():
+            return None
+        names = [k.replace("_", " ") for k in keys] + ["price, cost, how much"]
+        key_of = [*keys, "price"]
+        cache = self._aspect_vecs.get(tuple(keys))
+        if cache is None:
+            vecs = self.embed(names)
+            cache = vecs / np.linalg.norm(vecs, axis=1, keepdims=True)
+            self._aspect_vecs[tuple(keys)] = cache
+        q = self.embed([question])[0]
+        sims = cache @ (q / max(float(np.linalg.norm(q)), 1e-9))
+        i = int(sims.argmax())
+        return key_of[i] if sims[i] >= min_similarity else None
 
     def unset(self, text: str, cats: Iterable[str]) -> str:
         t = singular(norm(text).split()[-1]) if norm(text) else ""
