@@ -182,7 +182,7 @@ def fit(vocab: ShopVocab, cfg: TrainConfig, out_dir: Path, progress: bool = True
                     epoch + 1,
                     step,
                     steps,
-                    float(loss),
+                    float(loss.detach()),
                     time.perf_counter() - t0,
                 )
     report = {
