@@ -131,8 +131,9 @@ def test_suite_orders_and_products_exist_in_the_demo_shop() -> None:
         for t in c.turns:
             for oid in re.findall(r"ORD-\d{6}", t.user):
                 emails = re.findall(r"[\w.+-]+@[\w-]+\.[\w.]+", t.user)
-                # privacy conversations try a wrong email on purpose
-                wrong_on_purpose = "privacy" in c.tags or "someone.else" in (emails or [""])[0]
+                # privacy, verification and injection conversations try a wrong email on purpose
+                adversarial = {"privacy", "verification", "prompt_injection", "injection"}
+                wrong_on_purpose = adversarial & set(c.tags) or "someone.else" in (emails or [""])[0]
                 if oid != "ORD-999999" and oid in orders and emails and not wrong_on_purpose:
                     assert orders[oid]["email"] == emails[0].rstrip("."), (c.id, oid)
             spec = t.expect.get("products") or {}

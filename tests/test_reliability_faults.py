@@ -33,6 +33,7 @@ def test_generator_timeout_gives_template_answer_within_a_second(tmp_path: Path)
     timeout = 0.5
     bot = demo_assistant(f"sqlite:///{tmp_path / 't.db'}", FakeChatModel(["never"], first_delay_s=5.0),
                          timeout_s=timeout)
+    bot.reader.read("hello")  # the parser loads on first use: the timeout is about generation only
     t0 = time.perf_counter()
     events = list(bot.stream("t1", "wireless headphones under $150"))
     elapsed = time.perf_counter() - t0
@@ -98,15 +99,15 @@ def test_dead_embedder_or_vector_store_falls_back_to_lexical(broken: str, caplog
 
 def test_missing_recommender_model_falls_back_to_popularity(tmp_path: Path, caplog: pytest.LogCaptureFixture,
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    from assistant import engine as engine_mod
+    from assistant import wiring
     from assistant.errors import ModelMissingError
 
     def missing(*a: Any, **k: Any) -> Any:
         raise ModelMissingError("no fitted recommender under .aisle/recsys: run `aisle train recsys`")
 
-    monkeypatch.setattr(engine_mod, "_recommender", missing)
-    with caplog.at_level(logging.WARNING, logger="assistant.engine"):
-        rec = engine_mod._optional("recommender", lambda: engine_mod._recommender(None, None))
+    monkeypatch.setattr(wiring, "_recommender", missing)
+    with caplog.at_level(logging.WARNING, logger="assistant.wiring"):
+        rec = wiring.optional("recommender", lambda: wiring._recommender(None))
     assert rec is None
     assert "recommender unavailable" in caplog.text and "aisle train recsys" in caplog.text
 
