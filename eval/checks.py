@@ -166,9 +166,20 @@ def _contains(hay: str, needle: Any) -> bool:
 def check_turn(exp: dict[str, Any], rec: TurnRecord, facts: Facts, ctx: ConvContext) -> TurnScore:
     """All checks of one turn. `ctx` must already include this turn (ctx.add(rec) first)."""
     sc = TurnScore()
-    add = sc.checks.append
     if rec.error:
-        add(("engine", False, rec.error))
+        sc.checks.append(("engine", False, rec.error))
+    _check_understanding(exp, rec, sc)
+    spec = exp.get("products")
+    if spec is not None:
+        _check_products(spec, rec, facts, ctx, sc)
+    _check_reply(exp, rec, facts, ctx, sc)
+    _check_grounding(rec, facts, ctx, sc)
+    return sc
+
+
+def _check_understanding(exp: dict[str, Any], rec: TurnRecord, sc: TurnScore) -> None:
+    """Intents, entities, the action taken and the tools called."""
+    add = sc.checks.append
     primary = rec.intents[0] if rec.intents else ""
     if "intent" in exp:
         ok_set = _list(exp["intent"])
@@ -192,29 +203,38 @@ def check_turn(exp: dict[str, Any], rec: TurnRecord, facts: Facts, ctx: ConvCont
         add((f"no tool {tool}", tool not in rec.tools, f"tools called {rec.tools}"))
     if exp.get("no_products"):
         add(("no products", not rec.cards, f"showed {rec.card_ids}"))
-    spec = exp.get("products")
-    if spec is not None:
-        n = len(rec.cards)
-        lo, hi = int(spec.get("min", 1)), spec.get("max")
-        add(("product count", n >= lo and (hi is None or n <= int(hi)), f"{n} cards, want >= {lo}"))
-        bad = []
-        for c in rec.cards:
-            ok, why = product_ok(facts.products.get(str(c.get("product_id"))), spec)
-            sc.cards_checked += 1
-            sc.cards_ok += int(ok)
-            if not ok:
-                bad.append(f"{c.get('product_id')} ({why})")
-        add(("constraints", not bad, "violations: " + ", ".join(bad)))
-        if spec.get("relative"):
-            add(("relative", *relative_ok(rec.card_ids, ctx.prev_cards, spec["relative"], facts)))
-        if spec.get("ids_any"):
-            add(("expected product", bool(set(_list(spec["ids_any"])) & set(rec.card_ids)),
-                 f"none of {spec['ids_any']} in {rec.card_ids}"))
-        rel = {p.id for p in facts.products.values() if product_ok(p, spec)[0]}
-        if rel and not spec.get("ids_any"):
-            from eval.metrics import ndcg_at_k
 
-            sc.ndcg5 = ndcg_at_k(rec.card_ids, rel, 5)
+
+def _check_products(spec: dict[str, Any], rec: TurnRecord, facts: Facts, ctx: ConvContext, sc: TurnScore) -> None:
+    """The product cards shown: how many, each against the constraints, and their ranking (nDCG@5)."""
+    add = sc.checks.append
+    n = len(rec.cards)
+    lo, hi = int(spec.get("min", 1)), spec.get("max")
+    add(("product count", n >= lo and (hi is None or n <= int(hi)), f"{n} cards, want >= {lo}"))
+    bad = []
+    for c in rec.cards:
+        ok, why = product_ok(facts.products.get(str(c.get("product_id"))), spec)
+        sc.cards_checked += 1
+        sc.cards_ok += int(ok)
+        if not ok:
+            bad.append(f"{c.get('product_id')} ({why})")
+    add(("constraints", not bad, "violations: " + ", ".join(bad)))
+    if spec.get("relative"):
+        add(("relative", *relative_ok(rec.card_ids, ctx.prev_cards, spec["relative"], facts)))
+    if spec.get("ids_any"):
+        add(("expected product", bool(set(_list(spec["ids_any"])) & set(rec.card_ids)),
+             f"none of {spec['ids_any']} in {rec.card_ids}"))
+    rel = {p.id for p in facts.products.values() if product_ok(p, spec)[0]}
+    if rel and not spec.get("ids_any"):
+        from eval.metrics import ndcg_at_k
+
+        sc.ndcg5 = ndcg_at_k(rec.card_ids, rel, 5)
+
+
+def _check_reply(exp: dict[str, Any], rec: TurnRecord, facts: Facts, ctx: ConvContext, sc: TurnScore) -> None:
+    """What the reply says and is about: required / forbidden words, the products it is about, its
+    citations, and whether it hands off to a person."""
+    add = sc.checks.append
     visible = (rec.text + "\n" + "\n".join(str(c.get("title", "")) for c in rec.cards)).lower()
     for item in _list(exp.get("must_include")):
         add(("must include", _contains(visible, item), f"{item!r} not in reply"))
@@ -222,32 +242,42 @@ def check_turn(exp: dict[str, Any], rec: TurnRecord, facts: Facts, ctx: ConvCont
         add(("must not include", not _contains(visible, item), f"{item!r} in reply"))
     about = exp.get("about")
     if about:
-        want_ids = [str(x) for x in _list(about.get("id"))]
-        for n in _list(about.get("shown")):
-            want_ids.append(ctx.prev_cards[int(n) - 1] if 0 < int(n) <= len(ctx.prev_cards) else f"<no #{n} shown>")
-        if about.get("extreme"):
-            want_ids.append(extreme_id(ctx.prev_cards, about["extreme"], facts) or "<no earlier list>")
-        seen = set(rec.card_ids) | {str(c.get("id")) for c in rec.citations if c.get("kind") == "product"}
-        missing = [i for i in want_ids if i not in seen]
-        add(("about", not missing, f"reply is not about {missing} (cards/citations {sorted(seen)})"))
-    cite = exp.get("cite")
-    for want in _list(cite):
-        found = False
-        for c in rec.citations:
-            if c.get("kind") != want.get("kind"):
-                continue
-            cid = str(c.get("id"))
-            topic = getattr(facts.policies.get(cid), "topic", None)
-            ids = {str(x).lower() for x in _list(want.get("id"))}
-            topics = {str(x) for x in _list(want.get("topic"))}
-            if (not ids or cid.lower() in ids) and (not topics or topic in topics or cid in topics):
-                found = True
+        add(_about(about, rec, facts, ctx))
+    for want in _list(exp.get("cite")):
+        found = any(_cites(c, want, facts) for c in rec.citations)
         add(("citation", found, f"want {want}, got {[(c.get('kind'), c.get('id')) for c in rec.citations]}"))
     want_h = exp.get("handoff", "handoff" in _list(exp.get("tools")) or "handoff" in _list(exp.get("action")))
     if want_h != "any":
         sc.handoff = (bool(want_h), rec.handoff)
         if "handoff" in exp:
             add(("handoff", bool(want_h) == rec.handoff, f"handoff={rec.handoff}, want {want_h}"))
+
+
+def _about(about: dict[str, Any], rec: TurnRecord, facts: Facts, ctx: ConvContext) -> tuple[str, bool, str]:
+    """The reply shows or cites the products the turn asks about (by id, list position or extreme)."""
+    want_ids = [str(x) for x in _list(about.get("id"))]
+    for n in _list(about.get("shown")):
+        want_ids.append(ctx.prev_cards[int(n) - 1] if 0 < int(n) <= len(ctx.prev_cards) else f"<no #{n} shown>")
+    if about.get("extreme"):
+        want_ids.append(extreme_id(ctx.prev_cards, about["extreme"], facts) or "<no earlier list>")
+    seen = set(rec.card_ids) | {str(c.get("id")) for c in rec.citations if c.get("kind") == "product"}
+    missing = [i for i in want_ids if i not in seen]
+    return ("about", not missing, f"reply is not about {missing} (cards/citations {sorted(seen)})")
+
+
+def _cites(c: dict[str, Any], want: dict[str, Any], facts: Facts) -> bool:
+    """Does citation `c` match the wanted kind, and the wanted ids or policy topics when given?"""
+    if c.get("kind") != want.get("kind"):
+        return False
+    cid = str(c.get("id"))
+    topic = getattr(facts.policies.get(cid), "topic", None)
+    ids = {str(x).lower() for x in _list(want.get("id"))}
+    topics = {str(x) for x in _list(want.get("topic"))}
+    return (not ids or cid.lower() in ids) and (not topics or topic in topics or cid in topics)
+
+
+def _check_grounding(rec: TurnRecord, facts: Facts, ctx: ConvContext, sc: TurnScore) -> None:
+    """Every product, price and rating the reply names was returned by a tool in this conversation."""
     # Products reached through an order or a review the tools returned count as returned too.
     returned = set(ctx.products)
     returned.update(it["product_id"] for o in ctx.orders if o in facts.orders for it in facts.orders[o]["items"])
@@ -257,6 +287,6 @@ def check_turn(exp: dict[str, Any], rec: TurnRecord, facts: Facts, ctx: ConvCont
     returned.update(pid for reason in ctx.reasons for _, cands in product_mentions(reason, facts) for pid in cands)
     sc.claims = check_claims(rec.text, facts, returned, orders=ctx.orders, user_text=ctx.user_text,
                              review_ids=ctx.reviews)
-    add(("grounding", not (sc.claims.unknown_products or sc.claims.wrong_prices or sc.claims.wrong_ratings),
-         "; ".join(sc.claims.unknown_products + sc.claims.wrong_prices + sc.claims.wrong_ratings)))
-    return sc
+    sc.checks.append(("grounding", not (sc.claims.unknown_products or sc.claims.wrong_prices
+                                        or sc.claims.wrong_ratings),
+                      "; ".join(sc.claims.unknown_products + sc.claims.wrong_prices + sc.claims.wrong_ratings)))

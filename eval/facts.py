@@ -112,6 +112,17 @@ class ClaimReport:
     unsupported: list[str] = field(default_factory=list)
 
 
+def _figures(sent: str) -> tuple[list[tuple[float, bool]], list[float], list[str]]:
+    """The prices (value, cents given), star ratings and order ids a sentence states. Prices inside a
+    range or after a bound word ("under $50") are the shopper's budget, not a claim."""
+    spans = [m.span() for m in _RANGE.finditer(sent)]
+    prices = [(float(m.group(1).replace(",", "")), "." in m.group(1)) for m in _PRICE.finditer(sent)
+              if not any(a <= m.start() < b for a, b in spans) and not _BOUND.search(sent[: m.start()])]
+    ratings = [float(next(g for g in m.groups() if g)) for m in _RATING.finditer(sent)]
+    order_ids = [o.upper() for o in _ORDER.findall(sent)]
+    return prices, ratings, order_ids
+
+
 def check_claims(text: str, facts: Facts, returned: set[str], *, orders: set[str] = frozenset(),  # type: ignore[assignment]
                  user_text: str = "", review_ids: set[str] = frozenset()) -> ClaimReport:  # type: ignore[assignment]
     """Check every sentence that names a product, price, rating or order against tool results.
@@ -132,11 +143,7 @@ def check_claims(text: str, facts: Facts, returned: set[str], *, orders: set[str
         if not sent:
             continue
         mentions = product_mentions(sent, facts)
-        spans = [m.span() for m in _RANGE.finditer(sent)]
-        prices = [(float(m.group(1).replace(",", "")), "." in m.group(1)) for m in _PRICE.finditer(sent)
-                  if not any(a <= m.start() < b for a, b in spans) and not _BOUND.search(sent[: m.start()])]
-        ratings = [float(next(g for g in m.groups() if g)) for m in _RATING.finditer(sent)]
-        order_ids = [o.upper() for o in _ORDER.findall(sent)]
+        prices, ratings, order_ids = _figures(sent)
         if not (mentions or prices or ratings or order_ids):
             continue
         rep.claims += 1

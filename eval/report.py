@@ -49,15 +49,31 @@ def plots(m: dict[str, Any], records_ms: dict[str, list[float]]) -> dict[str, by
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    out: dict[str, bytes] = {}
+    out: dict[str, bytes] = {"headline": _headline_plot(plt, m)}
+    suites = m.get("per_suite", {})
+    if suites:
+        out["suites"] = _suites_plot(plt, suites)
+    sim = m.get("simulator", {})
+    if sim.get("per_category", {}):
+        out["simulator"] = _simulator_plot(plt, sim)
+    series = {k: v for k, v in records_ms.items() if v}
+    if series:
+        out["latency"] = _latency_plot(plt, series)
+    fails = m.get("check_failures", {})
+    if fails:
+        out["failures"] = _failures_plot(plt, fails)
+    return out
 
-    def save(fig: Any, name: str) -> None:
-        buf = io.BytesIO()
-        fig.tight_layout()
-        fig.savefig(buf, format="png", dpi=90)
-        plt.close(fig)
-        out[name] = buf.getvalue()
 
+def _png(plt: Any, fig: Any) -> bytes:
+    buf = io.BytesIO()
+    fig.tight_layout()
+    fig.savefig(buf, format="png", dpi=90)
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def _headline_plot(plt: Any, m: dict[str, Any]) -> bytes:
     st, sim = m.get("stages", {}), m.get("simulator", {})
     bars = [("task success", m.get("task_success")), ("constraints", m.get("constraint_satisfaction")),
             ("grounded", m.get("groundedness")), ("intent acc", st.get("intent_accuracy")),
@@ -72,52 +88,52 @@ def plots(m: dict[str, Any], records_ms: dict[str, list[float]]) -> dict[str, by
     ax.set_ylim(0, 1.1)
     ax.set_title("Headline metrics")
     ax.tick_params(axis="x", rotation=35, labelsize=8)
-    save(fig, "headline")
+    return _png(plt, fig)
 
-    suites = m.get("per_suite", {})
-    if suites:
-        fig, ax = plt.subplots(figsize=(7, 3.2))
-        ax.barh(list(suites), [v["task_success"] or 0 for v in suites.values()], color="#55a868", label="conversations")
-        ax.barh(list(suites), [v["turn_pass_rate"] or 0 for v in suites.values()], color="none", edgecolor="black",
-                label="turns")
-        ax.set_xlim(0, 1)
-        ax.set_title("Pass rate per suite (filled: conversations, outline: turns)")
-        save(fig, "suites")
 
-    cats = sim.get("per_category", {})
-    if cats:
-        fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 3.4))
-        ns = sorted(int(k.split("@")[1]) for k in sim if k.startswith("success@"))
-        a1.plot(ns, [sim[f"success@{n}"] or 0 for n in ns], marker="o")
-        a1.set_ylim(0, 1)
-        a1.set_xlabel("shopper turns N")
-        a1.set_title("Simulated shoppers: success@N")
-        a2.bar(list(cats), [v.get("success@5") or 0 for v in cats.values()], color="#c44e52")
-        for i, v in enumerate(cats.values()):
-            a2.text(i, (v.get("success@5") or 0) + 0.02, f"n={v['n']}", ha="center", fontsize=7)
-        a2.set_ylim(0, 1.1)
-        a2.set_title("success@5 per category")
-        a2.tick_params(axis="x", rotation=35, labelsize=8)
-        save(fig, "simulator")
+def _suites_plot(plt: Any, suites: dict[str, Any]) -> bytes:
+    fig, ax = plt.subplots(figsize=(7, 3.2))
+    ax.barh(list(suites), [v["task_success"] or 0 for v in suites.values()], color="#55a868", label="conversations")
+    ax.barh(list(suites), [v["turn_pass_rate"] or 0 for v in suites.values()], color="none", edgecolor="black",
+            label="turns")
+    ax.set_xlim(0, 1)
+    ax.set_title("Pass rate per suite (filled: conversations, outline: turns)")
+    return _png(plt, fig)
 
-    series = {k: v for k, v in records_ms.items() if v}
-    if series:
-        fig, ax = plt.subplots(figsize=(7, 3.2))
-        ax.boxplot(list(series.values()), showfliers=True)
-        ax.set_xticks(range(1, len(series) + 1), list(series))
-        ax.set_yscale("log")
-        ax.set_ylabel("ms (log)")
-        ax.set_title("Latency per turn")
-        save(fig, "latency")
 
-    fails = m.get("check_failures", {})
-    if fails:
-        fig, ax = plt.subplots(figsize=(7, 3.2))
-        items = list(fails.items())[:12]
-        ax.barh([k for k, _ in items][::-1], [v for _, v in items][::-1], color="#8172b2")
-        ax.set_title("Failed checks by kind")
-        save(fig, "failures")
-    return out
+def _simulator_plot(plt: Any, sim: dict[str, Any]) -> bytes:
+    cats = sim["per_category"]
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 3.4))
+    ns = sorted(int(k.split("@")[1]) for k in sim if k.startswith("success@"))
+    a1.plot(ns, [sim[f"success@{n}"] or 0 for n in ns], marker="o")
+    a1.set_ylim(0, 1)
+    a1.set_xlabel("shopper turns N")
+    a1.set_title("Simulated shoppers: success@N")
+    a2.bar(list(cats), [v.get("success@5") or 0 for v in cats.values()], color="#c44e52")
+    for i, v in enumerate(cats.values()):
+        a2.text(i, (v.get("success@5") or 0) + 0.02, f"n={v['n']}", ha="center", fontsize=7)
+    a2.set_ylim(0, 1.1)
+    a2.set_title("success@5 per category")
+    a2.tick_params(axis="x", rotation=35, labelsize=8)
+    return _png(plt, fig)
+
+
+def _latency_plot(plt: Any, series: dict[str, list[float]]) -> bytes:
+    fig, ax = plt.subplots(figsize=(7, 3.2))
+    ax.boxplot(list(series.values()), showfliers=True)
+    ax.set_xticks(range(1, len(series) + 1), list(series))
+    ax.set_yscale("log")
+    ax.set_ylabel("ms (log)")
+    ax.set_title("Latency per turn")
+    return _png(plt, fig)
+
+
+def _failures_plot(plt: Any, fails: dict[str, Any]) -> bytes:
+    fig, ax = plt.subplots(figsize=(7, 3.2))
+    items = list(fails.items())[:12]
+    ax.barh([k for k, _ in items][::-1], [v for _, v in items][::-1], color="#8172b2")
+    ax.set_title("Failed checks by kind")
+    return _png(plt, fig)
 
 
 def _worst(transcripts: list[dict[str, Any]], n: int) -> list[dict[str, Any]]:
@@ -135,8 +151,16 @@ def write(out: Path, m: dict[str, Any], transcripts: list[dict[str, Any]], recor
         (out / "plots" / f"{name}.png").write_bytes(data)
     rows = headline(m)
     bad = _worst(transcripts, worst)
-    sim = m.get("simulator", {})
+    failed = sum(1 for t in transcripts if not t["passed"])
+    (out / "report.md").write_text(_markdown(m, rows, pngs, bad, failed), encoding="utf-8")
+    (out / "report.html").write_text(_html(m, rows, pngs, bad, failed, dialogues), encoding="utf-8")
+    return {"html": out / "report.html", "md": out / "report.md"}
 
+
+def _markdown(m: dict[str, Any], rows: list[tuple[str, Any]], pngs: dict[str, bytes], bad: list[dict[str, Any]],
+              failed: int) -> str:
+    """report.md: the headline table, the plots beside it, simulated shoppers per category, the worst failures."""
+    sim = m.get("simulator", {})
     md = [f"# Aisle evaluation report\n\nbackend: `{m.get('backend')}` · suites: {', '.join(m.get('suites', []))} · "
           f"{m.get('conversations')} conversations, {m.get('turns')} turns · simulated shoppers: {sim.get('n', 0)}\n",
           "| metric | value |", "|---|---|"]
@@ -149,7 +173,7 @@ def write(out: Path, m: dict[str, Any], transcripts: list[dict[str, Any]], recor
         md += [f"| {c} | {v['n']} | {_fmt(v.get('success@1'))} | {_fmt(v.get('success@3'))} | "
                f"{_fmt(v.get('success@5'))} | {_fmt(v.get('recall@5'))} |" for c, v in sim["per_category"].items()]
         md.append("")
-    md += [f"## Worst failures ({len(bad)} of {sum(1 for t in transcripts if not t['passed'])} failed conversations)", ""]
+    md += [f"## Worst failures ({len(bad)} of {failed} failed conversations)", ""]
     for t in bad:
         md.append(f"### {t['id']} ({t['suite']})" + (f" · customer {t['customer_id']}" if t["customer_id"] else ""))
         for x in t["turns"]:
@@ -161,8 +185,13 @@ def write(out: Path, m: dict[str, Any], transcripts: list[dict[str, Any]], recor
             for f in x["failures"]:
                 md.append(f"  - FAIL {f}")
         md.append("")
-    (out / "report.md").write_text("\n".join(md), encoding="utf-8")
+    return "\n".join(md)
 
+
+def _html(m: dict[str, Any], rows: list[tuple[str, Any]], pngs: dict[str, bytes], bad: list[dict[str, Any]],
+          failed: int, dialogues: list[dict[str, Any]] | None) -> str:
+    """report.html, standalone: the same sections with the plots embedded, and the first simulated misses."""
+    sim = m.get("simulator", {})
     e = html.escape
     h = ["<!doctype html><html><head><meta charset='utf-8'><title>Aisle evaluation</title><style>"
          "body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;color:#222}"
@@ -183,7 +212,7 @@ def write(out: Path, m: dict[str, Any], transcripts: list[dict[str, Any]], recor
               f"</td><td>{_fmt(v.get('success@5'))}</td><td>{_fmt(v.get('recall@5'))}</td></tr>"
               for c, v in sim["per_category"].items()]
         h.append("</table>")
-    h.append(f"<h2>Worst failures</h2><p>{len(bad)} shown of {sum(1 for t in transcripts if not t['passed'])} "
+    h.append(f"<h2>Worst failures</h2><p>{len(bad)} shown of {failed} "
              "failed conversations.</p>")
     for t in bad:
         h.append(f"<h3>{e(t['id'])} <small>({e(t['suite'])})</small></h3>")
@@ -203,5 +232,4 @@ def write(out: Path, m: dict[str, Any], transcripts: list[dict[str, Any]], recor
                 h.append(f"<div class='turn'><b>shopper:</b> {e(x['user'])}<br><span class='bot'><b>aisle:</b> "
                          f"{e(x['reply'])}</span><br><small>{e('; '.join(x['cards']))}</small></div>")
     h.append("</body></html>")
-    (out / "report.html").write_text("\n".join(h), encoding="utf-8")
-    return {"html": out / "report.html", "md": out / "report.md"}
+    return "\n".join(h)

@@ -79,8 +79,7 @@ def _dialogue_json(d: Dialogue) -> dict[str, Any]:
                        "cards": [f"{c.get('product_id')} {c.get('title')}" for c in r.cards]} for r in d.turns]}
 
 
-def cli(argv: list[str], *, engine: Engine | None = None) -> int:
-    """`aisle eval`. `engine` (tests only) replaces the sandboxed real engine."""
+def _parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="aisle eval", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--suite", action="append", help=f"suite name or .yaml path, repeatable (default: all but smoke; "
@@ -104,6 +103,12 @@ def cli(argv: list[str], *, engine: Engine | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0, help="simulated shopper selection seed")
     ap.add_argument("--out", type=Path, required=True, help="output folder")
     ap.add_argument("--quiet", action="store_true")
+    return ap
+
+
+def _parse_args(argv: list[str]) -> tuple[argparse.Namespace, dict[str, Any] | None]:
+    """The checked arguments and the baseline metrics (None without --baseline); exits 2 on bad ones."""
+    ap = _parser()
     args = ap.parse_args(argv)
     if args.simulated < 0 or args.sim_turns < 1:
         ap.error("--simulated must be >= 0 and --sim-turns >= 1")
@@ -114,20 +119,30 @@ def cli(argv: list[str], *, engine: Engine | None = None) -> int:
         if not args.baseline.is_file():
             ap.error(f"baseline {args.baseline} not found: give the metrics.json of an earlier `aisle eval` run")
         baseline = json.loads(args.baseline.read_text(encoding="utf-8"))
+    return args, baseline
 
-    from eval.sandbox import Sandbox, backend_overrides
+
+def _select(convs: list[Conversation], per_suite: int | None, limit: int | None) -> list[Conversation]:
+    """The first `per_suite` conversations of each suite, then the first `limit` of those."""
+    if per_suite is not None:
+        kept: list[Conversation] = []
+        for c in convs:
+            if sum(1 for k in kept if k.suite == c.suite) < per_suite:
+                kept.append(c)
+        convs = kept
+    return convs[:limit]
+
+
+def cli(argv: list[str], *, engine: Engine | None = None) -> int:
+    """`aisle eval`. `engine` (tests only) replaces the sandboxed real engine."""
+    args, baseline = _parse_args(argv)
+
+    from eval.sandbox import backend_overrides
     from knowledge.demo import load_demo
 
     backend_overrides(args.backend)  # fail fast on a bad name, before the minute of setup
     say = (lambda s: None) if args.quiet else (lambda s: print(s, file=sys.stderr, flush=True))
-    convs = load_suites(args.suite)
-    if args.per_suite is not None:
-        kept: list[Conversation] = []
-        for c in convs:
-            if sum(1 for k in kept if k.suite == c.suite) < args.per_suite:
-                kept.append(c)
-        convs = kept
-    convs = convs[: args.limit]
+    convs = _select(load_suites(args.suite), args.per_suite, args.limit)
     shop = load_demo()
     facts = Facts.from_shop(shop)
     skip = _suite_customers(convs, shop)
@@ -141,23 +156,45 @@ def cli(argv: list[str], *, engine: Engine | None = None) -> int:
         setup_s = 0.0
         results, dialogues, times = evaluate(engine, convs, facts, targets, args.sim_turns, say, partial)
     else:
-        say(f"building an isolated data dir from the demo shop ({len(targets)} shoppers' last visit held out)...")
-        with Sandbox(args.backend, args.embedder, cutoffs=holdout(targets), shop=shop,
-                     recsys_embedder=args.recsys_embedder, use_cache=not args.no_cache,
-                     **_thread_override(args.llama_threads)) as box:
-            real = box.engine()
-            threads = box.settings.llama_threads if box.settings.generator_backend == "llama" else None
-            setup_s = time.perf_counter() - t0
-            say(f"ready in {setup_s:.1f} s; {len(convs)} conversations, {sum(len(c.turns) for c in convs)} turns")
-            results, dialogues, times = evaluate(real, convs, facts, targets, args.sim_turns, say, partial)
-            real.store.close()
+        results, dialogues, times, setup_s, threads = _sandboxed(args, shop, convs, facts, targets, say, partial, t0)
     m: dict[str, Any] = {"backend": args.backend, "embedder": args.embedder, "llama_threads": threads,
                          "suites": sorted({c.suite for c in convs}), **build_metrics(results, dialogues, args.sim_turns)}
     m["timing_s"] = {"setup": setup_s, **times, "total": time.perf_counter() - t0}
     partial.unlink(missing_ok=True)
-    (args.out / "metrics.json").write_text(json.dumps(m, indent=2, sort_keys=True), encoding="utf-8")
+    _write_outputs(args.out, m, results, dialogues)
+    say(f"task success {_p(m['task_success'])} · constraints {_p(m['constraint_satisfaction'])} · groundedness "
+        f"{_p(m['groundedness'])} · unknown products {m['unknown_products']} · wrong prices {m['wrong_prices']} · "
+        f"sim success@5 {_p(m['simulator'].get('success@5'))} -> {args.out}/report.html")
+    if baseline is not None:
+        return _gate(m, baseline, args.tolerance, args.out)
+    return 0
+
+
+def _sandboxed(args: argparse.Namespace, shop: Any, convs: list[Conversation], facts: Facts, targets: list[Any],
+               say: Callable[[str], None], partial: Path, t0: float
+               ) -> tuple[list[ConvResult], list[Dialogue], dict[str, float], float, int | None]:
+    """Run everything against the real engine in an isolated data dir built from the demo shop:
+    results, dialogues, wall times, setup seconds and the llama.cpp threads (None off llama)."""
+    from eval.sandbox import Sandbox
+
+    say(f"building an isolated data dir from the demo shop ({len(targets)} shoppers' last visit held out)...")
+    with Sandbox(args.backend, args.embedder, cutoffs=holdout(targets), shop=shop,
+                 recsys_embedder=args.recsys_embedder, use_cache=not args.no_cache,
+                 **_thread_override(args.llama_threads)) as box:
+        real = box.engine()
+        threads = box.settings.llama_threads if box.settings.generator_backend == "llama" else None
+        setup_s = time.perf_counter() - t0
+        say(f"ready in {setup_s:.1f} s; {len(convs)} conversations, {sum(len(c.turns) for c in convs)} turns")
+        results, dialogues, times = evaluate(real, convs, facts, targets, args.sim_turns, say, partial)
+        real.store.close()
+    return results, dialogues, times, setup_s, threads
+
+
+def _write_outputs(out: Path, m: dict[str, Any], results: list[ConvResult], dialogues: list[Dialogue]) -> None:
+    """metrics.json, transcripts.jsonl (scripted, then simulated) and the reports."""
+    (out / "metrics.json").write_text(json.dumps(m, indent=2, sort_keys=True), encoding="utf-8")
     trs = [transcript(r) for r in results]
-    with (args.out / "transcripts.jsonl").open("w", encoding="utf-8") as fh:
+    with (out / "transcripts.jsonl").open("w", encoding="utf-8") as fh:
         for t in trs:
             fh.write(json.dumps(t) + "\n")
         for d in dialogues:
@@ -168,19 +205,17 @@ def cli(argv: list[str], *, engine: Engine | None = None) -> int:
     ms = {"products": [r.ms_products for r in records if r.ms_products is not None],
           "first token": [r.ms_first_token for r in records if r.ms_first_token is not None],
           "full reply": [r.ms_done for r in records if r.ms_done is not None]}
-    write(args.out, m, trs, ms, [_dialogue_json(d) for d in dialogues])
-    say(f"task success {_p(m['task_success'])} · constraints {_p(m['constraint_satisfaction'])} · groundedness "
-        f"{_p(m['groundedness'])} · unknown products {m['unknown_products']} · wrong prices {m['wrong_prices']} · "
-        f"sim success@5 {_p(m['simulator'].get('success@5'))} -> {args.out}/report.html")
-    if baseline is not None:
-        regs = M.regressions(m, baseline, args.tolerance)
-        for r in regs:
-            print(f"REGRESSION {r['metric']}: {r['baseline']:.4g} -> {r['current']:.4g} (tolerance {r['tolerance']:.4g})",
-                  file=sys.stderr)
-        (args.out / "regressions.json").write_text(json.dumps(regs, indent=2), encoding="utf-8")
-        if regs:
-            return 1
-    return 0
+    write(out, m, trs, ms, [_dialogue_json(d) for d in dialogues])
+
+
+def _gate(m: dict[str, Any], baseline: dict[str, Any], tolerance: float, out: Path) -> int:
+    """1 when a gated metric dropped more than `tolerance` below the baseline (listed in regressions.json)."""
+    regs = M.regressions(m, baseline, tolerance)
+    for r in regs:
+        print(f"REGRESSION {r['metric']}: {r['baseline']:.4g} -> {r['current']:.4g} (tolerance {r['tolerance']:.4g})",
+              file=sys.stderr)
+    (out / "regressions.json").write_text(json.dumps(regs, indent=2), encoding="utf-8")
+    return 1 if regs else 0
 
 
 def _thread_override(threads: int | None) -> dict[str, int]:

@@ -16,8 +16,7 @@ import argparse
 import json
 import os
 import time
-from collections.abc import Callable
-from functools import partial
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -34,24 +33,15 @@ from recommender.data import (
     split_random,
 )
 from recommender.errors import ConfigError, DataError
+from recommender.evaluation import METRICS as METRICS  # re-exported: the tests import it here
+from recommender.evaluation import evaluate
 from recommender.hybrid import Hybrid
-from recommender.metrics import (
-    catalog_coverage,
-    cold_warm_split,
-    mae,
-    novelty,
-    per_user_ranking,
-    popularity_bias,
-    ranking_metrics,
-    rmse,
-    sampled_metrics,
-)
+from recommender.metrics import mae, rmse
 from recommender.models import make_model
 from recommender.models.content import Content, Embed
 from recommender.models.rating import BiasedMF
-from recommender.tuning import DEFAULT_GRIDS, Tuner
+from recommender.tuning import DEFAULT_GRIDS, Tuned, Tuner
 
-METRICS = ("ndcg@10", "recall@10", "hit@10", "mrr@10", "precision@10")
 DATASETS = {"ml-100k": "ml-100k", "office": "office"}
 
 
@@ -132,26 +122,6 @@ def load_splits(
     return Path(args.inter).stem, tr, va, te, {}
 
 
-def latency_ms(
-    recommend: Callable[[str], object], users: np.ndarray, n: int = 200, seed: int = 0
-) -> tuple[float, float]:
-    """(p50, p95) wall-clock milliseconds of one recommend() call for ``n`` random fit-time users.
-    The same requests run in 3 rounds and the round with the lowest p95 is kept (like timeit's
-    min): on this shared 2-core machine other jobs' bursts otherwise dominate the tail."""
-    rng = np.random.default_rng(seed)
-    sample = rng.choice(users, size=min(n, len(users)), replace=False)
-    recommend(str(sample[0]))  # warm caches (id maps, sequences) outside the timing
-    rounds = []
-    for _ in range(3):
-        times = []
-        for u in sample:
-            t0 = time.perf_counter()
-            recommend(str(u))
-            times.append((time.perf_counter() - t0) * 1000)
-        rounds.append((float(np.percentile(times, 50)), float(np.percentile(times, 95))))
-    return min(rounds, key=lambda r: r[1])
-
-
 def rated_test_rows(args: argparse.Namespace, te: Interactions) -> Interactions | None:
     """The test rows with their ratings, for RMSE / MAE only (read after all selection is done)."""
     inter = shared_data_dir() / "ml-100k" / "ml-100k.inter"
@@ -217,7 +187,36 @@ def run(
     fits = {n: t.fit_seconds for n, t in tuned.items()}
     main = evaluate({n: t.model for n, t in tuned.items()}, hybrid, fits, blend_s, history, te, fold_in=True)
     # Protocol 2: refit the chosen configs (and keep the chosen blend weights) on train + valid.
-    refit_models, refit_fits = {}, {}
+    refit_models, refit_fits = refit(tuned, extras, history, log)
+    refit_h = Hybrid(refit_models, hybrid.weights)
+    if hybrid.stacker is not None:  # same selected stacker, features from the refit models
+        refit_h.use_stacker(hybrid.stacker, hybrid.stack_models, hybrid.stack_n_cand)
+    refitted = evaluate(refit_models, refit_h, refit_fits, 0.0, history, te, fold_in=False)
+    main["hybrid_details"].update(
+        {
+            "weights": {k: round(v, 3) for k, v in hybrid.weights.items()},
+            "valid_ndcg@10": round(float(hybrid.valid_ndcg or 0.0), 4),
+            "stacker": {**(hybrid.stack_report or {}), "enabled": hybrid.stacker is not None},
+            "selected": {n: t.params for n, t in tuned.items()},
+            "valid_ndcg@10_per_model": {n: round(t.valid_ndcg, 4) for n, t in tuned.items()},
+        }
+    )
+    out = {**main, "models_refit_train_valid": refitted["models"]}
+    rating = rating_report(tuner, te_rated, log)
+    if rating is not None:
+        out["rating_prediction"] = rating
+    return out
+
+
+def refit(
+    tuned: dict[str, Tuned],
+    extras: Mapping[str, Mapping[str, Any]],
+    history: Interactions,
+    log: Callable[[str], None],
+) -> tuple[dict[str, Recommender], dict[str, float]]:
+    """The chosen config of every model fit again on ``history`` (train + valid): models and fit seconds."""
+    refit_models: dict[str, Recommender] = {}
+    refit_fits: dict[str, float] = {}
     for n, t in tuned.items():
         params = {**t.params, **extras.get(n, {})}
         if isinstance(t.model, Content):  # item vectors do not depend on interactions: reuse, don't re-embed
@@ -231,92 +230,7 @@ def run(
         refit_models[n] = make_model(n, **params).fit(history)
         refit_fits[n] = time.perf_counter() - t0
         log(f"  refit {n} on train+valid in {refit_fits[n]:.1f}s")
-    refit_h = Hybrid(refit_models, hybrid.weights)
-    if hybrid.stacker is not None:  # same selected stacker, features from the refit models
-        refit_h.use_stacker(hybrid.stacker, hybrid.stack_models, hybrid.stack_n_cand)
-    refit = evaluate(refit_models, refit_h, refit_fits, 0.0, history, te, fold_in=False)
-    main["hybrid_details"].update(
-        {
-            "weights": {k: round(v, 3) for k, v in hybrid.weights.items()},
-            "valid_ndcg@10": round(float(hybrid.valid_ndcg or 0.0), 4),
-            "stacker": {**(hybrid.stack_report or {}), "enabled": hybrid.stacker is not None},
-            "selected": {n: t.params for n, t in tuned.items()},
-            "valid_ndcg@10_per_model": {n: round(t.valid_ndcg, 4) for n, t in tuned.items()},
-        }
-    )
-    out = {**main, "models_refit_train_valid": refit["models"]}
-    rating = rating_report(tuner, te_rated, log)
-    if rating is not None:
-        out["rating_prediction"] = rating
-    return out
-
-
-def evaluate(
-    models: dict[str, Recommender],
-    hybrid: Hybrid,
-    fits: dict[str, float],
-    blend_s: float,
-    history: Interactions,
-    te: Interactions,
-    fold_in: bool,
-) -> dict[str, Any]:
-    """Test metrics for every model and the hybrid. ``fold_in``: models were fit on train and get
-    train + valid as history; otherwise they were fit on ``history`` itself."""
-    users = np.unique(te.rows)
-    pos, mask = te.matrix()[users], history.matrix()[users]
-    hist = history if fold_in else None
-    fit_users = history.user_ids[np.unique(history.rows)]
-    results: dict[str, dict[str, float]] = {}
-    strict: dict[str, float] = {}
-    for name, model in models.items():
-        S = model.score(users, hist)
-        m = ranking_metrics(S, pos, mask)
-        if fold_in:
-            strict[name] = ranking_metrics(model.score(users), pos, mask)["ndcg@10"]
-        p50, p95 = latency_ms(partial(model.recommend, k=10), fit_users)
-        results[name] = {
-            **{k: round(m[k], 4) for k in METRICS},
-            "fit_seconds": round(fits[name], 2),
-            "recommend_ms_p95": round(p95, 2),
-            "recommend_ms_p50": round(p50, 2),
-            **(sampled(S, pos, mask) if fold_in else {}),
-        }
-    S = hybrid.score(users, hist)
-    per = per_user_ranking(S, pos, mask)
-    hfit = sum(s for n, s in fits.items() if hybrid.weights.get(n)) + blend_s
-    p50, p95 = latency_ms(lambda u: hybrid.recommend(u, k=10), fit_users)
-    results["hybrid"] = {
-        **{k: round(float(per[k].mean()), 4) for k in METRICS},
-        "fit_seconds": round(hfit, 2),
-        "recommend_ms_p95": round(p95, 2),
-        "recommend_ms_p50": round(p50, 2),
-        **(sampled(S, pos, mask) if fold_in else {}),
-    }
-    if fold_in:
-        strict["hybrid"] = ranking_metrics(hybrid.score(users), pos, mask)["ndcg@10"]
-    train = next(iter(models.values())).X
-    if train is None:
-        raise DataError("evaluate() needs fitted models: fit them first")
-    counts = np.asarray((train > 0).sum(axis=0)).ravel()
-    details = {
-        "coverage@10": round(catalog_coverage(per["top"], history.n_items), 4),
-        "novelty@10": round(novelty(per["top"], counts, history.n_users), 3),
-        "popularity_bias@10": round(popularity_bias(per["top"], counts), 1),
-        "cold_warm": cold_warm_split(per, np.bincount(history.rows, minlength=history.n_users)),
-    }
-    return {
-        "models": results,
-        "train_history_ndcg@10": {k: round(v, 4) for k, v in strict.items()},
-        "hybrid_details": details,
-    }
-
-
-def sampled(S: np.ndarray, pos: Any, mask: Any) -> dict[str, float]:
-    """The NCF paper's protocol as extra keys: each test positive ranked against 99 sampled items
-    the user has not interacted with (same seed, so every model sees the same negatives)."""
-    return {
-        f"sampled_{k}": round(v, 4) for k, v in sampled_metrics(S, pos, mask, k=10, n_neg=99, seed=0).items()
-    }
+    return refit_models, refit_fits
 
 
 def print_table(report: dict[str, Any]) -> None:
@@ -330,8 +244,7 @@ def print_table(report: dict[str, Any]) -> None:
         )
 
 
-def cli(argv: list[str], embed: Embed | None = None) -> int:
-    """The benchmark's command line; ``embed`` (texts -> vectors) enables the content model."""
+def _parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="aisle bench recsys", description=__doc__.splitlines()[0])
     src = ap.add_mutually_exclusive_group(required=True)
     src.add_argument("--dataset", choices=sorted(DATASETS), help="a fixed split under ../shared/data/splits")
@@ -352,7 +265,25 @@ def cli(argv: list[str], embed: Embed | None = None) -> int:
     )
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", type=Path, help="write the JSON report here")
-    args = ap.parse_args(argv)
+    return ap
+
+
+def print_report(report: dict[str, Any]) -> None:
+    """Both tables (fold-in and refit), the rating prediction when there is one, and the total time."""
+    print_table(report)
+    print_table({**report, "models": report["models_refit_train_valid"], "protocol": "refit on train+valid"})
+    if "rating_prediction" in report:
+        r = report["rating_prediction"]
+        print(
+            f"rating prediction ({r['model']}, {r['selected']}): test RMSE {r['rmse']} MAE {r['mae']} "
+            f"(bias baseline {r['baseline_rmse']} / {r['baseline_mae']})"
+        )
+    print(f"total {report['total_seconds']} s")
+
+
+def cli(argv: list[str], embed: Embed | None = None) -> int:
+    """The benchmark's command line; ``embed`` (texts -> vectors) enables the content model."""
+    args = _parser().parse_args(argv)
     models = [m.strip() for m in args.models.split(",") if m.strip()]
     unknown = sorted(set(models) - set(DEFAULT_GRIDS))
     if unknown:
@@ -380,15 +311,7 @@ def cli(argv: list[str], embed: Embed | None = None) -> int:
         **out,
         "total_seconds": round(time.perf_counter() - t0, 1),
     }
-    print_table(report)
-    print_table({**report, "models": report["models_refit_train_valid"], "protocol": "refit on train+valid"})
-    if "rating_prediction" in report:
-        r = report["rating_prediction"]
-        print(
-            f"rating prediction ({r['model']}, {r['selected']}): test RMSE {r['rmse']} MAE {r['mae']} "
-            f"(bias baseline {r['baseline_rmse']} / {r['baseline_mae']})"
-        )
-    print(f"total {report['total_seconds']} s")
+    print_report(report)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(report, indent=2))

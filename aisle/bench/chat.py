@@ -22,6 +22,34 @@ from assistant.events import Done, Products, TextDelta
 BACKENDS = ("template", "default")
 
 
+# Guest conversations (no customer logged in): they name no order, so they are fixed.
+_SHOES = (
+    "Hi!",
+    "I need running shoes under $120",
+    "something cheaper please",
+    "compare the first and the second",
+    "what do people say about the comfort of the first one?",
+    "is the second one good for trails?",
+    "thanks, bye",
+)
+_GIFT = (
+    "I'm looking for a gift",
+    "a coffee maker for my dad, under $150",
+    "compare the first and the second",
+    "what do reviews say about cleaning the first one?",
+    "how long does shipping take?",
+    "do you price match?",
+)
+_SMARTWATCH = (
+    "show me a smartwatch",
+    "under $250",
+    "tell me about the first one",
+    "compare the first and the second",
+    "what's the warranty on it?",
+    "what data do you store about me?",
+)
+
+
 def script(demo: Any) -> list[tuple[str | None, list[str]]]:
     """(customer_id, turns) conversations: recommend, refine, compare, reviews, orders, policies."""
     by_status: dict[str, dict[str, Any]] = {}
@@ -29,63 +57,35 @@ def script(demo: Any) -> list[tuple[str | None, list[str]]]:
         by_status.setdefault(o["status"], o)
     deliv, proc = by_status["delivered"], by_status["processing"]
     return [
-        # The README demo: recommend -> refine -> compare -> reviews -> order status -> return policy.
-        (
-            deliv["customer_id"],
-            [
-                "I'm looking for wireless headphones under $150",
-                "something cheaper, not Sony",
-                "compare the first and the second",
-                "what do reviews say about the battery life of the first one?",
-                f"where is my order {deliv['id']}? my email is {deliv['email']}",
-                "what's your return policy?",
-            ],
-        ),
-        (
-            None,
-            [
-                "Hi!",
-                "I need running shoes under $120",
-                "something cheaper please",
-                "compare the first and the second",
-                "what do people say about the comfort of the first one?",
-                "is the second one good for trails?",
-                "thanks, bye",
-            ],
-        ),
-        (
-            None,
-            [
-                "I'm looking for a gift",
-                "a coffee maker for my dad, under $150",
-                "compare the first and the second",
-                "what do reviews say about cleaning the first one?",
-                "how long does shipping take?",
-                "do you price match?",
-            ],
-        ),
-        (
-            proc["customer_id"],
-            [
-                "where is my order?",
-                f"it's {proc['id']}",
-                f"my email is {proc['email']}",
-                f"please cancel order {proc['id']}, email {proc['email']}",
-                "how do I return something?",
-                "I want to talk to a person",
-            ],
-        ),
-        (
-            None,
-            [
-                "show me a smartwatch",
-                "under $250",
-                "tell me about the first one",
-                "compare the first and the second",
-                "what's the warranty on it?",
-                "what data do you store about me?",
-            ],
-        ),
+        (deliv["customer_id"], _readme_demo(deliv)),
+        (None, list(_SHOES)),
+        (None, list(_GIFT)),
+        (proc["customer_id"], _order_help(proc)),
+        (None, list(_SMARTWATCH)),
+    ]
+
+
+def _readme_demo(order: dict[str, Any]) -> list[str]:
+    """The README demo: recommend -> refine -> compare -> reviews -> order status -> return policy."""
+    return [
+        "I'm looking for wireless headphones under $150",
+        "something cheaper, not Sony",
+        "compare the first and the second",
+        "what do reviews say about the battery life of the first one?",
+        f"where is my order {order['id']}? my email is {order['email']}",
+        "what's your return policy?",
+    ]
+
+
+def _order_help(order: dict[str, Any]) -> list[str]:
+    """An order given in pieces, then cancelled, a return question and a hand-off."""
+    return [
+        "where is my order?",
+        f"it's {order['id']}",
+        f"my email is {order['email']}",
+        f"please cancel order {order['id']}, email {order['email']}",
+        "how do I return something?",
+        "I want to talk to a person",
     ]
 
 

@@ -158,7 +158,7 @@ class LlamaCommands:
 
 def _has_currency_or_price(value: str) -> bool:
     """ "$150", "200 quid", "150" are prices; "4 people", "20,000 mAh" are quantities."""
-    from assistant.nlu.resolve import quantity
+    from assistant.nlu.matching import quantity
     from knowledge.money import parse_money
 
     m = parse_money(value, None)

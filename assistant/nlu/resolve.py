@@ -12,11 +12,21 @@ import difflib
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
 from assistant.nlu.commands import Direction, Ref
+from assistant.nlu.matching import (
+    FILLER,
+    LESS,
+    MORE,
+    dimension_of,
+    overlap,
+    stem,
+    strip_affixes,
+    unit_hit,
+)
+from assistant.nlu.matching import quantity as quantity  # re-exported: callers and tests import it here
 from assistant.nlu.vocab import ShopVocab, lexicon, norm, singular, singular_phrase, unit_dimension
 from knowledge.constraints import Bound
 from knowledge.money import Money, parse_money
@@ -42,22 +52,6 @@ _ORDINALS = {
     "bottom": -1,
     "top": 0,
     "middle": 1,
-}
-_NUMBER = re.compile(r"(\d[\d,]*(?:\.\d+)?)\s*(k\b)?", re.I)
-_WORD_NUMBERS = {
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-    "a couple of": 2,
-    "a dozen": 12,
-    "twenty": 20,
 }
 
 
@@ -119,7 +113,7 @@ class Resolver:
         return [leaves[i] for i in np.argsort(-sims)[:k]]
 
     def brand(self, text: str) -> str | None:
-        t = _strip_affixes(norm(text))
+        t = strip_affixes(norm(text))
         t = re.sub(r"^(the|from|by)\s+", "", t)
         if t in self.v.brands:
             return self.v.brands[t]
@@ -134,7 +128,7 @@ class Resolver:
     def values(self, text: str, cats: Iterable[str]) -> list[tuple[str, str]]:
         """(key, catalog value) pairs a value phrase names, preferring keys of the given categories."""
         cats = set(cats)
-        t = _strip_affixes(norm(text))
+        t = strip_affixes(norm(text))
         t = str(lexicon().get("value_synonyms", {}).get(t, t))
         hits = self._value_hits(t)
         if not hits:
@@ -174,17 +168,17 @@ class Resolver:
     def _covering(self, t: str, cats: set[str]) -> list[tuple[str, str]]:
         """A value whose words and key words cover every word of the phrase: "plastic jar" -> jar_material
         "BPA-free plastic", "mains powered" -> power "mains", "hard cover" -> cover "hardcover"."""
-        said = {_stem(w) for w in re.findall(r"[a-z0-9]+", t) if w not in _FILLER}
+        said = {stem(w) for w in re.findall(r"[a-z0-9]+", t) if w not in FILLER}
         if not said:
             return []
         out = []
         for a in self.v.attrs_of(cats):
-            key_words = {_stem(w) for w in a.words.split()}
+            key_words = {stem(w) for w in a.words.split()}
             for v in self.v.values_in(a.key, cats) if cats else a.values:
-                words = {_stem(w) for w in re.findall(r"[a-z0-9]+", v.lower())} | {
-                    _stem(v.lower().replace(" ", ""))
+                words = {stem(w) for w in re.findall(r"[a-z0-9]+", v.lower())} | {
+                    stem(v.lower().replace(" ", ""))
                 }
-                if said & words and said <= words | key_words | {_stem(t.replace(" ", ""))}:
+                if said & words and said <= words | key_words | {stem(t.replace(" ", ""))}:
                     out.append((a.key, v))
         return out if len(out) <= 2 else []
 
@@ -214,7 +208,7 @@ class Resolver:
                     continue
                 value = num * stated[1] / kdim[1] if stated and kdim else num
                 score = (
-                    _overlap(near + " " + text, a.words)
+                    overlap(near + " " + text, a.words)
                     + (1.0 if stated else 0.0)
                     + (0.5 if unit and kunit and unit.rstrip("s") == kunit.rstrip("s") else 0.0)
                 )
@@ -238,12 +232,12 @@ class Resolver:
     def ranking(self, text: str, cats: Iterable[str], near: str = "") -> tuple[str, Direction] | None:
         """ "lightest" -> (weight_g, min); "longest battery" -> (battery_life_hours, max)."""
         t = norm(text)
-        dim, side = _dimension_of(t)
+        dim, side = dimension_of(t)
         keys = self.v.dimension_keys(dim, cats) if dim else []
         if not keys:
             return self._polar(t, near, cats)
         spec = lexicon()["dimensions"][dim]
-        key = max(keys, key=lambda k: _overlap(t + " " + near, k.replace("_", " ")))
+        key = max(keys, key=lambda k: overlap(t + " " + near, k.replace("_", " ")))
         want_max = side == "more"
         if spec.get("invert"):
             want_max = not want_max
@@ -253,13 +247,13 @@ class Resolver:
         """ "more buttons", "fewest pieces", "highest refresh rate": a polarity word and a numeric
         key's words."""
         words = set(t.split())
-        more = words & _MORE
-        less = words & _LESS
+        more = words & MORE
+        less = words & LESS
         if not (more or less) or (more and less):
             return None
         best = max(
             (
-                (_overlap(t, a.words) + 0.5 * _overlap(near, a.words) + _unit_hit(t, a.units.values()), a.key)
+                (overlap(t, a.words) + 0.5 * overlap(near, a.words) + unit_hit(t, a.units.values()), a.key)
                 for a in self.v.attrs_of(cats)
                 if a.numeric
             ),
@@ -347,9 +341,9 @@ class Resolver:
         attrs = self.v.attrs_of(cats)
         scored = [
             (
-                _overlap(t, a.words)
-                + 0.5 * _overlap(t, a.key.replace("_", " "))
-                + _unit_hit(t, a.units.values()),
+                overlap(t, a.words)
+                + 0.5 * overlap(t, a.key.replace("_", " "))
+                + unit_hit(t, a.units.values()),
                 a.key,
             )
             for a in attrs
@@ -395,120 +389,3 @@ class Resolver:
             if key in self.v.attrs
             else ("attributes.colour" if t in ("color", "colour") else t)
         )
-
-
-_MORE = frozenset(
-    {
-        "more",
-        "most",
-        "higher",
-        "highest",
-        "bigger",
-        "biggest",
-        "larger",
-        "largest",
-        "longer",
-        "longest",
-        "greater",
-        "greatest",
-        "extra",
-        "max",
-        "maximum",
-        "better",
-        "best",
-        "increased",
-    }
-)
-_LESS = frozenset(
-    {
-        "less",
-        "least",
-        "fewer",
-        "fewest",
-        "lower",
-        "lowest",
-        "smaller",
-        "smallest",
-        "shorter",
-        "shortest",
-        "min",
-        "minimum",
-        "reduced",
-    }
-)
-
-
-_FILLER = frozenset({"a", "an", "the", "one", "ones", "with", "in", "it", "made", "of", "type", "kind"})
-
-
-def _stem(w: str) -> str:
-    """A crude stem for covering words: "powered" -> "power", "bottles" -> "bottle"."""
-    w = singular(w)
-    for suf in ("ed", "ing", "er"):
-        if w.endswith(suf) and len(w) - len(suf) >= 4:
-            return w[: -len(suf)]
-    return w
-
-
-def _unit_hit(text: str, units: Iterable[str]) -> float:
-    """1.0 when the text names a unit the attribute is measured in ("how many cups" -> capacity)."""
-    words = {singular(w) for w in re.findall(r"[a-z]+", text.lower())}
-    return 1.0 if any(singular(u) in words for u in units if len(u) >= 2) else 0.0
-
-
-def _strip_affixes(t: str) -> str:
-    """ "non-plastic" -> "plastic" (the tag says it is negated), "sony-ish" -> "sony", "bose's" -> "bose"."""
-    t = re.sub(r"^(non-|non |no |not |without )", "", t)
-    return re.sub(r"(-ish|'s|ish)$", "", t).strip()
-
-
-def quantity(text: str) -> tuple[float | None, str | None]:
-    """ "20,000 mAh" -> (20000, "mah"); "4 people" -> (4, "people"); "four people" -> (4, "people")."""
-    t = norm(re.sub(r"(?<=\d),(?=\d{3})", "", text)).replace("+", " ")
-    m = _NUMBER.search(t)
-    if m:
-        num = float(m.group(1).replace(",", "")) * (1000 if m.group(2) else 1)
-        rest = t[m.end() :].strip().split()
-        unit = _unit_words(rest)
-        return num, unit
-    for word, val in _WORD_NUMBERS.items():
-        if t.startswith(word + " "):
-            return float(val), _unit_words(t[len(word) :].split())
-    return None, None
-
-
-def _unit_words(rest: list[str]) -> str | None:
-    for n in (2, 1):
-        cand = " ".join(rest[:n]).strip(".")
-        if cand and unit_dimension(cand) is not None:
-            return cand
-    return rest[0] if rest and unit_dimension(rest[0]) else None
-
-
-def _overlap(a: str, b: str) -> float:
-    wa = {singular(w) for w in re.findall(r"[a-z]+", a.lower()) if len(w) > 2}
-    wb = {singular(w) for w in re.findall(r"[a-z]+", b.lower()) if len(w) > 2}
-    return float(len(wa & wb))
-
-
-@lru_cache(maxsize=4096)
-def _dimension_of(t: str) -> tuple[str | None, str | None]:
-    """The lexicon dimension and side a ranking phrase names; longest matching phrase wins."""
-    best: tuple[int, str | None, str | None] = (0, None, None)
-    for dim, spec in lexicon()["dimensions"].items():
-        for side in ("less", "more"):
-            for phrase in spec.get(side, []):
-                p = norm(str(phrase))
-                if re.search(rf"(?<![\w-]){re.escape(p)}(?![\w-])", t) and len(p) > best[0]:
-                    best = (len(p), str(dim), side)
-    if best[1] is None and t:  # a misspelt one: "cheepest" -> "cheapest"
-        phrases = {
-            norm(str(p)): (str(dim), side)
-            for dim, spec in lexicon()["dimensions"].items()
-            for side in ("less", "more")
-            for p in spec.get(side, [])
-        }
-        close = difflib.get_close_matches(t, list(phrases), n=1, cutoff=0.8)
-        if close:
-            return phrases[close[0]]
-    return best[1], best[2]

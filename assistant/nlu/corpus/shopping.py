@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from assistant.nlu.corpus.builder import Example, Part, assemble, fill, join, noisy, tag
 from assistant.nlu.corpus.slots import SlotMaker
+from assistant.nlu.vocab import AttrInfo
 
 # How many constraints a request states, and how often.
 _N_CONSTRAINTS = (0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 4)
@@ -14,81 +15,103 @@ def _example(parts: list[Part], commands: tuple[str, ...], sm: SlotMaker, source
     return Example(text, spans, commands, source=source)
 
 
+# The kind of each constraint, drawn once per constraint (repeats weight the draw).
+_KINDS = [
+    "attr",
+    "attr",
+    "not_attr",
+    "bound",
+    "brand",
+    "not_brand",
+    "price",
+    "price",
+    "price",
+    "rating",
+    "stock",
+    "use",
+    "foreign_brand",
+]
+_DET_SG = ["a", "a", "an", "one", "a good", "a new", "a decent", "a cheap-ish"]
+_DET_PL = ["", "", "some", "any", "good", "a few", "a pair of"]
+
+
 def noun_phrase(sm: SlotMaker, cat: str | None, number: str) -> list[Part]:
     """A product noun phrase with 0-4 constraints, pre- and post-modifiers in random order."""
     rng = sm.rng
-    foreign = cat is None
     pre: list[list[Part]] = []
     post: list[list[Part]] = []
-    attrs = [] if foreign else sm.attrs(cat or "")
-    numeric = [] if foreign else sm.numeric_attrs(cat or "")
+    attrs = [] if cat is None else sm.attrs(cat)
+    numeric = [] if cat is None else sm.numeric_attrs(cat)
     priced = False
     for _ in range(rng.choice(_N_CONSTRAINTS)):
-        kind = rng.choice(
-            [
-                "attr",
-                "attr",
-                "not_attr",
-                "bound",
-                "brand",
-                "not_brand",
-                "price",
-                "price",
-                "price",
-                "rating",
-                "stock",
-                "use",
-                "foreign_brand",
-            ]
-        )
-        if kind in ("attr", "not_attr") and attrs:
-            a = rng.choice(attrs)
-            val, premod = sm.value_phrase(a, cat or "", negate=kind == "not_attr")
-            if not val:
-                continue
-            if kind == "attr" and premod and rng.random() < 0.6:
-                pre.append(val)
-            elif kind == "attr":
-                post.append(fill(rng.choice(sm.ph["attr_with" if a.boolean else "attr_post"]), {"v": val}))
-            else:
-                post.append(fill(rng.choice(sm.ph["not_attr_with" if a.boolean else "not_attr"]), {"v": val}))
-        elif kind == "bound" and numeric:
-            post.append(sm.bound_phrase(rng.choice(numeric), cat or ""))
-        elif kind in ("brand", "foreign_brand"):
-            b = tag(sm.brand(cat, foreign=kind == "foreign_brand" or foreign), "BRAND")
-            if rng.random() < 0.55:
-                pre.insert(0, b)
-            else:
-                post.append(fill(rng.choice(sm.ph["brand_post"]), {"b": b}))
-        elif kind == "not_brand":
-            post.append(fill(rng.choice(sm.ph["not_brand"]), {"b": tag(sm.brand(cat), "NOT_BRAND")}))
-        elif kind == "price" and not priced:
-            post.append(sm.price_phrase(cat))
-            priced = True
-        elif kind == "rating":
-            post.append(sm.rating_phrase())
-        elif kind == "stock":
-            post.append(tag(rng.choice(sm.ph["stock"]), "STOCK"))
-        elif kind == "use":
-            post.append([(rng.choice(sm.ph["uses"]), None)])
+        kind = rng.choice(_KINDS)
+        priced = _add_constraint(sm, kind, cat, (attrs, numeric), (pre, post), priced)
     rng.shuffle(post)
-    det: list[Part] = []
-    if number == "sg" or (number == "any" and rng.random() < 0.4):
-        number = "sg"
-        det = [(rng.choice(["a", "a", "an", "one", "a good", "a new", "a decent", "a cheap-ish"]), None)]
-    elif number == "any":
-        number = "pl"
-        det = (
-            [(rng.choice(["", "", "some", "any", "good", "a few", "a pair of"]), None)]
-            if rng.random() < 0.4
-            else []
-        )
+    det, number = _determiner(sm, number)
     core = join(det, *pre, sm.category(cat, number))
     seps = [", ", " ", " and ", ", ", " - "]
     out = core
     for p in post:
         out = join(out, p, sep=rng.choice(seps))
     return out
+
+
+def _add_constraint(
+    sm: SlotMaker,
+    kind: str,
+    cat: str | None,
+    keys: tuple[list[AttrInfo], list[AttrInfo]],
+    mods: tuple[list[list[Part]], list[list[Part]]],
+    priced: bool,
+) -> bool:
+    """One constraint of ``kind`` appended to the pre- or post-modifiers ``mods``, drawn from the
+    category's value and numeric attributes ``keys``; returns whether a price is now stated. A ``cat``
+    of None is a product type the shop does not carry: no attributes, a foreign brand."""
+    rng = sm.rng
+    foreign = cat is None
+    attrs, numeric = keys
+    pre, post = mods
+    if kind in ("attr", "not_attr") and attrs:
+        a = rng.choice(attrs)
+        val, premod = sm.value_phrase(a, cat or "", negate=kind == "not_attr")
+        if not val:
+            return priced
+        if kind == "attr" and premod and rng.random() < 0.6:
+            pre.append(val)
+        elif kind == "attr":
+            post.append(fill(rng.choice(sm.ph["attr_with" if a.boolean else "attr_post"]), {"v": val}))
+        else:
+            post.append(fill(rng.choice(sm.ph["not_attr_with" if a.boolean else "not_attr"]), {"v": val}))
+    elif kind == "bound" and numeric:
+        post.append(sm.bound_phrase(rng.choice(numeric), cat or ""))
+    elif kind in ("brand", "foreign_brand"):
+        b = tag(sm.brand(cat, foreign=kind == "foreign_brand" or foreign), "BRAND")
+        if rng.random() < 0.55:
+            pre.insert(0, b)
+        else:
+            post.append(fill(rng.choice(sm.ph["brand_post"]), {"b": b}))
+    elif kind == "not_brand":
+        post.append(fill(rng.choice(sm.ph["not_brand"]), {"b": tag(sm.brand(cat), "NOT_BRAND")}))
+    elif kind == "price" and not priced:
+        post.append(sm.price_phrase(cat))
+        return True
+    elif kind == "rating":
+        post.append(sm.rating_phrase())
+    elif kind == "stock":
+        post.append(tag(rng.choice(sm.ph["stock"]), "STOCK"))
+    elif kind == "use":
+        post.append([(rng.choice(sm.ph["uses"]), None)])
+    return priced
+
+
+def _determiner(sm: SlotMaker, number: str) -> tuple[list[Part], str]:
+    """The article or quantifier before the noun, and the grammatical number ("any" picks one)."""
+    rng = sm.rng
+    if number == "sg" or (number == "any" and rng.random() < 0.4):
+        return [(rng.choice(_DET_SG), None)], "sg"
+    if number == "any":
+        return ([(rng.choice(_DET_PL), None)] if rng.random() < 0.4 else []), "pl"
+    return [], number
 
 
 def find(sm: SlotMaker) -> Example:
