@@ -98,3 +98,24 @@ def test_a_question_without_aspect_words_finds_its_attribute(
 
     r = Resolver(vocab, embed=make_embedder("minilm").embed)
     assert r.asked_attribute(question, (cat,)) == want
+
+
+def test_the_corpus_is_the_same_in_every_process() -> None:
+    """Set order changes with PYTHONHASHSEED; the generated corpus (and so a retrained parser) must not."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import hashlib; from assistant.nlu.corpus import generate; from assistant.nlu.vocab import ShopVocab;"
+        "from knowledge.demo import load_demo; v = ShopVocab(load_demo().products);"
+        "print(hashlib.sha256(repr([(e.text, e.spans) for e in generate(v, 1500, seed=2)]).encode()).hexdigest())"
+    )
+    digests = {
+        subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+        ).stdout.strip()
+        for seed in ("0", "1")
+    }
+    assert len(digests) == 1

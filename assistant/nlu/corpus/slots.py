@@ -40,7 +40,9 @@ class SlotMaker:
         self.v, self.rng, self.ph = vocab, rng, phrases()
         self.cats = sorted(vocab.categories)
         self.surfaces: dict[str, list[str]] = {}
-        for surface, leaf in vocab.category_surfaces.items():
+        for surface, leaf in sorted(
+            vocab.category_surfaces.items()
+        ):  # sorted: the same corpus in every process
             self.surfaces.setdefault(leaf, []).append(surface)
         known = set(vocab.category_surfaces)
         self.foreign_types = [t for t in self.ph["foreign_types"] if norm(t) not in known]
@@ -103,7 +105,7 @@ class SlotMaker:
     def bound_phrase(self, a: AttrInfo, cat: str) -> list[Part]:
         """ "at least 30 hours of battery life", "under 300 g", "for 4 people"."""
         unit = a.units.get(cat)
-        vals = [float(x) for v in self.v.values_in(a.key, [cat]) for x in _numbers(v)]
+        vals = [float(x) for v in sorted(self.v.values_in(a.key, [cat])) for x in _numbers(v)]
         if not unit or not vals:
             return []
         kind = self.pick(["NUM_MIN", "NUM_MIN", "NUM_MAX", "NUM_EQ"])
