@@ -51,6 +51,11 @@ def test_prompt_schema_and_context() -> None:
     msgs = messages("cheaper?", Context(listed=True))
     assert msgs[0]["role"] == "system" and "on screen" in msgs[-1]["content"]
     assert messages("cheaper?")[:-1] == msgs[:-1]  # the prefix is byte-identical: its KV cache is reused
+    from assistant.nlu.corpus import CONTEXT_WORDS
+
+    every = Context(listed=True, asked=True, order=True, policy=True)  # every word the parser is told
+    assert set(every.words.split()) == set(CONTEXT_WORDS)
+    assert all(prompt()["context"][w] in messages("and then?", every)[-1]["content"] for w in CONTEXT_WORDS)
 
 
 def test_the_real_llama_path_returns_valid_commands_or_none(r: Resolver) -> None:

@@ -74,7 +74,10 @@ def messages(text: str, context: Context | None = None) -> list[dict[str, str]]:
     out = [{"role": "system", "content": p["system"].strip()}]
     for ex in p["examples"]:
         out += [{"role": "user", "content": ex["user"]}, {"role": "assistant", "content": ex["json"]}]
-    notes = [p["context"][w] for w in (context.words.split() if context is not None else [])]
+    # a context word the prompt has no note for adds nothing (never an error)
+    notes = [
+        p["context"][w] for w in (context.words.split() if context is not None else []) if w in p["context"]
+    ]
     out.append({"role": "user", "content": p["user"].format(text=text, context=" ".join(notes)).strip()})
     return out
 
