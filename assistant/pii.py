@@ -89,6 +89,11 @@ def pii_spans(text: str) -> list[tuple[str, str]]:
     return [(k, text[a:b]) for a, b, k in _spans(text or "")]
 
 
+def emails(text: str) -> list[str]:
+    """Every email address in ``text``, in order, lower-cased."""
+    return [m.group(0).lower() for m in _EMAIL.finditer(text or "")]
+
+
 def find_pii(text: str) -> list[str]:
     """The kinds of PII present in ``text`` (each kind once, in KINDS order)."""
     kinds = {k for _, _, k in _spans(text or "")}

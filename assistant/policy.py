@@ -32,6 +32,7 @@ from assistant.nlu.commands import (
     Refine,
     ReturnItem,
 )
+from assistant.nlu.report import TOPIC_INTENTS
 from assistant.nlu.sentiment import HANDOFF_LEVEL, frustration
 from assistant.scope import Scoped, scope_find, scope_refine
 from assistant.state import DialogueState, OrderContext
@@ -60,19 +61,6 @@ ACTION_INTENTS = {
     "thanks": "goodbye",
     "out_of_scope": "out_of_scope",
     "clarify": "recommend",
-}
-TOPIC_INTENTS = {
-    "shipping": "shipping",
-    "order_tracking": "shipping",
-    "payment": "payment",
-    "returns": "return_refund",
-    "refunds": "return_refund",
-    "cancellations": "cancel_order",
-    "privacy": "privacy",
-    "warranty": "return_refund",
-    "price_match": "payment",
-    "gift_cards": "payment",
-    "other": "shipping",
 }
 FURIOUS = -0.7  # a complaint this negative goes to a person at once ("I'm furious", "worst service ever")
 NO_TOOL = frozenset({"clarify", "greeting", "goodbye", "thanks", "out_of_scope", "complaint"})

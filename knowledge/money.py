@@ -76,7 +76,7 @@ _SCALE = {
     "lakh": Decimal(100_000),
     "lakhs": Decimal(100_000),
 }
-_UNITS = {
+NUMBER_WORDS = {
     "zero": 0,
     "one": 1,
     "a": 1,
@@ -166,8 +166,8 @@ def _words_number(words: list[str]) -> Decimal | None:
     for w in words:
         if w in ("and", "-"):
             continue
-        if w in _UNITS:
-            cur += _UNITS[w]
+        if w in NUMBER_WORDS:
+            cur += NUMBER_WORDS[w]
             seen = True
         elif w == "hundred":
             cur = max(cur, 1) * 100
@@ -211,7 +211,7 @@ def parse_money(text: str, default_currency: str | None = None) -> Money | None:
         if code is not None and currency is None and not (low in ("a", "an") and amount is None):
             currency = code
             continue
-        if amount is None and (low in _UNITS or low in ("hundred", "and", "-")):
+        if amount is None and (low in NUMBER_WORDS or low in ("hundred", "and", "-")):
             words.append(low)
     if amount is None and words:
         amount = _words_number(words)

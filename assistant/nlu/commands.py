@@ -47,7 +47,8 @@ PRIVACY_KINDS = ("info", "export", "delete", "opt_out", "opt_in")
 CHAT_KINDS = ("greeting", "thanks", "goodbye", "other")
 # Span tags of the parser's token head (BIO over words). PRICE_* / NUM_* / RATING_MIN cover the amount
 # with its currency or unit; SUPER and REL the ranking words; REF a pointer to a shown product.
-TAGS = (
+# The tags that state a product constraint (what a search filters by).
+CONSTRAINT_TAGS = (
     "CAT",
     "BRAND",
     "NOT_BRAND",
@@ -61,6 +62,9 @@ TAGS = (
     "NUM_EQ",
     "RATING_MIN",
     "STOCK",
+)
+TAGS = (
+    *CONSTRAINT_TAGS,
     "SUPER",
     "REL",
     "REF",

@@ -10,22 +10,14 @@ from collections.abc import Iterable
 from functools import lru_cache
 
 from assistant.nlu.vocab import lexicon, norm, singular, unit_dimension
+from knowledge.money import NUMBER_WORDS
 
 _NUMBER = re.compile(r"(\d[\d,]*(?:\.\d+)?)\s*(k\b)?", re.I)
+# Count words as money reads them, plus the phrases a quantity may start with ("a couple of people").
 _WORD_NUMBERS = {
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
     "a couple of": 2,
     "a dozen": 12,
-    "twenty": 20,
+    **{w: v for w, v in NUMBER_WORDS.items() if w not in ("a", "an")},
 }
 
 MORE = frozenset(

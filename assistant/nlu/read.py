@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 
 from assistant.nlu.budget import price_bound, quantity_bounds
 from assistant.nlu.commands import (
+    CONSTRAINT_TAGS,
     AskProduct,
     CancelOrder,
     CheckStock,
@@ -38,23 +39,11 @@ from assistant.nlu.commands import (
 from assistant.nlu.parser import Parse, Span
 from assistant.nlu.resolve import Resolver
 from assistant.nlu.vocab import norm
+from assistant.pii import emails as find_emails
 from knowledge.constraints import Constraints
+from knowledge.money import NUMBER_WORDS
 
-PRODUCT_TAGS = (
-    "CAT",
-    "BRAND",
-    "NOT_BRAND",
-    "ATTR",
-    "NOT_ATTR",
-    "PRICE_MAX",
-    "PRICE_MIN",
-    "PRICE_ABOUT",
-    "NUM_MIN",
-    "NUM_MAX",
-    "NUM_EQ",
-    "RATING_MIN",
-    "STOCK",
-)
+PRODUCT_TAGS = CONSTRAINT_TAGS
 SOCIAL = ("ChitChat", "OutOfScope")
 
 
@@ -246,13 +235,12 @@ def _brands(spans: list[Span], r: Resolver, unknown: list[str]) -> list[str]:
 
 
 def _number(text: str) -> float | None:
-    words = {"three": 3.0, "four": 4.0, "five": 5.0, "two": 2.0}
     for tok in text.replace("+", " ").split():
         try:
             return float(tok)
         except ValueError:
-            if tok.lower() in words:
-                return words[tok.lower()]
+            if tok.lower() in NUMBER_WORDS and tok.lower() not in ("a", "an"):  # "four stars"
+                return float(NUMBER_WORDS[tok.lower()])
     return None
 
 
@@ -361,14 +349,11 @@ def _sort(p: Parse, r: Resolver, scope: tuple[str, ...]) -> Sort | None:
     return None
 
 
-_EMAIL = re.compile(r"(?<![\w.%+-])[\w.%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
-
-
 def _order(kind: type[OrderCommand], p: Parse) -> OrderCommand:
     ids = [normalize_order_id(sp.text) for sp in p.spans_of("ORDER_ID")]
     emails = [sp.text.strip().strip(".,;").lower() for sp in p.spans_of("EMAIL") if "@" in sp.text]
     # An address has one fixed shape: where the tagger missed it, the shape alone finds it.
-    emails = emails or [m.group(0).lower() for m in _EMAIL.finditer(p.text)]
+    emails = emails or find_emails(p.text)
     return replace(kind(p.text), order_id=ids[0] if ids else None, email=emails[0] if emails else None)
 
 

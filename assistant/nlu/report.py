@@ -25,7 +25,8 @@ from assistant.nlu.commands import (
     ReturnItem,
 )
 
-_TOPIC_INTENTS = {
+# A policy topic -> the intent the eval suites and the agent console name it by.
+TOPIC_INTENTS = {
     "shipping": "shipping",
     "order_tracking": "shipping",
     "payment": "payment",
@@ -54,7 +55,7 @@ def intent_of(c: Command) -> str:
     if isinstance(c, ReturnItem):
         return "return_refund"
     if isinstance(c, PolicyQuestion):
-        return _TOPIC_INTENTS.get(c.topic, "shipping")
+        return TOPIC_INTENTS.get(c.topic, "shipping")
     if isinstance(c, Privacy):
         return "privacy"
     if isinstance(c, Handoff):

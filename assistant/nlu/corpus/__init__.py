@@ -13,6 +13,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 
+from assistant.nlu.commands import CONSTRAINT_TAGS
 from assistant.nlu.corpus import shopping, support
 from assistant.nlu.corpus.builder import Example
 from assistant.nlu.corpus.slots import SlotMaker
@@ -98,24 +99,7 @@ LISTED = {
     "FindProducts": 0.45,
 }
 # Constraint-only follow-ups ("under $60", "anything by Bose?") refine a list, or start a search without one.
-PLAIN_TAGS = frozenset(
-    {
-        "CAT",
-        "BRAND",
-        "NOT_BRAND",
-        "ATTR",
-        "NOT_ATTR",
-        "PRICE_MAX",
-        "PRICE_MIN",
-        "PRICE_ABOUT",
-        "NUM_MIN",
-        "NUM_MAX",
-        "NUM_EQ",
-        "RATING_MIN",
-        "STOCK",
-        "ASPECT",
-    }
-)
+PLAIN_TAGS = frozenset((*CONSTRAINT_TAGS, "ASPECT"))
 
 
 def with_context(ex: Example, rng: random.Random) -> Example:
