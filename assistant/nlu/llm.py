@@ -142,8 +142,11 @@ class LlamaCommands:
 
     def commands(self, text: str, context: Context) -> list[Command] | None:
         with self._lock:
+            # Plain role/content dicts are what llama.cpp takes; its TypedDict messages are not
+            # needed (and its stubs are absent where lint runs without the llama.cpp build).
+            chat: Any = messages(text, context)
             out: Any = self._llm.create_chat_completion(
-                messages=messages(text, context),  # type: ignore[arg-type]
+                messages=chat,
                 response_format={"type": "json_object", "schema": schema()},
                 max_tokens=self.max_tokens,
                 temperature=0.0,
