@@ -40,8 +40,9 @@ def new_session_id() -> str:
 
 
 class Access:
-    def __init__(self, store: Callable[[], Store], guard: RenderGuard,
-                 assign_variant: Callable[[str | None], str]) -> None:
+    def __init__(
+        self, store: Callable[[], Store], guard: RenderGuard, assign_variant: Callable[[str | None], str]
+    ) -> None:
         self._store = store
         self.guard = guard
         self._variant = assign_variant
@@ -56,29 +57,43 @@ class Access:
         """The conversation if ``who`` may use it. ``create``: the id was issued by this server and
         kept server-side (the Gradio app's state), so a first message may open it."""
         if not SESSION_ID.match(session_id or ""):
-            raise DataError("session ids are issued by the server (32 hex digits): omit session_id to start a "
-                            "conversation (the reply carries its id), or POST /api/sessions")
+            raise DataError(
+                "session ids are issued by the server (32 hex digits): omit session_id to start a "
+                "conversation (the reply carries its id), or POST /api/sessions"
+            )
         store = self._store()
         sess = store.get_session(str(session_id))
         if sess is None and create:
             store.create_session(str(session_id), who.customer_id)
             sess = store.get_session(str(session_id))
         if sess is None:
-            raise NotFoundError("unknown conversation: omit session_id to start a new one (ids come from the server)")
+            raise NotFoundError(
+                "unknown conversation: omit session_id to start a new one (ids come from the server)"
+            )
         owner = sess.get("customer_id")
         if owner != who.customer_id and not who.staff:
-            raise AccessDeniedError("this conversation belongs to another shopper (or was started signed in "
-                                    "differently): omit session_id to start a new one")
+            raise AccessDeniedError(
+                "this conversation belongs to another shopper (or was started signed in "
+                "differently): omit session_id to start a new one"
+            )
         return sess
 
     def transcript(self, who: Identity, session_id: str, after_id: int = 0) -> list[dict[str, Any]]:
         sess = self.session(who, session_id)
-        whole = who.staff or (sess.get("customer_id") is not None and who.customer_id == sess.get("customer_id"))
+        whole = who.staff or (
+            sess.get("customer_id") is not None and who.customer_id == sess.get("customer_id")
+        )
         msgs = self._store().messages(session_id, after_id=after_id)
         known = () if whole else self._order_details(msgs)
-        return [{"id": m["id"], "role": m["role"], "created_at": m["created_at"],
-                 "text": self.guard.clean(m["text"] if whole else redact_order_details(m["text"], known))}
-                for m in msgs]
+        return [
+            {
+                "id": m["id"],
+                "role": m["role"],
+                "created_at": m["created_at"],
+                "text": self.guard.clean(m["text"] if whole else redact_order_details(m["text"], known)),
+            }
+            for m in msgs
+        ]
 
     def _order_details(self, msgs: list[dict[str, Any]]) -> tuple[str, ...]:
         """Tracking numbers and places of the orders a conversation mentions, to redact exactly."""
@@ -95,13 +110,26 @@ class Access:
         return tuple(x for x in out if x and x != "Online")
 
     # --- events ------------------------------------------------------------------------------
-    def record_event(self, who: Identity, kind: str, *, session_id: str | None = None, customer_id: str | None = None,
-                     product_id: str | None = None, value: float | None = None, variant: str | None = None) -> int:
+    def record_event(
+        self,
+        who: Identity,
+        kind: str,
+        *,
+        session_id: str | None = None,
+        customer_id: str | None = None,
+        product_id: str | None = None,
+        value: float | None = None,
+        variant: str | None = None,
+    ) -> int:
         if kind in STAFF_ONLY_EVENTS and not who.staff:
-            raise AccessDeniedError(f"{kind} events come from the shop's backend: send them with the admin token")
+            raise AccessDeniedError(
+                f"{kind} events come from the shop's backend: send them with the admin token"
+            )
         if customer_id is not None and not who.may_act_for(customer_id):
-            raise AccessDeniedError("an event naming a customer needs that customer's token "
-                                    "(Authorization: Bearer <customer token>)")
+            raise AccessDeniedError(
+                "an event naming a customer needs that customer's token "
+                "(Authorization: Bearer <customer token>)"
+            )
         cid = customer_id or who.customer_id
         if session_id is not None:  # always checked: holding a token is no key to others' conversations
             owner = self.session(who, session_id).get("customer_id")
@@ -111,15 +139,24 @@ class Access:
         store = self._store()
         if cid is not None and store.get_customer(cid) is None:
             raise NotFoundError(f"no customer {cid!r}")
-        return store.add_event(kind, session_id=session_id, customer_id=cid, product_id=product_id, value=value,
-                               variant=variant or self._variant(cid or session_id), payload={"source": "ui"})
+        return store.add_event(
+            kind,
+            session_id=session_id,
+            customer_id=cid,
+            product_id=product_id,
+            value=value,
+            variant=variant or self._variant(cid or session_id),
+            payload={"source": "ui"},
+        )
 
     # --- customers -----------------------------------------------------------------------------
     def require_customer(self, who: Identity, customer_id: str) -> dict[str, Any]:
         """The customer's record, if ``who`` may read or change it (403 before 404: no probing)."""
         if not who.may_act_for(customer_id):
-            raise AccessDeniedError("this customer's data needs their token (Authorization: Bearer <customer "
-                                    "token>) or the staff token")
+            raise AccessDeniedError(
+                "this customer's data needs their token (Authorization: Bearer <customer "
+                "token>) or the staff token"
+            )
         cust = self._store().get_customer(customer_id)
         if cust is None:
             raise NotFoundError(f"no customer {customer_id!r}")
@@ -127,5 +164,7 @@ class Access:
 
     def customer_list(self, limit: int = 50) -> list[dict[str, Any]]:
         """Ids and names (never emails) for the demo sign-in picker and staff; callers check who asks."""
-        return [{"id": c["id"], "name": self.guard.clean(c.get("name") or "")}
-                for c in self._store().list_customers(limit=limit)]
+        return [
+            {"id": c["id"], "name": self.guard.clean(c.get("name") or "")}
+            for c in self._store().list_customers(limit=limit)
+        ]

@@ -24,8 +24,11 @@ def source_hash(*modules: str, suffixes: Collection[str] = (".py",)) -> str:
         origin = Path(spec.origin)
         if spec.submodule_search_locations:
             root = origin.parent
-            files = sorted(f for f in root.rglob("*")
-                           if f.is_file() and f.suffix in suffixes and "__pycache__" not in f.parts)
+            files = sorted(
+                f
+                for f in root.rglob("*")
+                if f.is_file() and f.suffix in suffixes and "__pycache__" not in f.parts
+            )
         else:
             root, files = origin.parent, [origin]
         for f in files:

@@ -14,8 +14,20 @@ from typing import cast
 from assistant.errors import AisleError
 from assistant.settings import Settings, load_settings
 
-PACKAGES = ("torch", "transformers", "sentence-transformers", "chromadb", "gradio", "llama-cpp-python",
-            "langchain-core", "fastapi", "sqlalchemy", "bm25s", "scikit-learn", "pydantic-settings")
+PACKAGES = (
+    "torch",
+    "transformers",
+    "sentence-transformers",
+    "chromadb",
+    "gradio",
+    "llama-cpp-python",
+    "langchain-core",
+    "fastapi",
+    "sqlalchemy",
+    "bm25s",
+    "scikit-learn",
+    "pydantic-settings",
+)
 
 
 @dataclass
@@ -73,12 +85,16 @@ def _embedding(settings: Settings) -> str:
     emb = make_embedder(settings.embedder)
     emb.embed(["warm up"])
     t0 = time.perf_counter()
-    vecs = emb.embed(["wireless headphones under $100", "wireless headphones for running", "espresso machine"])
+    vecs = emb.embed(
+        ["wireless headphones under $100", "wireless headphones for running", "espresso machine"]
+    )
     ms = (time.perf_counter() - t0) * 1000
     near, far = float(vecs[0] @ vecs[1]), float(vecs[0] @ vecs[2])
     if vecs.shape[0] != 3 or not near > far:
         raise AisleError(f"embedding smoke: similar texts scored {near:.2f}, unrelated {far:.2f}")
-    return f"{emb.name}, dim {vecs.shape[1]}, 3 texts in {ms:.0f} ms, similar {near:.2f} > unrelated {far:.2f}"
+    return (
+        f"{emb.name}, dim {vecs.shape[1]}, 3 texts in {ms:.0f} ms, similar {near:.2f} > unrelated {far:.2f}"
+    )
 
 
 def _chroma(settings: Settings) -> str:
@@ -108,13 +124,17 @@ def _llama_smoke() -> str:
     llm = Llama(model_path=str(smollm2_path()), n_ctx=256, n_threads=1, verbose=False)
     t0 = time.perf_counter()
     # Without stream=True the call returns a single response; the stubs have no overload saying so.
-    out = cast(CreateChatCompletionResponse,
-               llm.create_chat_completion(messages=[{"role": "user", "content": "Say hello."}], max_tokens=8))
+    out = cast(
+        CreateChatCompletionResponse,
+        llm.create_chat_completion(messages=[{"role": "user", "content": "Say hello."}], max_tokens=8),
+    )
     text = out["choices"][0]["message"]["content"] or ""
     n = out["usage"]["completion_tokens"]
     if n < 1:
         raise AisleError("llama.cpp produced no tokens")
-    return f"SmolLM2-135M via llama.cpp: {n} tokens in {time.perf_counter() - t0:.2f} s ({text.strip()[:30]!r})"
+    return (
+        f"SmolLM2-135M via llama.cpp: {n} tokens in {time.perf_counter() - t0:.2f} s ({text.strip()[:30]!r})"
+    )
 
 
 def _default_model(settings: Settings) -> str:
@@ -125,7 +145,9 @@ def _default_model(settings: Settings) -> str:
     if not path.is_file():
         raise AisleError(f"{model.title} not assembled at {path}: run `make models`")
     if not verify(settings, "default"):
-        raise AisleError(f"{path} does not match sha256 {model.sha256[:12]}…: delete it and run `make models`")
+        raise AisleError(
+            f"{path} does not match sha256 {model.sha256[:12]}…: delete it and run `make models`"
+        )
     return f"{model.title}: {path} ({path.stat().st_size / 1e6:.0f} MB), sha256 {model.sha256[:12]}… verified"
 
 

@@ -12,4 +12,11 @@ class AccessDeniedError(AisleError):
     """The caller may not see this record (another customer's order, a missing token)."""
 
 
-__all__ = ["AccessDeniedError", "AisleError", "ConfigError", "DataError", "ModelMissingError", "NotFoundError"]
+__all__ = [
+    "AccessDeniedError",
+    "AisleError",
+    "ConfigError",
+    "DataError",
+    "ModelMissingError",
+    "NotFoundError",
+]

@@ -13,18 +13,35 @@ from dataclasses import dataclass, field
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 _INJECTION = [
-    (re.compile(r"\b(ignore|disregard|forget)\b.{0,40}\b(previous|prior|above|all|earlier)\b.{0,20}"
-                r"\b(instructions?|prompts?|rules?|messages?)", re.I | re.S), "ignore_instructions"),
+    (
+        re.compile(
+            r"\b(ignore|disregard|forget)\b.{0,40}\b(previous|prior|above|all|earlier)\b.{0,20}"
+            r"\b(instructions?|prompts?|rules?|messages?)",
+            re.I | re.S,
+        ),
+        "ignore_instructions",
+    ),
     (re.compile(r"\b(system prompt|developer message|jailbreak|DAN mode)\b", re.I), "prompt_probe"),
     (re.compile(r"\byou are now\b|\bact as (an?|the) (?!shopper)", re.I), "role_override"),
     (re.compile(r"<\|?(im_start|im_end|system|endoftext)\|?>|\[/?INST\]", re.I), "special_tokens"),
     # Shapes seen in poisoned reviews that the rules above missed.
-    (re.compile(r"\b(ignore|disregard|forget|override|bypass)\b.{0,30}\b(instructions?|prompts?|rules|polic(y|ies)|"
-                r"guidelines|catalog|guardrails?)\b", re.I | re.S), "ignore_instructions"),
+    (
+        re.compile(
+            r"\b(ignore|disregard|forget|override|bypass)\b.{0,30}\b(instructions?|prompts?|rules|polic(y|ies)|"
+            r"guidelines|catalog|guardrails?)\b",
+            re.I | re.S,
+        ),
+        "ignore_instructions",
+    ),
     (re.compile(r"</?\s*(review|system|instructions?|context|facts|user|assistant)\s*>", re.I), "fake_tag"),
     (re.compile(r"\b(new|updated|hidden|secret)\s+(instructions?|rules?|task)\s*:", re.I), "new_instruction"),
-    (re.compile(r"\b(note|message|instructions?)\s+(to|for)\s+(the\s+)?(ai|assistant|model|llm|bot|chatbot)\b", re.I),
-     "addresses_model"),
+    (
+        re.compile(
+            r"\b(note|message|instructions?)\s+(to|for)\s+(the\s+)?(ai|assistant|model|llm|bot|chatbot)\b",
+            re.I,
+        ),
+        "addresses_model",
+    ),
     (re.compile(r"(^|[\n.!?]\s*)(system|assistant|developer)\s*:", re.I), "role_marker"),
 ]
 _PII = {

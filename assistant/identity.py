@@ -77,7 +77,7 @@ def host_header_is_loopback(host: str | None) -> bool:
         return False
     h = host.strip()
     if h.startswith("[") and "]" in h:  # [::1]:7860
-        return is_loopback(h[1:h.index("]")])
+        return is_loopback(h[1 : h.index("]")])
     if h.count(":") == 1:  # name:port
         h = h.split(":", 1)[0]
     return is_loopback(h)
@@ -87,14 +87,25 @@ def serving_problem(settings: Settings) -> str | None:
     """Why ``aisle run`` must not serve on ``settings.host``, or None. One line naming the setting."""
     if is_loopback(settings.host):
         return None
-    for env, secret, demo in (("AISLE_AGENT_TOKEN", settings.agent_token, DEMO_AGENT_TOKEN),
-                              ("AISLE_ADMIN_TOKEN", settings.admin_token, DEMO_ADMIN_TOKEN)):
+    for env, secret, demo in (
+        ("AISLE_AGENT_TOKEN", settings.agent_token, DEMO_AGENT_TOKEN),
+        ("AISLE_ADMIN_TOKEN", settings.admin_token, DEMO_ADMIN_TOKEN),
+    ):
         value = secret.get_secret_value()
-        why = "empty" if not value else "the public demo default" if value == demo else \
-            "shorter than 16 characters" if len(value) < 16 else ""
+        why = (
+            "empty"
+            if not value
+            else "the public demo default"
+            if value == demo
+            else "shorter than 16 characters"
+            if len(value) < 16
+            else ""
+        )
         if why:
-            return (f"refusing to serve on {settings.host}: {env} is {why}; set it to a long random secret "
-                    "(python -c 'import secrets; print(secrets.token_urlsafe(32))') or serve on 127.0.0.1")
+            return (
+                f"refusing to serve on {settings.host}: {env} is {why}; set it to a long random secret "
+                "(python -c 'import secrets; print(secrets.token_urlsafe(32))') or serve on 127.0.0.1"
+            )
     return None
 
 
@@ -119,8 +130,10 @@ def _read_secret(path: Path) -> bytes:
         log.warning("%s was readable by other users; its mode is now 0600", path)
     value = path.read_text(encoding="utf-8").strip()
     if len(value) < 32:
-        raise ConfigError(f"{path} holds a key shorter than 32 characters: delete it (a new one is generated) "
-                          "or set AISLE_SHOP_SECRET")
+        raise ConfigError(
+            f"{path} holds a key shorter than 32 characters: delete it (a new one is generated) "
+            "or set AISLE_SHOP_SECRET"
+        )
     return value.encode()
 
 
@@ -154,22 +167,29 @@ class Authority:
 
         now = int(time.time())
         ttl = min(ttl_s or self.settings.customer_token_max_ttl_s, self.settings.customer_token_max_ttl_s)
-        return jwt.encode({"sub": customer_id, "iat": now, "exp": now + ttl, "aud": AUDIENCE},
-                          self._secret, algorithm=ALGORITHM)
+        return jwt.encode(
+            {"sub": customer_id, "iat": now, "exp": now + ttl, "aud": AUDIENCE},
+            self._secret,
+            algorithm=ALGORITHM,
+        )
 
     def verify(self, token: str) -> tuple[str, float]:
         """(customer id, issued-at) of a valid token for a known, not deleted customer."""
         claims = self._claims(token)
         cid, iat = str(claims["sub"]), float(claims["iat"])
         if not CUSTOMER_ID.match(cid):
-            raise AccessDeniedError(f"customer token rejected: its subject is not a customer id; {SHOP_TOKEN_HELP}")
+            raise AccessDeniedError(
+                f"customer token rejected: its subject is not a customer id; {SHOP_TOKEN_HELP}"
+            )
         store = self._store()
         revoked = store.revoked_at(self.tag("subject", cid))
         if revoked is not None and iat <= revoked:
             raise AccessDeniedError("customer token revoked: the customer's data was deleted; sign in again")
         if store.get_customer(cid) is None:
-            raise NotFoundError(f"the customer token names {cid!r}, a customer Aisle does not know: "
-                                "load the shop's customers first (aisle ingest)")
+            raise NotFoundError(
+                f"the customer token names {cid!r}, a customer Aisle does not know: "
+                "load the shop's customers first (aisle ingest)"
+            )
         return cid, iat
 
     def _claims(self, token: str) -> dict[str, Any]:
@@ -177,15 +197,22 @@ class Authority:
 
         try:
             claims: dict[str, Any] = jwt.decode(
-                token, self._secret, algorithms=[ALGORITHM], audience=AUDIENCE, leeway=LEEWAY_S,
-                options={"require": ["sub", "iat", "exp", "aud"]})
+                token,
+                self._secret,
+                algorithms=[ALGORITHM],
+                audience=AUDIENCE,
+                leeway=LEEWAY_S,
+                options={"require": ["sub", "iat", "exp", "aud"]},
+            )
         except jwt.ExpiredSignatureError:
             raise AccessDeniedError(f"customer token expired: {SHOP_TOKEN_HELP}") from None
         except jwt.PyJWTError as exc:
             raise AccessDeniedError(f"customer token rejected ({exc}); {SHOP_TOKEN_HELP}") from None
         if float(claims["exp"]) - float(claims["iat"]) > self.settings.customer_token_max_ttl_s:
-            raise AccessDeniedError("customer token rejected: it lives longer than customer_token_max_ttl_s "
-                                    f"({self.settings.customer_token_max_ttl_s} s); sign shorter-lived tokens")
+            raise AccessDeniedError(
+                "customer token rejected: it lives longer than customer_token_max_ttl_s "
+                f"({self.settings.customer_token_max_ttl_s} s); sign shorter-lived tokens"
+            )
         return claims
 
     def revoke(self, customer_id: str) -> None:
@@ -194,11 +221,22 @@ class Authority:
         self._store().revoke(self.tag("subject", customer_id), float(int(time.time()) + 1))
 
     # --- who is asking -------------------------------------------------------------------------
-    def identify(self, *, authorization: str | None = None, customer_token: str | None = None,
-                 client_key: str | None = None, address: str | None = None, user_agent: str | None = None) -> Identity:
+    def identify(
+        self,
+        *,
+        authorization: str | None = None,
+        customer_token: str | None = None,
+        client_key: str | None = None,
+        address: str | None = None,
+        user_agent: str | None = None,
+    ) -> Identity:
         """The request's identity; a token that is present but invalid is an error, never 'anonymous'."""
         bearer = _bearer(authorization)
-        key = client_key if client_key and CLIENT_KEY.match(client_key) else f"{address or ''}|{user_agent or ''}"
+        key = (
+            client_key
+            if client_key and CLIENT_KEY.match(client_key)
+            else f"{address or ''}|{user_agent or ''}"
+        )
         if bearer and self._staff.ok(bearer):
             return Identity(staff=True, client_id=self.client_id("staff", key))
         token = customer_token or bearer
@@ -209,9 +247,11 @@ class Authority:
 
     def require_demo_sign_in(self, address: str | None, host: str | None) -> None:
         if not self.settings.demo_mode:
-            raise AccessDeniedError("demo sign-in is off: it exists only in demo mode (`aisle run --demo`, the "
-                                    "demo shop on 127.0.0.1); a real shop signs its customers in with a token "
-                                    "from its backend (docs/security.md)")
+            raise AccessDeniedError(
+                "demo sign-in is off: it exists only in demo mode (`aisle run --demo`, the "
+                "demo shop on 127.0.0.1); a real shop signs its customers in with a token "
+                "from its backend (docs/security.md)"
+            )
         if not (is_loopback(address) and host_header_is_loopback(host)):
             raise AccessDeniedError("demo sign-in answers only clients on this machine (http://127.0.0.1)")
 

@@ -51,19 +51,32 @@ orders and events) unless you give new ones (--reviews, --policies) or pass --re
 
 
 def _parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="aisle ingest", description=__doc__, epilog=HELP,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        prog="aisle ingest",
+        description=__doc__,
+        epilog=HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     ap.add_argument("path", nargs="?", help="catalog file (products)")
     ap.add_argument("--demo", action="store_true", help="ingest the built-in demo shop")
-    ap.add_argument("--format", choices=FORMATS, help="file format (default: the mapping's, else the extension)")
+    ap.add_argument(
+        "--format", choices=FORMATS, help="file format (default: the mapping's, else the extension)"
+    )
     ap.add_argument("--mapping", help="TOML/YAML mapping file: README 'Bring your own catalog'")
     ap.add_argument("--map", action="append", default=[], metavar="FIELD=COLUMN", help="one field mapping")
     ap.add_argument("--encoding", help="text encoding of the files (default: the mapping's, else utf-8)")
-    ap.add_argument("--reviews", help="reviews: clothing-reviews .parquet or Review JSONL (replaces the current ones)")
+    ap.add_argument(
+        "--reviews", help="reviews: clothing-reviews .parquet or Review JSONL (replaces the current ones)"
+    )
     ap.add_argument("--policies", help="policies: Policy JSONL (replaces the current ones)")
-    ap.add_argument("--replace", action="store_true", help="drop the current reviews and policies not given again")
-    ap.add_argument("--interactions", metavar="FILE",
-                    help="the shop's history: CSV/JSON(L) with customer, product, event, rating, time")
+    ap.add_argument(
+        "--replace", action="store_true", help="drop the current reviews and policies not given again"
+    )
+    ap.add_argument(
+        "--interactions",
+        metavar="FILE",
+        help="the shop's history: CSV/JSON(L) with customer, product, event, rating, time",
+    )
     ap.add_argument("--strict", action="store_true", help="reject the whole file if any row is bad")
     ap.add_argument("--no-index", action="store_true", help="write the catalog snapshot only")
     ap.add_argument("--no-progress", action="store_true")
@@ -76,7 +89,9 @@ def _read_catalog(args: argparse.Namespace, settings: Settings) -> Catalog:
     from knowledge.snapshot import load_catalog, read_policies, read_reviews
 
     mapping = load_mapping(args.mapping, args.map)
-    products, report = load_products(args.path, args.format, mapping, strict=args.strict, encoding=args.encoding)
+    products, report = load_products(
+        args.path, args.format, mapping, strict=args.strict, encoding=args.encoding
+    )
     print(report.summary(), file=sys.stderr if report.issues else sys.stdout)
     try:
         previous = Catalog() if args.replace else load_catalog(settings.data_dir)
@@ -91,11 +106,16 @@ def _read_catalog(args: argparse.Namespace, settings: Settings) -> Catalog:
 
 
 def _say_kept(args: argparse.Namespace, reviews: int, orphans: int, policies: int) -> None:
-    kept = [f"{n} {what}" for n, what, given in ((reviews, "reviews", args.reviews),
-                                                 (policies, "policies", args.policies)) if n and not given]
+    kept = [
+        f"{n} {what}"
+        for n, what, given in ((reviews, "reviews", args.reviews), (policies, "policies", args.policies))
+        if n and not given
+    ]
     if kept:
-        print(f"kept {' and '.join(kept)} from the current catalog (--reviews/--policies replace them, "
-              "--replace drops them)")
+        print(
+            f"kept {' and '.join(kept)} from the current catalog (--reviews/--policies replace them, "
+            "--replace drops them)"
+        )
     elif args.replace and not (args.reviews or args.policies):
         print("--replace: the catalog has no reviews or policies now (give them with --reviews/--policies)")
     if orphans:
@@ -165,8 +185,10 @@ def _recommender_after_ingest(settings: Settings, fit: bool) -> None:
 
     shop = shop_history(settings)
     if shop.interactions:
-        print(f"history: {len(shop.interactions)} events in the database: run `aisle train recsys` to fit "
-              "the recommender on them")
+        print(
+            f"history: {len(shop.interactions)} events in the database: run `aisle train recsys` to fit "
+            "the recommender on them"
+        )
         return
     if fit:
         from assistant.recsys import ShopRecommender

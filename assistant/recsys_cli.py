@@ -66,18 +66,31 @@ def shop_history(settings: Settings) -> Any:
     finally:
         store.close()
     seen = {"click": "view"}  # a click on a card in the chat is a product view
-    events = [{"customer_id": e["customer_id"], "product_id": e["product_id"], "event": seen.get(e["kind"], e["kind"]),
-               "rating": e["value"], "ts": str(e["ts"])} for e in rows if e["customer_id"] and e["product_id"]]
+    events = [
+        {
+            "customer_id": e["customer_id"],
+            "product_id": e["product_id"],
+            "event": seen.get(e["kind"], e["kind"]),
+            "rating": e["value"],
+            "ts": str(e["ts"]),
+        }
+        for e in rows
+        if e["customer_id"] and e["product_id"]
+    ]
     return ShopHistory(products, events)
 
 
 def describe(rec: ShopRecommender, seconds: float) -> str:
     h = rec.hybrid
     if rec.cold:
-        return (f"fitted the recommender in {seconds:.1f}s: {h.data.n_items} products and no history, so "
-                "suggestions are content-based (similar to what the shopper looks at); load history with "
-                "`aisle ingest --interactions FILE`, then run `aisle train recsys`")
+        return (
+            f"fitted the recommender in {seconds:.1f}s: {h.data.n_items} products and no history, so "
+            "suggestions are content-based (similar to what the shopper looks at); load history with "
+            "`aisle ingest --interactions FILE`, then run `aisle train recsys`"
+        )
     weights = ", ".join(f"{k}={v:g}" for k, v in h.weights.items() if v)
-    return (f"fitted shop recommender in {seconds:.1f}s: {h.data.n_users} customers, {h.data.n_items} products, "
-            f"{h.data.nnz} (customer, product) pairs\nblend weights (valid NDCG@10 {h.valid_ndcg or 0:.4f}): "
-            f"{weights}")
+    return (
+        f"fitted shop recommender in {seconds:.1f}s: {h.data.n_users} customers, {h.data.n_items} products, "
+        f"{h.data.nnz} (customer, product) pairs\nblend weights (valid NDCG@10 {h.valid_ndcg or 0:.4f}): "
+        f"{weights}"
+    )

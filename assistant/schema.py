@@ -37,7 +37,9 @@ class Consent(Base):
 class ChatSession(Base):
     __tablename__ = "sessions"
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    customer_id: Mapped[str | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"), index=True, nullable=True)
+    customer_id: Mapped[str | None] = mapped_column(
+        ForeignKey("customers.id", ondelete="SET NULL"), index=True, nullable=True
+    )
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
     state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
@@ -57,9 +59,15 @@ class Message(Base):
 class EventRow(Base):
     __tablename__ = "events"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    session_id: Mapped[str | None] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), index=True, nullable=True)
-    customer_id: Mapped[str | None] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True, nullable=True)
-    kind: Mapped[str] = mapped_column(String(32), index=True)  # view|cart|purchase|rate|impression|click|feedback
+    session_id: Mapped[str | None] = mapped_column(
+        ForeignKey("sessions.id", ondelete="CASCADE"), index=True, nullable=True
+    )
+    customer_id: Mapped[str | None] = mapped_column(
+        ForeignKey("customers.id", ondelete="CASCADE"), index=True, nullable=True
+    )
+    kind: Mapped[str] = mapped_column(
+        String(32), index=True
+    )  # view|cart|purchase|rate|impression|click|feedback
     product_id: Mapped[str | None] = mapped_column(String(64), index=True, nullable=True)
     value: Mapped[float | None] = mapped_column(Float, nullable=True)  # rating, thumbs (+1/-1)
     variant: Mapped[str | None] = mapped_column(String(32), nullable=True)  # A/B recommender variant
@@ -86,8 +94,12 @@ class Order(Base):
 class Ticket(Base):
     __tablename__ = "tickets"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    session_id: Mapped[str | None] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), index=True, nullable=True)
-    customer_id: Mapped[str | None] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True, nullable=True)
+    session_id: Mapped[str | None] = mapped_column(
+        ForeignKey("sessions.id", ondelete="CASCADE"), index=True, nullable=True
+    )
+    customer_id: Mapped[str | None] = mapped_column(
+        ForeignKey("customers.id", ondelete="CASCADE"), index=True, nullable=True
+    )
     kind: Mapped[str] = mapped_column(String(32))  # handoff | cancel | return | refund | privacy
     status: Mapped[str] = mapped_column(String(16), default="open")  # open | in_progress | closed
     summary: Mapped[str] = mapped_column(Text, default="")

@@ -39,12 +39,20 @@ def _default_cache() -> Path:
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="AISLE_", extra="forbid", validate_default=True)
 
-    data_dir: Path = Field(default=Path(".aisle"), description="Where the database, indexes and fitted models live.")
-    cache_dir: Path = Field(default_factory=_default_cache, description="Model cache: assembled GGUF, built wheels.")
-    database_url: str | None = Field(default=None, description="SQLAlchemy URL; default sqlite:///<data_dir>/aisle.db")
+    data_dir: Path = Field(
+        default=Path(".aisle"), description="Where the database, indexes and fitted models live."
+    )
+    cache_dir: Path = Field(
+        default_factory=_default_cache, description="Model cache: assembled GGUF, built wheels."
+    )
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default sqlite:///<data_dir>/aisle.db"
+    )
 
     chroma_mode: Literal["embedded", "server"] = "embedded"
-    chroma_path: Path | None = Field(default=None, description="Embedded Chroma folder; default <data_dir>/chroma")
+    chroma_path: Path | None = Field(
+        default=None, description="Embedded Chroma folder; default <data_dir>/chroma"
+    )
     chroma_host: str = "127.0.0.1"
     chroma_port: int = 8000
 
@@ -54,11 +62,21 @@ class Settings(BaseSettings):
     )
 
     generator_backend: Backend = "llama"
-    generator_model: str = Field(default="default", description="'default' (Qwen2.5-Coder-1.5B), 'fast' (0.5B), 'test' (SmolLM2-135M) or a .gguf path / hub id.")
-    llama_threads: int = Field(default=1, ge=1, le=64, description="1 keeps llama.cpp fast when the web server and embedder share the CPU.")
+    generator_model: str = Field(
+        default="default",
+        description="'default' (Qwen2.5-Coder-1.5B), 'fast' (0.5B), 'test' (SmolLM2-135M) or a .gguf path / hub id.",
+    )
+    llama_threads: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="1 keeps llama.cpp fast when the web server and embedder share the CPU.",
+    )
     llama_ctx: int = Field(default=4096, ge=512)
     generation_timeout_s: float = Field(default=30.0, gt=0)
-    generation_queue: int = Field(default=4, ge=1, description="Concurrent generations allowed to wait; beyond it clients get 'busy'.")
+    generation_queue: int = Field(
+        default=4, ge=1, description="Concurrent generations allowed to wait; beyond it clients get 'busy'."
+    )
     openai_base_url: str | None = None
     openai_api_key: SecretStr | None = None
     openai_model: str = "default"
@@ -67,18 +85,27 @@ class Settings(BaseSettings):
     nlu_llm: Literal["auto", "on", "off"] = Field(
         default="off",
         description="The local LLM as second reader of unsure messages (grammar-constrained JSON commands): "
-                    "'on' (needs a GGUF model), 'off', or 'auto' = on when the generator backend is llama.")
-    nlu_llm_model: str = Field(default="default", description="GGUF for the LLM command path: an alias or a path.")
+        "'on' (needs a GGUF model), 'off', or 'auto' = on when the generator backend is llama.",
+    )
+    nlu_llm_model: str = Field(
+        default="default", description="GGUF for the LLM command path: an alias or a path."
+    )
     parser_path: Path | None = Field(
         default=None,
         description="The trained command parser (`aisle train parser`); default <data_dir>/parser when it "
-                    "exists, else the packaged demo-shop parser.")
-    nlu_threads: int = Field(default=1, ge=1, le=16, description="Torch threads per parse; 1 keeps latency "
-                             "steady when turns run concurrently.")
+        "exists, else the packaged demo-shop parser.",
+    )
+    nlu_threads: int = Field(
+        default=1,
+        ge=1,
+        le=16,
+        description="Torch threads per parse; 1 keeps latency steady when turns run concurrently.",
+    )
     shop_now: datetime | None = Field(
         default=None,
         description="The shop's 'now' for date rules such as the return window; default: the demo manifest's date "
-                    "when the catalog is the demo shop, else the real clock.")
+        "when the catalog is the demo shop, else the real clock.",
+    )
 
     host: str = "127.0.0.1"
     port: int = Field(default=7860, ge=1, le=65535)
@@ -88,32 +115,45 @@ class Settings(BaseSettings):
     demo_mode: bool = Field(
         default=False,
         description="The demo shop's 'sign in as a demo customer' (no credential), for loopback clients only. "
-                    "`make run` turns it on (aisle run --demo); never use it for a real shop.")
+        "`make run` turns it on (aisle run --demo); never use it for a real shop.",
+    )
     shop_secret: SecretStr | None = Field(
         default=None,
         description="Key the shop's backend signs customer tokens with (HS256 JWT, see docs/security.md); at least "
-                    "32 characters. Unset: a random one is generated into <data_dir>/shop-secret (mode 0600).")
+        "32 characters. Unset: a random one is generated into <data_dir>/shop-secret (mode 0600).",
+    )
     customer_token_max_ttl_s: int = Field(
-        default=3600, ge=60, le=86_400,
-        description="Longest lifetime (exp - iat) a customer token may have; longer-lived tokens are refused.")
+        default=3600,
+        ge=60,
+        le=86_400,
+        description="Longest lifetime (exp - iat) a customer token may have; longer-lived tokens are refused.",
+    )
     shop_hosts: list[str] = Field(
         default_factory=list,
         description="Hosts (e.g. shop.example.com) that shown text may link to; every other link, image or URL "
-                    "in reviews, catalog or model text is neutralised before it is rendered.")
+        "in reviews, catalog or model text is neutralised before it is rendered.",
+    )
     max_body_bytes: int = Field(default=1_048_576, ge=1024, description="Larger request bodies get HTTP 413.")
     rate_limit_per_minute: int = Field(default=30, ge=1)
     rate_limit_login_per_minute: int = Field(default=10, ge=1, description="Sign-ins per client address.")
     rate_limit_api_per_minute: int = Field(
-        default=120, ge=1, description="Events, searches, recommendations and new sessions per client address.")
+        default=120,
+        ge=1,
+        description="Events, searches, recommendations and new sessions per client address.",
+    )
     forwarded_allow_ips: str = Field(
         default="127.0.0.1",
         description="Comma-separated proxy addresses (or *) whose X-Forwarded-For header names the shopper's "
-                    "address for the per-address rate limit; other clients' headers are ignored (spoofable).")
+        "address for the per-address rate limit; other clients' headers are ignored (spoofable).",
+    )
     max_message_chars: int = Field(default=4000, ge=1)
     engine_concurrency: int = Field(
-        default=2, ge=1, le=64,
+        default=2,
+        ge=1,
+        le=64,
         description="Chat turns the web server runs through understanding and retrieval at once; the rest wait "
-                    "in arrival order (more only adds CPU and database contention on a small machine).")
+        "in arrival order (more only adds CPU and database contention on a small machine).",
+    )
 
     @classmethod
     def settings_customise_sources(
@@ -146,7 +186,9 @@ class Settings(BaseSettings):
                 "postgresql+psycopg://user:pass@host/db (AISLE_DATABASE_URL)"
             ) from None
         if not url.drivername.startswith(("sqlite", "postgresql")):
-            raise ValueError(f"unsupported database {url.drivername!r}: use sqlite:/// or postgresql+psycopg://")
+            raise ValueError(
+                f"unsupported database {url.drivername!r}: use sqlite:/// or postgresql+psycopg://"
+            )
         return v
 
     @field_validator("shop_secret")
@@ -154,8 +196,10 @@ class Settings(BaseSettings):
     def _check_secret(cls, v: SecretStr | None) -> SecretStr | None:
         # A short key can be brute-forced offline from one token: then anyone can sign in as anyone.
         if v is not None and len(v.get_secret_value()) < 32:
-            raise ValueError("the shop secret is too short: use at least 32 random characters "
-                             "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`) in AISLE_SHOP_SECRET")
+            raise ValueError(
+                "the shop secret is too short: use at least 32 random characters "
+                "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`) in AISLE_SHOP_SECRET"
+            )
         return v
 
     @field_validator("shop_hosts")

@@ -55,9 +55,13 @@ def _row_dict(row: Base) -> dict[str, Any]:
 
 def make_engine(url: str) -> Engine:
     is_sqlite = url.startswith("sqlite")
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30} if is_sqlite else {},
-                           pool_pre_ping=not is_sqlite)
+    engine = create_engine(
+        url,
+        connect_args={"check_same_thread": False, "timeout": 30} if is_sqlite else {},
+        pool_pre_ping=not is_sqlite,
+    )
     if is_sqlite:
+
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn: Any, _rec: Any) -> None:
             cur = dbapi_conn.cursor()
@@ -67,6 +71,7 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
+
     return engine
 
 
@@ -94,14 +99,26 @@ class Store:
         self.engine.dispose()
 
     # --- customers & consent -------------------------------------------------------------
-    def upsert_customer(self, id: str, name: str = "", email: str | None = None, segment: str = "",
-                        created_at: str | None = None) -> None:
+    def upsert_customer(
+        self,
+        id: str,
+        name: str = "",
+        email: str | None = None,
+        segment: str = "",
+        created_at: str | None = None,
+    ) -> None:
         with self.tx() as s:
             row = s.get(Customer, id)
             if row is None:
-                s.add(Customer(id=id, name=name, email=email, segment=segment, created_at=_parse_ts(created_at)))
+                s.add(
+                    Customer(id=id, name=name, email=email, segment=segment, created_at=_parse_ts(created_at))
+                )
             else:
-                row.name, row.email, row.segment = name or row.name, email or row.email, segment or row.segment
+                row.name, row.email, row.segment = (
+                    name or row.name,
+                    email or row.email,
+                    segment or row.segment,
+                )
 
     def get_customer(self, id: str) -> dict[str, Any] | None:
         with self.tx() as s:
@@ -166,8 +183,11 @@ class Store:
     # the cost, and a turn's share of the database lock is what limits a busy server.
     def save_state(self, session_id: str, state: dict[str, Any]) -> None:
         with self.tx() as s:
-            s.execute(update(_SESSIONS).where(_SESSIONS.c.id == session_id)
-                      .values(state=json.loads(json.dumps(state)), updated_at=utcnow()))
+            s.execute(
+                update(_SESSIONS)
+                .where(_SESSIONS.c.id == session_id)
+                .values(state=json.loads(json.dumps(state)), updated_at=utcnow())
+            )
 
     def load_state(self, session_id: str) -> dict[str, Any]:
         with self.tx() as s:
@@ -182,28 +202,62 @@ class Store:
 
     def add_message(self, session_id: str, role: str, text: str, meta: dict[str, Any] | None = None) -> int:
         with self.tx() as s:
-            mid = s.execute(insert(_MESSAGES).values(session_id=session_id, role=role, text=text, meta=meta or {},
-                                                     created_at=utcnow()).returning(_MESSAGES.c.id)).scalar_one()
+            mid = s.execute(
+                insert(_MESSAGES)
+                .values(session_id=session_id, role=role, text=text, meta=meta or {}, created_at=utcnow())
+                .returning(_MESSAGES.c.id)
+            ).scalar_one()
             s.execute(update(_SESSIONS).where(_SESSIONS.c.id == session_id).values(updated_at=utcnow()))
             return int(mid)
 
     def messages(self, session_id: str, after_id: int = 0) -> list[dict[str, Any]]:
         with self.tx() as s:
-            rows = s.scalars(select(Message).where(Message.session_id == session_id, Message.id > after_id)
-                             .order_by(Message.id))
+            rows = s.scalars(
+                select(Message)
+                .where(Message.session_id == session_id, Message.id > after_id)
+                .order_by(Message.id)
+            )
             return [_row_dict(r) for r in rows]
 
     # --- events --------------------------------------------------------------------------
-    def add_event(self, kind: str, *, session_id: str | None = None, customer_id: str | None = None,
-                  product_id: str | None = None, value: float | None = None, variant: str | None = None,
-                  payload: dict[str, Any] | None = None, ts: str | None = None) -> int:
+    def add_event(
+        self,
+        kind: str,
+        *,
+        session_id: str | None = None,
+        customer_id: str | None = None,
+        product_id: str | None = None,
+        value: float | None = None,
+        variant: str | None = None,
+        payload: dict[str, Any] | None = None,
+        ts: str | None = None,
+    ) -> int:
         with self.tx() as s:
-            return int(s.execute(insert(_EVENTS).values(
-                kind=kind, session_id=session_id, customer_id=customer_id, product_id=product_id, value=value,
-                variant=variant, payload=payload or {}, ts=_parse_ts(ts)).returning(_EVENTS.c.id)).scalar_one())
+            return int(
+                s.execute(
+                    insert(_EVENTS)
+                    .values(
+                        kind=kind,
+                        session_id=session_id,
+                        customer_id=customer_id,
+                        product_id=product_id,
+                        value=value,
+                        variant=variant,
+                        payload=payload or {},
+                        ts=_parse_ts(ts),
+                    )
+                    .returning(_EVENTS.c.id)
+                ).scalar_one()
+            )
 
-    def events(self, *, customer_id: str | None = None, session_id: str | None = None,
-               kinds: Iterable[str] | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+    def events(
+        self,
+        *,
+        customer_id: str | None = None,
+        session_id: str | None = None,
+        kinds: Iterable[str] | None = None,
+        limit: int | None = None,
+    ) -> list[dict[str, Any]]:
         q = select(EventRow)
         if customer_id is not None:
             q = q.where(EventRow.customer_id == customer_id)
@@ -221,27 +275,48 @@ class Store:
         """A shop's history file (``aisle ingest --interactions``): replaces the events an earlier
         import of the same ``source`` added (live events are kept); unknown customers are added."""
         with self.tx() as s:
-            old = select(EventRow.id).where(EventRow.session_id.is_(None),
-                                            EventRow.payload["source"].as_string() == source)
+            old = select(EventRow.id).where(
+                EventRow.session_id.is_(None), EventRow.payload["source"].as_string() == source
+            )
             dropped = getattr(s.execute(_EVENTS.delete().where(_EVENTS.c.id.in_(old))), "rowcount", 0) or 0
             known = set(s.scalars(select(Customer.id)))
             new = sorted({e["customer_id"] for e in events} - known)
             s.add_all(Customer(id=c) for c in new)
             s.flush()
-            s.execute(insert(_EVENTS), [
-                {"kind": e["event"], "customer_id": e["customer_id"], "product_id": e["product_id"],
-                 "value": e.get("rating"), "payload": {"source": source}, "ts": _parse_ts(e.get("ts"))}
-                for e in events])
+            s.execute(
+                insert(_EVENTS),
+                [
+                    {
+                        "kind": e["event"],
+                        "customer_id": e["customer_id"],
+                        "product_id": e["product_id"],
+                        "value": e.get("rating"),
+                        "payload": {"source": source},
+                        "ts": _parse_ts(e.get("ts")),
+                    }
+                    for e in events
+                ],
+            )
         return {"events": len(events), "customers": len(new), "replaced": int(dropped)}
 
     # --- orders & tickets ----------------------------------------------------------------
     def upsert_order(self, order: dict[str, Any]) -> None:
         with self.tx() as s:
-            s.merge(Order(id=order["id"], customer_id=order["customer_id"], email=order["email"],
-                          status=order["status"], created_at=_parse_ts(order.get("created_at")),
-                          total=float(order.get("total") or 0.0), currency=order.get("currency", "USD"),
-                          carrier=order.get("carrier", ""), tracking_number=order.get("tracking_number", ""),
-                          items=order.get("items", []), tracking=order.get("tracking", [])))
+            s.merge(
+                Order(
+                    id=order["id"],
+                    customer_id=order["customer_id"],
+                    email=order["email"],
+                    status=order["status"],
+                    created_at=_parse_ts(order.get("created_at")),
+                    total=float(order.get("total") or 0.0),
+                    currency=order.get("currency", "USD"),
+                    carrier=order.get("carrier", ""),
+                    tracking_number=order.get("tracking_number", ""),
+                    items=order.get("items", []),
+                    tracking=order.get("tracking", []),
+                )
+            )
 
     def get_order(self, order_id: str) -> dict[str, Any] | None:
         """Raw lookup. Callers that answer customers must check ownership (see tools.order_status)."""
@@ -254,11 +329,19 @@ class Store:
             rows = s.scalars(select(Order).where(Order.customer_id == customer_id).order_by(Order.created_at))
             return [_row_dict(r) for r in rows]
 
-    def open_ticket(self, kind: str, summary: str, *, session_id: str | None = None,
-                    customer_id: str | None = None, order_id: str | None = None) -> int:
+    def open_ticket(
+        self,
+        kind: str,
+        summary: str,
+        *,
+        session_id: str | None = None,
+        customer_id: str | None = None,
+        order_id: str | None = None,
+    ) -> int:
         with self.tx() as s:
-            row = Ticket(kind=kind, summary=summary, session_id=session_id, customer_id=customer_id,
-                         order_id=order_id)
+            row = Ticket(
+                kind=kind, summary=summary, session_id=session_id, customer_id=customer_id, order_id=order_id
+            )
             s.add(row)
             s.flush()
             return int(row.id)
@@ -286,8 +369,14 @@ class Store:
             consent = s.get(Consent, customer_id)
             sessions = list(s.scalars(select(ChatSession).where(ChatSession.customer_id == customer_id)))
             sids = [x.id for x in sessions]
-            msgs = list(s.scalars(select(Message).where(Message.session_id.in_(sids)).order_by(Message.id))) if sids else []
-            evs = list(s.scalars(select(EventRow).where(EventRow.customer_id == customer_id).order_by(EventRow.id)))
+            msgs = (
+                list(s.scalars(select(Message).where(Message.session_id.in_(sids)).order_by(Message.id)))
+                if sids
+                else []
+            )
+            evs = list(
+                s.scalars(select(EventRow).where(EventRow.customer_id == customer_id).order_by(EventRow.id))
+            )
             orders = list(s.scalars(select(Order).where(Order.customer_id == customer_id)))
             tickets = list(s.scalars(select(Ticket).where(Ticket.customer_id == customer_id)))
             return {
@@ -307,14 +396,21 @@ class Store:
             if cust is None:
                 return False
             sids = list(s.scalars(select(ChatSession.id).where(ChatSession.customer_id == customer_id)))
-            for model, col in ((Message, Message.session_id), (EventRow, EventRow.session_id),
-                               (Ticket, Ticket.session_id)):
+            for model, col in (
+                (Message, Message.session_id),
+                (EventRow, EventRow.session_id),
+                (Ticket, Ticket.session_id),
+            ):
                 if sids:
                     for row in s.scalars(select(model).where(col.in_(sids))):
                         s.delete(row)
-            for owner, ccol in ((EventRow, EventRow.customer_id), (Ticket, Ticket.customer_id),
-                                (Order, Order.customer_id), (ChatSession, ChatSession.customer_id),
-                                (Consent, Consent.customer_id)):
+            for owner, ccol in (
+                (EventRow, EventRow.customer_id),
+                (Ticket, Ticket.customer_id),
+                (Order, Order.customer_id),
+                (ChatSession, ChatSession.customer_id),
+                (Consent, Consent.customer_id),
+            ):
                 for row in s.scalars(select(owner).where(ccol == customer_id)):
                     s.delete(row)
             s.delete(cust)
@@ -340,17 +436,46 @@ class Store:
         with self.tx() as s:
             if s.scalar(select(func.count()).select_from(Customer)):
                 return {"customers": 0, "events": 0, "orders": 0}
-            s.add_all(Customer(id=c["id"], name=c.get("name", ""), email=c.get("email"),
-                               segment=c.get("segment", ""), created_at=_parse_ts(c.get("created_at")))
-                      for c in shop.customers)
+            s.add_all(
+                Customer(
+                    id=c["id"],
+                    name=c.get("name", ""),
+                    email=c.get("email"),
+                    segment=c.get("segment", ""),
+                    created_at=_parse_ts(c.get("created_at")),
+                )
+                for c in shop.customers
+            )
             s.flush()
-            s.add_all(EventRow(kind=e["event"], customer_id=e["customer_id"], product_id=e["product_id"],
-                               value=e.get("rating"), payload={"source": "demo"}, ts=_parse_ts(e.get("ts")))
-                      for e in shop.interactions)
-            s.add_all(Order(id=o["id"], customer_id=o["customer_id"], email=o["email"], status=o["status"],
-                            created_at=_parse_ts(o.get("created_at")), total=float(o.get("total") or 0.0),
-                            currency=o.get("currency", "USD"), carrier=o.get("carrier", ""),
-                            tracking_number=o.get("tracking_number", ""), items=o.get("items", []),
-                            tracking=o.get("tracking", []))
-                      for o in shop.orders)
-        return {"customers": len(shop.customers), "events": len(shop.interactions), "orders": len(shop.orders)}
+            s.add_all(
+                EventRow(
+                    kind=e["event"],
+                    customer_id=e["customer_id"],
+                    product_id=e["product_id"],
+                    value=e.get("rating"),
+                    payload={"source": "demo"},
+                    ts=_parse_ts(e.get("ts")),
+                )
+                for e in shop.interactions
+            )
+            s.add_all(
+                Order(
+                    id=o["id"],
+                    customer_id=o["customer_id"],
+                    email=o["email"],
+                    status=o["status"],
+                    created_at=_parse_ts(o.get("created_at")),
+                    total=float(o.get("total") or 0.0),
+                    currency=o.get("currency", "USD"),
+                    carrier=o.get("carrier", ""),
+                    tracking_number=o.get("tracking_number", ""),
+                    items=o.get("items", []),
+                    tracking=o.get("tracking", []),
+                )
+                for o in shop.orders
+            )
+        return {
+            "customers": len(shop.customers),
+            "events": len(shop.interactions),
+            "orders": len(shop.orders),
+        }

@@ -118,7 +118,11 @@ class OrderRequest:
 
     @property
     def ids(self) -> list[str]:
-        return self.order.ids + [s.id for s in self.policy] + ([f"ticket:{self.ticket_id}"] if self.ticket_id else [])
+        return (
+            self.order.ids
+            + [s.id for s in self.policy]
+            + ([f"ticket:{self.ticket_id}"] if self.ticket_id else [])
+        )
 
 
 @dataclass(frozen=True)

@@ -118,7 +118,11 @@ def product_ok(p: Any, spec: dict[str, Any]) -> tuple[bool, str]:
             return False, f"excluded {k}={p.attributes.get(k)}"
     for k, b in (spec.get("bounds") or {}).items():
         val = attr_number(p, k)
-        if val is None or ("min" in b and val < float(b["min"]) - 1e-9) or ("max" in b and val > float(b["max"]) + 1e-9):
+        if (
+            val is None
+            or ("min" in b and val < float(b["min"]) - 1e-9)
+            or ("max" in b and val > float(b["max"]) + 1e-9)
+        ):
             return False, f"{k}={p.attributes.get(k)}"
     if spec.get("in_stock") and p.in_stock is False:
         return False, "out of stock"
@@ -140,12 +144,20 @@ def attr_number(p: Any, key: str) -> float | None:
 def relative_ok(cards: list[str], before: list[str], spec: dict[str, Any], facts: Facts) -> tuple[bool, str]:
     """Every card is below (direction less) / above (more) the extreme of the list shown before."""
     key, less = str(spec.get("attribute", "price")), spec.get("direction", "less") == "less"
-    prev = [v for v in (attr_number(facts.products[i], key) for i in before if i in facts.products) if v is not None]
+    prev = [
+        v
+        for v in (attr_number(facts.products[i], key) for i in before if i in facts.products)
+        if v is not None
+    ]
     if not prev:
         return False, "no earlier list to compare with"
     ref = max(prev) if less else min(prev)
-    bad = [c for c in cards if c in facts.products and (
-        (v := attr_number(facts.products[c], key)) is None or (v >= ref if less else v <= ref))]
+    bad = [
+        c
+        for c in cards
+        if c in facts.products
+        and ((v := attr_number(facts.products[c], key)) is None or (v >= ref if less else v <= ref))
+    ]
     return not bad, f"{bad} not {'below' if less else 'above'} {key} {ref:g} of the earlier list"
 
 
@@ -205,7 +217,9 @@ def _check_understanding(exp: dict[str, Any], rec: TurnRecord, sc: TurnScore) ->
         add(("no products", not rec.cards, f"showed {rec.card_ids}"))
 
 
-def _check_products(spec: dict[str, Any], rec: TurnRecord, facts: Facts, ctx: ConvContext, sc: TurnScore) -> None:
+def _check_products(
+    spec: dict[str, Any], rec: TurnRecord, facts: Facts, ctx: ConvContext, sc: TurnScore
+) -> None:
     """The product cards shown: how many, each against the constraints, and their ranking (nDCG@5)."""
     add = sc.checks.append
     n = len(rec.cards)
@@ -222,8 +236,13 @@ def _check_products(spec: dict[str, Any], rec: TurnRecord, facts: Facts, ctx: Co
     if spec.get("relative"):
         add(("relative", *relative_ok(rec.card_ids, ctx.prev_cards, spec["relative"], facts)))
     if spec.get("ids_any"):
-        add(("expected product", bool(set(_list(spec["ids_any"])) & set(rec.card_ids)),
-             f"none of {spec['ids_any']} in {rec.card_ids}"))
+        add(
+            (
+                "expected product",
+                bool(set(_list(spec["ids_any"])) & set(rec.card_ids)),
+                f"none of {spec['ids_any']} in {rec.card_ids}",
+            )
+        )
     rel = {p.id for p in facts.products.values() if product_ok(p, spec)[0]}
     if rel and not spec.get("ids_any"):
         from eval.metrics import ndcg_at_k
@@ -257,7 +276,9 @@ def _about(about: dict[str, Any], rec: TurnRecord, facts: Facts, ctx: ConvContex
     """The reply shows or cites the products the turn asks about (by id, list position or extreme)."""
     want_ids = [str(x) for x in _list(about.get("id"))]
     for n in _list(about.get("shown")):
-        want_ids.append(ctx.prev_cards[int(n) - 1] if 0 < int(n) <= len(ctx.prev_cards) else f"<no #{n} shown>")
+        want_ids.append(
+            ctx.prev_cards[int(n) - 1] if 0 < int(n) <= len(ctx.prev_cards) else f"<no #{n} shown>"
+        )
     if about.get("extreme"):
         want_ids.append(extreme_id(ctx.prev_cards, about["extreme"], facts) or "<no earlier list>")
     seen = set(rec.card_ids) | {str(c.get("id")) for c in rec.citations if c.get("kind") == "product"}
@@ -280,13 +301,22 @@ def _check_grounding(rec: TurnRecord, facts: Facts, ctx: ConvContext, sc: TurnSc
     """Every product, price and rating the reply names was returned by a tool in this conversation."""
     # Products reached through an order or a review the tools returned count as returned too.
     returned = set(ctx.products)
-    returned.update(it["product_id"] for o in ctx.orders if o in facts.orders for it in facts.orders[o]["items"])
+    returned.update(
+        it["product_id"] for o in ctx.orders if o in facts.orders for it in facts.orders[o]["items"]
+    )
     returned.update(facts.reviews[r].product_id for r in ctx.reviews if r in facts.reviews)
     # A card's reason may name the product it was chosen after ("people who chose X also chose
     # this"): that name came from the recommender tool, so repeating it is grounded.
-    returned.update(pid for reason in ctx.reasons for _, cands in product_mentions(reason, facts) for pid in cands)
-    sc.claims = check_claims(rec.text, facts, returned, orders=ctx.orders, user_text=ctx.user_text,
-                             review_ids=ctx.reviews)
-    sc.checks.append(("grounding", not (sc.claims.unknown_products or sc.claims.wrong_prices
-                                        or sc.claims.wrong_ratings),
-                      "; ".join(sc.claims.unknown_products + sc.claims.wrong_prices + sc.claims.wrong_ratings)))
+    returned.update(
+        pid for reason in ctx.reasons for _, cands in product_mentions(reason, facts) for pid in cands
+    )
+    sc.claims = check_claims(
+        rec.text, facts, returned, orders=ctx.orders, user_text=ctx.user_text, review_ids=ctx.reviews
+    )
+    sc.checks.append(
+        (
+            "grounding",
+            not (sc.claims.unknown_products or sc.claims.wrong_prices or sc.claims.wrong_ratings),
+            "; ".join(sc.claims.unknown_products + sc.claims.wrong_prices + sc.claims.wrong_ratings),
+        )
+    )

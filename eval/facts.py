@@ -12,15 +12,49 @@ _TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9'\-+.]*[A-Za-z0-9+]|[A-Za-z0-9]")
 _PRICE = re.compile(r"(?:\$|USD\s?)\s?(\d{1,3}(?:,\d{3})*(?:\.\d{1,2})?|\d+(?:\.\d{1,2})?)")
 _RATING = re.compile(
     r"(\d(?:\.\d{1,2})?)\s*(?:/\s*5\b|out of 5\b|-?\s?stars?\b)|\brated\s+(\d(?:\.\d{1,2})?)\b"
-    r"|\brating(?: of|:)?\s+(\d(?:\.\d{1,2})?)\b")
+    r"|\brating(?: of|:)?\s+(\d(?:\.\d{1,2})?)\b"
+)
 _ORDER = re.compile(r"\bORD-\d{6}\b", re.I)
 _PID = re.compile(r"\bP\d{4}\b")
 # "$80-$120", "under $50", "a budget of $60": the reply restating a constraint, not a price claim.
 _RANGE = re.compile(r"\$\s?\d[\d,.]*\s*(?:-|–|to|and)\s*\$\s?\d[\d,.]*")
-_BOUND = re.compile(r"(?:under|over|below|above|less than|more than|up to|at most|at least|around|about|budget(?: of| is)?"
-                    r"|within|max(?:imum)?|min(?:imum)?)\s*$", re.I)
-_STOP = {"and", "or", "the", "is", "are", "has", "have", "makes", "offers", "also", "for", "with", "a", "an", "in",
-         "on", "at", "to", "of", "by", "from", "if", "but", "so", "that", "this", "these", "those", "it", "its"}
+_BOUND = re.compile(
+    r"(?:under|over|below|above|less than|more than|up to|at most|at least|around|about|budget(?: of| is)?"
+    r"|within|max(?:imum)?|min(?:imum)?)\s*$",
+    re.I,
+)
+_STOP = {
+    "and",
+    "or",
+    "the",
+    "is",
+    "are",
+    "has",
+    "have",
+    "makes",
+    "offers",
+    "also",
+    "for",
+    "with",
+    "a",
+    "an",
+    "in",
+    "on",
+    "at",
+    "to",
+    "of",
+    "by",
+    "from",
+    "if",
+    "but",
+    "so",
+    "that",
+    "this",
+    "these",
+    "those",
+    "it",
+    "its",
+}
 
 
 @dataclass
@@ -38,7 +72,7 @@ class Facts:
         for p in self.products.values():
             if not p.brand or not p.title.startswith(p.brand):
                 continue
-            rest = [t.lower() for t in _TOKEN.findall(p.title[len(p.brand):])]
+            rest = [t.lower() for t in _TOKEN.findall(p.title[len(p.brand) :])]
             self.by_brand.setdefault(p.brand, []).append((rest, p.id))
             self.title_vocab.update(rest[1:])  # words after the model name: generic descriptors
         # Brands longest first so "Basics Co." wins over a shorter overlapping name.
@@ -48,10 +82,12 @@ class Facts:
 
     @classmethod
     def from_shop(cls, shop: Any) -> Facts:
-        return cls(products={p.id: p for p in shop.products},
-                   orders={o["id"]: o for o in getattr(shop, "orders", [])},
-                   policies={p.id: p for p in getattr(shop, "policies", [])},
-                   reviews={r.id: r for r in getattr(shop, "reviews", [])})
+        return cls(
+            products={p.id: p for p in shop.products},
+            orders={o["id"]: o for o in getattr(shop, "orders", [])},
+            policies={p.id: p for p in getattr(shop, "policies", [])},
+            reviews={r.id: r for r in getattr(shop, "reviews", [])},
+        )
 
 
 def amounts(text: str) -> list[float]:
@@ -69,7 +105,7 @@ def product_mentions(sentence: str, facts: Facts) -> list[tuple[str, set[str]]]:
     out: list[tuple[str, set[str]]] = []
     for brand in facts.brands:
         for m in re.finditer(r"(?<![\w'])" + re.escape(brand) + r"(?![\w'])", sentence):
-            tail = sentence[m.end():]
+            tail = sentence[m.end() :]
             toks = _TOKEN.findall(tail[:80])
             if not toks or not (toks[0][0].isupper() or toks[0][0].isdigit()):
                 continue
@@ -78,8 +114,11 @@ def product_mentions(sentence: str, facts: Facts) -> list[tuple[str, set[str]]]:
                 continue  # "Sony Wireless Headphones": a kind of product, not a named one
             # An unknown word names a product only if it looks like a model name (a digit or an
             # inner capital: "WH-1000XM5", "QuietComfort", "AirPods"); "Apple Pay" does not.
-            if low[0] not in facts.models and not (re.search(r"\d", toks[0]) or re.search(r"[a-z][A-Z]", toks[0])
-                                                   or (len(toks) > 1 and toks[1][:1].isdigit())):
+            if low[0] not in facts.models and not (
+                re.search(r"\d", toks[0])
+                or re.search(r"[a-z][A-Z]", toks[0])
+                or (len(toks) > 1 and toks[1][:1].isdigit())
+            ):
                 continue
             best, cands = 0, set()
             for rest, pid in facts.by_brand[brand]:
@@ -116,15 +155,25 @@ def _figures(sent: str) -> tuple[list[tuple[float, bool]], list[float], list[str
     """The prices (value, cents given), star ratings and order ids a sentence states. Prices inside a
     range or after a bound word ("under $50") are the shopper's budget, not a claim."""
     spans = [m.span() for m in _RANGE.finditer(sent)]
-    prices = [(float(m.group(1).replace(",", "")), "." in m.group(1)) for m in _PRICE.finditer(sent)
-              if not any(a <= m.start() < b for a, b in spans) and not _BOUND.search(sent[: m.start()])]
+    prices = [
+        (float(m.group(1).replace(",", "")), "." in m.group(1))
+        for m in _PRICE.finditer(sent)
+        if not any(a <= m.start() < b for a, b in spans) and not _BOUND.search(sent[: m.start()])
+    ]
     ratings = [float(next(g for g in m.groups() if g)) for m in _RATING.finditer(sent)]
     order_ids = [o.upper() for o in _ORDER.findall(sent)]
     return prices, ratings, order_ids
 
 
-def check_claims(text: str, facts: Facts, returned: set[str], *, orders: set[str] = frozenset(),  # type: ignore[assignment]
-                 user_text: str = "", review_ids: set[str] = frozenset()) -> ClaimReport:  # type: ignore[assignment]
+def check_claims(
+    text: str,
+    facts: Facts,
+    returned: set[str],
+    *,
+    orders: set[str] = frozenset(),  # type: ignore[assignment]
+    user_text: str = "",
+    review_ids: set[str] = frozenset(),
+) -> ClaimReport:  # type: ignore[assignment]
     """Check every sentence that names a product, price, rating or order against tool results.
 
     `returned`: product ids the tools returned in this conversation (cards and citations);
@@ -132,12 +181,21 @@ def check_claims(text: str, facts: Facts, returned: set[str], *, orders: set[str
     gave may be echoed); `review_ids`: cited reviews (their star ratings may be quoted)."""
     rep = ClaimReport()
     user_nums = _numbers(user_text)
-    order_amounts = {float(x) for oid in orders if oid in facts.orders
-                     for x in [facts.orders[oid].get("total") or 0]
-                     + [it.get("price") or 0 for it in facts.orders[oid].get("items", [])]}
-    returned_prices = {facts.products[p].price for p in returned if p in facts.products and facts.products[p].price}
-    returned_ratings = {round(facts.products[p].rating, 1) for p in returned
-                        if p in facts.products and facts.products[p].rating is not None}
+    order_amounts = {
+        float(x)
+        for oid in orders
+        if oid in facts.orders
+        for x in [facts.orders[oid].get("total") or 0]
+        + [it.get("price") or 0 for it in facts.orders[oid].get("items", [])]
+    }
+    returned_prices = {
+        facts.products[p].price for p in returned if p in facts.products and facts.products[p].price
+    }
+    returned_ratings = {
+        round(facts.products[p].rating, 1)
+        for p in returned
+        if p in facts.products and facts.products[p].rating is not None
+    }
     review_ratings = {float(facts.reviews[r].rating) for r in review_ids if r in facts.reviews}
     for sent in (s.strip() for s in _SENT.split(text)):
         if not sent:
@@ -163,7 +221,9 @@ def check_claims(text: str, facts: Facts, returned: set[str], *, orders: set[str
         # product, order or policy figure the tools returned may be the one meant.
         if named:
             allowed_p = {facts.products[p].price for p in named if facts.products[p].price is not None}
-            allowed_r = {round(facts.products[p].rating, 1) for p in named if facts.products[p].rating is not None}
+            allowed_r = {
+                round(facts.products[p].rating, 1) for p in named if facts.products[p].rating is not None
+            }
         else:
             allowed_p, allowed_r = returned_prices | order_amounts, returned_ratings | review_ratings
         allowed_p = allowed_p | user_nums | facts.policy_amounts | (order_amounts if order_ids else set())

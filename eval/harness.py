@@ -53,8 +53,13 @@ def _plain(obj: Any) -> Any:
     return asdict(obj) if is_dataclass(obj) and not isinstance(obj, type) else obj
 
 
-def run_turn(engine: Engine, session_id: str, text: str, customer_id: str | None = None,
-             clock: Callable[[], float] = time.perf_counter) -> TurnRecord:
+def run_turn(
+    engine: Engine,
+    session_id: str,
+    text: str,
+    customer_id: str | None = None,
+    clock: Callable[[], float] = time.perf_counter,
+) -> TurnRecord:
     """One shopper message through the engine; an engine exception is recorded, not raised,
     so one broken turn shows up as a failure in the report instead of stopping the run."""
     rec = TurnRecord(user=text)

@@ -79,8 +79,12 @@ def percentile(values: Sequence[float], q: float) -> float | None:
 
 
 def latency_summary(values_ms: Sequence[float]) -> dict[str, float | None]:
-    return {"p50": percentile(values_ms, 50), "p95": percentile(values_ms, 95), "mean": mean(values_ms),
-            "n": len(values_ms)}
+    return {
+        "p50": percentile(values_ms, 50),
+        "p95": percentile(values_ms, 95),
+        "mean": mean(values_ms),
+        "n": len(values_ms),
+    }
 
 
 def success_at_n(turns_to_success: Sequence[int | None], n: int) -> float | None:
@@ -109,13 +113,26 @@ def _flatten(d: Mapping[str, Any], prefix: str = "") -> dict[str, float]:
 
 # Only these are gated by --baseline: quality figures, not counts of runs or timings (latency on
 # a shared CPU swings far beyond any useful tolerance).
-GATED = ("task_success", "turn_pass_rate", "constraint_satisfaction", "groundedness", "unknown_products",
-         "wrong_prices", "wrong_ratings", "stages.intent_accuracy", "stages.entity_f1",
-         "stages.retrieval_ndcg@5", "handoff.precision", "handoff.recall", "simulator.success@5")
+GATED = (
+    "task_success",
+    "turn_pass_rate",
+    "constraint_satisfaction",
+    "groundedness",
+    "unknown_products",
+    "wrong_prices",
+    "wrong_ratings",
+    "stages.intent_accuracy",
+    "stages.entity_f1",
+    "stages.retrieval_ndcg@5",
+    "handoff.precision",
+    "handoff.recall",
+    "simulator.success@5",
+)
 
 
-def regressions(current: Mapping[str, Any], baseline: Mapping[str, Any], tolerance: float,
-                keys: Sequence[str] = GATED) -> list[dict[str, Any]]:
+def regressions(
+    current: Mapping[str, Any], baseline: Mapping[str, Any], tolerance: float, keys: Sequence[str] = GATED
+) -> list[dict[str, Any]]:
     """Metrics in `keys` that got worse than the baseline by more than `tolerance` (absolute for
     rates in [0, 1]; for counts, any increase beyond tolerance x max(1, baseline))."""
     cur, base = _flatten(current), _flatten(baseline)

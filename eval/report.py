@@ -21,17 +21,24 @@ def headline(m: dict[str, Any]) -> list[tuple[str, Any]]:
     st, sim = m.get("stages", {}), m.get("simulator", {})
     lat = m.get("latency_ms", {})
     return [
-        ("task success", m.get("task_success")), ("turn pass rate", m.get("turn_pass_rate")),
-        ("constraint satisfaction", m.get("constraint_satisfaction")), ("groundedness", m.get("groundedness")),
-        ("unknown products", m.get("unknown_products")), ("wrong prices", m.get("wrong_prices")),
-        ("wrong ratings", m.get("wrong_ratings")), ("intent accuracy", st.get("intent_accuracy")),
-        ("entity F1", st.get("entity_f1")), ("retrieval nDCG@5", st.get("retrieval_ndcg@5")),
+        ("task success", m.get("task_success")),
+        ("turn pass rate", m.get("turn_pass_rate")),
+        ("constraint satisfaction", m.get("constraint_satisfaction")),
+        ("groundedness", m.get("groundedness")),
+        ("unknown products", m.get("unknown_products")),
+        ("wrong prices", m.get("wrong_prices")),
+        ("wrong ratings", m.get("wrong_ratings")),
+        ("intent accuracy", st.get("intent_accuracy")),
+        ("entity F1", st.get("entity_f1")),
+        ("retrieval nDCG@5", st.get("retrieval_ndcg@5")),
         ("recommendation hit rate (first list)", st.get("recommendation_hit_rate")),
         ("hand-off precision", m.get("handoff", {}).get("precision")),
         ("hand-off recall", m.get("handoff", {}).get("recall")),
-        ("simulator success@5", sim.get("success@5")), ("simulator turns to success", sim.get("turns_to_success")),
+        ("simulator success@5", sim.get("success@5")),
+        ("simulator turns to success", sim.get("turns_to_success")),
         ("simulator recall@5", sim.get("recall@5")),
-        ("p50 / p95 products ms", _pair(lat.get("products"))), ("p50 / p95 first token ms", _pair(lat.get("first_token"))),
+        ("p50 / p95 products ms", _pair(lat.get("products"))),
+        ("p50 / p95 first token ms", _pair(lat.get("first_token"))),
         ("p50 / p95 full reply ms", _pair(lat.get("full_reply"))),
     ]
 
@@ -75,11 +82,17 @@ def _png(plt: Any, fig: Any) -> bytes:
 
 def _headline_plot(plt: Any, m: dict[str, Any]) -> bytes:
     st, sim = m.get("stages", {}), m.get("simulator", {})
-    bars = [("task success", m.get("task_success")), ("constraints", m.get("constraint_satisfaction")),
-            ("grounded", m.get("groundedness")), ("intent acc", st.get("intent_accuracy")),
-            ("entity F1", st.get("entity_f1")), ("nDCG@5", st.get("retrieval_ndcg@5")),
-            ("handoff P", m.get("handoff", {}).get("precision")), ("handoff R", m.get("handoff", {}).get("recall")),
-            ("sim success@5", sim.get("success@5"))]
+    bars = [
+        ("task success", m.get("task_success")),
+        ("constraints", m.get("constraint_satisfaction")),
+        ("grounded", m.get("groundedness")),
+        ("intent acc", st.get("intent_accuracy")),
+        ("entity F1", st.get("entity_f1")),
+        ("nDCG@5", st.get("retrieval_ndcg@5")),
+        ("handoff P", m.get("handoff", {}).get("precision")),
+        ("handoff R", m.get("handoff", {}).get("recall")),
+        ("sim success@5", sim.get("success@5")),
+    ]
     fig, ax = plt.subplots(figsize=(8, 3.6))
     names, vals = [b[0] for b in bars], [b[1] or 0.0 for b in bars]
     ax.bar(names, vals, color="#4c72b0")
@@ -93,9 +106,19 @@ def _headline_plot(plt: Any, m: dict[str, Any]) -> bytes:
 
 def _suites_plot(plt: Any, suites: dict[str, Any]) -> bytes:
     fig, ax = plt.subplots(figsize=(7, 3.2))
-    ax.barh(list(suites), [v["task_success"] or 0 for v in suites.values()], color="#55a868", label="conversations")
-    ax.barh(list(suites), [v["turn_pass_rate"] or 0 for v in suites.values()], color="none", edgecolor="black",
-            label="turns")
+    ax.barh(
+        list(suites),
+        [v["task_success"] or 0 for v in suites.values()],
+        color="#55a868",
+        label="conversations",
+    )
+    ax.barh(
+        list(suites),
+        [v["turn_pass_rate"] or 0 for v in suites.values()],
+        color="none",
+        edgecolor="black",
+        label="turns",
+    )
     ax.set_xlim(0, 1)
     ax.set_title("Pass rate per suite (filled: conversations, outline: turns)")
     return _png(plt, fig)
@@ -141,8 +164,14 @@ def _worst(transcripts: list[dict[str, Any]], n: int) -> list[dict[str, Any]]:
     return sorted(failed, key=lambda t: -sum(len(x["failures"]) for x in t["turns"]))[:n]
 
 
-def write(out: Path, m: dict[str, Any], transcripts: list[dict[str, Any]], records_ms: dict[str, list[float]],
-          dialogues: list[dict[str, Any]] | None = None, worst: int = 10) -> dict[str, Path]:
+def write(
+    out: Path,
+    m: dict[str, Any],
+    transcripts: list[dict[str, Any]],
+    records_ms: dict[str, list[float]],
+    dialogues: list[dict[str, Any]] | None = None,
+    worst: int = 10,
+) -> dict[str, Path]:
     """Write report.html, report.md and plots/*.png into `out`; returns their paths."""
     out.mkdir(parents=True, exist_ok=True)
     pngs = plots(m, records_ms)
@@ -157,25 +186,42 @@ def write(out: Path, m: dict[str, Any], transcripts: list[dict[str, Any]], recor
     return {"html": out / "report.html", "md": out / "report.md"}
 
 
-def _markdown(m: dict[str, Any], rows: list[tuple[str, Any]], pngs: dict[str, bytes], bad: list[dict[str, Any]],
-              failed: int) -> str:
+def _markdown(
+    m: dict[str, Any],
+    rows: list[tuple[str, Any]],
+    pngs: dict[str, bytes],
+    bad: list[dict[str, Any]],
+    failed: int,
+) -> str:
     """report.md: the headline table, the plots beside it, simulated shoppers per category, the worst failures."""
     sim = m.get("simulator", {})
-    md = [f"# Aisle evaluation report\n\nbackend: `{m.get('backend')}` · suites: {', '.join(m.get('suites', []))} · "
-          f"{m.get('conversations')} conversations, {m.get('turns')} turns · simulated shoppers: {sim.get('n', 0)}\n",
-          "| metric | value |", "|---|---|"]
+    md = [
+        f"# Aisle evaluation report\n\nbackend: `{m.get('backend')}` · suites: {', '.join(m.get('suites', []))} · "
+        f"{m.get('conversations')} conversations, {m.get('turns')} turns · simulated shoppers: {sim.get('n', 0)}\n",
+        "| metric | value |",
+        "|---|---|",
+    ]
     md += [f"| {k} | {_fmt(v)} |" for k, v in rows]
     md.append("")
     md += [f"![{name}](plots/{name}.png)\n" for name in pngs]
     if sim.get("per_category"):
-        md += ["## Simulated shoppers per category", "", "| category | n | success@1 | success@3 | success@5 | recall@5 |",
-               "|---|---|---|---|---|---|"]
-        md += [f"| {c} | {v['n']} | {_fmt(v.get('success@1'))} | {_fmt(v.get('success@3'))} | "
-               f"{_fmt(v.get('success@5'))} | {_fmt(v.get('recall@5'))} |" for c, v in sim["per_category"].items()]
+        md += [
+            "## Simulated shoppers per category",
+            "",
+            "| category | n | success@1 | success@3 | success@5 | recall@5 |",
+            "|---|---|---|---|---|---|",
+        ]
+        md += [
+            f"| {c} | {v['n']} | {_fmt(v.get('success@1'))} | {_fmt(v.get('success@3'))} | "
+            f"{_fmt(v.get('success@5'))} | {_fmt(v.get('recall@5'))} |"
+            for c, v in sim["per_category"].items()
+        ]
         md.append("")
     md += [f"## Worst failures ({len(bad)} of {failed} failed conversations)", ""]
     for t in bad:
-        md.append(f"### {t['id']} ({t['suite']})" + (f" · customer {t['customer_id']}" if t["customer_id"] else ""))
+        md.append(
+            f"### {t['id']} ({t['suite']})" + (f" · customer {t['customer_id']}" if t["customer_id"] else "")
+        )
         for x in t["turns"]:
             md.append(f"- **shopper:** {x['user']}")
             md.append(f"  - intents {x['intents']} · action `{x['action']}` · backend {x['backend']}")
@@ -188,37 +234,53 @@ def _markdown(m: dict[str, Any], rows: list[tuple[str, Any]], pngs: dict[str, by
     return "\n".join(md)
 
 
-def _html(m: dict[str, Any], rows: list[tuple[str, Any]], pngs: dict[str, bytes], bad: list[dict[str, Any]],
-          failed: int, dialogues: list[dict[str, Any]] | None) -> str:
+def _html(
+    m: dict[str, Any],
+    rows: list[tuple[str, Any]],
+    pngs: dict[str, bytes],
+    bad: list[dict[str, Any]],
+    failed: int,
+    dialogues: list[dict[str, Any]] | None,
+) -> str:
     """report.html, standalone: the same sections with the plots embedded, and the first simulated misses."""
     sim = m.get("simulator", {})
     e = html.escape
-    h = ["<!doctype html><html><head><meta charset='utf-8'><title>Aisle evaluation</title><style>"
-         "body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;color:#222}"
-         "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}"
-         ".fail{color:#b00}.turn{margin:0 0 .6em 1em}.bot{color:#135}</style></head><body>",
-         f"<h1>Aisle evaluation report</h1><p>backend <code>{e(str(m.get('backend')))}</code> · suites "
-         f"{e(', '.join(m.get('suites', [])))} · {m.get('conversations')} conversations, {m.get('turns')} turns · "
-         f"simulated shoppers {sim.get('n', 0)}</p>", "<table><tr><th>metric</th><th>value</th></tr>"]
+    h = [
+        "<!doctype html><html><head><meta charset='utf-8'><title>Aisle evaluation</title><style>"
+        "body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;color:#222}"
+        "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}"
+        ".fail{color:#b00}.turn{margin:0 0 .6em 1em}.bot{color:#135}</style></head><body>",
+        f"<h1>Aisle evaluation report</h1><p>backend <code>{e(str(m.get('backend')))}</code> · suites "
+        f"{e(', '.join(m.get('suites', [])))} · {m.get('conversations')} conversations, {m.get('turns')} turns · "
+        f"simulated shoppers {sim.get('n', 0)}</p>",
+        "<table><tr><th>metric</th><th>value</th></tr>",
+    ]
     h += [f"<tr><td>{e(k)}</td><td>{e(_fmt(v))}</td></tr>" for k, v in rows]
     h.append("</table>")
     for name, data in pngs.items():
-        h.append(f"<h2>{e(name)}</h2><img alt='{e(name)}' src='data:image/png;base64,"
-                 f"{base64.b64encode(data).decode()}'>")
+        h.append(
+            f"<h2>{e(name)}</h2><img alt='{e(name)}' src='data:image/png;base64,"
+            f"{base64.b64encode(data).decode()}'>"
+        )
     if sim.get("per_category"):
-        h.append("<h2>Simulated shoppers per category</h2><table><tr><th>category</th><th>n</th><th>success@1</th>"
-                 "<th>success@3</th><th>success@5</th><th>recall@5</th></tr>")
-        h += [f"<tr><td>{e(c)}</td><td>{v['n']}</td><td>{_fmt(v.get('success@1'))}</td><td>{_fmt(v.get('success@3'))}"
-              f"</td><td>{_fmt(v.get('success@5'))}</td><td>{_fmt(v.get('recall@5'))}</td></tr>"
-              for c, v in sim["per_category"].items()]
+        h.append(
+            "<h2>Simulated shoppers per category</h2><table><tr><th>category</th><th>n</th><th>success@1</th>"
+            "<th>success@3</th><th>success@5</th><th>recall@5</th></tr>"
+        )
+        h += [
+            f"<tr><td>{e(c)}</td><td>{v['n']}</td><td>{_fmt(v.get('success@1'))}</td><td>{_fmt(v.get('success@3'))}"
+            f"</td><td>{_fmt(v.get('success@5'))}</td><td>{_fmt(v.get('recall@5'))}</td></tr>"
+            for c, v in sim["per_category"].items()
+        ]
         h.append("</table>")
-    h.append(f"<h2>Worst failures</h2><p>{len(bad)} shown of {failed} "
-             "failed conversations.</p>")
+    h.append(f"<h2>Worst failures</h2><p>{len(bad)} shown of {failed} failed conversations.</p>")
     for t in bad:
         h.append(f"<h3>{e(t['id'])} <small>({e(t['suite'])})</small></h3>")
         for x in t["turns"]:
-            h.append(f"<div class='turn'><b>shopper:</b> {e(x['user'])}<br><small>intents {e(str(x['intents']))} · "
-                     f"action {e(str(x['action']))}</small><br>")
+            h.append(
+                f"<div class='turn'><b>shopper:</b> {e(x['user'])}<br><small>intents {e(str(x['intents']))} · "
+                f"action {e(str(x['action']))}</small><br>"
+            )
             if x["cards"]:
                 h.append("<small>cards: " + e("; ".join(x["cards"])) + "</small><br>")
             h.append(f"<span class='bot'><b>aisle:</b> {e(x['reply'])}</span>")
@@ -229,7 +291,9 @@ def _html(m: dict[str, Any], rows: list[tuple[str, Any]], pngs: dict[str, bytes]
         for d in [d for d in dialogues if d["success_turn"] is None][:5]:
             h.append(f"<h3>{e(d['customer_id'])} → {e(d['target'])}</h3>")
             for x in d["turns"]:
-                h.append(f"<div class='turn'><b>shopper:</b> {e(x['user'])}<br><span class='bot'><b>aisle:</b> "
-                         f"{e(x['reply'])}</span><br><small>{e('; '.join(x['cards']))}</small></div>")
+                h.append(
+                    f"<div class='turn'><b>shopper:</b> {e(x['user'])}<br><span class='bot'><b>aisle:</b> "
+                    f"{e(x['reply'])}</span><br><small>{e('; '.join(x['cards']))}</small></div>"
+                )
     h.append("</body></html>")
     return "\n".join(h)

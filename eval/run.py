@@ -33,11 +33,18 @@ def _suite_customers(convs: list[Conversation], shop: Any) -> set[str]:
     return out
 
 
-def evaluate(engine: Engine, convs: list[Conversation], facts: Facts, targets: list[Any], sim_turns: int = 5,
-             progress: Callable[[str], None] | None = None, partial: Path | None = None
-             ) -> tuple[list[ConvResult], list[Dialogue], dict[str, float]]:
+def evaluate(
+    engine: Engine,
+    convs: list[Conversation],
+    facts: Facts,
+    targets: list[Any],
+    sim_turns: int = 5,
+    progress: Callable[[str], None] | None = None,
+    partial: Path | None = None,
+) -> tuple[list[ConvResult], list[Dialogue], dict[str, float]]:
     """Run everything against one engine; returns results, dialogues and wall times. Each finished
     transcript is also appended to `partial`, so a run stopped half-way still leaves its evidence."""
+
     def keep(row: dict[str, Any]) -> None:
         if partial is not None:
             with partial.open("a", encoding="utf-8") as fh:
@@ -57,8 +64,10 @@ def evaluate(engine: Engine, convs: list[Conversation], facts: Facts, targets: l
         keep({"simulated": True, **_dialogue_json(dialogues[-1])})
         if progress:
             d = dialogues[-1]
-            progress(f"[sim {i}/{len(targets)}] {t.customer_id} -> {t.product_id}: "
-                     f"{'found at turn ' + str(d.success_turn) if d.success_turn else 'not found'}")
+            progress(
+                f"[sim {i}/{len(targets)}] {t.customer_id} -> {t.product_id}: "
+                f"{'found at turn ' + str(d.success_turn) if d.success_turn else 'not found'}"
+            )
     return results, dialogues, {"scripted_s": t1 - t0, "simulator_s": time.perf_counter() - t1}
 
 
@@ -67,39 +76,81 @@ def build_metrics(results: list[ConvResult], dialogues: list[Dialogue], sim_turn
     records = [r for res in results for r in res.records] + [r for d in dialogues for r in d.turns]
     m["latency_ms"] = latency(records)
     ns = tuple(sorted({1, 3, 5, sim_turns}))
-    m["simulator"] = summarize(dialogues, ns=ns) if dialogues else {"n": 0, "success@5": None, "per_category": {}}
+    m["simulator"] = (
+        summarize(dialogues, ns=ns) if dialogues else {"n": 0, "success@5": None, "per_category": {}}
+    )
     m["stages"]["recommendation_hit_rate"] = m["simulator"].get("first_list_hit_rate")
     return m
 
 
 def _dialogue_json(d: Dialogue) -> dict[str, Any]:
-    return {"customer_id": d.target.customer_id, "target": d.target.product_id, "category": d.target.category,
-            "success_turn": d.success_turn, "best_rank": d.best_rank,
-            "turns": [{"user": r.user, "reply": r.text, "action": r.action,
-                       "cards": [f"{c.get('product_id')} {c.get('title')}" for c in r.cards]} for r in d.turns]}
+    return {
+        "customer_id": d.target.customer_id,
+        "target": d.target.product_id,
+        "category": d.target.category,
+        "success_turn": d.success_turn,
+        "best_rank": d.best_rank,
+        "turns": [
+            {
+                "user": r.user,
+                "reply": r.text,
+                "action": r.action,
+                "cards": [f"{c.get('product_id')} {c.get('title')}" for c in r.cards],
+            }
+            for r in d.turns
+        ],
+    }
 
 
 def _parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="aisle eval", description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--suite", action="append", help=f"suite name or .yaml path, repeatable (default: all but smoke; "
-                    f"available: {', '.join(available_suites())})")
-    ap.add_argument("--backend", default="template", help="template | default | fast | test | fake | openai | X.gguf")
-    ap.add_argument("--embedder", default="minilm", help="minilm (default; the trained NLU needs it) or hashing")
-    ap.add_argument("--recsys-embedder", help="content embedder for the recommender fit (default: --embedder; "
-                    "hashing makes the sandbox setup ~50 s faster for smoke runs)")
-    ap.add_argument("--no-cache", action="store_true", help="rebuild the indexes and the recommender instead of "
-                    "reusing the copies cached (by content, embedder and source hash) under <cache_dir>/eval")
+    ap = argparse.ArgumentParser(
+        prog="aisle eval", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument(
+        "--suite",
+        action="append",
+        help=f"suite name or .yaml path, repeatable (default: all but smoke; "
+        f"available: {', '.join(available_suites())})",
+    )
+    ap.add_argument(
+        "--backend", default="template", help="template | default | fast | test | fake | openai | X.gguf"
+    )
+    ap.add_argument(
+        "--embedder", default="minilm", help="minilm (default; the trained NLU needs it) or hashing"
+    )
+    ap.add_argument(
+        "--recsys-embedder",
+        help="content embedder for the recommender fit (default: --embedder; "
+        "hashing makes the sandbox setup ~50 s faster for smoke runs)",
+    )
+    ap.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="rebuild the indexes and the recommender instead of "
+        "reusing the copies cached (by content, embedder and source hash) under <cache_dir>/eval",
+    )
     ap.add_argument("--baseline", type=Path, help="metrics.json of an earlier run to compare against")
-    ap.add_argument("--tolerance", type=float, default=0.02, help="allowed drop per gated metric (default 0.02)")
+    ap.add_argument(
+        "--tolerance", type=float, default=0.02, help="allowed drop per gated metric (default 0.02)"
+    )
     ap.add_argument("--simulated", type=int, default=40, help="simulated shoppers (default 40; 0 = none)")
-    ap.add_argument("--sim-turns", type=int, default=5, help="shopper turns per simulated dialogue (default 5)")
+    ap.add_argument(
+        "--sim-turns", type=int, default=5, help="shopper turns per simulated dialogue (default 5)"
+    )
     ap.add_argument("--limit", type=int, help="only the first N scripted conversations (a bounded run)")
-    ap.add_argument("--per-suite", type=int, help="only the first N conversations of each suite (a bounded run "
-                    "that still covers every suite, e.g. for the slow default model)")
-    ap.add_argument("--llama-threads", type=int, help="llama.cpp threads for a GGUF backend (default: "
-                    "AISLE_LLAMA_THREADS if set, else the CPUs this process may use, at most 4: an offline run has "
-                    "the machine to itself, unlike the web server, which keeps 1)")
+    ap.add_argument(
+        "--per-suite",
+        type=int,
+        help="only the first N conversations of each suite (a bounded run "
+        "that still covers every suite, e.g. for the slow default model)",
+    )
+    ap.add_argument(
+        "--llama-threads",
+        type=int,
+        help="llama.cpp threads for a GGUF backend (default: "
+        "AISLE_LLAMA_THREADS if set, else the CPUs this process may use, at most 4: an offline run has "
+        "the machine to itself, unlike the web server, which keeps 1)",
+    )
     ap.add_argument("--seed", type=int, default=0, help="simulated shopper selection seed")
     ap.add_argument("--out", type=Path, required=True, help="output folder")
     ap.add_argument("--quiet", action="store_true")
@@ -117,7 +168,9 @@ def _parse_args(argv: list[str]) -> tuple[argparse.Namespace, dict[str, Any] | N
     baseline = None
     if args.baseline is not None:
         if not args.baseline.is_file():
-            ap.error(f"baseline {args.baseline} not found: give the metrics.json of an earlier `aisle eval` run")
+            ap.error(
+                f"baseline {args.baseline} not found: give the metrics.json of an earlier `aisle eval` run"
+            )
         baseline = json.loads(args.baseline.read_text(encoding="utf-8"))
     return args, baseline
 
@@ -156,31 +209,53 @@ def cli(argv: list[str], *, engine: Engine | None = None) -> int:
         setup_s = 0.0
         results, dialogues, times = evaluate(engine, convs, facts, targets, args.sim_turns, say, partial)
     else:
-        results, dialogues, times, setup_s, threads = _sandboxed(args, shop, convs, facts, targets, say, partial, t0)
-    m: dict[str, Any] = {"backend": args.backend, "embedder": args.embedder, "llama_threads": threads,
-                         "suites": sorted({c.suite for c in convs}), **build_metrics(results, dialogues, args.sim_turns)}
+        results, dialogues, times, setup_s, threads = _sandboxed(
+            args, shop, convs, facts, targets, say, partial, t0
+        )
+    m: dict[str, Any] = {
+        "backend": args.backend,
+        "embedder": args.embedder,
+        "llama_threads": threads,
+        "suites": sorted({c.suite for c in convs}),
+        **build_metrics(results, dialogues, args.sim_turns),
+    }
     m["timing_s"] = {"setup": setup_s, **times, "total": time.perf_counter() - t0}
     partial.unlink(missing_ok=True)
     _write_outputs(args.out, m, results, dialogues)
-    say(f"task success {_p(m['task_success'])} · constraints {_p(m['constraint_satisfaction'])} · groundedness "
+    say(
+        f"task success {_p(m['task_success'])} · constraints {_p(m['constraint_satisfaction'])} · groundedness "
         f"{_p(m['groundedness'])} · unknown products {m['unknown_products']} · wrong prices {m['wrong_prices']} · "
-        f"sim success@5 {_p(m['simulator'].get('success@5'))} -> {args.out}/report.html")
+        f"sim success@5 {_p(m['simulator'].get('success@5'))} -> {args.out}/report.html"
+    )
     if baseline is not None:
         return _gate(m, baseline, args.tolerance, args.out)
     return 0
 
 
-def _sandboxed(args: argparse.Namespace, shop: Any, convs: list[Conversation], facts: Facts, targets: list[Any],
-               say: Callable[[str], None], partial: Path, t0: float
-               ) -> tuple[list[ConvResult], list[Dialogue], dict[str, float], float, int | None]:
+def _sandboxed(
+    args: argparse.Namespace,
+    shop: Any,
+    convs: list[Conversation],
+    facts: Facts,
+    targets: list[Any],
+    say: Callable[[str], None],
+    partial: Path,
+    t0: float,
+) -> tuple[list[ConvResult], list[Dialogue], dict[str, float], float, int | None]:
     """Run everything against the real engine in an isolated data dir built from the demo shop:
     results, dialogues, wall times, setup seconds and the llama.cpp threads (None off llama)."""
     from eval.sandbox import Sandbox
 
     say(f"building an isolated data dir from the demo shop ({len(targets)} shoppers' last visit held out)...")
-    with Sandbox(args.backend, args.embedder, cutoffs=holdout(targets), shop=shop,
-                 recsys_embedder=args.recsys_embedder, use_cache=not args.no_cache,
-                 **_thread_override(args.llama_threads)) as box:
+    with Sandbox(
+        args.backend,
+        args.embedder,
+        cutoffs=holdout(targets),
+        shop=shop,
+        recsys_embedder=args.recsys_embedder,
+        use_cache=not args.no_cache,
+        **_thread_override(args.llama_threads),
+    ) as box:
         real = box.engine()
         threads = box.settings.llama_threads if box.settings.generator_backend == "llama" else None
         setup_s = time.perf_counter() - t0
@@ -190,7 +265,9 @@ def _sandboxed(args: argparse.Namespace, shop: Any, convs: list[Conversation], f
     return results, dialogues, times, setup_s, threads
 
 
-def _write_outputs(out: Path, m: dict[str, Any], results: list[ConvResult], dialogues: list[Dialogue]) -> None:
+def _write_outputs(
+    out: Path, m: dict[str, Any], results: list[ConvResult], dialogues: list[Dialogue]
+) -> None:
     """metrics.json, transcripts.jsonl (scripted, then simulated) and the reports."""
     (out / "metrics.json").write_text(json.dumps(m, indent=2, sort_keys=True), encoding="utf-8")
     trs = [transcript(r) for r in results]
@@ -202,9 +279,11 @@ def _write_outputs(out: Path, m: dict[str, Any], results: list[ConvResult], dial
     from eval.report import write
 
     records = [r for res in results for r in res.records] + [r for d in dialogues for r in d.turns]
-    ms = {"products": [r.ms_products for r in records if r.ms_products is not None],
-          "first token": [r.ms_first_token for r in records if r.ms_first_token is not None],
-          "full reply": [r.ms_done for r in records if r.ms_done is not None]}
+    ms = {
+        "products": [r.ms_products for r in records if r.ms_products is not None],
+        "first token": [r.ms_first_token for r in records if r.ms_first_token is not None],
+        "full reply": [r.ms_done for r in records if r.ms_done is not None],
+    }
     write(out, m, trs, ms, [_dialogue_json(d) for d in dialogues])
 
 
@@ -212,8 +291,10 @@ def _gate(m: dict[str, Any], baseline: dict[str, Any], tolerance: float, out: Pa
     """1 when a gated metric dropped more than `tolerance` below the baseline (listed in regressions.json)."""
     regs = M.regressions(m, baseline, tolerance)
     for r in regs:
-        print(f"REGRESSION {r['metric']}: {r['baseline']:.4g} -> {r['current']:.4g} (tolerance {r['tolerance']:.4g})",
-              file=sys.stderr)
+        print(
+            f"REGRESSION {r['metric']}: {r['baseline']:.4g} -> {r['current']:.4g} (tolerance {r['tolerance']:.4g})",
+            file=sys.stderr,
+        )
     (out / "regressions.json").write_text(json.dumps(regs, indent=2), encoding="utf-8")
     return 1 if regs else 0
 
@@ -226,7 +307,9 @@ def _thread_override(threads: int | None) -> dict[str, int]:
     if threads is None and os.environ.get("AISLE_LLAMA_THREADS"):
         return {}  # the environment decides (Settings reads it)
     if threads is None:
-        threads = min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
+        threads = min(
+            4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+        )
     return {"llama_threads": threads}
 
 

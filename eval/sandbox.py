@@ -47,8 +47,14 @@ def held_out(shop: Any, cutoffs: dict[str, str]) -> Any:
     their cutoff timestamp: the engine cannot have seen the purchase it is asked to find."""
     if not cutoffs:
         return shop
-    keep = [e for e in shop.interactions if e["customer_id"] not in cutoffs or e["ts"] < cutoffs[e["customer_id"]]]
-    orders = [o for o in shop.orders if o["customer_id"] not in cutoffs or o["created_at"] < cutoffs[o["customer_id"]]]
+    keep = [
+        e for e in shop.interactions if e["customer_id"] not in cutoffs or e["ts"] < cutoffs[e["customer_id"]]
+    ]
+    orders = [
+        o
+        for o in shop.orders
+        if o["customer_id"] not in cutoffs or o["created_at"] < cutoffs[o["customer_id"]]
+    ]
     return dataclasses.replace(shop, interactions=keep, orders=orders)
 
 
@@ -77,7 +83,9 @@ def _digest(*parts: Any) -> str:
     return h.hexdigest()[:16]
 
 
-def build_data_dir(settings: Any, shop: Any, *, recsys_embedder: str | None = None, cache: Path | None = None) -> None:
+def build_data_dir(
+    settings: Any, shop: Any, *, recsys_embedder: str | None = None, cache: Path | None = None
+) -> None:
     """Catalog snapshot + vector indexes + store (customers, histories, orders) + recommender.
 
     The indexes and the fitted recommender are copied from `cache` when their inputs (data,
@@ -97,8 +105,11 @@ def build_data_dir(settings: Any, shop: Any, *, recsys_embedder: str | None = No
         del indexer
         gc.collect()  # release Chroma's files before they are copied into the cache
 
-    key = "index-" + _digest(settings.embedder, [r.to_dict() for r in catalog.products + catalog.reviews
-                                                 + catalog.policies], source_hash("knowledge", "assistant.components"))
+    key = "index-" + _digest(
+        settings.embedder,
+        [r.to_dict() for r in catalog.products + catalog.reviews + catalog.policies],
+        source_hash("knowledge", "assistant.components"),
+    )
     _cached(cache, key, data_dir, index)
     save_catalog(data_dir, catalog)
     store = Store.from_settings(settings)
@@ -113,7 +124,9 @@ def build_data_dir(settings: Any, shop: Any, *, recsys_embedder: str | None = No
         return
     emb = recsys_embedder or settings.embedder
     rec_dir = data_dir / "recommender"
-    key = "recsys-" + _digest(emb, shop.interactions, [p.id for p in shop.products], source_hash("recommender", "assistant.recsys"))
+    key = "recsys-" + _digest(
+        emb, shop.interactions, [p.id for p in shop.products], source_hash("recommender", "assistant.recsys")
+    )
     # Where `aisle train recsys` puts it, fitted on the held-out interactions only.
     _cached(cache, key, rec_dir, lambda: ShopRecommender.fit(shop, embedder=emb).save(rec_dir))
 
@@ -121,19 +134,31 @@ def build_data_dir(settings: Any, shop: Any, *, recsys_embedder: str | None = No
 class Sandbox:
     """A temp data dir + the Settings pointing at it; remove() deletes it (also as a context manager)."""
 
-    def __init__(self, backend: str = "template", embedder: str = "minilm", cutoffs: dict[str, str] | None = None,
-                 shop: Any | None = None, recsys_embedder: str | None = None, use_cache: bool = True,
-                 **overrides: Any) -> None:
+    def __init__(
+        self,
+        backend: str = "template",
+        embedder: str = "minilm",
+        cutoffs: dict[str, str] | None = None,
+        shop: Any | None = None,
+        recsys_embedder: str | None = None,
+        use_cache: bool = True,
+        **overrides: Any,
+    ) -> None:
         from assistant.settings import load_settings
         from knowledge.demo import load_demo
 
         self.dir = Path(tempfile.mkdtemp(prefix="aisle-eval-"))
         self.shop = shop if shop is not None else load_demo()
-        self.settings = load_settings(data_dir=self.dir / "data", embedder=embedder,
-                                      **backend_overrides(backend), **overrides)
+        self.settings = load_settings(
+            data_dir=self.dir / "data", embedder=embedder, **backend_overrides(backend), **overrides
+        )
         try:
-            build_data_dir(self.settings, held_out(self.shop, cutoffs or {}), recsys_embedder=recsys_embedder,
-                           cache=Path(self.settings.cache_dir) / "eval" if use_cache else None)
+            build_data_dir(
+                self.settings,
+                held_out(self.shop, cutoffs or {}),
+                recsys_embedder=recsys_embedder,
+                cache=Path(self.settings.cache_dir) / "eval" if use_cache else None,
+            )
         except BaseException:
             self.remove()
             raise

@@ -37,9 +37,11 @@ def run_conversation(engine: Engine, conv: Conversation, facts: Facts) -> ConvRe
 
 
 def latency(records: list[TurnRecord]) -> dict[str, Any]:
-    return {"products": M.latency_summary([r.ms_products for r in records if r.ms_products is not None]),
-            "first_token": M.latency_summary([r.ms_first_token for r in records if r.ms_first_token is not None]),
-            "full_reply": M.latency_summary([r.ms_done for r in records if r.ms_done is not None])}
+    return {
+        "products": M.latency_summary([r.ms_products for r in records if r.ms_products is not None]),
+        "first_token": M.latency_summary([r.ms_first_token for r in records if r.ms_first_token is not None]),
+        "full_reply": M.latency_summary([r.ms_done for r in records if r.ms_done is not None]),
+    }
 
 
 def scripted_metrics(results: list[ConvResult]) -> dict[str, Any]:
@@ -63,7 +65,9 @@ def scripted_metrics(results: list[ConvResult]) -> dict[str, Any]:
         "turns": len(scores),
         "task_success": M.ratio(sum(r.passed for r in results), len(results)),
         "turn_pass_rate": M.ratio(sum(s.passed for s in scores), len(scores)),
-        "constraint_satisfaction": M.ratio(sum(s.cards_ok for s in scores), sum(s.cards_checked for s in scores)),
+        "constraint_satisfaction": M.ratio(
+            sum(s.cards_ok for s in scores), sum(s.cards_checked for s in scores)
+        ),
         "cards_checked": sum(s.cards_checked for s in scores),
         "groundedness": M.ratio(supported, claims),
         "claims": claims,
@@ -73,14 +77,22 @@ def scripted_metrics(results: list[ConvResult]) -> dict[str, Any]:
         "handoff": M.precision_recall([s.handoff for s in scores if s.handoff is not None]),
         "stages": {
             "intent_accuracy": M.accuracy([s.intent for s in scores if s.intent is not None]),
-            "entity_f1": ent["f1"], "entity_precision": ent["precision"], "entity_recall": ent["recall"],
+            "entity_f1": ent["f1"],
+            "entity_precision": ent["precision"],
+            "entity_recall": ent["recall"],
             "retrieval_ndcg@5": M.mean([s.ndcg5 for s in scores]),
         },
         "per_intent_accuracy": {k: M.accuracy(v) for k, v in sorted(per_intent.items())},
-        "per_suite": {k: {"conversations": len(v), "task_success": M.ratio(sum(r.passed for r in v), len(v)),
-                          "turn_pass_rate": M.ratio(sum(s.passed for r in v for s in r.scores),
-                                                    sum(len(r.scores) for r in v))}
-                      for k, v in sorted(per_suite.items())},
+        "per_suite": {
+            k: {
+                "conversations": len(v),
+                "task_success": M.ratio(sum(r.passed for r in v), len(v)),
+                "turn_pass_rate": M.ratio(
+                    sum(s.passed for r in v for s in r.scores), sum(len(r.scores) for r in v)
+                ),
+            }
+            for k, v in sorted(per_suite.items())
+        },
         "check_failures": dict(fails.most_common()),
         "engine_errors": sum(1 for r in records if r.error),
         "backends": dict(Counter(r.backend for r in records)),
@@ -88,9 +100,23 @@ def scripted_metrics(results: list[ConvResult]) -> dict[str, Any]:
 
 
 def transcript(r: ConvResult) -> dict[str, Any]:
-    return {"id": r.conv.id, "suite": r.conv.suite, "customer_id": r.conv.customer_id, "passed": r.passed,
-            "turns": [{"user": rec.user, "intents": rec.intents, "action": rec.action, "tools": rec.tools,
-                       "cards": [f"{c.get('product_id')} {c.get('title')} ${c.get('price')}" for c in rec.cards],
-                       "reply": rec.text, "backend": rec.backend, "failures": s.failures(),
-                       "ms_done": rec.ms_done}
-                      for rec, s in zip(r.records, r.scores, strict=True)]}
+    return {
+        "id": r.conv.id,
+        "suite": r.conv.suite,
+        "customer_id": r.conv.customer_id,
+        "passed": r.passed,
+        "turns": [
+            {
+                "user": rec.user,
+                "intents": rec.intents,
+                "action": rec.action,
+                "tools": rec.tools,
+                "cards": [f"{c.get('product_id')} {c.get('title')} ${c.get('price')}" for c in rec.cards],
+                "reply": rec.text,
+                "backend": rec.backend,
+                "failures": s.failures(),
+                "ms_done": rec.ms_done,
+            }
+            for rec, s in zip(r.records, r.scores, strict=True)
+        ],
+    }

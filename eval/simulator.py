@@ -45,13 +45,18 @@ OPENERS = {
     ("Outdoor", "Hydration"): "I need something to drink from on hikes.",
 }
 SLOTS = {
-    "category": re.compile(r"what (kind|type|sort)|which (kind|type|category|product)|what are you (looking|shopping)"
-                           r"|what do you need|categor|looking for\?|what (would|will) you use|tell me more about what",
-                           re.I),
+    "category": re.compile(
+        r"what (kind|type|sort)|which (kind|type|category|product)|what are you (looking|shopping)"
+        r"|what do you need|categor|looking for\?|what (would|will) you use|tell me more about what",
+        re.I,
+    ),
     "budget": re.compile(r"budget|price range|how much|spend|price", re.I),
     "brand": re.compile(r"\bbrands?\b", re.I),
-    "features": re.compile(r"feature|must-have|requirement|preference|anything (specific|particular|else)|specific"
-                           r"|important to you|colou?r|size|style|prefer", re.I),
+    "features": re.compile(
+        r"feature|must-have|requirement|preference|anything (specific|particular|else)|specific"
+        r"|important to you|colou?r|size|style|prefer",
+        re.I,
+    ),
 }
 
 
@@ -89,7 +94,7 @@ def _common_suffix(titles: list[list[str]]) -> int:
 def _title_words(p: Any, suffix_len: int) -> tuple[str, ...]:
     """Descriptive title words ("Wireless", "Noise-Cancelling"): the title minus the brand, the
     model name (one token plus an optional variant like "Pro" or "300") and the leaf's noun."""
-    toks = p.title[len(p.brand or ""):].split()
+    toks = p.title[len(p.brand or "") :].split()
     toks = toks[: len(toks) - suffix_len] if suffix_len else toks
     body = toks[1:]
     if body and (body[0] in _VARIANTS or body[0].isdigit()):
@@ -97,8 +102,9 @@ def _title_words(p: Any, suffix_len: int) -> tuple[str, ...]:
     return tuple(body)
 
 
-def pick_targets(shop: Any, n: int, seed: int = 0, min_purchases: int = 3,
-                 exclude: frozenset[str] | set[str] = frozenset()) -> list[Target]:
+def pick_targets(
+    shop: Any, n: int, seed: int = 0, min_purchases: int = 3, exclude: frozenset[str] | set[str] = frozenset()
+) -> list[Target]:
     """n customers (>= min_purchases purchases, last one priced, not in `exclude`), stratified
     round-robin over the target's top-level category so every category is represented.
     Deterministic for a seed."""
@@ -124,13 +130,25 @@ def pick_targets(shop: Any, n: int, seed: int = 0, min_purchases: int = 3,
         # purchase. A customer who had touched the target before that is skipped: its target
         # would count as already seen, which recommenders rightly exclude.
         touches = [e["ts"] for e in evs if e["product_id"] == p.id]
-        cutoff = min(ts for ts in touches if ts > buys[-2]["ts"]) if any(ts > buys[-2]["ts"] for ts in touches) \
+        cutoff = (
+            min(ts for ts in touches if ts > buys[-2]["ts"])
+            if any(ts > buys[-2]["ts"] for ts in touches)
             else last["ts"]
+        )
         if any(ts < cutoff for ts in touches):
             continue
         sl = suffix[p.category]
-        t = Target(cid, p.id, cutoff, p.category, p.brand, float(p.price), _title_words(p, sl),
-                   dict(p.attributes), " ".join(p.title.split()[-sl:]) if sl else "")
+        t = Target(
+            cid,
+            p.id,
+            cutoff,
+            p.category,
+            p.brand,
+            float(p.price),
+            _title_words(p, sl),
+            dict(p.attributes),
+            " ".join(p.title.split()[-sl:]) if sl else "",
+        )
         by_top[t.top].append(t)
     rng = random.Random(seed)
     for lst in by_top.values():
@@ -209,9 +227,11 @@ def simulate(engine: Engine, t: Target, max_turns: int = 5) -> Dialogue:
     return Dialogue(t, turns, success, best, bool(first_hit))
 
 
-def summarize(dialogues: list[Dialogue], ns: tuple[int, ...] = (1, 3, 5), ks: tuple[int, ...] = (1, 3, 5)
-              ) -> dict[str, Any]:
+def summarize(
+    dialogues: list[Dialogue], ns: tuple[int, ...] = (1, 3, 5), ks: tuple[int, ...] = (1, 3, 5)
+) -> dict[str, Any]:
     """success@N, turns to success, recall@k, first-list hit rate; overall and per top category."""
+
     def block(ds: list[Dialogue]) -> dict[str, Any]:
         tts = [d.success_turn for d in ds]
         out: dict[str, Any] = {"n": len(ds)}

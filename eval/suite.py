@@ -45,17 +45,80 @@ import yaml
 from assistant.errors import ConfigError
 
 SUITES_DIR = Path(__file__).resolve().parent / "suites"
-INTENTS = ("greeting", "recommend", "search", "compare", "product_question", "order_status", "cancel_order",
-           "return_refund", "shipping", "payment", "privacy", "complaint", "human_agent", "goodbye",
-           "out_of_scope")
-TOOLS = ("recommend", "search_products", "product_details", "compare", "product_qa", "order_status",
-         "cancel_order", "return_or_refund", "policy_qa", "handoff", "privacy")
-EXPECT_KEYS = {"intent", "intents", "entities", "action", "tools", "tools_absent", "products", "no_products",
-               "must_include", "must_not_include", "cite", "handoff", "about", "note"}
-PRODUCT_KEYS = {"min", "max", "category", "brands", "exclude_brands", "price_min", "price_max", "min_rating",
-                "ids_any", "ids_none", "attributes", "exclude_attributes", "bounds", "in_stock", "relative"}
-ENTITY_KEYS = {"categories", "brands", "price_min", "price_max", "order_ids", "emails", "negated_brands",
-               "references", "attributes"}
+INTENTS = (
+    "greeting",
+    "recommend",
+    "search",
+    "compare",
+    "product_question",
+    "order_status",
+    "cancel_order",
+    "return_refund",
+    "shipping",
+    "payment",
+    "privacy",
+    "complaint",
+    "human_agent",
+    "goodbye",
+    "out_of_scope",
+)
+TOOLS = (
+    "recommend",
+    "search_products",
+    "product_details",
+    "compare",
+    "product_qa",
+    "order_status",
+    "cancel_order",
+    "return_or_refund",
+    "policy_qa",
+    "handoff",
+    "privacy",
+)
+EXPECT_KEYS = {
+    "intent",
+    "intents",
+    "entities",
+    "action",
+    "tools",
+    "tools_absent",
+    "products",
+    "no_products",
+    "must_include",
+    "must_not_include",
+    "cite",
+    "handoff",
+    "about",
+    "note",
+}
+PRODUCT_KEYS = {
+    "min",
+    "max",
+    "category",
+    "brands",
+    "exclude_brands",
+    "price_min",
+    "price_max",
+    "min_rating",
+    "ids_any",
+    "ids_none",
+    "attributes",
+    "exclude_attributes",
+    "bounds",
+    "in_stock",
+    "relative",
+}
+ENTITY_KEYS = {
+    "categories",
+    "brands",
+    "price_min",
+    "price_max",
+    "order_ids",
+    "emails",
+    "negated_brands",
+    "references",
+    "attributes",
+}
 
 
 @dataclass(frozen=True)
@@ -97,14 +160,25 @@ def _check_expect(where: str, exp: dict[str, Any]) -> None:
         raise _fail(where, f"'products' must be a mapping with keys from {sorted(PRODUCT_KEYS)}")
     if "entities" in exp and (not isinstance(exp["entities"], dict) or set(exp["entities"]) - ENTITY_KEYS):
         raise _fail(where, f"'entities' must be a mapping with keys from {sorted(ENTITY_KEYS)}")
-    if "about" in exp and (not isinstance(exp["about"], dict) or set(exp["about"]) - {"shown", "id", "extreme"}):
-        raise _fail(where, "'about' must be {shown: N}, {id: PRODUCT_ID} (lists allowed) or "
-                           "{extreme: {attribute: KEY, direction: min|max}}")
+    if "about" in exp and (
+        not isinstance(exp["about"], dict) or set(exp["about"]) - {"shown", "id", "extreme"}
+    ):
+        raise _fail(
+            where,
+            "'about' must be {shown: N}, {id: PRODUCT_ID} (lists allowed) or "
+            "{extreme: {attribute: KEY, direction: min|max}}",
+        )
     extreme = (exp.get("about") or {}).get("extreme")
-    if extreme is not None and (not isinstance(extreme, dict) or extreme.get("direction") not in ("min", "max")
-                                or not extreme.get("attribute")):
-        raise _fail(where, "'about.extreme' needs 'attribute' (price, rating or an attribute key) and "
-                           "'direction' (min or max)")
+    if extreme is not None and (
+        not isinstance(extreme, dict)
+        or extreme.get("direction") not in ("min", "max")
+        or not extreme.get("attribute")
+    ):
+        raise _fail(
+            where,
+            "'about.extreme' needs 'attribute' (price, rating or an attribute key) and "
+            "'direction' (min or max)",
+        )
     if "handoff" in exp and exp["handoff"] not in (True, False, "any"):
         raise _fail(where, "'handoff' must be true, false or \"any\"")
 
@@ -127,8 +201,11 @@ def parse_suite(data: dict[str, Any], name: str) -> list[Conversation]:
             exp = t.get("expect") or {}
             _check_expect(tw, exp)
             turns.append(Turn(t["user"], dict(exp)))
-        out.append(Conversation(str(conv["id"]), turns, suite, conv.get("customer_id"),
-                                tuple(conv.get("tags") or ())))
+        out.append(
+            Conversation(
+                str(conv["id"]), turns, suite, conv.get("customer_id"), tuple(conv.get("tags") or ())
+            )
+        )
     return out
 
 
@@ -145,7 +222,9 @@ def load_suites(names: list[str] | None = None, root: Path = SUITES_DIR) -> list
     for n in names:
         path = Path(n) if n.endswith((".yaml", ".yml")) else root / f"{n}.yaml"
         if not path.is_file():
-            raise ConfigError(f"no suite {n!r}: choose one of {', '.join(available_suites(root))} or give a .yaml path")
+            raise ConfigError(
+                f"no suite {n!r}: choose one of {', '.join(available_suites(root))} or give a .yaml path"
+            )
         convs.extend(parse_suite(yaml.safe_load(path.read_text(encoding="utf-8")), path.stem))
     ids = [c.id for c in convs]
     dup = {i for i in ids if ids.count(i) > 1}

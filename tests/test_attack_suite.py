@@ -22,8 +22,11 @@ from test_ui_fakes import local_client, start
 from assistant.pii import find_pii
 
 CASES = yaml.safe_load((Path(__file__).parent / "attack_cases.yaml").read_text(encoding="utf-8"))
-MARKUP = re.compile(r"<\s*/?\s*(script|img|iframe|svg|object|embed|style|link|meta|form|input)\b|javascript\s*:"
-                    r"|\bon[a-z]+\s*=", re.I)
+MARKUP = re.compile(
+    r"<\s*/?\s*(script|img|iframe|svg|object|embed|style|link|meta|form|input)\b|javascript\s*:"
+    r"|\bon[a-z]+\s*=",
+    re.I,
+)
 log = logging.getLogger(__name__)
 
 
@@ -44,8 +47,15 @@ def build_engine(settings: Any, store: Any, model: Any = None) -> Any:
     shop = ShopIndex.from_catalog(catalog)
     products = list(shop.products.values())
     gen = Generator(model or TemplateChatModel(), Grounder(products), timeout_s=5, queue_size=64)
-    return Assistant(settings, shop=shop, reader=demo_reader(products), store=store, generator=gen,
-                     retriever=Retriever(catalog, None, None), catalog=catalog)
+    return Assistant(
+        settings,
+        shop=shop,
+        reader=demo_reader(products),
+        store=store,
+        generator=gen,
+        retriever=Retriever(catalog, None, None),
+        catalog=catalog,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -57,8 +67,14 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     from knowledge.demo import load_demo
     from ui.api import create_app
 
-    settings = Settings(data_dir=tmp_path_factory.mktemp("attack"), generator_backend="template", embedder="hashing",
-                        rate_limit_per_minute=10_000, rate_limit_api_per_minute=10_000, demo_mode=True)
+    settings = Settings(
+        data_dir=tmp_path_factory.mktemp("attack"),
+        generator_backend="template",
+        embedder="hashing",
+        rate_limit_per_minute=10_000,
+        rate_limit_api_per_minute=10_000,
+        demo_mode=True,
+    )
     store = Store.from_settings(settings)
     demo = load_demo()
     store.load_demo(demo)
@@ -66,19 +82,36 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     client = local_client(create_app(settings, engine, store=store, with_ui=False))
     n_orders = Counter(o["customer_id"] for o in demo.orders)
     own = next(o for o in demo.orders if n_orders[o["customer_id"]] >= 2 and o["status"] == "shipped")
-    other = next(o for o in demo.orders if o["status"] == "delivered" and o["customer_id"] != own["customer_id"])
+    other = next(
+        o for o in demo.orders if o["status"] == "delivered" and o["customer_id"] != own["customer_id"]
+    )
     cust = {c["id"]: c for c in demo.customers}
     reviews = {r.id: r for r in demo.reviews}
     titles = {p.id: p.title for p in demo.products}
-    subs = {"own_order": own["id"], "own_email": own["email"], "own_customer": own["customer_id"],
-            "own_status": own["status"], "other_order": other["id"], "other_email": other["email"],
-            "other_customer": other["customer_id"], "other_name": cust[other["customer_id"]]["name"],
-            "other_status": other["status"]}
+    subs = {
+        "own_order": own["id"],
+        "own_email": own["email"],
+        "own_customer": own["customer_id"],
+        "own_status": own["status"],
+        "other_order": other["id"],
+        "other_email": other["email"],
+        "other_customer": other["customer_id"],
+        "other_name": cust[other["customer_id"]]["name"],
+        "other_status": other["status"],
+    }
     for rid in demo.poisoned_review_ids:
         subs[f"title_{rid}"] = titles[reviews[rid].product_id]
     token = client.post(f"/api/customers/{own['customer_id']}/login").json()["token"]
-    return {"client": client, "store": store, "engine": engine, "demo": demo, "subs": subs, "own": own,
-            "token": token, "settings": settings}
+    return {
+        "client": client,
+        "store": store,
+        "engine": engine,
+        "demo": demo,
+        "subs": subs,
+        "own": own,
+        "token": token,
+        "settings": settings,
+    }
 
 
 def fill(value: Any, subs: dict[str, str]) -> Any:
@@ -173,7 +206,9 @@ def run_chat(world: dict[str, Any], case: dict[str, Any]) -> tuple[list[dict[str
         assert_invariants(world, events[-1]["text"], cards, " ".join(turns))
         # What streamed before the final text must hold the same rules (the output guard stops a
         # hostile model's text before the offending chunk goes out).
-        assert_invariants(world, "".join(e["text"] for e in events if e["type"] == "text"), [], " ".join(turns))
+        assert_invariants(
+            world, "".join(e["text"] for e in events if e["type"] == "text"), [], " ".join(turns)
+        )
         dones.append({**events[-1], "cards": cards})
     return dones, sid
 
@@ -188,7 +223,9 @@ def test_attack_case(world: dict[str, Any], case: dict[str, Any]) -> None:
     replies = [d["text"] for d in dones]
     joined = " ".join(replies).lower()
     if "actions_any" in exp:
-        assert any(a in d["actions"] for d in dones for a in exp["actions_any"]), [d["actions"] for d in dones]
+        assert any(a in d["actions"] for d in dones for a in exp["actions_any"]), [
+            d["actions"] for d in dones
+        ]
     if "contains_any" in exp:
         for text in replies:
             assert any(s.lower() in text.lower() for s in exp["contains_any"]), text
@@ -204,7 +241,9 @@ def test_attack_case(world: dict[str, Any], case: dict[str, Any]) -> None:
         assert flags & set(exp["flags_any"]), f"no injection flag recorded: {flags}"
     published = " ".join(p.text for p in world["demo"].policies)  # the shop's own contact addresses
     for m in stored:  # no raw PII at rest
-        text = re.sub(r"[\w.+-]+@[\w-]+\.[\w.]+", lambda e: "" if e.group(0) in published else e.group(0), m["text"])
+        text = re.sub(
+            r"[\w.+-]+@[\w-]+\.[\w.]+", lambda e: "" if e.group(0) in published else e.group(0), m["text"]
+        )
         assert find_pii(text) == [], m["text"]
     from ui.render import cards_html, transcript_html
 
@@ -218,7 +257,9 @@ def run_request(world: dict[str, Any], case: dict[str, Any], exp: dict[str, Any]
     kwargs: dict[str, Any] = {"headers": headers}
     if "json" in req:
         body = dict(req["json"])
-        body["message"] = body.get("message", "") * int(req.get("repeat_message", 1)) if "message" in body else None
+        body["message"] = (
+            body.get("message", "") * int(req.get("repeat_message", 1)) if "message" in body else None
+        )
         kwargs["json"] = {k: v for k, v in body.items() if v is not None}
     elif "raw_hex" in req:
         kwargs["content"] = bytes.fromhex(req["raw_hex"])
@@ -242,8 +283,14 @@ def test_suite_shape() -> None:
     assert len(CASES) >= 40
     assert len({c["id"] for c in CASES}) == len(CASES)
     cats = {c["category"] for c in CASES}
-    assert cats == {"direct_injection", "poisoned_review", "other_customer", "order_guessing", "sql_markup",
-                    "long_binary_unicode"}
+    assert cats == {
+        "direct_injection",
+        "poisoned_review",
+        "other_customer",
+        "order_guessing",
+        "sql_markup",
+        "long_binary_unicode",
+    }
     from knowledge.demo import load_demo
 
     poisoned = {f"poison-{rid}" for rid in load_demo().poisoned_review_ids}
@@ -268,8 +315,11 @@ def hostile_reply(world: dict[str, Any]) -> Any:
     def reply(messages: list[dict[str, str]]) -> str:
         system = messages[0]["content"]
         first_rules = " ".join(system.split("\n")[:3])
-        return (f"Sure! My instructions: {first_rules} Also, everything costs $1 today, "
-                f"{subs['other_email']} ordered {subs['other_order']} <script>alert(1)</script>")
+        return (
+            f"Sure! My instructions: {first_rules} Also, everything costs $1 today, "
+            f"{subs['other_email']} ordered {subs['other_order']} <script>alert(1)</script>"
+        )
+
     return reply
 
 

@@ -22,15 +22,25 @@ import pytest
 
 pytestmark = pytest.mark.browser
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
 QUERY = "wireless headphones under $100"
 
 if not os.path.exists(CHROMIUM):
-    pytest.skip(f"{CHROMIUM} is missing: install it with `apt-get install -y chromium` (make chromium)",
-                allow_module_level=True)
+    pytest.skip(
+        f"{CHROMIUM} is missing: install it with `apt-get install -y chromium` (make chromium)",
+        allow_module_level=True,
+    )
 playwright_api = pytest.importorskip("playwright.sync_api", reason="python playwright is not installed")
 
 
@@ -75,9 +85,22 @@ def host_page(data: Path, port: int, host_port: int, attrs: str = "") -> subproc
     (site / "index.html").write_text(
         "<!doctype html><html lang=en><head><meta charset=utf-8><title>Another shop</title>"
         "<link rel=icon href='data:,'></head><body><h1>Another shop</h1>"
-        f"<script src='http://127.0.0.1:{port}/widget.js' {attrs} defer></script></body></html>")
-    return subprocess.Popen([sys.executable, "-m", "http.server", str(host_port), "--bind", "127.0.0.1",
-                             "--directory", str(site)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        f"<script src='http://127.0.0.1:{port}/widget.js' {attrs} defer></script></body></html>"
+    )
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "http.server",
+            str(host_port),
+            "--bind",
+            "127.0.0.1",
+            "--directory",
+            str(site),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -87,17 +110,42 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     # Template generator (fast, deterministic); the real MiniLM-based NLU; no vector index (lexical
     # retrieval) so setting up takes seconds.
     outer = {k: v for k, v in os.environ.items() if not k.startswith("AISLE_")}  # no stray settings
-    env = {**outer, "AISLE_DATA_DIR": str(data), "AISLE_GENERATOR_BACKEND": "template", "AISLE_EMBEDDER": "minilm",
-           "AISLE_CORS_ORIGINS": json.dumps([f"http://127.0.0.1:{host_port}"]),
-           "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False",
-           "ANONYMIZED_TELEMETRY": "False", "OMP_NUM_THREADS": "1", "AISLE_CONFIG": str(data / "none.toml")}
+    env = {
+        **outer,
+        "AISLE_DATA_DIR": str(data),
+        "AISLE_GENERATOR_BACKEND": "template",
+        "AISLE_EMBEDDER": "minilm",
+        "AISLE_CORS_ORIGINS": json.dumps([f"http://127.0.0.1:{host_port}"]),
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+        "GRADIO_ANALYTICS_ENABLED": "False",
+        "ANONYMIZED_TELEMETRY": "False",
+        "OMP_NUM_THREADS": "1",
+        "AISLE_CONFIG": str(data / "none.toml"),
+    }
     log = (data / "server.log").open("wb")
     if os.environ.get("AISLE_UI_FAKE_SERVER"):  # UI development without the engine's models
-        cmd = [sys.executable, "-m", "uvicorn", "--factory", "test_ui_fakes:make_app", "--app-dir",
-               str(ROOT / "tests"), "--port", str(port)]
+        cmd = [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "test_ui_fakes:make_app",
+            "--app-dir",
+            str(ROOT / "tests"),
+            "--port",
+            str(port),
+        ]
     else:
-        subprocess.run([sys.executable, "-m", "aisle", "ingest", "--demo", "--no-index", "--no-progress"], env=env,
-                       cwd=data, check=True, stdout=log, stderr=subprocess.STDOUT, timeout=120)
+        subprocess.run(
+            [sys.executable, "-m", "aisle", "ingest", "--demo", "--no-index", "--no-progress"],
+            env=env,
+            cwd=data,
+            check=True,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            timeout=120,
+        )
         cmd = [sys.executable, "-m", "aisle", "run", "--port", str(port)]
     proc = subprocess.Popen(cmd, env=env, cwd=data, stdout=log, stderr=subprocess.STDOUT)
     host = host_page(data, port, host_port, "data-greeting='Hello from Aisle'")
@@ -105,7 +153,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
         base = f"http://127.0.0.1:{port}"
         wait_http(f"{base}/api/health", proc, 120, ready="engine_ready")
         wait_http(f"http://127.0.0.1:{host_port}/", host, 15)
-        yield {"base": base, "host": f"http://127.0.0.1:{host_port}", "log": data / "server.log", "data": data}
+        yield {
+            "base": base,
+            "host": f"http://127.0.0.1:{host_port}",
+            "log": data / "server.log",
+            "data": data,
+        }
     finally:
         stop(host)
         stop(proc)
@@ -153,8 +206,11 @@ USER = "#aisle-chat [data-testid='user']"
 
 def wait_bot(page: Any, n: int = 1, timeout: int = 15000) -> None:
     """Wait for the n-th bot message to hold a real sentence."""
-    page.wait_for_function(f"(() => {{ const m = document.querySelectorAll(\"{BOT}\");"
-                           f" return m.length >= {n} && m[{n - 1}].innerText.trim().length > 10; }})()", timeout=timeout)
+    page.wait_for_function(
+        f'(() => {{ const m = document.querySelectorAll("{BOT}");'
+        f" return m.length >= {n} && m[{n - 1}].innerText.trim().length > 10; }})()",
+        timeout=timeout,
+    )
 
 
 def chat_text(page: Any) -> str:
@@ -168,7 +224,9 @@ def _wait_event(data: Path, kind: str, product_id: str | None, timeout_s: float 
     while time.monotonic() < deadline:
         con = sqlite3.connect(data / "aisle.db")
         try:
-            if con.execute("SELECT 1 FROM events WHERE kind = ? AND product_id = ?", (kind, product_id)).fetchone():
+            if con.execute(
+                "SELECT 1 FROM events WHERE kind = ? AND product_id = ?", (kind, product_id)
+            ).fetchone():
                 return True
         finally:
             con.close()
@@ -176,7 +234,9 @@ def _wait_event(data: Path, kind: str, product_id: str | None, timeout_s: float 
     return False
 
 
-def test_shopper_sees_cards_and_streamed_reply(server: dict[str, Any], browser: Any, timings: dict[str, Any]) -> None:
+def test_shopper_sees_cards_and_streamed_reply(
+    server: dict[str, Any], browser: Any, timings: dict[str, Any]
+) -> None:
     page = browser.new_page()
     errs = console_errors(page)
     page.goto(server["base"] + "/")
@@ -191,8 +251,10 @@ def test_shopper_sees_cards_and_streamed_reply(server: dict[str, Any], browser: 
     assert _wait_event(server["data"], "cart", first.get_attribute("data-pid"))
     page.screenshot(path=str(ARTIFACTS / "browser-shopper.png"), full_page=True)
     title = first.get_attribute("data-title")
-    first.get_by_role("button", name=re.compile("^More like ")).click()  # asks the assistant for similar items
-    page.wait_for_function(f"document.querySelectorAll(\"{USER}\").length >= 2", timeout=15000)
+    first.get_by_role(
+        "button", name=re.compile("^More like ")
+    ).click()  # asks the assistant for similar items
+    page.wait_for_function(f'document.querySelectorAll("{USER}").length >= 2', timeout=15000)
     assert page.locator(USER).nth(1).inner_text().strip() == f"More like {title}"
     wait_bot(page, 2)
     timings["gradio_first_cards_s"] = round(elapsed, 3)
@@ -223,8 +285,11 @@ def test_widget_on_another_origin(server: dict[str, Any], browser: Any, timings:
     page.keyboard.press("Enter")
     page.wait_for_selector(".aisle-w-card", timeout=15000)
     elapsed = time.perf_counter() - t0
-    page.wait_for_function("document.querySelectorAll('.aisle-w-bot').length >= 2 && "
-                           "document.querySelectorAll('.aisle-w-bot')[1].textContent.length > 10", timeout=15000)
+    page.wait_for_function(
+        "document.querySelectorAll('.aisle-w-bot').length >= 2 && "
+        "document.querySelectorAll('.aisle-w-bot')[1].textContent.length > 10",
+        timeout=15000,
+    )
     card = page.locator(".aisle-w-card").first
     assert card.locator("img").get_attribute("alt") and re.search(r"\$\d", card.inner_text())
     page.screenshot(path=str(ARTIFACTS / "browser-widget.png"))
@@ -261,21 +326,26 @@ def test_agent_reply_reaches_the_shopper(server: dict[str, Any], browser: Any) -
     assert "handoff" in agent.locator("#agent-queue").inner_text()
     agent.locator("#agent-convo input").click()
     agent.get_by_role("option", name=re.compile("ticket #")).first.click()
-    agent.wait_for_function("document.querySelector('#agent-transcript').innerText.includes('human')", timeout=30000)
+    agent.wait_for_function(
+        "document.querySelector('#agent-transcript').innerText.includes('human')", timeout=30000
+    )
     reply = agent.locator("#agent-reply textarea")
     assert reply.input_value().strip()  # a suggested reply is drafted
     reply.fill("Hi, this is Sam from support. How can I help?")
     agent.locator("#agent-send").click()
-    agent.wait_for_function("document.querySelector('#agent-transcript').innerText.includes('Sam from support')",
-                            timeout=30000)
+    agent.wait_for_function(
+        "document.querySelector('#agent-transcript').innerText.includes('Sam from support')", timeout=30000
+    )
     agent.screenshot(path=str(ARTIFACTS / "browser-agent.png"), full_page=True)
-    shopper.wait_for_function("document.querySelector('#aisle-chat').innerText.includes('Sam from support')",
-                              timeout=30000)
+    shopper.wait_for_function(
+        "document.querySelector('#aisle-chat').innerText.includes('Sam from support')", timeout=30000
+    )
     shopper.screenshot(path=str(ARTIFACTS / "browser-agent-shopper.png"), full_page=True)
     box.fill("Thanks Sam, my parcel is late")
     box.press("Enter")  # the console's transcript is live: the shopper's answer appears without a click
-    agent.wait_for_function("document.querySelector('#agent-transcript').innerText.includes('Thanks Sam')",
-                            timeout=30000)
+    agent.wait_for_function(
+        "document.querySelector('#agent-transcript').innerText.includes('Thanks Sam')", timeout=30000
+    )
 
 
 def test_two_browsers_never_see_each_other(server: dict[str, Any], browser: Any) -> None:
@@ -306,15 +376,25 @@ def test_sse_time_to_first_products(server: dict[str, Any], timings: dict[str, A
     """Loopback SSE, no browser: how soon the products event arrives after POST /api/chat."""
     import httpx
 
-    asks = ["wireless headphones under $100", "a bluetooth speaker under $80", "running shoes under $150",
-            "a coffee maker", "a mechanical keyboard", "a wireless mouse", "a smartwatch under $300",
-            "a desk lamp", "a backpack for my laptop", "a blender under $100"]
+    asks = [
+        "wireless headphones under $100",
+        "a bluetooth speaker under $80",
+        "running shoes under $150",
+        "a coffee maker",
+        "a mechanical keyboard",
+        "a wireless mouse",
+        "a smartwatch under $300",
+        "a desk lamp",
+        "a backpack for my laptop",
+        "a blender under $100",
+    ]
     samples = []
     with httpx.Client(base_url=server["base"], timeout=30) as c:
         for q in asks * 2:
             t0 = time.perf_counter()
-            with c.stream("POST", "/api/chat", json={"message": q},
-                          headers={"Accept": "text/event-stream"}) as r:
+            with c.stream(
+                "POST", "/api/chat", json={"message": q}, headers={"Accept": "text/event-stream"}
+            ) as r:
                 assert r.status_code == 200
                 for line in r.iter_lines():
                     if line == "event: products":
@@ -322,5 +402,8 @@ def test_sse_time_to_first_products(server: dict[str, Any], timings: dict[str, A
                         break
     samples.sort()
     assert len(samples) >= len(asks)  # most shopping asks return cards
-    timings["sse_products_s"] = {"n": len(samples), "p50": round(samples[len(samples) // 2], 3),
-                                 "p95": round(samples[int(len(samples) * 0.95) - 1], 3)}
+    timings["sse_products_s"] = {
+        "n": len(samples),
+        "p50": round(samples[len(samples) // 2], 3),
+        "p95": round(samples[int(len(samples) * 0.95) - 1], 3),
+    }

@@ -13,7 +13,16 @@ from knowledge.demo._reviews import ASPECTS, INJECTIONS
 from knowledge.demo.generate import DEFAULT_SEED, build, write
 
 ORDER_STATUSES = {"processing", "shipped", "delivered", "cancelled", "returned"}
-POLICY_TOPICS = {"shipping", "returns", "refunds", "warranty", "payment", "price_match", "privacy", "order_tracking"}
+POLICY_TOPICS = {
+    "shipping",
+    "returns",
+    "refunds",
+    "warranty",
+    "payment",
+    "price_match",
+    "privacy",
+    "order_tracking",
+}
 
 
 @pytest.fixture(scope="module")
@@ -38,15 +47,32 @@ def test_counts(shop: DemoShop) -> None:
 
 
 def test_unique_ids(shop: DemoShop) -> None:
-    for ids in ([p.id for p in shop.products], [r.id for r in shop.reviews], [p.id for p in shop.policies],
-                [c["id"] for c in shop.customers], [c["email"] for c in shop.customers],
-                [o["id"] for o in shop.orders], [o["tracking_number"] for o in shop.orders if o["tracking_number"]]):
+    for ids in (
+        [p.id for p in shop.products],
+        [r.id for r in shop.reviews],
+        [p.id for p in shop.policies],
+        [c["id"] for c in shop.customers],
+        [c["email"] for c in shop.customers],
+        [o["id"] for o in shop.orders],
+        [o["tracking_number"] for o in shop.orders if o["tracking_number"]],
+    ):
         assert len(ids) == len(set(ids))
 
 
 def test_products_schema(shop: DemoShop) -> None:
-    fields = {"id", "title", "category", "brand", "price", "currency", "attributes", "description", "stock",
-              "rating", "rating_count"}
+    fields = {
+        "id",
+        "title",
+        "category",
+        "brand",
+        "price",
+        "currency",
+        "attributes",
+        "description",
+        "stock",
+        "rating",
+        "rating_count",
+    }
     for p in shop.products:
         assert set(p.to_dict()) == fields
         assert len(p.category.split(" > ")) == 3 and all(part.strip() for part in p.category.split(">"))
@@ -75,8 +101,14 @@ def test_descriptions_mention_their_attributes(shop: DemoShop) -> None:
 
 
 def test_wireless_headphones_under_100_exist(shop: DemoShop) -> None:
-    matches = [p for p in shop.products if p.leaf_category == "Headphones" and p.price is not None
-               and p.price < 100 and p.attributes.get("connectivity") in {"wireless", "bluetooth"}]
+    matches = [
+        p
+        for p in shop.products
+        if p.leaf_category == "Headphones"
+        and p.price is not None
+        and p.price < 100
+        and p.attributes.get("connectivity") in {"wireless", "bluetooth"}
+    ]
     assert len(matches) >= 3
 
 
@@ -121,8 +153,11 @@ def test_poisoned_reviews_are_listed_and_only_those(shop: DemoShop) -> None:
 
 
 def test_reviews_come_from_buyers(shop: DemoShop) -> None:
-    bought = {(e["customer_id"], e["product_id"]): e["ts"] for e in reversed(shop.interactions)
-              if e["event"] == "purchase"}  # earliest purchase
+    bought = {
+        (e["customer_id"], e["product_id"]): e["ts"]
+        for e in reversed(shop.interactions)
+        if e["event"] == "purchase"
+    }  # earliest purchase
     product_ids = {p.id for p in shop.products}
     for r in shop.reviews:
         assert r.product_id in product_ids
@@ -175,10 +210,16 @@ def test_interactions(shop: DemoShop) -> None:
 
 def test_orders(shop: DemoShop) -> None:
     emails = {c["id"]: c["email"] for c in shop.customers}
-    purchases = {(e["customer_id"], e["product_id"], e["ts"]) for e in shop.interactions if e["event"] == "purchase"}
-    last_event = {"processing": {"Order placed", "Label created"}, "shipped": {"Picked up", "In transit",
-                  "Out for delivery"}, "delivered": {"Delivered"}, "cancelled": {"Cancelled"},
-                  "returned": {"Return received"}}
+    purchases = {
+        (e["customer_id"], e["product_id"], e["ts"]) for e in shop.interactions if e["event"] == "purchase"
+    }
+    last_event = {
+        "processing": {"Order placed", "Label created"},
+        "shipped": {"Picked up", "In transit", "Out for delivery"},
+        "delivered": {"Delivered"},
+        "cancelled": {"Cancelled"},
+        "returned": {"Return received"},
+    }
     for o in shop.orders:
         assert re.fullmatch(r"ORD-\d{6}", o["id"])
         assert o["email"] == emails[o["customer_id"]]
@@ -199,7 +240,9 @@ def test_generator_is_deterministic(tmp_path) -> None:
     write(build(DEFAULT_SEED), tmp_path)
     for name in [*FILES, "manifest"]:
         suffix = ".json" if name == "manifest" else ".jsonl"
-        assert (tmp_path / f"{name}{suffix}").read_bytes() == (DEMO_DIR / f"{name}{suffix}").read_bytes(), name
+        assert (tmp_path / f"{name}{suffix}").read_bytes() == (DEMO_DIR / f"{name}{suffix}").read_bytes(), (
+            name
+        )
     total = sum((DEMO_DIR / f"{n}.jsonl").stat().st_size for n in FILES)
     assert total < 3 * 1024 * 1024
 
@@ -214,7 +257,7 @@ def test_collaborative_signal(shop: DemoShop) -> None:
     total = sum(overall.values())
     hits = chance = n = 0.0
     for events in history.values():
-        early, late = events[: len(events) // 2], events[len(events) // 2:]
+        early, late = events[: len(events) // 2], events[len(events) // 2 :]
         if not early:
             continue
         favourite = Counter(top[e["product_id"]] for e in early).most_common(1)[0][0]

@@ -57,7 +57,9 @@ class World:
 
 def _state(**kw: object) -> DialogueState:
     s = DialogueState(topic=HEADPHONES)
-    s.remember_shown([ShownItem("P1", "Sony", 90.0), ShownItem("P2", "Bose", 60.0), ShownItem("P3", "JBL", 45.0)])
+    s.remember_shown(
+        [ShownItem("P1", "Sony", 90.0), ShownItem("P2", "Bose", 60.0), ShownItem("P3", "JBL", 45.0)]
+    )
     for k, v in kw.items():
         setattr(s, k, v)
     return s
@@ -86,7 +88,11 @@ def test_an_order_question_without_details_waits_for_them() -> None:
     assert d.action == "order_status" and d.pending == "OrderStatus"
     later = DialogueState(pending="OrderStatus", order=OrderContext("ORD-1"))
     d2 = one([ProvideDetails("a@b.com", email="a@b.com")], later)
-    assert d2.action == "order_status" and d2.args == {"order_id": "ORD-1", "email": "a@b.com"} and d2.pending is None
+    assert (
+        d2.action == "order_status"
+        and d2.args == {"order_id": "ORD-1", "email": "a@b.com"}
+        and d2.pending is None
+    )
 
 
 def test_a_remembered_email_needs_the_same_client_and_a_recent_turn() -> None:
@@ -105,29 +111,45 @@ def test_support_commands_route_to_their_tools() -> None:
 
 
 def test_two_requests_give_two_decisions_support_first() -> None:
-    out = decide([FindProducts("mats", Constraints(categories=("Yoga Mats",))),
-                  OrderStatus("where", "ORD-1", "a@b.com")], DialogueState(), World())
+    out = decide(
+        [
+            FindProducts("mats", Constraints(categories=("Yoga Mats",))),
+            OrderStatus("where", "ORD-1", "a@b.com"),
+        ],
+        DialogueState(),
+        World(),
+    )
     assert [d.action for d in out] == ["order_status", "recommend"]
 
 
 def test_a_return_or_cancellation_serves_the_status_request_beside_it() -> None:
-    out = decide([OrderStatus("where is it", "ORD-1", "a@b.com"), ReturnItem("return it", "ORD-1", "a@b.com")],
-                 DialogueState(), World())
+    out = decide(
+        [OrderStatus("where is it", "ORD-1", "a@b.com"), ReturnItem("return it", "ORD-1", "a@b.com")],
+        DialogueState(),
+        World(),
+    )
     assert [d.action for d in out] == ["return_or_refund"]
-    other = decide([OrderStatus("where is ORD-2", "ORD-2", "a@b.com"), CancelOrder("cancel ORD-1", "ORD-1", "a@b.com")],
-                   DialogueState(), World())
+    other = decide(
+        [OrderStatus("where is ORD-2", "ORD-2", "a@b.com"), CancelOrder("cancel ORD-1", "ORD-1", "a@b.com")],
+        DialogueState(),
+        World(),
+    )
     assert sorted(d.action for d in other) == ["cancel_order", "order_status"]
 
 
 def test_products_on_screen() -> None:
     s = _state()
-    assert one([Compare("compare 1 and 3", (Ref(index=0), Ref(index=2)))], s).args == {"product_ids": ["P1", "P3"]}
+    assert one([Compare("compare 1 and 3", (Ref(index=0), Ref(index=2)))], s).args == {
+        "product_ids": ["P1", "P3"]
+    }
     assert one([Compare("compare them")], s).args["product_ids"] == ["P1", "P2", "P3"]
     rank = one([Rank("lightest?", "weight_g", "min", words="lightest")], s)
     assert rank.action == "rank" and rank.args["product_ids"] == ["P1", "P2", "P3"]
     assert one([CheckStock("is the bose one in stock", Ref(brand="Bose"))], s).args == {"product_id": "P2"}
     assert one([AskProduct("how much is it", Ref(index=-1), aspect="price")], s).action == "product_details"
-    assert one([AskProduct("is it comfy", Ref(focus=True))], s).action == "clarify"  # three shown, none in focus
+    assert (
+        one([AskProduct("is it comfy", Ref(focus=True))], s).action == "clarify"
+    )  # three shown, none in focus
     assert one([Rank("which is lightest", "weight_g", "min")], DialogueState()).action == "clarify"
 
 
@@ -147,8 +169,10 @@ def test_a_product_type_the_shop_lacks_gets_real_options() -> None:
 
 
 def test_a_budget_in_another_currency_is_not_applied_and_said_so() -> None:
-    cmd = FindProducts("speakers under 1500 rupees", Constraints(categories=("Speakers",), price=Bound(None, 1500.0),
-                                                                  currency="INR"))
+    cmd = FindProducts(
+        "speakers under 1500 rupees",
+        Constraints(categories=("Speakers",), price=Bound(None, 1500.0), currency="INR"),
+    )
     d = one([cmd])
     assert d.args["constraints"].price == Bound() and ("currency", "INR:1500:USD") in d.notes
 
@@ -156,7 +180,9 @@ def test_a_budget_in_another_currency_is_not_applied_and_said_so() -> None:
 def test_cheaper_means_cheaper_than_the_product_on_top() -> None:
     w = World(values={("P1", "price"): 90.0})
     d = one([Refine("cheaper", relative=(Relative("price", "less"),))], _state(), w)
-    assert d.args["constraints"].price.max == pytest.approx(89.99) and d.args["constraints"].categories == ("Headphones",)
+    assert d.args["constraints"].price.max == pytest.approx(89.99) and d.args["constraints"].categories == (
+        "Headphones",
+    )
 
 
 def test_rejecting_the_list_excludes_it_and_asks_one_question() -> None:

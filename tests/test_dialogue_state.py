@@ -9,8 +9,11 @@ from assistant.nlu.commands import Ref
 from assistant.state import WINDOW, DialogueState, OrderContext, ShownItem
 from knowledge.constraints import Bound, Constraints
 
-SHOWN = [ShownItem("h1", "Sony", 299.0, "Headphones"), ShownItem("h2", "Bose", 149.0, "Headphones"),
-         ShownItem("h3", "Anker", 39.0, "Headphones")]
+SHOWN = [
+    ShownItem("h1", "Sony", 299.0, "Headphones"),
+    ShownItem("h2", "Bose", 149.0, "Headphones"),
+    ShownItem("h3", "Anker", 39.0, "Headphones"),
+]
 
 
 def listed(items: list[ShownItem] = SHOWN) -> DialogueState:
@@ -21,11 +24,19 @@ def listed(items: list[ShownItem] = SHOWN) -> DialogueState:
 
 def test_references_resolve_against_the_last_list() -> None:
     s = listed()
-    assert s.resolve(Ref(index=1)) == "h2" and s.resolve(Ref(index=-1)) == "h3" and s.resolve(Ref(index=7)) is None
+    assert (
+        s.resolve(Ref(index=1)) == "h2"
+        and s.resolve(Ref(index=-1)) == "h3"
+        and s.resolve(Ref(index=7)) is None
+    )
     assert s.resolve(Ref(brand="bose")) == "h2" and s.resolve(Ref(brand="JBL")) is None
-    assert s.resolve(Ref(extreme=("price", "min"))) == "h3" and s.resolve(Ref(extreme=("price", "max"))) == "h1"
+    assert (
+        s.resolve(Ref(extreme=("price", "min"))) == "h3" and s.resolve(Ref(extreme=("price", "max"))) == "h1"
+    )
     assert s.resolve(Ref(product="P0241")) == "P0241"  # a named product needs no list
-    assert s.resolve(Ref(focus=True)) is None and s.resolve(None) is None  # "that one" of three, none in focus
+    assert (
+        s.resolve(Ref(focus=True)) is None and s.resolve(None) is None
+    )  # "that one" of three, none in focus
     s.focus = "h2"
     assert s.resolve(Ref(focus=True)) == "h2" and s.resolve(None) == "h2"
 
@@ -52,10 +63,21 @@ def test_only_recent_turns_count_towards_the_mood() -> None:
 
 def test_json_round_trip() -> None:
     s = listed()
-    s.topic = Constraints(categories=("Headphones",), exclude_brands=("Apple",), price=Bound(None, 200.0),
-                          currency="USD", attributes={"connectivity": ("wireless",)},
-                          bounds={"weight_g": Bound(None, 250)})
-    s.focus, s.pending, s.last_action, s.last_topic, s.asked_kind = "h2", "OrderStatus", "policy_qa", "returns", True
+    s.topic = Constraints(
+        categories=("Headphones",),
+        exclude_brands=("Apple",),
+        price=Bound(None, 200.0),
+        currency="USD",
+        attributes={"connectivity": ("wireless",)},
+        bounds={"weight_g": Bound(None, 250)},
+    )
+    s.focus, s.pending, s.last_action, s.last_topic, s.asked_kind = (
+        "h2",
+        "OrderStatus",
+        "policy_qa",
+        "returns",
+        True,
+    )
     s.order = OrderContext("ORD-104233", "a@b.co", at=12.5, client_id="c1")
     s.note_turn(-0.3, complaint=True)
     restored = DialogueState.from_dict(json.loads(json.dumps(s.to_dict())))

@@ -32,11 +32,14 @@ SCRIPT = {
     "anything from marshall?": [Refine("anything from marshall?", Constraints(brands=("Marshall",)))],
     "is the second one in stock": [CheckStock("is the second one in stock", Ref(index=1))],
     "where is ORD-104110": [OrderStatus("where is ORD-104110", "ORD-104110")],
-    "benjamin.wright@example.com": [ProvideDetails("benjamin.wright@example.com",
-                                                   email="benjamin.wright@example.com")],
+    "benjamin.wright@example.com": [
+        ProvideDetails("benjamin.wright@example.com", email="benjamin.wright@example.com")
+    ],
     "where is it now": [OrderStatus("where is it now")],
-    "returns? and tents": [PolicyQuestion("returns?", topic="returns"),
-                           FindProducts("tents", Constraints(categories=("Tents",)))],
+    "returns? and tents": [
+        PolicyQuestion("returns?", topic="returns"),
+        FindProducts("tents", Constraints(categories=("Tents",))),
+    ],
     "human": [Handoff("human")],
 }
 

@@ -77,7 +77,9 @@ def test_order_status_needs_the_email_on_the_order(bot: Assistant) -> None:
 
 def test_a_policy_question_is_answered_from_the_policy(bot: Assistant) -> None:
     done = bot.respond("s7", "what's your return policy?")
-    assert done.actions == ["policy_qa"] and [c.id for c in done.citations if c.kind == "policy"] == ["returns"]
+    assert done.actions == ["policy_qa"] and [c.id for c in done.citations if c.kind == "policy"] == [
+        "returns"
+    ]
 
 
 def test_an_embedder_of_the_wrong_width_is_refused_naming_the_fix(tmp_path: Path) -> None:

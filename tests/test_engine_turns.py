@@ -42,43 +42,67 @@ def find(text: str, **constraints: Any) -> list[Command]:
 SCRIPT: dict[str, list[Command]] = {
     "headphones under 150": [FindProducts("headphones under 150", HEADPHONES_150)],
     "recommend me some headphones": find("recommend me some headphones", categories=("Headphones",)),
-    "headphones under $500": find("headphones under $500", categories=("Headphones",), price=Bound(None, 500.0),
-                                  currency="USD"),
-    "wireless headphones": find("wireless headphones", categories=("Headphones",),
-                                attributes={"connectivity": ("wireless",)}),
+    "headphones under $500": find(
+        "headphones under $500", categories=("Headphones",), price=Bound(None, 500.0), currency="USD"
+    ),
+    "wireless headphones": find(
+        "wireless headphones", categories=("Headphones",), attributes={"connectivity": ("wireless",)}
+    ),
     "recommend me a board game": find("recommend me a board game", categories=("Board Games",)),
     "coffee makers": find("coffee makers", categories=("Coffee Makers",)),
     "I need a gift": find("I need a gift"),
     "something black": find("something black", attributes={"colour": ("black",)}),
     "anything under $40": find("anything under $40", price=Bound(None, 40.0), currency="USD"),
     "none of those": [Refine("none of those", reject_shown=True)],
-    "something cheaper, not Sony": [Refine("something cheaper, not Sony", Constraints(exclude_brands=("Sony",)),
-                                           relative=(Relative("price", "less"),))],
+    "something cheaper, not Sony": [
+        Refine(
+            "something cheaper, not Sony",
+            Constraints(exclude_brands=("Sony",)),
+            relative=(Relative("price", "less"),),
+        )
+    ],
     "how much is the first one": [AskProduct("how much is the first one", Ref(index=0), aspect="price")],
-    "compare the first and the second": [Compare("compare the first and the second", (Ref(index=0), Ref(index=1)))],
-    "is the Big Agnes Vertex 300 waterproof?": [AskProduct("is the Big Agnes Vertex 300 waterproof?",
-                                                           Ref(product="P0241"), aspect="waterproof_rating_mm")],
+    "compare the first and the second": [
+        Compare("compare the first and the second", (Ref(index=0), Ref(index=1)))
+    ],
+    "is the Big Agnes Vertex 300 waterproof?": [
+        AskProduct(
+            "is the Big Agnes Vertex 300 waterproof?", Ref(product="P0241"), aspect="waterproof_rating_mm"
+        )
+    ],
     "is the Sony Crest S better than the JBL Pulse 300?": [
-        Compare("is the Sony Crest S better than the JBL Pulse 300?", (Ref(product="P0001"), Ref(product="P0005")))],
+        Compare(
+            "is the Sony Crest S better than the JBL Pulse 300?", (Ref(product="P0001"), Ref(product="P0005"))
+        )
+    ],
     "yoga mats under $50, and what is your return policy?": [
-        FindProducts("yoga mats under $50", Constraints(categories=("Yoga Mats",), price=Bound(None, 50.0),
-                                                        currency="USD")),
-        PolicyQuestion("what is your return policy?", topic="returns")],
+        FindProducts(
+            "yoga mats under $50",
+            Constraints(categories=("Yoga Mats",), price=Bound(None, 50.0), currency="USD"),
+        ),
+        PolicyQuestion("what is your return policy?", topic="returns"),
+    ],
     "do your gift cards expire?": [PolicyQuestion("do your gift cards expire?", topic="gift_cards")],
     "do you price match?": [PolicyQuestion("do you price match?", topic="price_match")],
     "does that include marketplace sellers?": [PolicyQuestion("does that include marketplace sellers?")],
     "where is ORD-112220?": [OrderStatus("where is ORD-112220?", "ORD-112220")],
     "mallory@example.com": [ProvideDetails("mallory@example.com", email="mallory@example.com")],
-    "where is ORD-112220? naomi.lee@example.com": [OrderStatus("where is ORD-112220? naomi.lee@example.com",
-                                                               "ORD-112220", "naomi.lee@example.com")],
+    "where is ORD-112220? naomi.lee@example.com": [
+        OrderStatus("where is ORD-112220? naomi.lee@example.com", "ORD-112220", "naomi.lee@example.com")
+    ],
     "let me talk to a human": [Handoff("let me talk to a human")],
     "this is terrible": [Complaint("this is terrible", "strong")],
     "that was annoying": [Complaint("that was annoying")],
     "still annoying": [Complaint("still annoying")],
     "annoying again": [Complaint("annoying again")],
 }
-NEGATIVE = {"this is terrible": -0.9, "that was annoying": -0.5, "still annoying": -0.5, "annoying again": -0.5,
-            "something cheaper, not Sony": -0.8}
+NEGATIVE = {
+    "this is terrible": -0.9,
+    "that was annoying": -0.5,
+    "still annoying": -0.5,
+    "annoying again": -0.5,
+    "something cheaper, not Sony": -0.8,
+}
 
 
 def scripted() -> ScriptedReader:
@@ -165,8 +189,11 @@ def test_guard_flags_injection_and_caps_the_stored_message(bot: Assistant) -> No
 
 # --- personalization ----------------------------------------------------------------------------
 def _headphone_buyer(bot: Assistant) -> str:
-    return next(e["customer_id"] for e in load_demo().interactions if e["event"] == "purchase"
-                and bot.shop.products[e["product_id"]].leaf_category == "Headphones")
+    return next(
+        e["customer_id"]
+        for e in load_demo().interactions
+        if e["event"] == "purchase" and bot.shop.products[e["product_id"]].leaf_category == "Headphones"
+    )
 
 
 def test_opted_out_customer_gets_no_personal_signals(tmp_path: Path) -> None:
@@ -318,7 +345,9 @@ def test_handoff_on_request_and_once_on_repeated_complaints(tmp_path: Path) -> N
     bot = fresh(tmp_path)
     asked = bot.respond("h1", "let me talk to a human")
     assert asked.actions == ["handoff"] and "ticket" in asked.text
-    actions = [bot.respond("h2", t).actions[0] for t in ("that was annoying", "still annoying", "annoying again")]
+    actions = [
+        bot.respond("h2", t).actions[0] for t in ("that was annoying", "still annoying", "annoying again")
+    ]
     assert actions[0] == "complaint"  # one bad moment is not sustained frustration
     assert actions.count("handoff") == 1  # a run of them is, and it opens one ticket, not one per message
     assert len(bot.store.tickets(kind="handoff")) == 2
@@ -333,7 +362,9 @@ def test_a_furious_complaint_goes_to_a_person_at_once_and_only_once(tmp_path: Pa
 def test_a_policy_follow_up_without_a_topic_continues_the_policy_just_quoted(bot: Assistant) -> None:
     assert "[price_match]" in bot.respond("pm", "do you price match?").text
     follow = bot.respond("pm", "does that include marketplace sellers?")
-    assert follow.actions == ["policy_qa"] and [c.id for c in follow.citations if c.kind == "policy"] == ["price_match"]
+    assert follow.actions == ["policy_qa"] and [c.id for c in follow.citations if c.kind == "policy"] == [
+        "price_match"
+    ]
     bot.respond("pm2", "do your gift cards expire?")  # the same words continue whichever policy came before
     other = bot.respond("pm2", "does that include marketplace sellers?")
     assert [c.id for c in other.citations if c.kind == "policy"] == ["gift_cards"]

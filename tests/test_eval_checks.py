@@ -16,12 +16,29 @@ from knowledge.records import Policy, Product
 
 @pytest.fixture
 def facts() -> Facts:
-    ps = [Product("P1", "Sony Aura Wireless Headphones", "Electronics > Audio > Headphones", "Sony", 99.0,
-                  attributes={"connectivity": "wireless"}, rating=4.0),
-          Product("P2", "Bose Nova Wired Headphones", "Electronics > Audio > Headphones", "Bose", 49.0,
-                  attributes={"connectivity": "wired"}),
-          Product("P3", "Anker Kite Speaker", "Electronics > Audio > Speakers", "Anker", 30.0)]
-    return Facts({p.id: p for p in ps}, policies={"returns": Policy("returns", "Returns", "30 days", "returns")})
+    ps = [
+        Product(
+            "P1",
+            "Sony Aura Wireless Headphones",
+            "Electronics > Audio > Headphones",
+            "Sony",
+            99.0,
+            attributes={"connectivity": "wireless"},
+            rating=4.0,
+        ),
+        Product(
+            "P2",
+            "Bose Nova Wired Headphones",
+            "Electronics > Audio > Headphones",
+            "Bose",
+            49.0,
+            attributes={"connectivity": "wired"},
+        ),
+        Product("P3", "Anker Kite Speaker", "Electronics > Audio > Speakers", "Anker", 30.0),
+    ]
+    return Facts(
+        {p.id: p for p in ps}, policies={"returns": Policy("returns", "Returns", "30 days", "returns")}
+    )
 
 
 def _card(pid: str, price: float) -> dict:
@@ -39,19 +56,40 @@ def test_product_constraints(facts: Facts) -> None:
 
 
 def test_entity_pairs_normalise() -> None:
-    got = entity_pairs({"categories": ["Electronics > Audio > Headphones"], "price_max": 100, "brands": ["Sony"],
-                        "order_ids": ["ord-123456"]})
-    assert got == {("categories", "headphones"), ("price_max", "100.00"), ("brands", "sony"),
-                   ("order_ids", "ORD-123456")}
+    got = entity_pairs(
+        {
+            "categories": ["Electronics > Audio > Headphones"],
+            "price_max": 100,
+            "brands": ["Sony"],
+            "order_ids": ["ord-123456"],
+        }
+    )
+    assert got == {
+        ("categories", "headphones"),
+        ("price_max", "100.00"),
+        ("brands", "sony"),
+        ("order_ids", "ORD-123456"),
+    }
 
 
 def test_check_turn_pass_and_fail(facts: Facts) -> None:
-    exp = {"intent": ["recommend", "search"], "entities": {"categories": ["Headphones"], "price_max": 100},
-           "action": "recommend", "products": {"category": "Headphones", "price_max": 60}, "handoff": False,
-           "must_include": [["option", "choice"]]}
-    rec = TurnRecord("headphones under $100", intents=["recommend"], action="recommend", tools=["recommend"],
-                     entities={"categories": ["Headphones"], "price_max": 100.0},
-                     cards=[_card("P2", 49.0), _card("P1", 99.0)], text="Two options: Bose Nova Wired Headphones, $49.00.")
+    exp = {
+        "intent": ["recommend", "search"],
+        "entities": {"categories": ["Headphones"], "price_max": 100},
+        "action": "recommend",
+        "products": {"category": "Headphones", "price_max": 60},
+        "handoff": False,
+        "must_include": [["option", "choice"]],
+    }
+    rec = TurnRecord(
+        "headphones under $100",
+        intents=["recommend"],
+        action="recommend",
+        tools=["recommend"],
+        entities={"categories": ["Headphones"], "price_max": 100.0},
+        cards=[_card("P2", 49.0), _card("P1", 99.0)],
+        text="Two options: Bose Nova Wired Headphones, $49.00.",
+    )
     ctx = ConvContext()
     ctx.add(rec)
     sc = check_turn(exp, rec, facts, ctx)
@@ -65,9 +103,13 @@ def test_check_turn_reference_citation_and_grounding(facts: Facts) -> None:
     ctx = ConvContext()
     first = TurnRecord("headphones", cards=[_card("P1", 99.0), _card("P2", 49.0)], text="ok")
     ctx.add(first)
-    rec = TurnRecord("tell me about the second one", intents=["product_question"], action="product_qa",
-                     citations=[{"kind": "product", "id": "P2"}, {"kind": "policy", "id": "returns"}],
-                     text="The Bose Nova Wired Headphones cost $45.00. The Anker Kite Speaker is nice.")
+    rec = TurnRecord(
+        "tell me about the second one",
+        intents=["product_question"],
+        action="product_qa",
+        citations=[{"kind": "product", "id": "P2"}, {"kind": "policy", "id": "returns"}],
+        text="The Bose Nova Wired Headphones cost $45.00. The Anker Kite Speaker is nice.",
+    )
     ctx.add(rec)
     sc = check_turn({"about": {"shown": 2}, "cite": {"kind": "policy", "id": "returns"}}, rec, facts, ctx)
     names = [f.split(":")[0] for f in sc.failures()]
@@ -84,9 +126,13 @@ def test_engine_error_fails_the_turn(facts: Facts) -> None:
 
 def test_suite_validation_names_the_problem() -> None:
     with pytest.raises(ConfigError, match="unknown intent 'shopping'"):
-        parse_suite({"conversations": [{"id": "x", "turns": [{"user": "hi", "expect": {"intent": "shopping"}}]}]}, "t")
+        parse_suite(
+            {"conversations": [{"id": "x", "turns": [{"user": "hi", "expect": {"intent": "shopping"}}]}]}, "t"
+        )
     with pytest.raises(ConfigError, match="unknown expectation"):
-        parse_suite({"conversations": [{"id": "x", "turns": [{"user": "hi", "expect": {"intnet": "greeting"}}]}]}, "t")
+        parse_suite(
+            {"conversations": [{"id": "x", "turns": [{"user": "hi", "expect": {"intnet": "greeting"}}]}]}, "t"
+        )
     with pytest.raises(ConfigError, match="'conversations:'"):
         parse_suite({"suite": "x"}, "t")
     with pytest.raises(ConfigError, match="no suite 'nope'"):
@@ -109,8 +155,17 @@ def test_shipped_suites_cover_the_issue() -> None:
     assert set(INTENTS) <= set(intents)
     assert set(TOOLS) <= set(tools)
     tags = Counter(tag for c in convs for tag in c.tags)
-    for tag in ("correction", "reference", "two_requests", "handoff", "privacy", "injection", "poisoned_review",
-                "out_of_scope", "personalized"):
+    for tag in (
+        "correction",
+        "reference",
+        "two_requests",
+        "handoff",
+        "privacy",
+        "injection",
+        "poisoned_review",
+        "out_of_scope",
+        "personalized",
+    ):
         assert tags[tag] > 0, tag
     smoke = load_suites(["smoke"])
     assert 5 <= len(smoke) <= 10

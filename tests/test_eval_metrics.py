@@ -67,21 +67,41 @@ def test_regressions_flag_only_beyond_tolerance() -> None:
 @pytest.fixture
 def facts() -> Facts:
     ps = [
-        Product("P1", "Sony Aura 2 Wireless Headphones", "Electronics > Audio > Headphones", "Sony", 129.99, rating=4.46),
-        Product("P2", "Sony Nova Wired Headphones", "Electronics > Audio > Headphones", "Sony", 59.0, rating=3.0),
+        Product(
+            "P1",
+            "Sony Aura 2 Wireless Headphones",
+            "Electronics > Audio > Headphones",
+            "Sony",
+            129.99,
+            rating=4.46,
+        ),
+        Product(
+            "P2", "Sony Nova Wired Headphones", "Electronics > Audio > Headphones", "Sony", 59.0, rating=3.0
+        ),
         Product("P3", "Basics Co. Kite Pro Yoga Mat", "Sports > Fitness > Yoga Mats", "Basics Co.", 20.0),
     ]
     pols = [Policy("shipping", "Shipping", "Free shipping over $50, otherwise $5.99.", "shipping")]
     revs = [Review("R1", "P1", 5, "Great")]
-    return Facts({p.id: p for p in ps}, {"ORD-000001": {"id": "ORD-000001", "total": 44.5, "items":
-                                                        [{"product_id": "P3", "price": 22.25, "qty": 2}]}},
-                 {p.id: p for p in pols}, {r.id: r for r in revs})
+    return Facts(
+        {p.id: p for p in ps},
+        {
+            "ORD-000001": {
+                "id": "ORD-000001",
+                "total": 44.5,
+                "items": [{"product_id": "P3", "price": 22.25, "qty": 2}],
+            }
+        },
+        {p.id: p for p in pols},
+        {r.id: r for r in revs},
+    )
 
 
 def test_product_mentions(facts: Facts) -> None:
-    assert product_mentions("Try the Sony Aura 2 Wireless Headphones.", facts) == [("Sony Aura 2 Wireless Headphones", {"P1"})]
+    assert product_mentions("Try the Sony Aura 2 Wireless Headphones.", facts) == [
+        ("Sony Aura 2 Wireless Headphones", {"P1"})
+    ]
     assert product_mentions("Sony Wireless Headphones are popular.", facts) == []  # a kind, not a product
-    (surface, cands), = product_mentions("The Sony WH-1000XM5 is great.", facts)
+    ((surface, cands),) = product_mentions("The Sony WH-1000XM5 is great.", facts)
     assert cands == set()  # invented model
     assert product_mentions("Basics Co. Kite Pro is cheap", facts)[0][1] == {"P3"}
 
@@ -89,8 +109,9 @@ def test_product_mentions(facts: Facts) -> None:
 def test_claims_supported_and_wrong(facts: Facts) -> None:
     ok = check_claims("The Sony Aura 2 Wireless Headphones cost $129.99 and are rated 4.5/5.", facts, {"P1"})
     assert (ok.claims, ok.supported, ok.wrong_prices, ok.wrong_ratings) == (1, 1, [], [])
-    bad = check_claims("The Sony Aura 2 Wireless Headphones cost $99.00. The Sony Nova is rated 4.9 stars.",
-                       facts, {"P1"})
+    bad = check_claims(
+        "The Sony Aura 2 Wireless Headphones cost $99.00. The Sony Nova is rated 4.9 stars.", facts, {"P1"}
+    )
     assert len(bad.wrong_prices) == 1 and len(bad.unknown_products) == 1 and bad.supported == 0
     assert len(bad.wrong_ratings) == 1  # P2 is rated 3.0 and was not returned either
     rounded = check_claims("Sony Aura 2 for about $130.", facts, {"P1"})
@@ -99,9 +120,15 @@ def test_claims_supported_and_wrong(facts: Facts) -> None:
 
 def test_claims_other_sources(facts: Facts) -> None:
     # policy figures, the shopper's own numbers, order totals and cited review stars are all fine
-    rep = check_claims("Standard shipping costs $5.99. That fits your $80. Order ORD-000001 came to $44.50. "
-                       "One review gives it 5/5.", facts, set(), orders={"ORD-000001"}, user_text="under $80",
-                       review_ids={"R1"})
+    rep = check_claims(
+        "Standard shipping costs $5.99. That fits your $80. Order ORD-000001 came to $44.50. "
+        "One review gives it 5/5.",
+        facts,
+        set(),
+        orders={"ORD-000001"},
+        user_text="under $80",
+        review_ids={"R1"},
+    )
     assert rep.claims == 4 and rep.supported == 4
     made_up = check_claims("That one costs $17.", facts, {"P1"})
     assert len(made_up.wrong_prices) == 1
@@ -112,5 +139,5 @@ def test_claims_other_sources(facts: Facts) -> None:
 def test_claims_ignore_constraint_echoes_and_non_products(facts: Facts) -> None:
     rep = check_claims("Here are options ($80-$120), all under $150. Pay with Apple Pay.", facts, set())
     assert rep.wrong_prices == [] and rep.unknown_products == []
-    (surface, cands), = product_mentions("The Sony QuietComfort is great.", facts)
+    ((surface, cands),) = product_mentions("The Sony QuietComfort is great.", facts)
     assert cands == set()  # CamelCase model name: an invented product

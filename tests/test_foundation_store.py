@@ -46,14 +46,45 @@ def test_state_roundtrip_and_pause(store) -> None:
 
 def _shop():
     return SimpleNamespace(
-        customers=[{"id": "C1", "name": "Ana Diaz", "email": "ana.diaz@example.com", "created_at": "2025-01-02T10:00:00"},
-                   {"id": "C2", "name": "Bo Li", "email": "bo.li@example.com", "created_at": "2025-02-02T10:00:00"}],
-        interactions=[{"customer_id": "C1", "product_id": "P1", "event": "purchase", "rating": None,
-                       "ts": "2025-03-01T10:00:00"},
-                      {"customer_id": "C2", "product_id": "P2", "event": "rate", "rating": 4, "ts": "2025-03-02T10:00:00"}],
-        orders=[{"id": "ORD-100001", "customer_id": "C1", "email": "ana.diaz@example.com", "status": "shipped",
-                 "created_at": "2025-03-01T10:00:00", "items": [{"product_id": "P1", "qty": 1, "price": 20.0}],
-                 "total": 20.0, "carrier": "UPS", "tracking_number": "1Z", "tracking": []}],
+        customers=[
+            {
+                "id": "C1",
+                "name": "Ana Diaz",
+                "email": "ana.diaz@example.com",
+                "created_at": "2025-01-02T10:00:00",
+            },
+            {"id": "C2", "name": "Bo Li", "email": "bo.li@example.com", "created_at": "2025-02-02T10:00:00"},
+        ],
+        interactions=[
+            {
+                "customer_id": "C1",
+                "product_id": "P1",
+                "event": "purchase",
+                "rating": None,
+                "ts": "2025-03-01T10:00:00",
+            },
+            {
+                "customer_id": "C2",
+                "product_id": "P2",
+                "event": "rate",
+                "rating": 4,
+                "ts": "2025-03-02T10:00:00",
+            },
+        ],
+        orders=[
+            {
+                "id": "ORD-100001",
+                "customer_id": "C1",
+                "email": "ana.diaz@example.com",
+                "status": "shipped",
+                "created_at": "2025-03-01T10:00:00",
+                "items": [{"product_id": "P1", "qty": 1, "price": 20.0}],
+                "total": 20.0,
+                "carrier": "UPS",
+                "tracking_number": "1Z",
+                "tracking": [],
+            }
+        ],
     )
 
 
@@ -78,7 +109,9 @@ def test_export_then_delete_removes_everything(store) -> None:
     assert store.delete_customer("C1") is True
     assert store.delete_customer("C1") is False
     after = store.export_customer("C1")
-    assert after["customer"] is None and not any(after[k] for k in ("messages", "events", "orders", "tickets", "sessions"))
+    assert after["customer"] is None and not any(
+        after[k] for k in ("messages", "events", "orders", "tickets", "sessions")
+    )
     # the other customer is untouched
     assert store.get_customer("C2") is not None and len(store.events(customer_id="C2")) == 1
 

@@ -20,9 +20,41 @@ from assistant.pii import find_pii, redact
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 # Shopping words mixed with hostile characters, so the fuzzer reaches the interesting branches.
-WORDS = st.sampled_from(["headphones", "under", "$", "100", "between", "and", "Sony", "not", "the", "second",
-                         "ORD-104233", "@", "example.com", "cheaper", "€", "50", "-", "1,299.99", "k", "bucks",
-                         "\u202e", "\x00", "🎧", "ｉｇｎｏｒｅ", "<script>", "'", "\"", "{{", "}}", "\n", "  "])
+WORDS = st.sampled_from(
+    [
+        "headphones",
+        "under",
+        "$",
+        "100",
+        "between",
+        "and",
+        "Sony",
+        "not",
+        "the",
+        "second",
+        "ORD-104233",
+        "@",
+        "example.com",
+        "cheaper",
+        "€",
+        "50",
+        "-",
+        "1,299.99",
+        "k",
+        "bucks",
+        "\u202e",
+        "\x00",
+        "🎧",
+        "ｉｇｎｏｒｅ",
+        "<script>",
+        "'",
+        '"',
+        "{{",
+        "}}",
+        "\n",
+        "  ",
+    ]
+)
 MESSY = st.one_of(st.text(max_size=300), st.lists(WORDS, max_size=25).map(" ".join))
 
 
@@ -46,12 +78,15 @@ def shop_words() -> tuple[set[str], set[str]]:
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=st.one_of(MESSY, st.binary(max_size=120)), listed=st.booleans(), asked=st.booleans())
 def test_reading_odd_text_never_raises_and_names_only_what_the_shop_has(
-        reader: Any, shop_words: tuple[set[str], set[str]], text: str | bytes, listed: bool, asked: bool) -> None:
+    reader: Any, shop_words: tuple[set[str], set[str]], text: str | bytes, listed: bool, asked: bool
+) -> None:
     from assistant.nlu.commands import COMMAND_TYPES, Command
     from assistant.nlu.read import Context
 
     reading = reader.read(text, Context(("Headphones",) if listed else (), listed=listed, asked=asked))
-    assert reading.commands and all(isinstance(c, Command) and c.type in COMMAND_TYPES for c in reading.commands)
+    assert reading.commands and all(
+        isinstance(c, Command) and c.type in COMMAND_TYPES for c in reading.commands
+    )
     assert 0.0 <= reading.confidence <= 1.0
     categories, brands = shop_words
     for c in reading.commands:
@@ -66,9 +101,14 @@ def test_reading_odd_text_never_raises_and_names_only_what_the_shop_has(
 
 
 @FAST
-@given(amount=st.integers(min_value=1, max_value=99_999), cents=st.sampled_from(["", ".99", ".50"]),
-       form=st.sampled_from(["${}", "{}$", "USD {}", "{} dollars", "{} bucks", "€{}", "{} EUR", "£{}", "₹{}"]))
-def test_an_amount_is_read_whole_with_its_currency_before_or_after(amount: int, cents: str, form: str) -> None:
+@given(
+    amount=st.integers(min_value=1, max_value=99_999),
+    cents=st.sampled_from(["", ".99", ".50"]),
+    form=st.sampled_from(["${}", "{}$", "USD {}", "{} dollars", "{} bucks", "€{}", "{} EUR", "£{}", "₹{}"]),
+)
+def test_an_amount_is_read_whole_with_its_currency_before_or_after(
+    amount: int, cents: str, form: str
+) -> None:
     from decimal import Decimal
 
     from knowledge.money import parse_money
@@ -80,7 +120,9 @@ def test_an_amount_is_read_whole_with_its_currency_before_or_after(amount: int, 
 
 
 @FAST
-@given(value=st.one_of(st.text(max_size=30), st.floats(allow_nan=True), st.integers(), st.none(), st.booleans()))
+@given(
+    value=st.one_of(st.text(max_size=30), st.floats(allow_nan=True), st.integers(), st.none(), st.booleans())
+)
 def test_catalog_price_parser(value: Any) -> None:
     from knowledge.catalog import parse_price
 
@@ -93,8 +135,10 @@ def test_catalog_price_parser(value: Any) -> None:
 
 
 @FAST
-@given(x=st.decimals(min_value=0, max_value=10**7, places=2, allow_nan=False, allow_infinity=False),
-       sym=st.sampled_from(["$", "USD ", "", "€"]))
+@given(
+    x=st.decimals(min_value=0, max_value=10**7, places=2, allow_nan=False, allow_infinity=False),
+    sym=st.sampled_from(["$", "USD ", "", "€"]),
+)
 def test_catalog_price_round_trip(x: Any, sym: str) -> None:
     from knowledge.catalog import parse_price
 
@@ -111,20 +155,30 @@ def test_guard_and_redaction_never_crash(text: str) -> None:
 
 
 @FAST
-@given(user=st.from_regex(r"[a-z][a-z0-9._]{0,15}", fullmatch=True),
-       host=st.from_regex(r"[a-z][a-z0-9-]{0,10}\.(com|org|co\.uk|io)", fullmatch=True), pre=MESSY, post=MESSY)
+@given(
+    user=st.from_regex(r"[a-z][a-z0-9._]{0,15}", fullmatch=True),
+    host=st.from_regex(r"[a-z][a-z0-9-]{0,10}\.(com|org|co\.uk|io)", fullmatch=True),
+    pre=MESSY,
+    post=MESSY,
+)
 def test_any_email_is_redacted(user: str, host: str, pre: str, post: str) -> None:
     email = f"{user}@{host}"
     red, _ = redact(f"{pre} {email} {post}")
     assert email not in red
 
 
-ROW = st.fixed_dictionaries({"id": st.one_of(st.text(max_size=8), st.integers(), st.none()),
-                             "title": st.one_of(st.text(max_size=20), st.none()),
-                             "price": st.one_of(st.text(max_size=8), st.floats(allow_nan=True), st.none()),
-                             "category": st.one_of(st.text(max_size=20), st.none())},
-                            optional={"rating": st.one_of(st.floats(allow_nan=True), st.text(max_size=4)),
-                                      "stock": st.one_of(st.integers(), st.text(max_size=4))})
+ROW = st.fixed_dictionaries(
+    {
+        "id": st.one_of(st.text(max_size=8), st.integers(), st.none()),
+        "title": st.one_of(st.text(max_size=20), st.none()),
+        "price": st.one_of(st.text(max_size=8), st.floats(allow_nan=True), st.none()),
+        "category": st.one_of(st.text(max_size=20), st.none()),
+    },
+    optional={
+        "rating": st.one_of(st.floats(allow_nan=True), st.text(max_size=4)),
+        "stock": st.one_of(st.integers(), st.text(max_size=4)),
+    },
+)
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -167,16 +221,31 @@ def client(tmp_path_factory: pytest.TempPathFactory, reader: Any) -> Any:
     return TestClient(create_app(settings, bot, store=bot.store, with_ui=False))
 
 
-JSONISH = st.recursive(st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False, allow_infinity=False),
-                                 st.text(max_size=40)),
-                       lambda kids: st.one_of(st.lists(kids, max_size=3), st.dictionaries(st.text(max_size=10), kids,
-                                                                                           max_size=3)), max_leaves=8)
+JSONISH = st.recursive(
+    st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(),
+        st.floats(allow_nan=False, allow_infinity=False),
+        st.text(max_size=40),
+    ),
+    lambda kids: st.one_of(
+        st.lists(kids, max_size=3), st.dictionaries(st.text(max_size=10), kids, max_size=3)
+    ),
+    max_leaves=8,
+)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(body=st.one_of(JSONISH, st.fixed_dictionaries({"session_id": st.one_of(st.text(max_size=70), JSONISH),
-                                                      "message": st.one_of(MESSY, JSONISH)},
-                                                     optional={"customer_id": JSONISH})))
+@given(
+    body=st.one_of(
+        JSONISH,
+        st.fixed_dictionaries(
+            {"session_id": st.one_of(st.text(max_size=70), JSONISH), "message": st.one_of(MESSY, JSONISH)},
+            optional={"customer_id": JSONISH},
+        ),
+    )
+)
 def test_chat_payloads_never_500(client: Any, body: Any) -> None:
     r = client.post("/api/chat", json=body)
     assert r.status_code in (200, 400, 403, 404, 422, 429), r.text[:300]
@@ -185,10 +254,20 @@ def test_chat_payloads_never_500(client: Any, body: Any) -> None:
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(body=st.one_of(JSONISH, st.fixed_dictionaries(
-    {"kind": st.one_of(st.sampled_from(["click", "cart", "thumbs", "view", "bogus"]), JSONISH)},
-    optional={"session_id": st.one_of(st.text(max_size=70), JSONISH), "product_id": st.text(max_size=10),
-              "value": st.one_of(st.floats(allow_nan=False, allow_infinity=False), JSONISH), "customer_id": st.text(max_size=10)})))
+@given(
+    body=st.one_of(
+        JSONISH,
+        st.fixed_dictionaries(
+            {"kind": st.one_of(st.sampled_from(["click", "cart", "thumbs", "view", "bogus"]), JSONISH)},
+            optional={
+                "session_id": st.one_of(st.text(max_size=70), JSONISH),
+                "product_id": st.text(max_size=10),
+                "value": st.one_of(st.floats(allow_nan=False, allow_infinity=False), JSONISH),
+                "customer_id": st.text(max_size=10),
+            },
+        ),
+    )
+)
 def test_event_payloads_never_500(client: Any, body: Any) -> None:
     r = client.post("/api/events", json=body)
     assert r.status_code in (200, 400, 403, 404, 422, 429), r.text[:300]

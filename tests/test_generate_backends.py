@@ -36,7 +36,9 @@ def test_openai_backend_streams_sse_and_sends_request() -> None:
         seen["url"] = str(req.url)
         seen["auth"] = req.headers.get("authorization")
         seen["body"] = json.loads(req.content)
-        return httpx.Response(200, content=_sse(["Hel", "lo", " there"]), headers={"content-type": "text/event-stream"})
+        return httpx.Response(
+            200, content=_sse(["Hel", "lo", " there"]), headers={"content-type": "text/event-stream"}
+        )
 
     m = OpenAIChatModel("http://llm.local/v1", "qwen", api_key="k", transport=httpx.MockTransport(handler))
     out = list(m.stream(MSGS, max_tokens=7))
@@ -44,14 +46,21 @@ def test_openai_backend_streams_sse_and_sends_request() -> None:
     assert seen["url"] == "http://llm.local/v1/chat/completions"
     assert seen["auth"] == "Bearer k"
     body = seen["body"]
-    assert isinstance(body, dict) and body["stream"] is True and body["max_tokens"] == 7 and body["messages"] == MSGS
+    assert (
+        isinstance(body, dict)
+        and body["stream"] is True
+        and body["max_tokens"] == 7
+        and body["messages"] == MSGS
+    )
 
 
 def test_openai_backend_errors_name_the_fix() -> None:
     m = OpenAIChatModel("http://llm.local", "x", transport=httpx.MockTransport(lambda r: httpx.Response(404)))
     with pytest.raises(ModelMissingError, match="AISLE_OPENAI_BASE_URL"):
         list(m.stream(MSGS))
-    m = OpenAIChatModel("http://llm.local", "x", transport=httpx.MockTransport(lambda r: httpx.Response(401, text="bad key")))
+    m = OpenAIChatModel(
+        "http://llm.local", "x", transport=httpx.MockTransport(lambda r: httpx.Response(401, text="bad key"))
+    )
     with pytest.raises(ConfigError, match="401"):
         list(m.stream(MSGS))
     with pytest.raises(ConfigError, match="AISLE_OPENAI_BASE_URL"):

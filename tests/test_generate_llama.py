@@ -18,8 +18,9 @@ def smol():
     from assistant.generate.llama import LlamaChatModel
 
     try:
-        return LlamaChatModel.from_settings(Settings(generator_backend="llama", generator_model="test", llama_threads=1,
-                                                     llama_ctx=2048))
+        return LlamaChatModel.from_settings(
+            Settings(generator_backend="llama", generator_model="test", llama_threads=1, llama_ctx=2048)
+        )
     except ModelMissingError as exc:
         pytest.skip(str(exc))
 
@@ -48,4 +49,6 @@ def _facts_for(bot, prods: Products):
     from assistant.tools import ProductList
 
     hits = [bot.shop.hit(bot.shop.products[c.product_id]) for c in prods.cards]
-    return build_facts("recommend", "wireless headphones under $150", ProductList(hits, ["under $150"]), bot.shop)
+    return build_facts(
+        "recommend", "wireless headphones under $150", ProductList(hits, ["under $150"]), bot.shop
+    )

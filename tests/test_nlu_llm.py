@@ -26,15 +26,21 @@ def _money(v: str) -> bool:
 
 
 def test_llm_json_is_read_through_the_same_resolution(r: Resolver) -> None:
-    data = {"commands": [{"type": "OrderStatus", "order": "ORD-104110", "email": "a@b.com"},
-                         {"type": "FindProducts", "product": "tent", "min": "4 people", "max": "200 quid"}]}
+    data = {
+        "commands": [
+            {"type": "OrderStatus", "order": "ORD-104110", "email": "a@b.com"},
+            {"type": "FindProducts", "product": "tent", "min": "4 people", "max": "200 quid"},
+        ]
+    }
     text = "where is ORD-104110, a@b.com, and a tent for 4 people under 200 quid"
     cmds = to_commands(to_parse(text, data, _money), r, Context())
     order = next(c for c in cmds if isinstance(c, OrderStatus))
     find = next(c for c in cmds if isinstance(c, FindProducts))
     assert (order.order_id, order.email) == ("ORD-104110", "a@b.com")
     assert find.constraints.categories == ("Tents",) and find.constraints.price == Bound(None, 200.0)
-    assert find.constraints.currency == "GBP" and find.constraints.bounds["capacity_people"] == Bound(4.0, None)
+    assert find.constraints.currency == "GBP" and find.constraints.bounds["capacity_people"] == Bound(
+        4.0, None
+    )
 
 
 def test_rank_words_from_the_llm(r: Resolver) -> None:

@@ -71,12 +71,16 @@ def test_the_shipped_parser_reads_a_full_request(reader) -> None:  # noqa: ANN00
 
 def test_follow_ups_depend_on_what_is_on_screen(reader) -> None:  # noqa: ANN001
     listed = Context(("Headphones",), listed=True)
-    assert any(isinstance(c, Refine) and c.relative for c in reader.read("something cheaper", listed).commands)
+    assert any(
+        isinstance(c, Refine) and c.relative for c in reader.read("something cheaper", listed).commands
+    )
     rank = next(c for c in reader.read("which one is the lightest?", listed).commands if isinstance(c, Rank))
     assert (rank.attribute, rank.direction) == ("weight_g", "min")
 
 
-@pytest.mark.parametrize("text", ["", "   ", "\x00\x01", "🙂" * 50, "a" * 5000, "ORD-" * 300, "€€€ ¥¥ 😀 ñandú"])
+@pytest.mark.parametrize(
+    "text", ["", "   ", "\x00\x01", "🙂" * 50, "a" * 5000, "ORD-" * 300, "€€€ ¥¥ 😀 ñandú"]
+)
 def test_odd_input_never_raises(reader, text: str) -> None:  # noqa: ANN001
     assert reader.read(text).commands
 
@@ -113,7 +117,10 @@ def test_the_corpus_is_the_same_in_every_process() -> None:
     )
     digests = {
         subprocess.run(
-            [sys.executable, "-c", code], capture_output=True, text=True, check=True,
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            check=True,
             env={**os.environ, "PYTHONHASHSEED": seed},
         ).stdout.strip()
         for seed in ("0", "1")

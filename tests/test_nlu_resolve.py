@@ -19,17 +19,36 @@ def r() -> Resolver:
     return Resolver(ShopVocab(load_demo().products))
 
 
-@pytest.mark.parametrize(("words", "leaf"), [
-    ("hairdryer", "Hair Dryers"), ("Headphones", "Headphones"), ("sleeping bag", "Sleeping Bags"),
-    ("sneakers", "Shoes"), ("yoga mat", "Yoga Mats"), ("earbud", "Earbuds"), ("coffee machine", "Coffee Makers"),
-    ("moisturiser", "Moisturizers"), ("headphnes", "Headphones"), ("kettle", None), ("laptop", None),
-])
+@pytest.mark.parametrize(
+    ("words", "leaf"),
+    [
+        ("hairdryer", "Hair Dryers"),
+        ("Headphones", "Headphones"),
+        ("sleeping bag", "Sleeping Bags"),
+        ("sneakers", "Shoes"),
+        ("yoga mat", "Yoga Mats"),
+        ("earbud", "Earbuds"),
+        ("coffee machine", "Coffee Makers"),
+        ("moisturiser", "Moisturizers"),
+        ("headphnes", "Headphones"),
+        ("kettle", None),
+        ("laptop", None),
+    ],
+)
 def test_product_types(r: Resolver, words: str, leaf: str | None) -> None:
     assert r.category(words) == leaf
 
 
-@pytest.mark.parametrize(("words", "brand"), [("delonghi", "De'Longhi"), ("the sony", "Sony"), ("BOSE", "Bose"),
-                                              ("sony-ish", "Sony"), ("huawei", None)])
+@pytest.mark.parametrize(
+    ("words", "brand"),
+    [
+        ("delonghi", "De'Longhi"),
+        ("the sony", "Sony"),
+        ("BOSE", "Bose"),
+        ("sony-ish", "Sony"),
+        ("huawei", None),
+    ],
+)
 def test_brands(r: Resolver, words: str, brand: str | None) -> None:
     assert r.brand(words) == brand
 
@@ -38,7 +57,9 @@ def test_values_are_read_within_the_product_type(r: Resolver) -> None:
     assert r.values("plastic", ["Coffee Makers"]) == [("material", "plastic")]
     assert ("noise_cancelling", "yes") in r.values("noise cancelling", ["Headphones"])
     assert r.values("anc", ["Headphones"]) == [("noise_cancelling", "yes")]  # a synonym from the lexicon
-    assert r.values("nylon", ["Backpacks"]) == [("material", "nylon ripstop")]  # not the jackets' "recycled nylon"
+    assert r.values("nylon", ["Backpacks"]) == [
+        ("material", "nylon ripstop")
+    ]  # not the jackets' "recycled nylon"
     assert r.values("mechanical", ["Keyboards"]) in ([("title", "mechanical")], [])
     assert r.values("espresso", ["Headphones"]) == []  # a coffee-maker value means nothing for headphones
 
@@ -57,19 +78,30 @@ def test_quantities_become_bounds_on_the_attribute_they_measure(r: Resolver) -> 
     assert hit is not None and hit.exact_value == "2 TB"
 
 
-@pytest.mark.parametrize(("words", "cat", "want"), [
-    ("lightest", "Headphones", ("weight_g", "min")), ("cheapest", "Tents", ("price", "min")),
-    ("warmest", "Sleeping Bags", ("temperature_rating_f", "min")), ("best rated", "Mice", ("rating", "max")),
-    ("longest battery", "Earbuds", ("battery_life_hours", "max")), ("more buttons", "Mice", ("buttons", "max")),
-    ("fewest pieces", "Building Sets", ("pieces", "min")), ("cheepest", "Tents", ("price", "min")),
-    ("comfiest", "Chairs", None),
-])
+@pytest.mark.parametrize(
+    ("words", "cat", "want"),
+    [
+        ("lightest", "Headphones", ("weight_g", "min")),
+        ("cheapest", "Tents", ("price", "min")),
+        ("warmest", "Sleeping Bags", ("temperature_rating_f", "min")),
+        ("best rated", "Mice", ("rating", "max")),
+        ("longest battery", "Earbuds", ("battery_life_hours", "max")),
+        ("more buttons", "Mice", ("buttons", "max")),
+        ("fewest pieces", "Building Sets", ("pieces", "min")),
+        ("cheepest", "Tents", ("price", "min")),
+        ("comfiest", "Chairs", None),
+    ],
+)
 def test_rankings(r: Resolver, words: str, cat: str, want: tuple[str, str] | None) -> None:
     assert r.ranking(words, [cat]) == want
 
 
 def test_references(r: Resolver) -> None:
-    assert r.ref("the second one") == Ref(index=1) and r.ref("#3") == Ref(index=2) and r.ref("the last one") == Ref(index=-1)
+    assert (
+        r.ref("the second one") == Ref(index=1)
+        and r.ref("#3") == Ref(index=2)
+        and r.ref("the last one") == Ref(index=-1)
+    )
     assert r.ref("the Sony one") == Ref(brand="Sony") and r.ref("that one") == Ref(focus=True)
     assert r.ref("the other one") == Ref(other=True)
     assert r.ref("the cheaper one", ["Headphones"]) == Ref(extreme=("price", "min"))
@@ -105,7 +137,10 @@ def test_an_email_the_tagger_missed_is_found_by_its_shape(r: Resolver) -> None:
     text = "where is ORD-999999? my email is test.user@example.com."
     p = Parse(text, {"OrderStatus": 0.9}, (Span(9, 19, "ORDER_ID", "ORD-999999"),))
     (status,) = to_commands(p, r, Context())
-    assert isinstance(status, OrderStatus) and (status.order_id, status.email) == ("ORD-999999", "test.user@example.com")
+    assert isinstance(status, OrderStatus) and (status.order_id, status.email) == (
+        "ORD-999999",
+        "test.user@example.com",
+    )
 
 
 @pytest.mark.parametrize(

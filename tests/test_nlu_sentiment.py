@@ -17,12 +17,19 @@ from assistant.nlu.sentiment import ARTIFACTS, HANDOFF_LEVEL, SentimentModel, fr
 from assistant.nlu.sentiment_eval import bars, binary_accuracy, figures, macro_f1, recall, report
 from knowledge.embed import make_embedder
 
-TINY = T.Grid(features=("minilm", "minilm+tfidf"), c=(1.0,), class_weight=(None,), domain_power=(1.0,),
-              neutral_bias=(0.0, -0.5), neutral_band=(0.0, 0.2))
+TINY = T.Grid(
+    features=("minilm", "minilm+tfidf"),
+    c=(1.0,),
+    class_weight=(None,),
+    domain_power=(1.0,),
+    neutral_bias=(0.0, -0.5),
+    neutral_band=(0.0, 0.2),
+)
 
 
-def _reviews(domain: str, license: str, pos: list[str], neg: list[str], neu: list[str] | None = None,
-             n: int = 30) -> D.Rows:
+def _reviews(
+    domain: str, license: str, pos: list[str], neg: list[str], neu: list[str] | None = None, n: int = 30
+) -> D.Rows:
     rng = np.random.default_rng(len(domain))
     texts, labels, titles = [], [], []
     groups = [("positive", pos), ("negative", neg)] + ([("neutral", neu)] if neu else [])
@@ -36,10 +43,19 @@ def _reviews(domain: str, license: str, pos: list[str], neg: list[str], neu: lis
 
 def _tiny_domains() -> dict[str, D.Rows]:
     return {
-        "clothing": _reviews("clothing", "cc0", ["great", "love", "perfect"], ["awful", "broken", "poor"],
-                             ["okay", "fine", "average"]),
-        "books": _reviews("books", "none-stated", ["superb", "wonderful", "great"], ["boring", "awful", "dull"]),
-        "chat": D.Rows("chat", "ours", [f"where is my order number {i}" for i in range(30)], ["neutral"] * 30),
+        "clothing": _reviews(
+            "clothing",
+            "cc0",
+            ["great", "love", "perfect"],
+            ["awful", "broken", "poor"],
+            ["okay", "fine", "average"],
+        ),
+        "books": _reviews(
+            "books", "none-stated", ["superb", "wonderful", "great"], ["boring", "awful", "dull"]
+        ),
+        "chat": D.Rows(
+            "chat", "ours", [f"where is my order number {i}" for i in range(30)], ["neutral"] * 30
+        ),
     }
 
 
@@ -70,7 +86,10 @@ def test_binary_accuracy_and_recall_known_values() -> None:
 
 
 def test_bars_compare_model_and_vader_on_the_same_rows() -> None:
-    held = {"model": {"macro_f1": 0.80, "binary_accuracy": 0.85}, "vader": {"macro_f1": 0.68, "binary_accuracy": 0.70}}
+    held = {
+        "model": {"macro_f1": 0.80, "binary_accuracy": 0.85},
+        "vader": {"macro_f1": 0.68, "binary_accuracy": 0.70},
+    }
     assert bars(held) == {"macro_f1_margin": 0.12, "macro_f1_bar_met": True, "binary_bar_met": True}
     held["model"] = {"macro_f1": 0.75, "binary_accuracy": 0.69}
     got = bars(held)
@@ -95,7 +114,9 @@ def test_splits_are_seeded_disjoint_and_decided_by_the_text() -> None:
     rows = _tiny_domains()["clothing"]
     tr, va, te = D.three_way(rows, seed=13)
     assert len(tr) + len(va) + len(te) == len(rows) and min(len(tr), len(va), len(te)) > 0
-    assert not (set(tr.texts) & set(va.texts) or set(tr.texts) & set(te.texts) or set(va.texts) & set(te.texts))
+    assert not (
+        set(tr.texts) & set(va.texts) or set(tr.texts) & set(te.texts) or set(va.texts) & set(te.texts)
+    )
     assert D.three_way(rows, seed=13)[2].texts == te.texts != D.three_way(rows, seed=14)[2].texts
     # A text keeps its slice when the other rows change (the generated requests vary between runs).
     fewer = rows.take(list(range(0, len(rows), 2)))
@@ -163,7 +184,9 @@ def test_no_shipped_term_comes_from_mdsd_alone(shared_data_dir) -> None:  # noqa
     if not path.exists():
         pytest.skip("the shipped model uses no word features")
     terms = set(json.loads(path.read_text()))
-    ours = _grams(D.load_clothing().texts + D.load_demo_reviews().texts + D.generated_requests(T.N_GENERATED, 13).texts)
+    ours = _grams(
+        D.load_clothing().texts + D.load_demo_reviews().texts + D.generated_requests(T.N_GENERATED, 13).texts
+    )
     mdsd = _grams([t for rows in D.load_mdsd(D.MDSD_DOMAINS).values() for t in rows.texts])
     assert not sorted(terms - ours & mdsd)[:20]
 
@@ -186,20 +209,36 @@ def test_report_skips_with_a_reason_without_the_datasets(monkeypatch, tmp_path: 
 
 @pytest.mark.data
 def test_report_shape_on_a_few_rows(shared_data_dir) -> None:  # noqa: ANN001
-    got = report(make_embedder("hashing-384").embed, limit=12)  # the shipped model, wrong embeddings: shape only
+    got = report(
+        make_embedder("hashing-384").embed, limit=12
+    )  # the shipped model, wrong embeddings: shape only
     assert got["held_out_domain"] == D.HELD_OUT
     for key in ("held_out", "held_out_titles"):
         assert got[key]["n"] == 12 and set(got[key]) == {"n", "model", "vader"}
         assert {"macro_f1", "binary_accuracy", "negative_recall", "called_neutral"} <= set(got[key]["model"])
     assert set(got["bars"]) == {"macro_f1_margin", "macro_f1_bar_met", "binary_bar_met"}
-    assert {"clothing", "books", "dvd", "electronics", "demo", "chat", "support", "clothing:titles"} <= set(got["domains"])
+    assert {"clothing", "books", "dvd", "electronics", "demo", "chat", "support", "clothing:titles"} <= set(
+        got["domains"]
+    )
     assert D.HELD_OUT not in got["domains"]
     assert got["predict_ms_beyond_embedding"]["p95"] < 5.0
 
 
 # --- the shipped model on odd and real input ---------------------------------------------------------
-ODD = ["", "   ", "\x00\x01", "🙂🙂🙂", "a" * 100_000, "ÅÄÖ ünïcødé", "\ud800 lone surrogate", "<b>5/5</b>",
-       "!!!???", "1234567890", "NOT GOOD", "ok"]
+ODD = [
+    "",
+    "   ",
+    "\x00\x01",
+    "🙂🙂🙂",
+    "a" * 100_000,
+    "ÅÄÖ ünïcødé",
+    "\ud800 lone surrogate",
+    "<b>5/5</b>",
+    "!!!???",
+    "1234567890",
+    "NOT GOOD",
+    "ok",
+]
 
 
 @pytest.mark.parametrize("text", ODD)
@@ -231,20 +270,40 @@ def real_read():  # type: ignore[no-untyped-def]
     return load_sentiment(emb.embed)
 
 
-@pytest.mark.parametrize("text", ["Love it!", "Great product, works perfectly.", "Five stars, would buy again",
-                                  "Perfect fit and so comfortable"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Love it!",
+        "Great product, works perfectly.",
+        "Five stars, would buy again",
+        "Perfect fit and so comfortable",
+    ],
+)
 def test_clearly_positive_short_reviews_are_positive(real_read, text: str) -> None:  # noqa: ANN001
     assert real_read(text)[0] == "positive"
 
 
-@pytest.mark.parametrize("text", ["Broke after two days, total waste of money.", "Terrible quality, returning it",
-                                  "Very disappointed, it stopped working"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Broke after two days, total waste of money.",
+        "Terrible quality, returning it",
+        "Very disappointed, it stopped working",
+    ],
+)
 def test_clearly_negative_reviews_are_negative(real_read, text: str) -> None:  # noqa: ANN001
     label, score = real_read(text)
     assert label == "negative" and score < -0.5
 
 
-@pytest.mark.parametrize("text", ["do you have running shoes under $50?", "which one is cheaper?",
-                                  "where is my order 12345", "compare the first two"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "do you have running shoes under $50?",
+        "which one is cheaper?",
+        "where is my order 12345",
+        "compare the first two",
+    ],
+)
 def test_plain_requests_are_not_read_as_anger(real_read, text: str) -> None:  # noqa: ANN001
     assert real_read(text)[1] > -0.5

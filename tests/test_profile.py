@@ -25,8 +25,10 @@ def test_signals_name_relevant_purchases_and_liked_brands_only_with_consent() ->
 
 
 def test_a_request_states_avoided_and_liked_brands_and_aspects() -> None:
-    ask = FindProducts("black headphones, not Sony", Constraints(categories=("Headphones",), exclude_brands=("Sony",),
-                                                                 attributes={"colour": ("black",)}))
+    ask = FindProducts(
+        "black headphones, not Sony",
+        Constraints(categories=("Headphones",), exclude_brands=("Sony",), attributes={"colour": ("black",)}),
+    )
     assert stated_preferences([ask], "neutral") == {"avoid_brands": ["Sony"], "aspects": {"colour": "black"}}
     love = Refine("Bose please, love them", Constraints(brands=("Bose",)))
     assert stated_preferences([love], "positive") == {"liked_brands": ["Bose"]}

@@ -26,8 +26,13 @@ def env(tmp_path: Path) -> dict[str, Any]:
     for cid, email in (("C1", "one@example.com"), ("C2", "two@example.com")):
         store.upsert_customer(cid, name=cid, email=email)
     store.create_session(SID, "C1")
-    settings = Settings(data_dir=tmp_path, cors_origins=[ALLOWED], agent_token="agent-s3cret",
-                        admin_token="admin-s3cret", demo_mode=True)
+    settings = Settings(
+        data_dir=tmp_path,
+        cors_origins=[ALLOWED],
+        agent_token="agent-s3cret",
+        admin_token="admin-s3cret",
+        demo_mode=True,
+    )
     app = create_app(settings, FakeAssistant(store), store=store, with_ui=False)
     c = local_client(app)
     tokens = {cid: c.post(f"/api/customers/{cid}/login").json()["token"] for cid in ("C1", "C2")}
@@ -42,8 +47,13 @@ def test_token_digests() -> None:
     assert t._digests[0] == hashlib.sha256(b"agent-s3cret").digest()
 
 
-AGENT_ROUTES = [("GET", "/api/agent/queue"), ("GET", f"/api/agent/sessions/{SID}"), ("GET", "/api/agent/insights"),
-                ("POST", f"/api/agent/sessions/{SID}/takeover"), ("POST", f"/api/agent/sessions/{SID}/release")]
+AGENT_ROUTES = [
+    ("GET", "/api/agent/queue"),
+    ("GET", f"/api/agent/sessions/{SID}"),
+    ("GET", "/api/agent/insights"),
+    ("POST", f"/api/agent/sessions/{SID}/takeover"),
+    ("POST", f"/api/agent/sessions/{SID}/release"),
+]
 
 
 @pytest.mark.parametrize("method, path", AGENT_ROUTES)
@@ -52,7 +62,9 @@ def test_agent_routes_need_the_staff_token(env: dict[str, Any], method: str, pat
     assert c.request(method, path).status_code == 403
     assert c.request(method, path, headers={"Authorization": "Bearer wrong"}).status_code == 403
     # A customer's token is not a staff token, in either header.
-    assert c.request(method, path, headers={"Authorization": f"Bearer {env['tokens']['C1']}"}).status_code == 403
+    assert (
+        c.request(method, path, headers={"Authorization": f"Bearer {env['tokens']['C1']}"}).status_code == 403
+    )
     assert c.request(method, path, headers={"X-Customer-Token": env["tokens"]["C1"]}).status_code == 403
     for tok in ("agent-s3cret", "admin-s3cret"):
         assert c.request(method, path, headers={"Authorization": f"Bearer {tok}"}).status_code == 200
@@ -69,16 +81,28 @@ def test_the_router_keeps_no_plain_token(env: dict[str, Any]) -> None:
             break
 
 
-@pytest.mark.parametrize("method, path", [("GET", "/api/customers/{cid}/export"),
-                                          ("POST", "/api/customers/{cid}/opt-out"),
-                                          ("DELETE", "/api/customers/{cid}"),
-                                          ("GET", "/api/recommendations?customer_id={cid}")])
+@pytest.mark.parametrize(
+    "method, path",
+    [
+        ("GET", "/api/customers/{cid}/export"),
+        ("POST", "/api/customers/{cid}/opt-out"),
+        ("DELETE", "/api/customers/{cid}"),
+        ("GET", "/api/recommendations?customer_id={cid}"),
+    ],
+)
 def test_customers_reach_only_their_own_data(env: dict[str, Any], method: str, path: str) -> None:
     c, tok = env["c"], env["tokens"]
     assert c.request(method, path.format(cid="C2")).status_code == 403
-    assert c.request(method, path.format(cid="C2"), headers={"X-Customer-Token": tok["C1"]}).status_code == 403
-    assert c.request(method, path.format(cid="C2"), headers={"Authorization": f"Bearer {tok['C1']}"}).status_code == 403
-    assert c.request(method, path.format(cid="C2"), headers={"X-Customer-Token": tok["C2"]}).status_code == 200
+    assert (
+        c.request(method, path.format(cid="C2"), headers={"X-Customer-Token": tok["C1"]}).status_code == 403
+    )
+    assert (
+        c.request(method, path.format(cid="C2"), headers={"Authorization": f"Bearer {tok['C1']}"}).status_code
+        == 403
+    )
+    assert (
+        c.request(method, path.format(cid="C2"), headers={"X-Customer-Token": tok["C2"]}).status_code == 200
+    )
 
 
 def test_chat_as_a_customer_needs_their_token(env: dict[str, Any]) -> None:

@@ -28,17 +28,26 @@ def test_sigkill_mid_conversation_loses_nothing_committed(tmp_path: Path) -> Non
                 committed[done["message_id"]] = done["text"]
                 sid = done["session_id"]
             for pid in ("P0007", "P0102"):
-                event_ids.append(c.post("/api/events", json={"kind": "click", "session_id": sid,
-                                                             "product_id": pid}).json()["id"])
+                event_ids.append(
+                    c.post(
+                        "/api/events", json={"kind": "click", "session_id": sid, "product_id": pid}
+                    ).json()["id"]
+                )
             # The in-flight turn: kill the server after its first words arrive.
             got_text = threading.Event()
             seen: list[str] = []
 
             def in_flight() -> None:
                 try:
-                    with httpx.Client(base_url=srv.url, timeout=30) as c2, c2.stream(
-                            "POST", "/api/chat", json={"session_id": sid, "message": "show me running shoes"},
-                            headers={"Accept": "text/event-stream"}) as r:
+                    with (
+                        httpx.Client(base_url=srv.url, timeout=30) as c2,
+                        c2.stream(
+                            "POST",
+                            "/api/chat",
+                            json={"session_id": sid, "message": "show me running shoes"},
+                            headers={"Accept": "text/event-stream"},
+                        ) as r,
+                    ):
                         for name, _data in sse_events(r):
                             seen.append(name)
                             if name == "text":
@@ -73,8 +82,12 @@ def test_sigkill_mid_conversation_loses_nothing_committed(tmp_path: Path) -> Non
                 assert by_id[mid]["text"] == text and by_id[mid]["role"] == "assistant"
             users = [m["text"] for m in msgs if m["role"] == "user"]
             # The in-flight user message was committed before generation started: it survives too.
-            assert users == ["hi", "wireless headphones under $100", "what is your return policy?",
-                             "show me running shoes"]
+            assert users == [
+                "hi",
+                "wireless headphones under $100",
+                "what is your return policy?",
+                "show me running shoes",
+            ]
             # The conversation goes on after the restart.
             r = c.post("/api/chat", json={"session_id": sid, "message": "thanks, bye"})
             assert r.status_code == 200 and r.json()["done"]["session_id"] == sid
@@ -82,8 +95,10 @@ def test_sigkill_mid_conversation_loses_nothing_committed(tmp_path: Path) -> Non
         srv2.stop()
     con = sqlite3.connect(db)
     try:
-        rows = con.execute(f"SELECT id, kind, product_id FROM events WHERE id IN ({','.join('?' * len(event_ids))})",
-                           event_ids).fetchall()
+        rows = con.execute(
+            f"SELECT id, kind, product_id FROM events WHERE id IN ({','.join('?' * len(event_ids))})",
+            event_ids,
+        ).fetchall()
         assert sorted(r[0] for r in rows) == sorted(event_ids) and {r[1] for r in rows} == {"click"}
         assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     finally:

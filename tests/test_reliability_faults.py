@@ -31,8 +31,9 @@ class CrashingModel:
 
 def test_generator_timeout_gives_template_answer_within_a_second(tmp_path: Path) -> None:
     timeout = 0.5
-    bot = demo_assistant(f"sqlite:///{tmp_path / 't.db'}", FakeChatModel(["never"], first_delay_s=5.0),
-                         timeout_s=timeout)
+    bot = demo_assistant(
+        f"sqlite:///{tmp_path / 't.db'}", FakeChatModel(["never"], first_delay_s=5.0), timeout_s=timeout
+    )
     bot.reader.read("hello")  # the parser loads on first use: the timeout is about generation only
     t0 = time.perf_counter()
     events = list(bot.stream("t1", "wireless headphones under $150"))
@@ -78,7 +79,9 @@ class DeadStore:
 
 
 @pytest.mark.parametrize("broken", ["embedder", "store"])
-def test_dead_embedder_or_vector_store_falls_back_to_lexical(broken: str, caplog: pytest.LogCaptureFixture) -> None:
+def test_dead_embedder_or_vector_store_falls_back_to_lexical(
+    broken: str, caplog: pytest.LogCaptureFixture
+) -> None:
     from knowledge.catalog import load_demo_catalog
     from knowledge.embed import make_embedder
     from knowledge.retrieve import Retriever
@@ -92,13 +95,16 @@ def test_dead_embedder_or_vector_store_falls_back_to_lexical(broken: str, caplog
         hits = r.search("wireless headphones", k=5)
         pols = r.policies("how long do refunds take", k=1)
     assert [h.id for h in hits] == [h.id for h in lexical.search("wireless headphones", k=5)]
-    assert hits and all("Headphones" in h.metadata.get("category", "") or "eadphone" in h.text for h in hits[:3])
+    assert hits and all(
+        "Headphones" in h.metadata.get("category", "") or "eadphone" in h.text for h in hits[:3]
+    )
     assert pols and pols[0].id == lexical.policies("how long do refunds take", k=1)[0].id
     assert r.last_degraded_reason and "lexical" in caplog.text
 
 
-def test_missing_recommender_model_falls_back_to_popularity(tmp_path: Path, caplog: pytest.LogCaptureFixture,
-                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_recommender_model_falls_back_to_popularity(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from assistant import wiring
     from assistant.errors import ModelMissingError
 

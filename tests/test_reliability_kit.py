@@ -17,7 +17,7 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 
-SERVER = r'''
+SERVER = r"""
 import os, sys, uvicorn
 from assistant.fakes import demo_assistant
 from assistant.generate.base import FakeChatModel
@@ -36,7 +36,7 @@ settings = Settings(data_dir=data, generator_backend="template", embedder="hashi
                     rate_limit_per_minute=int(os.environ.get("T_RATE", "100000")), rate_limit_api_per_minute=100000)
 app = create_app(settings, engine, store=engine.store, with_ui=False)
 uvicorn.run(app, host="127.0.0.1", port=int(os.environ["T_PORT"]), log_level="warning")
-'''
+"""
 
 
 class Server:
@@ -52,11 +52,20 @@ class Server:
         import httpx
 
         env = {k: v for k, v in os.environ.items() if not k.startswith("AISLE_")}
-        env.update({"T_DATA": str(self.data_dir), "T_PORT": str(self.port), "PYTHONPATH": str(REPO),
-                    "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1", **self.env})
+        env.update(
+            {
+                "T_DATA": str(self.data_dir),
+                "T_PORT": str(self.port),
+                "PYTHONPATH": str(REPO),
+                "HF_HUB_OFFLINE": "1",
+                "OMP_NUM_THREADS": "1",
+                **self.env,
+            }
+        )
         self.log = open(self.data_dir / "server.log", "ab")  # noqa: SIM115 - closed in stop()
-        self.proc = subprocess.Popen([sys.executable, "-c", SERVER], cwd=self.data_dir, env=env,
-                                     stdout=self.log, stderr=self.log)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", SERVER], cwd=self.data_dir, env=env, stdout=self.log, stderr=self.log
+        )
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

@@ -16,8 +16,10 @@ from ui.api import create_app
 
 
 def test_leak_check_sees_foreign_and_missing_messages() -> None:
-    own = [{"id": 1, "session_id": "s", "role": "user", "text": "hi (shopper zqbb)"},
-           {"id": 2, "session_id": "s", "role": "assistant", "text": "hello"}]
+    own = [
+        {"id": 1, "session_id": "s", "role": "user", "text": "hi (shopper zqbb)"},
+        {"id": 2, "session_id": "s", "role": "assistant", "text": "hello"},
+    ]
     assert transcript_leaks(own, "s", "zqbb", ["hi (shopper zqbb)"]) == []
     foreign = own + [{"id": 3, "session_id": "s", "role": "user", "text": "tents (shopper zqbc)"}]
     assert len(transcript_leaks(foreign, "s", "zqbb", ["hi (shopper zqbb)"])) == 2

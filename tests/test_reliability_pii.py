@@ -9,37 +9,43 @@ import pytest
 from assistant.pii import RedactingFilter, find_pii, install_log_redaction, luhn_ok, redact, redact_value
 
 
-@pytest.mark.parametrize("text, kind, secret", [
-    ("write to jane.doe+shop@mail.example.co.uk today", "email", "jane.doe+shop@mail.example.co.uk"),
-    ("call me on (555) 123-4567", "phone", "123-4567"),
-    ("my cell is +1 555 123 4567", "phone", "555 123 4567"),
-    ("uk number +44 20 7946 0958", "phone", "7946 0958"),
-    ("555.867.5309 after 6pm", "phone", "867.5309"),
-    ("card 4111 1111 1111 1111 exp 04/29", "card", "4111 1111 1111 1111"),
-    ("pay with 4242-4242-4242-4242", "card", "4242-4242-4242-4242"),
-    ("amex 378282246310005 please", "card", "378282246310005"),
-    ("ship to 742 Evergreen Terrace, Springfield, OR 97403", "address", "742 Evergreen Terrace"),
-    ("I live at 10 Downing Street apt 4B", "address", "Downing Street"),
-    ("1600 Pennsylvania Ave NW, Washington, DC 20500", "address", "Pennsylvania Ave"),
-    ("send it to 221b baker st", "address", "baker st"),
-    ("PO Box 1234 please", "address", "Box 1234"),
-])
+@pytest.mark.parametrize(
+    "text, kind, secret",
+    [
+        ("write to jane.doe+shop@mail.example.co.uk today", "email", "jane.doe+shop@mail.example.co.uk"),
+        ("call me on (555) 123-4567", "phone", "123-4567"),
+        ("my cell is +1 555 123 4567", "phone", "555 123 4567"),
+        ("uk number +44 20 7946 0958", "phone", "7946 0958"),
+        ("555.867.5309 after 6pm", "phone", "867.5309"),
+        ("card 4111 1111 1111 1111 exp 04/29", "card", "4111 1111 1111 1111"),
+        ("pay with 4242-4242-4242-4242", "card", "4242-4242-4242-4242"),
+        ("amex 378282246310005 please", "card", "378282246310005"),
+        ("ship to 742 Evergreen Terrace, Springfield, OR 97403", "address", "742 Evergreen Terrace"),
+        ("I live at 10 Downing Street apt 4B", "address", "Downing Street"),
+        ("1600 Pennsylvania Ave NW, Washington, DC 20500", "address", "Pennsylvania Ave"),
+        ("send it to 221b baker st", "address", "baker st"),
+        ("PO Box 1234 please", "address", "Box 1234"),
+    ],
+)
 def test_each_kind_is_redacted(text: str, kind: str, secret: str) -> None:
     red, kinds = redact(text)
     assert kind in kinds and f"[{kind}]" in red
     assert secret not in red
 
 
-@pytest.mark.parametrize("text", [
-    "where is my order ORD-104233?",
-    "wireless headphones under $100",
-    "a 2 way radio and 3 pairs for the road",
-    "tracking 1Z999AA10123456784 with UPS",
-    "fedex 123456789012 and usps 9400111899223197428490",
-    "not a card: 1234 5678 9012 3456",  # fails Luhn
-    "price 1299.99 for 12 inch pans, 4.5 stars",
-    "I'm 35 and 180 cm tall",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "where is my order ORD-104233?",
+        "wireless headphones under $100",
+        "a 2 way radio and 3 pairs for the road",
+        "tracking 1Z999AA10123456784 with UPS",
+        "fedex 123456789012 and usps 9400111899223197428490",
+        "not a card: 1234 5678 9012 3456",  # fails Luhn
+        "price 1299.99 for 12 inch pans, 4.5 stars",
+        "I'm 35 and 180 cm tall",
+    ],
+)
 def test_shopping_text_is_left_alone(text: str) -> None:
     assert redact(text) == (text, [])
 
@@ -52,14 +58,19 @@ def test_luhn() -> None:
 def test_several_kinds_in_one_message() -> None:
     red, kinds = redact("I'm ann@x.io, 555-123-4567, card 4111111111111111, 12 Oak Lane. Order ORD-100001")
     assert kinds == ["email", "card", "phone", "address"]
-    assert red == "I'm [email], [phone], card [card], [address] Order ORD-100001"  # "Lane." may be an abbreviation
+    assert (
+        red == "I'm [email], [phone], card [card], [address] Order ORD-100001"
+    )  # "Lane." may be an abbreviation
     assert find_pii("nothing here") == []
 
 
 def test_redact_value_walks_json_and_keeps_named_keys() -> None:
     data = {"note": "mail a@b.co", "items": ["call 555-123-4567", 3], "email": "keep@me.io"}
-    assert redact_value(data, keep_keys=["email"]) == {"note": "mail [email]", "items": ["call [phone]", 3],
-                                                       "email": "keep@me.io"}
+    assert redact_value(data, keep_keys=["email"]) == {
+        "note": "mail [email]",
+        "items": ["call [phone]", 3],
+        "email": "keep@me.io",
+    }
 
 
 def test_long_adversarial_input_is_linear() -> None:

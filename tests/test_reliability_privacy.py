@@ -28,14 +28,25 @@ def env(tmp_path: Path, recommender: Any) -> dict[str, Any]:
     client = local_client(create_app(settings, bot, store=bot.store, with_ui=False))
     order = next(o for o in bot.store.orders_for_customer("C0187"))
     cust = bot.store.get_customer("C0187")
-    return {"bot": bot, "client": client, "order": order, "cust": cust, "h": sign_in(client, "C0187"),
-            "dir": tmp_path, "sids": {}}
+    return {
+        "bot": bot,
+        "client": client,
+        "order": order,
+        "cust": cust,
+        "h": sign_in(client, "C0187"),
+        "dir": tmp_path,
+        "sids": {},
+    }
 
 
 def _chat(env: dict[str, Any], name: str, text: str, customer: bool = True) -> dict[str, Any]:
     """A turn in the conversation called ``name`` (its server-issued id is remembered)."""
     sid = env["sids"].get(name)
-    body = {"message": text, **({"customer_id": "C0187"} if customer else {}), **({"session_id": sid} if sid else {})}
+    body = {
+        "message": text,
+        **({"customer_id": "C0187"} if customer else {}),
+        **({"session_id": sid} if sid else {}),
+    }
     r = env["client"].post("/api/chat", json=body, headers=env["h"] if customer else {})
     assert r.status_code == 200, r.text
     env["sids"][name] = r.json()["done"]["session_id"]
@@ -44,8 +55,16 @@ def _chat(env: dict[str, Any], name: str, text: str, customer: bool = True) -> d
 
 def test_export_returns_everything(env: dict[str, Any]) -> None:
     _chat(env, "p-1", "wireless headphones under $100")
-    env["client"].post("/api/events", json={"kind": "click", "session_id": env["sids"]["p-1"], "customer_id": "C0187",
-                                            "product_id": "P0007"}, headers=env["h"])
+    env["client"].post(
+        "/api/events",
+        json={
+            "kind": "click",
+            "session_id": env["sids"]["p-1"],
+            "customer_id": "C0187",
+            "product_id": "P0007",
+        },
+        headers=env["h"],
+    )
     r = env["client"].get("/api/customers/C0187/export", headers=env["h"])
     assert r.status_code == 200
     data, store = r.json(), env["bot"].store
@@ -70,7 +89,9 @@ def test_opt_out_is_honoured_at_once(env: dict[str, Any]) -> None:
     assert [c["product_id"] for c in mine["products"]] == [c["product_id"] for c in anon["products"]]
     rec = env["client"].get("/api/recommendations?customer_id=C0187&k=5", headers=env["h"]).json()["results"]
     anon_rec = env["client"].get("/api/recommendations?k=5").json()["results"]
-    assert [p.get("product_id") or p.get("id") for p in rec] == [p.get("product_id") or p.get("id") for p in anon_rec]
+    assert [p.get("product_id") or p.get("id") for p in rec] == [
+        p.get("product_id") or p.get("id") for p in anon_rec
+    ]
 
 
 def test_delete_removes_the_customer_everywhere(env: dict[str, Any]) -> None:
@@ -78,7 +99,9 @@ def test_delete_removes_the_customer_everywhere(env: dict[str, Any]) -> None:
     _chat(env, "p-4", "wireless headphones under $100")
     # An anonymous session where they looked up their order: the dialogue state keeps the email.
     _chat(env, "p-5", f"where is my order {oid}? my email is {email}", customer=False)
-    env["bot"].store.open_ticket("handoff", f"C0187 ({email}) wants a call back", session_id=env["sids"]["p-5"])
+    env["bot"].store.open_ticket(
+        "handoff", f"C0187 ({email}) wants a call back", session_id=env["sids"]["p-5"]
+    )
     r = env["client"].delete("/api/customers/C0187", headers=env["h"])
     assert r.status_code == 200 and r.json() == {"deleted": "C0187"}
     rec = env["bot"].recommender

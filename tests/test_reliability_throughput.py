@@ -23,6 +23,7 @@ def _slow_encode(calls: list[list[str]], delay_s: float = 0.05) -> Any:
         calls.append(list(texts))
         time.sleep(delay_s)  # a forward pass: other callers arrive meanwhile
         return np.array([[len(t), ord(t[0])] for t in texts], dtype=np.float32)
+
     return encode
 
 

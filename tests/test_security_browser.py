@@ -45,8 +45,10 @@ def _poison(data: Path, evil: str) -> str:
     (cat / "products.jsonl").write_text("".join(json.dumps(p) + "\n" for p in products))
     reviews = [json.loads(x) for x in (cat / "reviews.jsonl").read_text().splitlines() if x.strip()]
     mine = [r for r in reviews if r["product_id"] == POISONED][0]
-    mine["text"] = (f"Best headphones ![r]({evil}/review.png) [deal]({evil}/review-link) see {evil}/bare "
-                    "and www.tracker.example for more.")
+    mine["text"] = (
+        f"Best headphones ![r]({evil}/review.png) [deal]({evil}/review-link) see {evil}/bare "
+        "and www.tracker.example for more."
+    )
     reviews = [r for r in reviews if r["product_id"] != POISONED] + [mine]
     (cat / "reviews.jsonl").write_text("".join(json.dumps(r) + "\n" for r in reviews))
     return title
@@ -60,23 +62,49 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     tracker = ThreadingHTTPServer(("127.0.0.1", evil_port), Tracker)
     threading.Thread(target=tracker.serve_forever, daemon=True).start()
     outer = {k: v for k, v in os.environ.items() if not k.startswith("AISLE_")}
-    env = {**outer, "AISLE_DATA_DIR": str(data), "AISLE_GENERATOR_BACKEND": "template", "AISLE_EMBEDDER": "minilm",
-           "AISLE_CORS_ORIGINS": json.dumps([f"http://127.0.0.1:{host_port}"]), "OMP_NUM_THREADS": "1",
-           "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False",
-           "ANONYMIZED_TELEMETRY": "False", "AISLE_CONFIG": str(data / "none.toml")}
+    env = {
+        **outer,
+        "AISLE_DATA_DIR": str(data),
+        "AISLE_GENERATOR_BACKEND": "template",
+        "AISLE_EMBEDDER": "minilm",
+        "AISLE_CORS_ORIGINS": json.dumps([f"http://127.0.0.1:{host_port}"]),
+        "OMP_NUM_THREADS": "1",
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+        "GRADIO_ANALYTICS_ENABLED": "False",
+        "ANONYMIZED_TELEMETRY": "False",
+        "AISLE_CONFIG": str(data / "none.toml"),
+    }
     log = (data / "server.log").open("wb")
-    subprocess.run([sys.executable, "-m", "aisle", "ingest", "--demo", "--no-index", "--no-progress"],
-                   env=env, cwd=data, check=True, stdout=log, stderr=subprocess.STDOUT, timeout=180)
+    subprocess.run(
+        [sys.executable, "-m", "aisle", "ingest", "--demo", "--no-index", "--no-progress"],
+        env=env,
+        cwd=data,
+        check=True,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        timeout=180,
+    )
     title = _poison(data, evil)
-    proc = subprocess.Popen([sys.executable, "-m", "aisle", "run", "--demo", "--port", str(port)], env=env,
-                            cwd=data, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "aisle", "run", "--demo", "--port", str(port)],
+        env=env,
+        cwd=data,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     host = host_page(data, port, host_port)
     try:
         base = f"http://127.0.0.1:{port}"
         wait_http(f"{base}/api/health", proc, 180, ready="engine_ready")
         wait_http(f"http://127.0.0.1:{host_port}/", host, 15)
-        yield {"base": base, "host": f"http://127.0.0.1:{host_port}", "evil": evil, "title": title.split(" ![")[0],
-               "data": data}
+        yield {
+            "base": base,
+            "host": f"http://127.0.0.1:{host_port}",
+            "evil": evil,
+            "title": title.split(" ![")[0],
+            "data": data,
+        }
     finally:
         stop(host)
         stop(proc)
@@ -95,10 +123,13 @@ def browser() -> Iterator[Any]:
 
 def _foreign(page: Any, root: str, evil_port: str) -> list[str]:
     """Links and images inside ``root`` that point anywhere but this server."""
-    return list(page.evaluate(
-        """([root, port]) => Array.from(document.querySelectorAll(root + ' a[href], ' + root + ' img[src]'))
+    return list(
+        page.evaluate(
+            """([root, port]) => Array.from(document.querySelectorAll(root + ' a[href], ' + root + ' img[src]'))
              .map(e => e.href || e.src).filter(u => u.includes(':' + port) || !u.startsWith(location.origin))""",
-        [root, evil_port]))
+            [root, evil_port],
+        )
+    )
 
 
 def test_gradio_chat_renders_no_foreign_image_link_or_url(server: dict[str, Any], browser: Any) -> None:
@@ -107,12 +138,17 @@ def test_gradio_chat_renders_no_foreign_image_link_or_url(server: dict[str, Any]
     page.on("request", lambda r: seen.append(r.url))
     page.goto(server["base"] + "/")
     box = page.locator("#aisle-input textarea")
-    for n, ask in enumerate(("wireless headphones under $100", f"what do reviews say about the {server['title']}?"), 1):
+    for n, ask in enumerate(
+        ("wireless headphones under $100", f"what do reviews say about the {server['title']}?"), 1
+    ):
         box.fill(ask)
         box.press("Enter")
-        page.wait_for_function(f"document.querySelectorAll(\"#aisle-chat [data-testid='bot']\").length >= {n}"
-                               f" && document.querySelectorAll(\"#aisle-chat [data-testid='bot']\")[{n - 1}]"
-                               ".innerText.length > 20", timeout=30000)
+        page.wait_for_function(
+            f"document.querySelectorAll(\"#aisle-chat [data-testid='bot']\").length >= {n}"
+            f" && document.querySelectorAll(\"#aisle-chat [data-testid='bot']\")[{n - 1}]"
+            ".innerText.length > 20",
+            timeout=30000,
+        )
     page.wait_for_timeout(1500)  # give any image a chance to load
     chat = page.locator("#aisle-chat").inner_text() + page.locator("#aisle-cards").inner_text()
     assert "Best headphones" in chat and server["title"] in chat  # the poisoned texts were shown...
@@ -131,9 +167,11 @@ def test_widget_renders_no_foreign_image_link_or_url(server: dict[str, Any], bro
     inp = page.get_by_role("textbox", name="Message")
     inp.fill(f"what do reviews say about the {server['title']}?")
     inp.press("Enter")
-    page.wait_for_function("document.querySelectorAll('.aisle-w-bot').length >= 2 && "
-                           "document.querySelectorAll('.aisle-w-bot')[1].textContent.includes('Best headphones')",
-                           timeout=30000)
+    page.wait_for_function(
+        "document.querySelectorAll('.aisle-w-bot').length >= 2 && "
+        "document.querySelectorAll('.aisle-w-bot')[1].textContent.includes('Best headphones')",
+        timeout=30000,
+    )
     page.wait_for_timeout(1000)
     port = server["evil"].rsplit(":", 1)[1]
     text = page.locator(".aisle-w").inner_text()
@@ -149,8 +187,9 @@ def test_newcomer_demo_sign_in_and_download_on_this_machine(server: dict[str, An
     page.goto(server["base"] + "/")
     page.locator("#aisle-who input").click()
     page.get_by_role("option").nth(1).click()
-    page.wait_for_function("document.querySelector('#aisle-status').innerText.includes('signed in as')",
-                           timeout=30000)
+    page.wait_for_function(
+        "document.querySelector('#aisle-status').innerText.includes('signed in as')", timeout=30000
+    )
     page.locator("#aisle-privacy").get_by_text("Privacy: what we store about me").click()
     page.locator("#aisle-privacy-download").click()
     link = page.locator("#aisle-export-link")

@@ -26,9 +26,17 @@ ADDRESS = "12 Elm Street, Springfield, IL 62704"
 
 def _cli(data: Path, *args: str) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AISLE_")}
-    env.update({"AISLE_DATA_DIR": str(data), "AISLE_EMBEDDER": "hashing", "AISLE_CONFIG": str(data / "none.toml")})
-    subprocess.run([sys.executable, "-m", "aisle", *args], env=env, cwd=data.parent, check=True,
-                   capture_output=True, timeout=600)
+    env.update(
+        {"AISLE_DATA_DIR": str(data), "AISLE_EMBEDDER": "hashing", "AISLE_CONFIG": str(data / "none.toml")}
+    )
+    subprocess.run(
+        [sys.executable, "-m", "aisle", *args],
+        env=env,
+        cwd=data.parent,
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )
 
 
 def _engine(settings: Any) -> Any:
@@ -37,8 +45,11 @@ def _engine(settings: Any) -> Any:
     from assistant.fakes import demo_assistant
     from assistant.recsys import ShopRecommender
 
-    return demo_assistant(f"sqlite:///{settings.data_dir / 'aisle.db'}", history=True,
-                          recommender=ShopRecommender.load(settings.data_dir / "recommender"))
+    return demo_assistant(
+        f"sqlite:///{settings.data_dir / 'aisle.db'}",
+        history=True,
+        recommender=ShopRecommender.load(settings.data_dir / "recommender"),
+    )
 
 
 def _pick(demo: Any) -> dict[str, Any]:
@@ -48,8 +59,13 @@ def _pick(demo: Any) -> dict[str, Any]:
     orders = collections.defaultdict(list)
     for o in demo.orders:
         orders[o["customer_id"]].append(o)
-    return next(c for c in demo.customers[40:] if reviews[c["id"]] and names[c["name"]] == 1
-                and any(o.get("tracking_number") and o.get("tracking") for o in orders[c["id"]]))
+    return next(
+        c
+        for c in demo.customers[40:]
+        if reviews[c["id"]]
+        and names[c["name"]] == 1
+        and any(o.get("tracking_number") and o.get("tracking") for o in orders[c["id"]])
+    )
 
 
 @pytest.fixture(scope="module")
@@ -62,20 +78,36 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     data.mkdir()
     _cli(data, "ingest", "--demo", "--no-progress")
     _cli(data, "train", "recsys")
-    settings = Settings(data_dir=data, demo_mode=True, generator_backend="template", embedder="hashing",
-                        rate_limit_per_minute=10_000, rate_limit_api_per_minute=10_000)
+    settings = Settings(
+        data_dir=data,
+        demo_mode=True,
+        generator_backend="template",
+        embedder="hashing",
+        rate_limit_per_minute=10_000,
+        rate_limit_api_per_minute=10_000,
+    )
     engine = _engine(settings)
     app = create_app(settings, engine, store=engine.store, with_ui=False)
     demo = load_demo()
     her = _pick(demo)
     order = next(o for o in demo.orders if o["customer_id"] == her["id"] and o.get("tracking_number"))
     other = next(o for o in demo.orders if o["customer_id"] != her["id"] and o.get("tracking_number"))
-    yield {"c": local_client(app), "app": app, "data": data, "her": her, "order": order, "other": other,
-           "engine": engine, "demo": demo}
+    yield {
+        "c": local_client(app),
+        "app": app,
+        "data": data,
+        "her": her,
+        "order": order,
+        "other": other,
+        "engine": engine,
+        "demo": demo,
+    }
     engine.store.close()
 
 
-def _say(w: dict[str, Any], text: str, sid: str | None = None, headers: dict[str, str] | None = None) -> dict[str, Any]:
+def _say(
+    w: dict[str, Any], text: str, sid: str | None = None, headers: dict[str, str] | None = None
+) -> dict[str, Any]:
     body = {"message": text, **({"session_id": sid} if sid else {})}
     r = w["c"].post("/api/chat", json=body, headers=headers or {})
     assert r.status_code == 200, r.text
@@ -97,13 +129,23 @@ def test_deleting_a_customer_leaves_no_trace_in_the_data_dir(world: dict[str, An
     _say(w, f"I am {her['name']}, please ship the next one to {ADDRESS}", anon)
     _say(w, "I want to talk to a human", anon)
     # Someone else's conversation, which must survive her deletion untouched.
-    other = _say(w, f"where is my order {w['other']['id']}? my email is {w['other']['email']}")["done"]["session_id"]
+    other = _say(w, f"where is my order {w['other']['id']}? my email is {w['other']['email']}")["done"][
+        "session_id"
+    ]
     # Signed in: a conversation, a cart event, and a 'download my data' file left undownloaded.
     h = w["token"] = sign_in(w["c"], her["id"])
     mine = _say(w, "wireless headphones under $100", headers=h)
     pid = mine["products"][0]["product_id"] if mine["products"] else "P0001"
-    assert w["c"].post("/api/events", json={"kind": "cart", "session_id": mine["done"]["session_id"],
-                                            "product_id": pid}, headers=h).status_code == 200
+    assert (
+        w["c"]
+        .post(
+            "/api/events",
+            json={"kind": "cart", "session_id": mine["done"]["session_id"], "product_id": pid},
+            headers=h,
+        )
+        .status_code
+        == 200
+    )
     backend = w["app"].state.backend
     name = backend.export_file(backend.identify(authorization=h["Authorization"]), her["id"])
     assert (w["data"] / "exports" / name).is_file()
@@ -112,7 +154,9 @@ def test_deleting_a_customer_leaves_no_trace_in_the_data_dir(world: dict[str, An
 
     needles = [her["id"], her["email"], her["name"], order["id"], order["tracking_number"], "12 elm street"]
     # Whole tokens only: a content hash such as "...dc0043315e" is not customer C0043.
-    pats = {n: re.compile(rb"(?<![0-9a-z])" + re.escape(n.lower().encode()) + rb"(?![0-9a-z])") for n in needles}
+    pats = {
+        n: re.compile(rb"(?<![0-9a-z])" + re.escape(n.lower().encode()) + rb"(?![0-9a-z])") for n in needles
+    }
     for f, raw in _files(w["data"]):
         for needle, rx in pats.items():
             assert not rx.search(raw), f"{needle!r} still in {f.relative_to(w['data'])}"
@@ -149,8 +193,12 @@ def test_her_old_token_and_unknown_customers_get_403_or_404(world: dict[str, Any
     backend = world["app"].state.backend
     old = world["token"]  # signed in before the deletion (the first test)
     assert c.post(f"/api/customers/{cid}/login").status_code == 404  # no such customer any more
-    for method, path in (("GET", f"/api/customers/{cid}/export"), ("DELETE", f"/api/customers/{cid}"),
-                         ("POST", "/api/chat"), ("GET", "/api/recommendations")):
+    for method, path in (
+        ("GET", f"/api/customers/{cid}/export"),
+        ("DELETE", f"/api/customers/{cid}"),
+        ("POST", "/api/chat"),
+        ("GET", "/api/recommendations"),
+    ):
         r = c.request(method, path, headers=old, json={"message": "hi"} if method == "POST" else None)
         assert r.status_code == 403 and "revoked" in r.text, (path, r.status_code, r.text)
     ghost = {"Authorization": f"Bearer {backend.authority.issue('C9999')}"}

@@ -39,8 +39,16 @@ def _fn(c: TestClient, name: str) -> int:
 
 def call(c: TestClient, name: str, data: list[Any], session: str) -> dict[str, Any]:
     """One event over Gradio's queue protocol; the completed message (output or error)."""
-    r = c.post("/gradio_api/queue/join", json={"data": data, "fn_index": _fn(c, name), "session_hash": session,
-                                               "trigger_id": None, "event_data": None})
+    r = c.post(
+        "/gradio_api/queue/join",
+        json={
+            "data": data,
+            "fn_index": _fn(c, name),
+            "session_hash": session,
+            "trigger_id": None,
+            "event_data": None,
+        },
+    )
     assert r.status_code == 200, r.text
     with c.stream("GET", f"/gradio_api/queue/data?session_hash={session}") as s:
         for line in s.iter_lines():
@@ -68,7 +76,9 @@ def test_gradio_demo_sign_in_refuses_other_machines(app: Any) -> None:
         summary = call(c, "summary", [None, None], "far-1")["data"][0]
         assert "anonymous" in summary.lower() and "C0001" not in summary
     # The handler refuses on its own too, should the choice list ever be bypassed.
-    token, note = demo_sign_in(app.state.backend, "C0001", Visit(address="203.0.113.5", host="127.0.0.1:7860"))
+    token, note = demo_sign_in(
+        app.state.backend, "C0001", Visit(address="203.0.113.5", host="127.0.0.1:7860")
+    )
     assert token is None and "this machine" in note
 
 
@@ -77,13 +87,17 @@ def test_gradio_privacy_handlers_need_a_signed_in_tab(app: Any) -> None:
     with _client(app, "203.0.113.6") as c:
         # State inputs come from the server's session, never from the request: a forged token is ignored.
         forged = app.state.backend.authority.issue("C0002")
-        for name, data in (("download", [forged, None]), ("summary", [forged, None]),
-                           ("erase", [forged, True, None])):
+        for name, data in (
+            ("download", [forged, None]),
+            ("summary", [forged, None]),
+            ("erase", [forged, True, None]),
+        ):
             out = json.dumps(call(c, name, data, "far-2"))
             assert "Name C0002" not in out and "c0002@example.com" not in out
             assert "/api/exports/" not in out and "Deleted" not in out
-    assert store.get_customer("C0002") is not None and not list((Path(app.state.backend.settings.data_dir)
-                                                                  / "exports").glob("*.json"))
+    assert store.get_customer("C0002") is not None and not list(
+        (Path(app.state.backend.settings.data_dir) / "exports").glob("*.json")
+    )
 
 
 def test_gradio_demo_sign_in_works_on_this_machine(app: Any) -> None:

@@ -31,7 +31,9 @@ def _app(tmp_path: Path, **settings: Any) -> Any:
     store = Store(f"sqlite:///{tmp_path / 'sec.db'}")
     for cid in IDS:
         store.upsert_customer(cid, name=f"Name {cid}", email=f"{cid.lower()}@example.com")
-    return create_app(Settings(data_dir=tmp_path, **settings), FakeAssistant(store), store=store, with_ui=False)
+    return create_app(
+        Settings(data_dir=tmp_path, **settings), FakeAssistant(store), store=store, with_ui=False
+    )
 
 
 def _bearer(token: str) -> dict[str, str]:
@@ -106,8 +108,13 @@ def test_tokens_forged_with_public_defaults_are_refused(tmp_path: Path) -> None:
     now = int(time.time())
     claims = {"sub": "C0002", "iat": now, "exp": now + 600, "aud": AUDIENCE}
     old_scheme = hmac.new(b"admin-demo-token", b"customer:C0002", hashlib.sha256).hexdigest()
-    forged = [old_scheme, _sign(claims, "admin-demo-token"), _sign(claims, "agent-demo-token"),
-              jwt.encode(claims, key="", algorithm="none"), _sign(claims, "x" * 32)]
+    forged = [
+        old_scheme,
+        _sign(claims, "admin-demo-token"),
+        _sign(claims, "agent-demo-token"),
+        jwt.encode(claims, key="", algorithm="none"),
+        _sign(claims, "x" * 32),
+    ]
     for tok in forged:
         for headers in (_bearer(tok), {"X-Customer-Token": tok}):
             r = c.get("/api/customers/C0002/export", headers=headers)
@@ -119,7 +126,10 @@ def test_a_token_for_one_customer_opens_no_other(tmp_path: Path) -> None:
     mine = Authority.from_settings(Settings(data_dir=tmp_path), lambda: None).issue("C0001")  # type: ignore[arg-type,return-value]
     assert c.get("/api/customers/C0001/export", headers=_bearer(mine)).status_code == 200
     for path in ("/api/customers/C0002/export", "/api/customers/C0002/opt-out"):
-        assert c.request("GET" if path.endswith("export") else "POST", path, headers=_bearer(mine)).status_code == 403
+        assert (
+            c.request("GET" if path.endswith("export") else "POST", path, headers=_bearer(mine)).status_code
+            == 403
+        )
     assert c.delete("/api/customers/C0002", headers=_bearer(mine)).status_code == 403
 
 
@@ -127,7 +137,9 @@ def test_shop_signed_token_in_the_documented_format_is_accepted(tmp_path: Path) 
     """The 10-line example of docs/security.md, as a shop's backend would run it."""
     c = local_client(_app(tmp_path, shop_secret="s" * 40))
     now = int(time.time())
-    token = jwt.encode({"sub": "C0003", "iat": now, "exp": now + 900, "aud": "aisle"}, "s" * 40, algorithm="HS256")
+    token = jwt.encode(
+        {"sub": "C0003", "iat": now, "exp": now + 900, "aud": "aisle"}, "s" * 40, algorithm="HS256"
+    )
     assert c.get("/api/customers/C0003/export", headers=_bearer(token)).json()["customer"]["id"] == "C0003"
     assert c.get("/api/customers/C0003/export", headers={"X-Customer-Token": token}).status_code == 200
     body = c.post("/api/chat", json={"message": "hi"}, headers=_bearer(token)).json()
@@ -153,8 +165,12 @@ def test_token_is_revoked_when_the_customer_is_deleted(tmp_path: Path) -> None:
     c = local_client(app)
     tok = c.post("/api/customers/C0004/login").json()["token"]
     assert c.delete("/api/customers/C0004", headers=_bearer(tok)).json() == {"deleted": "C0004"}
-    for method, path in (("GET", "/api/customers/C0004/export"), ("DELETE", "/api/customers/C0004"),
-                         ("POST", "/api/customers/C0004/opt-out"), ("GET", "/api/recommendations?customer_id=C0004")):
+    for method, path in (
+        ("GET", "/api/customers/C0004/export"),
+        ("DELETE", "/api/customers/C0004"),
+        ("POST", "/api/customers/C0004/opt-out"),
+        ("GET", "/api/recommendations?customer_id=C0004"),
+    ):
         r = c.request(method, path, headers=_bearer(tok))
         assert r.status_code == 403 and "revoked" in r.json()["detail"], (path, r.text)
     r = c.post("/api/chat", json={"message": "hi"}, headers=_bearer(tok))
@@ -167,9 +183,14 @@ def test_token_is_revoked_when_the_customer_is_deleted(tmp_path: Path) -> None:
 def test_token_for_an_unknown_customer_is_404_never_500(tmp_path: Path) -> None:
     c = local_client(_app(tmp_path))
     tok = Authority.from_settings(Settings(data_dir=tmp_path), lambda: None).issue("C9999")  # type: ignore[arg-type,return-value]
-    for method, path in (("GET", "/api/customers/C9999/export"), ("DELETE", "/api/customers/C9999"),
-                         ("POST", "/api/chat")):
-        r = c.request(method, path, headers=_bearer(tok), json={"message": "hi"} if path == "/api/chat" else None)
+    for method, path in (
+        ("GET", "/api/customers/C9999/export"),
+        ("DELETE", "/api/customers/C9999"),
+        ("POST", "/api/chat"),
+    ):
+        r = c.request(
+            method, path, headers=_bearer(tok), json={"message": "hi"} if path == "/api/chat" else None
+        )
         assert r.status_code == 404 and "does not know" in r.json()["detail"], (path, r.text)
 
 
@@ -209,9 +230,14 @@ def test_serving_problem_names_the_setting() -> None:
 
 def _run(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("AISLE_")}
-    return subprocess.run([sys.executable, "-m", "aisle", "run", "--port", "1", *args], cwd=tmp_path,
-                          env={**clean, "AISLE_DATA_DIR": str(tmp_path / "d"), **env}, capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "aisle", "run", "--port", "1", *args],
+        cwd=tmp_path,
+        env={**clean, "AISLE_DATA_DIR": str(tmp_path / "d"), **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_aisle_run_refuses_a_public_host_with_demo_tokens(tmp_path: Path) -> None:

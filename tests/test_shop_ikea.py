@@ -21,7 +21,9 @@ pytestmark = pytest.mark.data
 def _slice(shared: Path, out: Path) -> dict[str, dict[str, str]]:
     """The raw CSV's header and 200 of its rows, unchanged: every BILLY row and an even spread of the
     rest (so each category is there)."""
-    with (shared / "non-usd-catalog" / "IKEA_SA_Furniture_Web_Scrapings_sss.csv").open(encoding="utf-8") as fh:
+    with (shared / "non-usd-catalog" / "IKEA_SA_Furniture_Web_Scrapings_sss.csv").open(
+        encoding="utf-8"
+    ) as fh:
         rows = list(csv.reader(fh))
     header, body = rows[0], rows[1:]
     billy = [r for r in body if "BILLY" in r[2]]
@@ -103,7 +105,9 @@ def test_product_page_widget_and_docs_belong_to_the_shop(shop: dict[str, Any]) -
     r = c.get(f"/api/products/{billy}")
     assert r.status_code == 200 and r.json()["currency"] == "SAR" and r.json()["brand"] == "BILLY"
     texts = shop["backend"].shop_texts()
-    assert "SAR" in texts.placeholder and "headphones" not in texts.placeholder and "$" not in texts.placeholder
+    assert (
+        "SAR" in texts.placeholder and "headphones" not in texts.placeholder and "$" not in texts.placeholder
+    )
     page = c.get("/widget-demo").text
     assert texts.greeting in page and "headphones" not in page
     docs = c.get("/docs")

@@ -34,15 +34,29 @@ def _ctx(a: Assistant, **kw: Any) -> ToolContext:
 
 
 def test_registry_has_every_tool_with_docs() -> None:
-    assert set(TOOLS) == {"recommend", "search_products", "rank", "product_details", "compare", "product_qa",
-                          "order_status", "cancel_order", "return_or_refund", "policy_qa", "handoff", "privacy"}
+    assert set(TOOLS) == {
+        "recommend",
+        "search_products",
+        "rank",
+        "product_details",
+        "compare",
+        "product_qa",
+        "order_status",
+        "cancel_order",
+        "return_or_refund",
+        "policy_qa",
+        "handoff",
+        "privacy",
+    }
     assert all(fn.__doc__ and len(fn.__doc__) > 30 for fn in TOOLS.values())
     with pytest.raises(KeyError, match="choose one of"):
         call_tool("teleport", None)  # type: ignore[arg-type]
 
 
 def test_recommend_honours_constraints(a: Assistant) -> None:
-    c = Constraints(categories=("Headphones",), price=Bound(None, 150.0), currency="USD", exclude_brands=("Sony",))
+    c = Constraints(
+        categories=("Headphones",), price=Bound(None, 150.0), currency="USD", exclude_brands=("Sony",)
+    )
     res = call_tool("recommend", _ctx(a), constraints=c, query="wireless headphones", k=3)
     assert 1 <= len(res.products) <= 3 and res.ids == [p.product_id for p in res.products]
     for p in res.products:
@@ -50,9 +64,15 @@ def test_recommend_honours_constraints(a: Assistant) -> None:
         assert prod.leaf_category == "Headphones" and prod.price <= 150 and prod.brand != "Sony"
         assert p.reason and "under $150" in p.reason.lower()
     assert {"under $150", "not Sony"} <= set(res.constraints)
-    assert call_tool("recommend", _ctx(a), constraints=Constraints(categories=("Headphones",),
-                                                                    price=Bound(None, 1.0))).products == []
-    owned = call_tool("recommend", _ctx(a, owned=tuple(res.ids)), constraints=c, query="wireless headphones", k=3)
+    assert (
+        call_tool(
+            "recommend", _ctx(a), constraints=Constraints(categories=("Headphones",), price=Bound(None, 1.0))
+        ).products
+        == []
+    )
+    owned = call_tool(
+        "recommend", _ctx(a, owned=tuple(res.ids)), constraints=c, query="wireless headphones", k=3
+    )
     assert owned.products and not set(owned.ids) & set(res.ids)  # bought products are not offered again
 
 
@@ -62,8 +82,9 @@ def test_compare_and_product_qa_carry_record_ids(a: Assistant) -> None:
     assert set(cmp_.attributes["colour"]) == {"P0009", "P0012"}
     assert all(0 <= v <= 1 for v in cmp_.positive_share.values() if v is not None)
     qa = call_tool("product_qa", _ctx(a), product_id="P0009", question="how is the battery life?")
-    assert qa.review_ids and all(a.shop.products["P0009"].id == r.product_id
-                                 for r in a.shop.reviews["P0009"] if r.id in qa.review_ids)
+    assert qa.review_ids and all(
+        a.shop.products["P0009"].id == r.product_id for r in a.shop.reviews["P0009"] if r.id in qa.review_ids
+    )
     assert call_tool("product_details", _ctx(a), product_id="NOPE").product is None
 
 
@@ -101,11 +122,19 @@ def test_return_window_from_policy(a: Assistant) -> None:
     order = next(o for o in _orders(a) if o["status"] == "delivered")
     delivered = datetime.fromisoformat(order["tracking"][-1]["ts"][:19])
     window = a.shop.return_window_days()
-    inside = call_tool("return_or_refund", _ctx(a, now=lambda: delivered + timedelta(days=window - 1)),
-                       order_id=order["id"], email=order["email"])
+    inside = call_tool(
+        "return_or_refund",
+        _ctx(a, now=lambda: delivered + timedelta(days=window - 1)),
+        order_id=order["id"],
+        email=order["email"],
+    )
     assert inside.allowed and inside.ticket_id
-    late = call_tool("return_or_refund", _ctx(a, now=lambda: delivered + timedelta(days=window + 5)),
-                     order_id=order["id"], email=order["email"])
+    late = call_tool(
+        "return_or_refund",
+        _ctx(a, now=lambda: delivered + timedelta(days=window + 5)),
+        order_id=order["id"],
+        email=order["email"],
+    )
     assert not late.allowed and late.ticket_id is None and f"{window}-day" in late.reason
 
 

@@ -48,16 +48,24 @@ def test_a_return_is_judged_by_the_shop_clock(tmp_path: Path, shop: ShopIndex) -
 
 
 # --- answers quoted from the record -------------------------------------------------------------
-@pytest.mark.parametrize(("pid", "question", "quote"), [
-    ("P0005", "And are they on-ear or over-ear?", "form factor: on-ear"),
-    ("P0005", "How long does the battery last on the JBL Pulse 300 Wireless Headphones?", "battery life hours: 60"),
-    ("P0241", "and what does it weigh", "weight kg: 1.8"),
-    ("P0241", "how heavy is it?", "weight kg: 1.8"),
-    ("P0241", "what color is it?", "colour: orange"),
-    ("P0061", "which switches does it use?", "switch type: brown tactile"),
-])
-def test_a_product_question_quotes_the_attribute_it_asks_about(shop: ShopIndex, pid: str, question: str,
-                                                               quote: str) -> None:
+@pytest.mark.parametrize(
+    ("pid", "question", "quote"),
+    [
+        ("P0005", "And are they on-ear or over-ear?", "form factor: on-ear"),
+        (
+            "P0005",
+            "How long does the battery last on the JBL Pulse 300 Wireless Headphones?",
+            "battery life hours: 60",
+        ),
+        ("P0241", "and what does it weigh", "weight kg: 1.8"),
+        ("P0241", "how heavy is it?", "weight kg: 1.8"),
+        ("P0241", "what color is it?", "colour: orange"),
+        ("P0061", "which switches does it use?", "switch type: brown tactile"),
+    ],
+)
+def test_a_product_question_quotes_the_attribute_it_asks_about(
+    shop: ShopIndex, pid: str, question: str, quote: str
+) -> None:
     spec = shop.spec_snippet(shop.products[pid], question)
     assert spec is not None and spec.kind == "spec" and quote in spec.text and spec.product_id == pid
 
@@ -80,8 +88,13 @@ def test_the_parsed_aspect_decides_when_the_record_has_it(shop: ShopIndex) -> No
 
 
 def test_product_qa_puts_the_records_figure_before_reviews(shop: ShopIndex) -> None:
-    ans = call_tool("product_qa", ToolContext(shop), product_id="P0241", question="will it keep me dry?",
-                    aspect="waterproof_rating_mm")
+    ans = call_tool(
+        "product_qa",
+        ToolContext(shop),
+        product_id="P0241",
+        question="will it keep me dry?",
+        aspect="waterproof_rating_mm",
+    )
     assert ans.snippets[0].id == "P0241:specs" and "3000" in ans.snippets[0].text
     assert call_tool("product_qa", ToolContext(shop), product_id="NOPE", question="dry?").product is None
 
@@ -94,26 +107,39 @@ def test_a_policy_quote_follows_the_section_heading() -> None:
 
 # --- constraints and rankings -------------------------------------------------------------------
 def test_title_words_and_attributes_narrow_the_catalog(shop: ShopIndex) -> None:
-    c = Constraints(categories=("Keyboards",), attributes={"title": ("mechanical",), "connectivity": ("wireless",)})
+    c = Constraints(
+        categories=("Keyboards",), attributes={"title": ("mechanical",), "connectivity": ("wireless",)}
+    )
     got = shop.filter(c)
     assert got and shop.count(c) == len(got) < len(shop.filter(Constraints(categories=("Keyboards",))))
     assert all("Mechanical" in p.title and p.attributes["connectivity"] == "wireless" for p in got)
 
 
 def test_rank_orders_by_a_recorded_attribute_and_leaves_out_products_without_it(shop: ShopIndex) -> None:
-    r = call_tool("rank", ToolContext(shop), product_ids=["P0006", "P0241", "P0005", "P0001"], attribute="weight_g",
-                  direction="min", label="lightest")
+    r = call_tool(
+        "rank",
+        ToolContext(shop),
+        product_ids=["P0006", "P0241", "P0005", "P0001"],
+        attribute="weight_g",
+        direction="min",
+        label="lightest",
+    )
     assert r.ids == ["P0005", "P0006", "P0001"] and r.values["P0005"] == "198"  # the tent records weight_kg
-    heavy = call_tool("rank", ToolContext(shop), product_ids=["P0006", "P0005", "P0001"], attribute="weight_g")
+    heavy = call_tool(
+        "rank", ToolContext(shop), product_ids=["P0006", "P0005", "P0001"], attribute="weight_g"
+    )
     assert heavy.ids == ["P0001", "P0006", "P0005"]
-    cheap = call_tool("rank", ToolContext(shop), product_ids=["P0006", "P0005"], attribute="price", direction="min")
+    cheap = call_tool(
+        "rank", ToolContext(shop), product_ids=["P0006", "P0005"], attribute="price", direction="min"
+    )
     assert cheap.ids == ["P0005", "P0006"]
 
 
 def test_recommend_sorted_by_an_attribute(shop: ShopIndex) -> None:
     c = Constraints(categories=("Headphones",), price=Bound(None, 150.0))
-    res = call_tool("recommend", ToolContext(shop), constraints=c, query="light headphones", sort=("weight_g", "min"),
-                    k=5)
+    res = call_tool(
+        "recommend", ToolContext(shop), constraints=c, query="light headphones", sort=("weight_g", "min"), k=5
+    )
     weights = [float(shop.products[i].attributes["weight_g"]) for i in res.ids]
     assert len(weights) == 5 and weights == sorted(weights)
     assert weights[0] == min(float(p.attributes["weight_g"]) for p in shop.filter(c))

@@ -28,8 +28,11 @@ def env(tmp_path: Path) -> dict[str, Any]:
 
 
 def test_sse_streams_events_in_contract_order(env: dict[str, Any]) -> None:
-    r = env["client"].post("/api/chat", json={"message": "wireless headphones under $100"},
-                           headers={"Accept": "text/event-stream"})
+    r = env["client"].post(
+        "/api/chat",
+        json={"message": "wireless headphones under $100"},
+        headers={"Accept": "text/event-stream"},
+    )
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/event-stream")
     events = parse_sse(r.text)
     names = [n for n, _ in events]
@@ -61,8 +64,11 @@ def test_concurrent_sessions_never_see_each_other(env: dict[str, Any]) -> None:
     def shopper(name: str, word: str) -> None:
         sid = sids[name]
         for i in range(4):
-            r = c.post("/api/chat", json={"session_id": sid, "message": f"{word} {i}"},
-                       headers={"Accept": "text/event-stream"})
+            r = c.post(
+                "/api/chat",
+                json={"session_id": sid, "message": f"{word} {i}"},
+                headers={"Accept": "text/event-stream"},
+            )
             if r.status_code != 200 or f"{word} {i}" not in parse_sse(r.text)[-1][1]["text"]:
                 errors.append((sid, i, r.status_code))
 
@@ -80,28 +86,32 @@ def test_concurrent_sessions_never_see_each_other(env: dict[str, Any]) -> None:
 
 def test_busy_engine_maps_to_503_with_retry_after(env: dict[str, Any]) -> None:
     env["fake"].busy = True
-    r = env["client"].post("/api/chat", json={"message": "hi"},
-                           headers={"Accept": "text/event-stream"})
+    r = env["client"].post("/api/chat", json={"message": "hi"}, headers={"Accept": "text/event-stream"})
     assert r.status_code == 503 and int(r.headers["retry-after"]) > 0
     assert "busy" in r.json()["detail"].lower()
 
 
-@pytest.mark.parametrize(("method", "path", "body", "status"), [
-    ("post", "/api/chat", {}, 422),
-    ("post", "/api/chat", {"message": ""}, 422),
-    ("post", "/api/chat", {"session_id": "bad id <script>", "message": "hi"}, 400),
-    ("post", "/api/chat", {"session_id": "0" * 65, "message": "hi"}, 422),
-    ("post", "/api/chat", {"message": "x" * 5000}, 400),
-    ("post", "/api/chat", {"message": "hi", "customer_id": "C0001"}, 403),
-    ("post", "/api/events", {"kind": "hack"}, 422),
-    ("get", "/api/products/NOPE", None, 404),
-    ("get", "/api/search", None, 422),
-    ("get", "/api/customers/C0001/export", None, 403),
-    ("delete", "/api/customers/C0001", None, 403),
-    ("get", "/api/agent/queue", None, 403),
-    ("get", "/api/no-such-route", None, 404),
-])
-def test_bad_input_gets_clean_json_errors(env: dict[str, Any], method: str, path: str, body: Any, status: int) -> None:
+@pytest.mark.parametrize(
+    ("method", "path", "body", "status"),
+    [
+        ("post", "/api/chat", {}, 422),
+        ("post", "/api/chat", {"message": ""}, 422),
+        ("post", "/api/chat", {"session_id": "bad id <script>", "message": "hi"}, 400),
+        ("post", "/api/chat", {"session_id": "0" * 65, "message": "hi"}, 422),
+        ("post", "/api/chat", {"message": "x" * 5000}, 400),
+        ("post", "/api/chat", {"message": "hi", "customer_id": "C0001"}, 403),
+        ("post", "/api/events", {"kind": "hack"}, 422),
+        ("get", "/api/products/NOPE", None, 404),
+        ("get", "/api/search", None, 422),
+        ("get", "/api/customers/C0001/export", None, 403),
+        ("delete", "/api/customers/C0001", None, 403),
+        ("get", "/api/agent/queue", None, 403),
+        ("get", "/api/no-such-route", None, 404),
+    ],
+)
+def test_bad_input_gets_clean_json_errors(
+    env: dict[str, Any], method: str, path: str, body: Any, status: int
+) -> None:
     kwargs = {"json": body} if body is not None else {}
     r = getattr(env["client"], method)(path, **kwargs)
     assert r.status_code == status
@@ -123,7 +133,9 @@ def test_agent_handoff_reply_and_takeover(env: dict[str, Any]) -> None:
     view = c.get(f"/api/agent/sessions/{sh}", headers=AGENT).json()
     assert [m["role"] for m in view["messages"]] == ["user", "assistant"]
     assert view["sentiment"][0]["score"] == 0.0
-    r = c.post(f"/api/agent/sessions/{sh}/messages", json={"text": "Hi, Sam from support here."}, headers=AGENT)
+    r = c.post(
+        f"/api/agent/sessions/{sh}/messages", json={"text": "Hi, Sam from support here."}, headers=AGENT
+    )
     assert r.status_code == 200
     last = c.get(f"/api/sessions/{sh}/messages?after=2").json()["messages"]
     assert [(m["role"], m["text"]) for m in last] == [("agent", "Hi, Sam from support here.")]
@@ -140,9 +152,23 @@ def test_agent_handoff_reply_and_takeover(env: dict[str, Any]) -> None:
 def test_privacy_export_opt_out_and_delete(env: dict[str, Any]) -> None:
     c = env["client"]
     hdr = sign_in(c, "C0001")
-    sp = c.post("/api/chat", json={"message": "hello", "customer_id": "C0001"}, headers=hdr).json()["done"]["session_id"]
-    assert c.post("/api/events", json={"kind": "thumbs", "session_id": sp, "customer_id": "C0001",
-                                       "product_id": "P-HP1", "value": 1}, headers=hdr).status_code == 200
+    sp = c.post("/api/chat", json={"message": "hello", "customer_id": "C0001"}, headers=hdr).json()["done"][
+        "session_id"
+    ]
+    assert (
+        c.post(
+            "/api/events",
+            json={
+                "kind": "thumbs",
+                "session_id": sp,
+                "customer_id": "C0001",
+                "product_id": "P-HP1",
+                "value": 1,
+            },
+            headers=hdr,
+        ).status_code
+        == 200
+    )
     data = c.get("/api/customers/C0001/export", headers=hdr).json()
     assert data["customer"]["email"] == "ada@example.com"
     assert len(data["messages"]) == 2 and data["events"][0]["kind"] == "feedback"
@@ -173,7 +199,12 @@ def test_assets_openapi_and_product_image(env: dict[str, Any]) -> None:
     assert c.get("/favicon.ico").content[:4] == b"\x00\x00\x01\x00"
     assert "/widget.js" in c.get("/widget-demo").text
     paths = c.get("/api/openapi.json").json()["paths"]
-    assert {"/api/chat", "/api/search", "/api/recommendations", "/api/agent/queue",
-            "/api/customers/{customer_id}/export"} <= set(paths)
+    assert {
+        "/api/chat",
+        "/api/search",
+        "/api/recommendations",
+        "/api/agent/queue",
+        "/api/customers/{customer_id}/export",
+    } <= set(paths)
     svg = c.get("/api/products/%3Cscript%3E/image.svg").text
     assert "<script>" not in svg and "&lt;script&gt;" in svg

@@ -30,12 +30,19 @@ def test_flatten_handles_gradio6_parts() -> None:
 
     assert flatten([{"type": "text", "text": "a"}, {"type": "text", "text": "b"}]) == "ab"
     assert clean_history([{"role": "user", "content": [{"type": "text", "text": "hi"}]}]) == [
-        {"role": "user", "content": "hi"}]
+        {"role": "user", "content": "hi"}
+    ]
 
 
 def test_cards_escape_everything() -> None:
-    evil = {"product_id": 'X"><script>alert(1)</script>', "title": "<img src=x onerror=alert(1)>",
-            "price": 9.5, "currency": "USD", "rating": 4.0, "reason": "<b>bold</b>"}
+    evil = {
+        "product_id": 'X"><script>alert(1)</script>',
+        "title": "<img src=x onerror=alert(1)>",
+        "price": 9.5,
+        "currency": "USD",
+        "rating": 4.0,
+        "reason": "<b>bold</b>",
+    }
     out = card_html(evil) + cards_html([evil])
     assert "<script>" not in out and "<img src=x" not in out and "<b>bold" not in out
     assert "&lt;img src=x onerror=alert(1)&gt;" in out
@@ -76,12 +83,16 @@ def test_gradio_chat_is_rate_limited_like_the_api(tmp_path: Path) -> None:
     from ui.app import chat_turn
 
     store = Store(f"sqlite:///{tmp_path / 'r.db'}")
-    backend = Backend(Settings(data_dir=tmp_path, rate_limit_per_minute=2), assistant=FakeAssistant(store), store=store)
+    backend = Backend(
+        Settings(data_dir=tmp_path, rate_limit_per_minute=2), assistant=FakeAssistant(store), store=store
+    )
     sid, visit = _sid(), Visit(address="10.0.0.9")
     for i in range(2):
         last = list(chat_turn(backend, f"hi {i}", [], sid, None, 0, visit))[-1]
         assert "Slow down" not in last[6]
-    hist, _cards, box, _sid_, _tok, _last, status = list(chat_turn(backend, "one more", [], sid, None, 0, visit))[-1]
+    hist, _cards, box, _sid_, _tok, _last, status = list(
+        chat_turn(backend, "one more", [], sid, None, 0, visit)
+    )[-1]
     assert "Slow down" in status and "wait" in status
     assert box == "one more" and hist == []  # refused: nothing sent, the typed text stays in the box
     assert len(backend.store.messages(sid)) == 4  # two turns, no third
@@ -132,7 +143,9 @@ def test_variant_assignment_is_deterministic_and_balanced() -> None:
 def test_insights_aggregate_the_store(tmp_path: Path) -> None:
     store = Store(f"sqlite:///{tmp_path / 'i.db'}")
     store.ensure_session("s1")
-    store.add_message("s1", "user", "where is my parcel", meta={"intents": ["order_status"], "sentiment": "negative"})
+    store.add_message(
+        "s1", "user", "where is my parcel", meta={"intents": ["order_status"], "sentiment": "negative"}
+    )
     store.add_message("s1", "assistant", "sorry", meta={"actions": ["out_of_scope"]})
     store.add_message("s1", "user", "thanks", meta={"intents": ["goodbye"], "sentiment": "positive"})
     for kind, arm in (("impression", "A"), ("impression", "A"), ("click", "A"), ("impression", "B")):
@@ -181,8 +194,9 @@ def test_web_chat_and_api_share_one_quota(tmp_path: Path) -> None:
     from ui.app import chat_turn
 
     store = Store(f"sqlite:///{tmp_path / 'q.db'}")
-    app = create_app(Settings(data_dir=tmp_path, rate_limit_per_minute=1), FakeAssistant(store), store=store,
-                     with_ui=False)
+    app = create_app(
+        Settings(data_dir=tmp_path, rate_limit_per_minute=1), FakeAssistant(store), store=store, with_ui=False
+    )
     backend = app.state.backend
     sid = _sid()
     last = list(chat_turn(backend, "hi", [], sid, None, 0, Visit(address="testclient")))[-1]

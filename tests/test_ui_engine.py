@@ -42,8 +42,9 @@ def test_streamed_turn_on_the_demo_shop(client: TestClient) -> None:
 def test_search_and_recommendations_use_the_engine_tools(client: TestClient) -> None:
     hits = client.get("/api/search", params={"q": "coffee maker", "k": 3}).json()["results"]
     assert hits and all("Coffee" in h["category"] for h in hits)
-    recs = client.get("/api/recommendations", params={"customer_id": "C0001", "k": 4},
-                      headers=sign_in(client, "C0001")).json()["results"]
+    recs = client.get(
+        "/api/recommendations", params={"customer_id": "C0001", "k": 4}, headers=sign_in(client, "C0001")
+    ).json()["results"]
     assert len(recs) == 4 and len({r["product_id"] for r in recs}) == 4
 
 
@@ -67,7 +68,9 @@ def test_takeover_silences_the_real_engine(client: TestClient) -> None:
     e3 = start(client)
     client.post("/api/chat", json={"session_id": e3, "message": "hello"})
     client.post(f"/api/agent/sessions/{e3}/takeover", headers=AGENT)
-    body: dict[str, Any] = client.post("/api/chat", json={"session_id": e3, "message": "anyone there?"}).json()
+    body: dict[str, Any] = client.post(
+        "/api/chat", json={"session_id": e3, "message": "anyone there?"}
+    ).json()
     assert body["text"] == "" and body["products"] == []
     client.post(f"/api/agent/sessions/{e3}/release", headers=AGENT)
     assert client.post("/api/chat", json={"session_id": e3, "message": "headphones"}).json()["text"]

@@ -19,7 +19,9 @@ from assistant.store import Store
 from assistant.tool_results import ProductHit
 
 CARDS = [
-    ProductCard("P-HP1", "Quiet Wireless Headphones <b>X1</b>", 79.0, "USD", 4.4, "wireless and under $100", "Sonix"),
+    ProductCard(
+        "P-HP1", "Quiet Wireless Headphones <b>X1</b>", 79.0, "USD", 4.4, "wireless and under $100", "Sonix"
+    ),
     ProductCard("P-HP2", "Budget Bluetooth Headset", 39.5, "USD", None, "cheapest wireless option", "Acme"),
 ]
 
@@ -33,8 +35,9 @@ class FakeAssistant:
         self.reply_extra = ""  # appended to every answer (untrusted text, for the render guard)
         self.catalog: Any = None  # knowledge.catalog.Catalog; the demo shop's when left None
 
-    def stream(self, session_id: str, text: str, customer_id: str | None = None,
-               client_id: str | None = None) -> Iterator[Any]:
+    def stream(
+        self, session_id: str, text: str, customer_id: str | None = None, client_id: str | None = None
+    ) -> Iterator[Any]:
         self.turns.append((session_id, customer_id, client_id))
         if self.busy:
             raise BusyError("generation queue full")
@@ -43,13 +46,24 @@ class FakeAssistant:
             self.store.add_message(session_id, "user", text, {"paused": True})
             yield Done("", actions=["paused"], session_id=session_id)
             return
-        self.store.add_message(session_id, "user", text, meta={"intents": ["recommend"], "sentiment": "neutral"})
+        self.store.add_message(
+            session_id, "user", text, meta={"intents": ["recommend"], "sentiment": "neutral"}
+        )
         handoff = "human" in text.lower()
-        yield Understood(intents=["human_agent" if handoff else "recommend"], confidence=0.9, entities={},
-                         sentiment="neutral", action="handoff" if handoff else "recommend")
+        yield Understood(
+            intents=["human_agent" if handoff else "recommend"],
+            confidence=0.9,
+            entities={},
+            sentiment="neutral",
+            action="handoff" if handoff else "recommend",
+        )
         if handoff:
-            self.store.open_ticket("handoff", f"shopper asked for a human: {text}", session_id=session_id,
-                                   customer_id=customer_id)
+            self.store.open_ticket(
+                "handoff",
+                f"shopper asked for a human: {text}",
+                session_id=session_id,
+                customer_id=customer_id,
+            )
             reply = "I have asked a colleague to join; they will answer here."
         else:
             yield Products(cards=list(CARDS))
@@ -59,8 +73,13 @@ class FakeAssistant:
                 time.sleep(self.delay_s)
             yield TextDelta(word + " ")
         mid = self.store.add_message(session_id, "assistant", reply, meta={"actions": ["recommend"]})
-        yield Done(text=reply, actions=["handoff" if handoff else "recommend"], backend="fake",
-                   session_id=session_id, message_id=mid)
+        yield Done(
+            text=reply,
+            actions=["handoff" if handoff else "recommend"],
+            backend="fake",
+            session_id=session_id,
+            message_id=mid,
+        )
 
     def prepare(self, text: str) -> None:
         pass
@@ -77,11 +96,15 @@ class FakeAssistant:
 
     def search(self, query: str, k: int = 10) -> list[ProductHit]:
         words = query.lower().split()
-        return [_hit(p) for p in self._products()
-                if all(w in f"{p.title} {p.brand} {p.category}".lower() for w in words)][:k]
+        return [
+            _hit(p)
+            for p in self._products()
+            if all(w in f"{p.title} {p.brand} {p.category}".lower() for w in words)
+        ][:k]
 
-    def recommend(self, customer_id: str | None = None, session_id: str | None = None, query: str = "",
-                  k: int = 10) -> list[ProductHit]:
+    def recommend(
+        self, customer_id: str | None = None, session_id: str | None = None, query: str = "", k: int = 10
+    ) -> list[ProductHit]:
         return [_hit(p) for p in sorted(self._products(), key=lambda p: -(p.rating_count or 0))[:k]]
 
     def product(self, product_id: str) -> Any:

@@ -25,8 +25,9 @@ ODD = ["AB/12 x", "é ü", "a+b?c#d"]
 def client(tmp_path: Path) -> Any:
     store = Store(f"sqlite:///{tmp_path / 'ui.db'}")
     fake = FakeAssistant(store)
-    fake.catalog = Catalog([Product(pid, f"Lamp {i}", "Home > Lamps", price=1499.0, currency="INR")
-                            for i, pid in enumerate(ODD)])
+    fake.catalog = Catalog(
+        [Product(pid, f"Lamp {i}", "Home > Lamps", price=1499.0, currency="INR") for i, pid in enumerate(ODD)]
+    )
     return local_client(create_app(Settings(data_dir=tmp_path), fake, store=store, with_ui=False))
 
 
@@ -40,9 +41,16 @@ def test_odd_product_ids_work_in_urls_clicks_and_carts(client: Any) -> None:
         assert r.status_code == 200 and r.json()["id"] == pid, r.text
         assert client.get(f"{url}/image.svg").headers["content-type"].startswith("image/svg+xml")
         for kind, value in (("cart", None), ("feedback", 1.0), ("click", None)):
-            r = client.post("/api/events", json={"kind": kind, "session_id": sid, "product_id": pid, "value": value})
+            r = client.post(
+                "/api/events", json={"kind": kind, "session_id": sid, "product_id": pid, "value": value}
+            )
             assert r.status_code == 200, r.text
-    assert client.post("/api/events", json={"kind": "cart", "session_id": sid, "product_id": "a\x07b"}).status_code == 422
+    assert (
+        client.post(
+            "/api/events", json={"kind": "cart", "session_id": sid, "product_id": "a\x07b"}
+        ).status_code
+        == 422
+    )
 
 
 def test_card_urls_are_encoded_and_prices_read_as_the_shop_writes_them() -> None:
@@ -57,8 +65,9 @@ def test_card_urls_are_encoded_and_prices_read_as_the_shop_writes_them() -> None
 def test_examples_come_from_the_shop() -> None:
     demo = shop_texts(load_demo_catalog().products)
     assert demo.currency == "USD" and all("$" in e for e in demo.examples)
-    shop = shop_texts([Product(str(i), f"Sofa {i}", "Sofas & armchairs", price=900.0 + i, currency="SAR")
-                       for i in range(5)])
+    shop = shop_texts(
+        [Product(str(i), f"Sofa {i}", "Sofas & armchairs", price=900.0 + i, currency="SAR") for i in range(5)]
+    )
     assert shop.examples == ("sofas under SAR 1,000",)
     assert shop.placeholder == "Ask for anything, e.g. “sofas under SAR 1,000”"
     assert shop.greeting == "Hi! Ask me for a product, e.g. sofas under SAR 1,000."

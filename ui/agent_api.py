@@ -25,14 +25,20 @@ def session_view(backend: Backend, session_id: str) -> dict[str, Any]:
     if sess is None:
         raise NotFoundError(f"no conversation {session_id!r}: pick one from the queue")
     msgs = backend.store.messages(session_id)
-    return {"session": sess, "messages": msgs, "profile": backend.profile(sess.get("customer_id")),
-            "sentiment": insights.sentiment_series(msgs)}
+    return {
+        "session": sess,
+        "messages": msgs,
+        "profile": backend.profile(sess.get("customer_id")),
+        "sentiment": insights.sentiment_series(msgs),
+    }
 
 
 def queue(backend: Backend) -> dict[str, Any]:
     tickets = backend.store.tickets(status=None)
     # Only conversations a shopper wrote in: a flood of empty sessions cannot push real ones out.
-    live = [s for s in backend.store.list_sessions(limit=50, with_messages=True) if not is_draft_session(s["id"])]
+    live = [
+        s for s in backend.store.list_sessions(limit=50, with_messages=True) if not is_draft_session(s["id"])
+    ]
     return {"tickets": [t for t in tickets if t["status"] != "closed"], "sessions": live}
 
 
@@ -61,7 +67,9 @@ def router(backend: Backend) -> APIRouter:
     def require_agent(authorization: str | None = Header(None)) -> None:
         token = authorization.removeprefix("Bearer ").strip() if authorization else None
         if not staff.ok(token):
-            raise AccessDeniedError("agent routes need 'Authorization: Bearer <agent token>' (AISLE_AGENT_TOKEN)")
+            raise AccessDeniedError(
+                "agent routes need 'Authorization: Bearer <agent token>' (AISLE_AGENT_TOKEN)"
+            )
 
     r = APIRouter(prefix="/api/agent", dependencies=[Depends(require_agent)], tags=["agent"])
 
@@ -98,7 +106,9 @@ def router(backend: Backend) -> APIRouter:
         backend.store.set_ticket_status(ticket_id, "closed")
         return {"ticket_id": ticket_id, "status": "closed"}
 
-    @r.get("/insights", summary="Intents, sentiment over time, CTR by recommender variant, unanswered questions")
+    @r.get(
+        "/insights", summary="Intents, sentiment over time, CTR by recommender variant, unanswered questions"
+    )
     def get_insights() -> dict[str, Any]:
         return insights.compute(backend.store)
 

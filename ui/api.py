@@ -48,13 +48,18 @@ RETRY_AFTER_S = 5
 
 class ChatIn(BaseModel):
     session_id: str | None = Field(
-        default=None, max_length=64,
+        default=None,
+        max_length=64,
         description="Omit it to start a conversation: the server issues a 128-bit id (the X-Session-Id header and "
-                    "the done event carry it); send that id with the next messages. Client-chosen ids are refused.")
+        "the done event carry it); send that id with the next messages. Client-chosen ids are refused.",
+    )
     message: str = Field(min_length=1)
-    customer_id: str | None = Field(default=None, pattern=ID_PATTERN,
-                                    description="Optional: must be the subject of the customer token sent as "
-                                                "'Authorization: Bearer <token>' (or X-Customer-Token).")
+    customer_id: str | None = Field(
+        default=None,
+        pattern=ID_PATTERN,
+        description="Optional: must be the subject of the customer token sent as "
+        "'Authorization: Bearer <token>' (or X-Customer-Token).",
+    )
 
 
 def _sse(ev: Any) -> str:
@@ -63,14 +68,26 @@ def _sse(ev: Any) -> str:
 
 
 def busy_response() -> JSONResponse:
-    return JSONResponse({"error": "busy", "detail": "Aisle is busy answering other shoppers; retry in a few seconds.",
-                         "retry_after_s": RETRY_AFTER_S}, status_code=503,
-                        headers={"Retry-After": str(RETRY_AFTER_S)})
+    return JSONResponse(
+        {
+            "error": "busy",
+            "detail": "Aisle is busy answering other shoppers; retry in a few seconds.",
+            "retry_after_s": RETRY_AFTER_S,
+        },
+        status_code=503,
+        headers={"Retry-After": str(RETRY_AFTER_S)},
+    )
 
 
 def _install_errors(app: FastAPI) -> None:
     # A model or setting that is missing is the server's problem (503), with the fix in the message.
-    statuses = {NotFoundError: 404, AccessDeniedError: 403, DataError: 400, ModelMissingError: 503, ConfigError: 503}
+    statuses = {
+        NotFoundError: 404,
+        AccessDeniedError: 403,
+        DataError: 400,
+        ModelMissingError: 503,
+        ConfigError: 503,
+    }
 
     @app.exception_handler(SlowDown)
     async def _slow(_req: Request, exc: SlowDown) -> JSONResponse:
@@ -98,12 +115,15 @@ def _chat_route(r: APIRouter, backend: Backend, who_is: Any) -> None:
     admission = backend.admission  # per app (shared with the web chat), never global
 
     @r.post("/chat", summary="One chat turn; SSE with Accept: text/event-stream or ?stream=1")
-    async def chat(body: ChatIn, request: Request, stream: bool = Query(False),
-                   who: Identity = Depends(who_is)) -> Response:
+    async def chat(
+        body: ChatIn, request: Request, stream: bool = Query(False), who: Identity = Depends(who_is)
+    ) -> Response:
         admission.check_length(body.message)
         if body.customer_id and body.customer_id != who.customer_id and not who.staff:
-            raise AccessDeniedError("customer_id must be the customer of the token sent as 'Authorization: Bearer "
-                                    "<customer token>' (or leave customer_id out)")
+            raise AccessDeniedError(
+                "customer_id must be the customer of the token sent as 'Authorization: Bearer "
+                "<customer token>' (or leave customer_id out)"
+            )
         address = client_address(request)
         if body.session_id is None:
             limit(backend, "sessions", request)
@@ -115,14 +135,18 @@ def _chat_route(r: APIRouter, backend: Backend, who_is: Any) -> None:
         # The head (up to the product cards) is pulled inside the turn gate, so 'busy' and bad input
         # become a status code, not a broken stream; generation then streams outside the gate.
         try:
-            head, events = await admission.start(sid, body.message, body.customer_id or who.customer_id,
-                                                 who.client_id)
+            head, events = await admission.start(
+                sid, body.message, body.customer_id or who.customer_id, who.client_id
+            )
         except BusyError:
             return busy_response()
         wants_sse = stream or "text/event-stream" in request.headers.get("accept", "")
         if wants_sse:
-            return StreamingResponse(_sse_stream(head, events), media_type="text/event-stream",
-                                     headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no", **headers})
+            return StreamingResponse(
+                _sse_stream(head, events),
+                media_type="text/event-stream",
+                headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no", **headers},
+            )
         rest = await run_in_threadpool(list, events)
         return JSONResponse(collect([*head, *rest]), headers=headers)
 
@@ -133,29 +157,44 @@ def api_router(backend: Backend) -> APIRouter:
     _chat_route(r, backend, who_is)
 
     @r.get("/search", summary="Product search")
-    def search(request: Request, q: str = Query(..., min_length=1, max_length=500),
-               k: int = Query(10, ge=1, le=50)) -> dict[str, Any]:
+    def search(
+        request: Request, q: str = Query(..., min_length=1, max_length=500), k: int = Query(10, ge=1, le=50)
+    ) -> dict[str, Any]:
         limit(backend, "search", request)
         return {"query": q, "results": backend.search(q, k=k)}
 
     @r.get("/recommendations", summary="Recommended products (personalized for the customer of the token)")
-    def recommendations(request: Request, customer_id: str | None = Query(None, pattern=ID_PATTERN),
-                        k: int = Query(10, ge=1, le=50), session_id: str | None = Query(None, max_length=64),
-                        who: Identity = Depends(who_is)) -> dict[str, Any]:
+    def recommendations(
+        request: Request,
+        customer_id: str | None = Query(None, pattern=ID_PATTERN),
+        k: int = Query(10, ge=1, le=50),
+        session_id: str | None = Query(None, max_length=64),
+        who: Identity = Depends(who_is),
+    ) -> dict[str, Any]:
         limit(backend, "recommendations", request)
         if customer_id:
             backend.access.require_customer(who, customer_id)
         if session_id:  # its in-session clicks are personal too: only for whoever holds the conversation
             backend.access.session(who, session_id)
-        return {"customer_id": customer_id, "results": backend.recommendations(customer_id, k=k, session_id=session_id)}
+        return {
+            "customer_id": customer_id,
+            "results": backend.recommendations(customer_id, k=k, session_id=session_id),
+        }
 
     # Product ids may hold any printable character, "/" included (sent as %2F): `:path` takes it whole.
     # The picture's route comes first, so ".../image.svg" is never read as part of an id.
-    @r.get("/products/{product_id:path}/image.svg", summary="Placeholder product picture", include_in_schema=False)
+    @r.get(
+        "/products/{product_id:path}/image.svg",
+        summary="Placeholder product picture",
+        include_in_schema=False,
+    )
     def product_image(product_id: str) -> Response:
         title = backend.product_title(product_id) or product_id
-        return Response(product_svg(product_id, title), media_type="image/svg+xml",
-                        headers={"Cache-Control": "public, max-age=3600"})
+        return Response(
+            product_svg(product_id, title),
+            media_type="image/svg+xml",
+            headers={"Cache-Control": "public, max-age=3600"},
+        )
 
     @r.get("/products/{product_id:path}", summary="One product (URL-encode the id: a/b -> a%2Fb)")
     def product(product_id: str) -> dict[str, Any]:
@@ -201,12 +240,17 @@ def _static_routes(app: FastAPI) -> None:
 
     @app.get("/widget.js", include_in_schema=False)
     def widget_js() -> FileResponse:
-        return FileResponse(widget / "widget.js", media_type="application/javascript",
-                            headers={"Cache-Control": "public, max-age=300"})
+        return FileResponse(
+            widget / "widget.js",
+            media_type="application/javascript",
+            headers={"Cache-Control": "public, max-age=300"},
+        )
 
     @app.get("/widget.css", include_in_schema=False)
     def widget_css() -> FileResponse:
-        return FileResponse(widget / "widget.css", media_type="text/css", headers={"Cache-Control": "public, max-age=300"})
+        return FileResponse(
+            widget / "widget.css", media_type="text/css", headers={"Cache-Control": "public, max-age=300"}
+        )
 
     @app.get("/widget-demo", include_in_schema=False)
     def widget_demo() -> HTMLResponse:
@@ -214,28 +258,44 @@ def _static_routes(app: FastAPI) -> None:
 
         greeting = html.escape(app.state.backend.shop_texts().greeting, quote=True)  # the shop's own example
         page = (widget / "demo.html").read_text(encoding="utf-8")
-        return HTMLResponse(page.replace('data-greeting="Hi! What are you looking for today?" defer></script>\n</body>',
-                                         f'data-greeting="{greeting}" defer></script>\n</body>'))
+        return HTMLResponse(
+            page.replace(
+                'data-greeting="Hi! What are you looking for today?" defer></script>\n</body>',
+                f'data-greeting="{greeting}" defer></script>\n</body>',
+            )
+        )
 
     @app.get("/favicon.ico", include_in_schema=False)
     def favicon() -> FileResponse:
         return FileResponse(HERE / "static" / "favicon.ico", media_type="image/x-icon")
 
 
-def create_app(settings: Settings, assistant: Engine | None = None, *, store: Store | None = None,
-               with_ui: bool = True) -> FastAPI:
+def create_app(
+    settings: Settings, assistant: Engine | None = None, *, store: Store | None = None, with_ui: bool = True
+) -> FastAPI:
     """The whole server. ``assistant`` is injected in tests; otherwise built lazily from settings."""
     backend = Backend(settings, assistant=assistant, store=store)
-    app = FastAPI(title="Aisle API", version="0.1.0", docs_url=None, openapi_url="/api/openapi.json",
-                  redoc_url=None, description="Chat (JSON or Server-Sent Events), catalog, events, privacy and agent routes.")
+    app = FastAPI(
+        title="Aisle API",
+        version="0.1.0",
+        docs_url=None,
+        openapi_url="/api/openapi.json",
+        redoc_url=None,
+        description="Chat (JSON or Server-Sent Events), catalog, events, privacy and agent routes.",
+    )
     app.state.backend = backend
     if settings.cors_origins:
-        app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins), allow_credentials=False,
-                           allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
-                           allow_headers=["Content-Type", "Accept", "Authorization", "X-Customer-Token",
-                                          "X-Aisle-Client"],
-                           expose_headers=["X-Session-Id", "Retry-After"])
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)  # outermost: before anything reads the body
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_credentials=False,
+            allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
+            allow_headers=["Content-Type", "Accept", "Authorization", "X-Customer-Token", "X-Aisle-Client"],
+            expose_headers=["X-Session-Id", "Retry-After"],
+        )
+    app.add_middleware(
+        BodyLimit, max_bytes=settings.max_body_bytes
+    )  # outermost: before anything reads the body
     _install_errors(app)
     app.include_router(api_router(backend))
     app.include_router(customer_api.router(backend))

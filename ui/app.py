@@ -41,7 +41,12 @@ if TYPE_CHECKING:
 HERE = Path(__file__).resolve().parent
 AGENT_PREFIX = "**Support agent:** "
 PRIVATE = "private"  # api_visibility of every handler: the REST API is the public one
-CARD_EVENTS = {"cart": ("cart", None), "more": ("click", None), "up": ("feedback", 1.0), "down": ("feedback", -1.0)}
+CARD_EVENTS = {
+    "cart": ("cart", None),
+    "more": ("click", None),
+    "up": ("feedback", 1.0),
+    "down": ("feedback", -1.0),
+}
 
 
 def flatten(content: Any) -> str:
@@ -70,7 +75,9 @@ def show(backend: Backend, text: str) -> str:
     return html.escape(backend.guard.clean(text), quote=False)
 
 
-def agent_messages(backend: Backend, who: Any, session_id: str, after: int) -> tuple[list[dict[str, str]], int]:
+def agent_messages(
+    backend: Backend, who: Any, session_id: str, after: int
+) -> tuple[list[dict[str, str]], int]:
     new, last = [], after
     try:
         msgs = backend.messages(who, session_id, after_id=after)
@@ -83,8 +90,15 @@ def agent_messages(backend: Backend, who: Any, session_id: str, after: int) -> t
     return new, last
 
 
-def chat_turn(backend: Backend, message: str, history: list[Any] | None, sid: str | None, token: str | None,
-              last_id: int, visit: Visit | None = None) -> Iterator[tuple[Any, ...]]:
+def chat_turn(
+    backend: Backend,
+    message: str,
+    history: list[Any] | None,
+    sid: str | None,
+    token: str | None,
+    last_id: int,
+    visit: Visit | None = None,
+) -> Iterator[tuple[Any, ...]]:
     """One streamed turn: (chatbot, cards, textbox, session id, token, last message id, status)."""
     visit = visit or Visit()
     who, token, note = resolve(backend, token, visit)
@@ -119,7 +133,15 @@ def chat_turn(backend: Backend, message: str, history: list[Any] | None, sid: st
                 yield hist, cards, "", sid, token, last_id, "found products"
             elif d["type"] == "text":
                 reply += d["text"]
-                yield [*hist, {"role": "assistant", "content": show(backend, reply)}], cards, "", sid, token, last_id, ""
+                yield (
+                    [*hist, {"role": "assistant", "content": show(backend, reply)}],
+                    cards,
+                    "",
+                    sid,
+                    token,
+                    last_id,
+                    "",
+                )
             elif d["type"] == "done":
                 reply = d["text"] or reply
                 if "paused" in d.get("actions", []):
@@ -140,8 +162,14 @@ def _failure(exc: Exception) -> str:
     return f"Sorry, something went wrong ({type(exc).__name__}). Please try again."
 
 
-def poll_agent(backend: Backend, history: list[Any] | None, sid: str | None, token: str | None, last_id: int,
-               visit: Visit | None = None) -> tuple[Any, Any]:
+def poll_agent(
+    backend: Backend,
+    history: list[Any] | None,
+    sid: str | None,
+    token: str | None,
+    last_id: int,
+    visit: Visit | None = None,
+) -> tuple[Any, Any]:
     """Timer tick: add messages an agent sent; skip the update otherwise so streaming is not disturbed."""
     if not sid:
         return gr.skip(), gr.skip()
@@ -159,8 +187,9 @@ def card_event(backend: Backend, payload: str, sid: str | None, token: str | Non
         kind, value = CARD_EVENTS[str(data.get("action"))]
         who, _, _ = resolve(backend, token, visit)
         if sid and backend.api_limits.check("events", visit.address).allowed:
-            backend.access.record_event(who, kind, session_id=sid, product_id=str(data.get("product_id"))[:64],
-                                        value=value)
+            backend.access.record_event(
+                who, kind, session_id=sid, product_id=str(data.get("product_id"))[:64], value=value
+            )
     except (AisleError, KeyError, ValueError, TypeError):  # a stale or forged click records nothing
         return
 
@@ -177,18 +206,40 @@ def build(backend: Backend) -> gr.Blocks:
         gr.Markdown("# Aisle\nA shopping assistant that explains its picks.")
         with gr.Tab("Shopper", id="shopper"):
             with gr.Row():
-                who = gr.Dropdown([("Anonymous", "")], value="", label="Sign in as a demo customer", scale=3,
-                                  elem_id="aisle-who", visible=False)
-                shop_token = gr.Textbox(label="Customer token (from the shop)", type="password", scale=3,
-                                        elem_id="aisle-token", visible=False)
+                who = gr.Dropdown(
+                    [("Anonymous", "")],
+                    value="",
+                    label="Sign in as a demo customer",
+                    scale=3,
+                    elem_id="aisle-who",
+                    visible=False,
+                )
+                shop_token = gr.Textbox(
+                    label="Customer token (from the shop)",
+                    type="password",
+                    scale=3,
+                    elem_id="aisle-token",
+                    visible=False,
+                )
                 status = gr.Markdown("", elem_id="aisle-status")
-            chat = gr.Chatbot(label="Conversation", elem_id="aisle-chat", height=380, feedback_options=None,
-                              group_consecutive_messages=False,
-                              placeholder="Ask for anything")  # the shop's own examples: on_load
+            chat = gr.Chatbot(
+                label="Conversation",
+                elem_id="aisle-chat",
+                height=380,
+                feedback_options=None,
+                group_consecutive_messages=False,
+                placeholder="Ask for anything",
+            )  # the shop's own examples: on_load
             cards = gr.HTML(cards_html([]), elem_id="aisle-cards", label="Products")
             with gr.Row():
-                box = gr.Textbox(label="Message", placeholder="Type and press Enter", elem_id="aisle-input",
-                                 scale=5, autofocus=True, max_lines=4)
+                box = gr.Textbox(
+                    label="Message",
+                    placeholder="Type and press Enter",
+                    elem_id="aisle-input",
+                    scale=5,
+                    autofocus=True,
+                    max_lines=4,
+                )
                 send = gr.Button("Send", variant="primary", elem_id="aisle-send", scale=1)
             with gr.Row(elem_classes=["aisle-hidden"]):  # card buttons write here (render.HEAD_JS)
                 ev_box = gr.Textbox(elem_id="aisle-event", show_label=False, container=False)
@@ -196,15 +247,26 @@ def build(backend: Backend) -> gr.Blocks:
             privacy = _privacy_accordion()
         console.build_tabs(backend)
         _wire_chat(backend, box, send, chat, cards, sid, token, ckey, last_id, status)
-        _wire_identity(backend, demo, who, shop_token, sid, token, ckey, last_id, chat, cards, status, privacy)
-        demo.load(lambda: gr.update(placeholder=backend.shop_texts().placeholder), outputs=[chat],
-                  api_visibility=PRIVATE, show_progress="hidden")
+        _wire_identity(
+            backend, demo, who, shop_token, sid, token, ckey, last_id, chat, cards, status, privacy
+        )
+        demo.load(
+            lambda: gr.update(placeholder=backend.shop_texts().placeholder),
+            outputs=[chat],
+            api_visibility=PRIVATE,
+            show_progress="hidden",
+        )
 
         def clicked(payload: str, s: str | None, t: str | None, k: str, request: gr.Request) -> None:
             card_event(backend, payload, s, t, Visit.of(request, k))
 
-        ev_send.click(clicked, inputs=[ev_box, sid, token, ckey], outputs=None, api_visibility=PRIVATE,
-                      show_progress="hidden")
+        ev_send.click(
+            clicked,
+            inputs=[ev_box, sid, token, ckey],
+            outputs=None,
+            api_visibility=PRIVATE,
+            show_progress="hidden",
+        )
     return demo
 
 
@@ -217,41 +279,77 @@ def _privacy_accordion() -> dict[str, Any]:
             p["opt"] = gr.Checkbox(label="Opt out of personalization", elem_id="aisle-privacy-opt")
         p["file"] = gr.HTML(elem_id="aisle-privacy-file")
         with gr.Row():
-            p["confirm"] = gr.Checkbox(label="Yes, delete everything about me", elem_id="aisle-privacy-confirm")
+            p["confirm"] = gr.Checkbox(
+                label="Yes, delete everything about me", elem_id="aisle-privacy-confirm"
+            )
             p["delete"] = gr.Button("Delete my data", variant="stop", elem_id="aisle-privacy-delete")
     return p
 
 
-def _wire_chat(backend: Backend, box: Any, send: Any, chat: Any, cards: Any, sid: Any, token: Any, ckey: Any,
-               last_id: Any, status: Any) -> None:
+def _wire_chat(
+    backend: Backend,
+    box: Any,
+    send: Any,
+    chat: Any,
+    cards: Any,
+    sid: Any,
+    token: Any,
+    ckey: Any,
+    last_id: Any,
+    status: Any,
+) -> None:
     turn_in = [box, chat, sid, token, ckey, last_id]
     turn_out = [chat, cards, box, sid, token, last_id, status]
 
-    def turn(message: str, history: list[Any], s: str | None, t: str | None, k: str, last: int,
-             request: gr.Request) -> Iterator[tuple[Any, ...]]:
+    def turn(
+        message: str, history: list[Any], s: str | None, t: str | None, k: str, last: int, request: gr.Request
+    ) -> Iterator[tuple[Any, ...]]:
         yield from chat_turn(backend, message, history, s, t, last, Visit.of(request, k))
 
     for trigger in (box.submit, send.click):
         trigger(turn, inputs=turn_in, outputs=turn_out, show_progress="hidden", api_visibility=PRIVATE)
-    def tick(h: list[Any], s: str | None, t: str | None, k: str, last: int, request: gr.Request) -> tuple[Any, Any]:
+
+    def tick(
+        h: list[Any], s: str | None, t: str | None, k: str, last: int, request: gr.Request
+    ) -> tuple[Any, Any]:
         return poll_agent(backend, h, s, t, last, Visit.of(request, k))
 
     timer = gr.Timer(2.0)
-    timer.tick(tick, inputs=[chat, sid, token, ckey, last_id], outputs=[chat, last_id], show_progress="hidden",
-               api_visibility=PRIVATE)
+    timer.tick(
+        tick,
+        inputs=[chat, sid, token, ckey, last_id],
+        outputs=[chat, last_id],
+        show_progress="hidden",
+        api_visibility=PRIVATE,
+    )
 
 
-def _wire_identity(backend: Backend, demo: gr.Blocks, who: Any, shop_token: Any, sid: Any, token: Any, ckey: Any,
-                   last_id: Any, chat: Any, cards: Any, status: Any, p: dict[str, Any]) -> None:
+def _wire_identity(
+    backend: Backend,
+    demo: gr.Blocks,
+    who: Any,
+    shop_token: Any,
+    sid: Any,
+    token: Any,
+    ckey: Any,
+    last_id: Any,
+    chat: Any,
+    cards: Any,
+    status: Any,
+    p: dict[str, Any],
+) -> None:
     restart = [token, sid, chat, cards, last_id, status, p["opt"]]
     who_out = [p["info"], who, *restart]
 
     def on_load(request: gr.Request) -> tuple[Any, ...]:
         key = secrets.token_hex(16)  # this tab's client key: server-side only
         people = pp.demo_people(backend, Visit.of(request, key))
-        return (new_session_id(), key,
-                gr.update(choices=people or [], value="" if people else None, visible=people is not None),
-                gr.update(visible=people is None))
+        return (
+            new_session_id(),
+            key,
+            gr.update(choices=people or [], value="" if people else None, visible=people is not None),
+            gr.update(visible=people is None),
+        )
 
     def pick(choice: str | None, k: str, request: gr.Request) -> tuple[Any, ...]:
         visit = Visit.of(request, k)
@@ -271,7 +369,11 @@ def _wire_identity(backend: Backend, demo: gr.Blocks, who: Any, shop_token: Any,
         msg = pp.privacy_delete(backend, me(t, k, request), ok)
         if not msg.startswith("Deleted"):
             return (msg, gr.skip(), *([gr.skip()] * len(restart)))
-        return (msg, gr.update(value=""), *start_over(backend, None, "New conversation (anonymous shopper).", visit))
+        return (
+            msg,
+            gr.update(value=""),
+            *start_over(backend, None, "New conversation (anonymous shopper).", visit),
+        )
 
     def summary(t: str | None, k: str, request: gr.Request) -> str:
         return pp.privacy_summary(backend, me(t, k, request))
@@ -293,5 +395,12 @@ def _wire_identity(backend: Backend, demo: gr.Blocks, who: Any, shop_token: Any,
 
 
 def mount(app: FastAPI, backend: Backend) -> FastAPI:
-    return gr.mount_gradio_app(app, build(backend), path="/", css=CSS, head=HEAD_JS,
-                               favicon_path=str(HERE / "static" / "favicon.ico"), footer_links=["settings"])
+    return gr.mount_gradio_app(
+        app,
+        build(backend),
+        path="/",
+        css=CSS,
+        head=HEAD_JS,
+        favicon_path=str(HERE / "static" / "favicon.ico"),
+        footer_links=["settings"],
+    )

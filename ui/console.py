@@ -31,12 +31,16 @@ def load_queue(backend: Backend, token: str) -> tuple[Any, Any]:
     if not _authorized(backend, token):
         return DENIED, gr.update(choices=[], value=None)
     q = agent_api.queue(backend)
-    rows = ["<table class='aisle-queue'><tr><th>#</th><th>kind</th><th>status</th><th>conversation</th>"
-            "<th>summary</th></tr>"]
+    rows = [
+        "<table class='aisle-queue'><tr><th>#</th><th>kind</th><th>status</th><th>conversation</th>"
+        "<th>summary</th></tr>"
+    ]
     choices: list[tuple[str, str]] = []
     for t in q["tickets"]:
-        rows.append(f"<tr><td>{t['id']}</td><td>{esc(t['kind'])}</td><td>{esc(t['status'])}</td>"
-                    f"<td>{esc(t['session_id'])}</td><td>{esc(backend.guard.clean(t['summary'])[:140])}</td></tr>")
+        rows.append(
+            f"<tr><td>{t['id']}</td><td>{esc(t['kind'])}</td><td>{esc(t['status'])}</td>"
+            f"<td>{esc(t['session_id'])}</td><td>{esc(backend.guard.clean(t['summary'])[:140])}</td></tr>"
+        )
         if t["session_id"]:
             choices.append((f"ticket #{t['id']} · {t['kind']} · {t['summary'][:50]}", t["session_id"]))
     rows.append("</table>")
@@ -75,9 +79,15 @@ def open_conversation(backend: Backend, token: str, session_id: str | None) -> t
     prof = view["profile"]
     profile_md = html.escape(str(prof.get("summary", "")), quote=False)
     paused = "agent has taken over" if view["session"].get("paused") else "bot is answering"
-    return (_transcript(backend, view["messages"]), profile_md, sentiment_plot(view["sentiment"]),
-            str(sug.get("text", "")), cards_html(sug.get("products") or [], actions=False),
-            passages_html(sug.get("policies") or []), f"Conversation {session_id[:12]}: {paused}.")
+    return (
+        _transcript(backend, view["messages"]),
+        profile_md,
+        sentiment_plot(view["sentiment"]),
+        str(sug.get("text", "")),
+        cards_html(sug.get("products") or [], actions=False),
+        passages_html(sug.get("policies") or []),
+        f"Conversation {session_id[:12]}: {paused}.",
+    )
 
 
 def send_reply(backend: Backend, token: str, session_id: str | None, text: str) -> tuple[Any, str]:
@@ -111,9 +121,17 @@ def load_insights(backend: Backend, token: str) -> tuple[Any, ...]:
         return DENIED, None, None, None, None
     data = insights.compute(backend.store)
     figs = insights.charts(data)
-    ctr = ", ".join(f"{k}: {v['clicks']}/{v['impressions']}" for k, v in data["ctr_by_variant"].items()) or "no data"
-    return (f"Clicks/impressions by variant: {esc(ctr)}", figs["intents"], figs["sentiment"], figs["ctr"],
-            figs["unanswered"])
+    ctr = (
+        ", ".join(f"{k}: {v['clicks']}/{v['impressions']}" for k, v in data["ctr_by_variant"].items())
+        or "no data"
+    )
+    return (
+        f"Clicks/impressions by variant: {esc(ctr)}",
+        figs["intents"],
+        figs["sentiment"],
+        figs["ctr"],
+        figs["unanswered"],
+    )
 
 
 def build_tabs(backend: Backend) -> None:
@@ -127,7 +145,9 @@ def build_tabs(backend: Backend) -> None:
         with gr.Row():
             with gr.Column(scale=3):
                 transcript = gr.HTML(elem_id="agent-transcript")
-                reply = gr.Textbox(label="Suggested reply (edit before sending)", lines=4, elem_id="agent-reply")
+                reply = gr.Textbox(
+                    label="Suggested reply (edit before sending)", lines=4, elem_id="agent-reply"
+                )
                 with gr.Row():
                     send = gr.Button("Send", variant="primary", elem_id="agent-send")
                     grab = gr.Button("Take over", elem_id="agent-takeover")
@@ -141,19 +161,44 @@ def build_tabs(backend: Backend) -> None:
                 gr.Markdown("**Relevant policy passages**")
                 policies = gr.HTML(elem_id="agent-policies")
         for trigger in (refresh.click, token.submit):
-            trigger(lambda t: load_queue(backend, t), inputs=[token], outputs=[queue_html, convo],
-                    api_visibility="private")
-        convo.change(lambda t, s: open_conversation(backend, t, s), inputs=[token, convo],
-                     outputs=[transcript, profile, senti, reply, products, policies, a_status], api_visibility="private")
-        send.click(lambda t, s, x: send_reply(backend, t, s, x), inputs=[token, convo, reply],
-                   outputs=[transcript, a_status], api_visibility="private")
-        grab.click(lambda t, s: take_over(backend, t, s, True), inputs=[token, convo], outputs=[a_status],
-                   api_visibility="private")
+            trigger(
+                lambda t: load_queue(backend, t),
+                inputs=[token],
+                outputs=[queue_html, convo],
+                api_visibility="private",
+            )
+        convo.change(
+            lambda t, s: open_conversation(backend, t, s),
+            inputs=[token, convo],
+            outputs=[transcript, profile, senti, reply, products, policies, a_status],
+            api_visibility="private",
+        )
+        send.click(
+            lambda t, s, x: send_reply(backend, t, s, x),
+            inputs=[token, convo, reply],
+            outputs=[transcript, a_status],
+            api_visibility="private",
+        )
+        grab.click(
+            lambda t, s: take_over(backend, t, s, True),
+            inputs=[token, convo],
+            outputs=[a_status],
+            api_visibility="private",
+        )
         live = gr.Timer(3.0)
-        live.tick(lambda t, s, h: live_transcript(backend, t, s, h), inputs=[token, convo, transcript],
-                  outputs=[transcript], show_progress="hidden", api_visibility="private")
-        free.click(lambda t, s: take_over(backend, t, s, False), inputs=[token, convo], outputs=[a_status],
-                   api_visibility="private")
+        live.tick(
+            lambda t, s, h: live_transcript(backend, t, s, h),
+            inputs=[token, convo, transcript],
+            outputs=[transcript],
+            show_progress="hidden",
+            api_visibility="private",
+        )
+        free.click(
+            lambda t, s: take_over(backend, t, s, False),
+            inputs=[token, convo],
+            outputs=[a_status],
+            api_visibility="private",
+        )
     with gr.Tab("Insights", id="insights"):
         with gr.Row():
             i_token = gr.Textbox(label="Agent token", type="password", scale=3, elem_id="insights-token")
@@ -163,5 +208,9 @@ def build_tabs(backend: Backend) -> None:
             p1, p2 = gr.Plot(label="Intents"), gr.Plot(label="Sentiment over time")
         with gr.Row():
             p3, p4 = gr.Plot(label="CTR by variant"), gr.Plot(label="Unanswered questions")
-        i_load.click(lambda t: load_insights(backend, t), inputs=[i_token], outputs=[i_note, p1, p2, p3, p4],
-                     api_visibility="private")
+        i_load.click(
+            lambda t: load_insights(backend, t),
+            inputs=[i_token],
+            outputs=[i_note, p1, p2, p3, p4],
+            api_visibility="private",
+        )

@@ -23,10 +23,16 @@ PRODUCT_ID_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]{1,64}$"
 
 class EventIn(BaseModel):
     kind: Literal["click", "cart", "feedback", "thumbs", "view", "purchase", "impression"]
-    session_id: str | None = Field(default=None, pattern=ID_PATTERN,
-                                   description="The conversation (server-issued id); needed for anonymous events.")
-    customer_id: str | None = Field(default=None, pattern=ID_PATTERN,
-                                    description="Needs that customer's token; purchases need the admin token.")
+    session_id: str | None = Field(
+        default=None,
+        pattern=ID_PATTERN,
+        description="The conversation (server-issued id); needed for anonymous events.",
+    )
+    customer_id: str | None = Field(
+        default=None,
+        pattern=ID_PATTERN,
+        description="Needs that customer's token; purchases need the admin token.",
+    )
     # A catalog's ids may hold any printable characters (spaces, "/", accents): knowledge.fields.product_id.
     product_id: str | None = Field(default=None, pattern=PRODUCT_ID_PATTERN)
     value: float | None = Field(default=None, ge=-5, le=5)
@@ -42,31 +48,50 @@ def router(backend: Backend) -> APIRouter:
         limit(backend, "sessions", request)
         return {"session_id": backend.open_session(who, None)}
 
-    @r.get("/sessions/{session_id}/messages",
-           summary="A conversation's messages (poll with ?after=ID); order details are redacted unless you are its "
-                   "customer or staff")
-    def messages(session_id: str, after: int = Query(0, ge=0), who: Identity = Depends(who_is)) -> dict[str, Any]:
+    @r.get(
+        "/sessions/{session_id}/messages",
+        summary="A conversation's messages (poll with ?after=ID); order details are redacted unless you are its "
+        "customer or staff",
+    )
+    def messages(
+        session_id: str, after: int = Query(0, ge=0), who: Identity = Depends(who_is)
+    ) -> dict[str, Any]:
         return {"session_id": session_id, "messages": backend.messages(who, session_id, after_id=after)}
 
     @r.post("/events", summary="Record a click, cart add or thumbs up/down in your conversation")
     def post_event(ev: EventIn, request: Request, who: Identity = Depends(who_is)) -> dict[str, Any]:
         limit(backend, "events", request)
         kind = "feedback" if ev.kind == "thumbs" else ev.kind
-        eid = backend.access.record_event(who, kind, session_id=ev.session_id, customer_id=ev.customer_id,
-                                          product_id=ev.product_id, value=ev.value, variant=ev.variant)
+        eid = backend.access.record_event(
+            who,
+            kind,
+            session_id=ev.session_id,
+            customer_id=ev.customer_id,
+            product_id=ev.product_id,
+            value=ev.value,
+            variant=ev.variant,
+        )
         return {"ok": True, "id": eid}
 
-    @r.get("/customers", summary="Demo customers one can sign in as (demo mode on this machine, or staff); no emails")
+    @r.get(
+        "/customers",
+        summary="Demo customers one can sign in as (demo mode on this machine, or staff); no emails",
+    )
     def customers(request: Request, who: Identity = Depends(who_is)) -> dict[str, Any]:
         return {"customers": backend.customers(who, client_address(request), request.headers.get("host"))}
 
-    @r.post("/customers/{customer_id}/login",
-            summary="Demo sign-in (demo mode, from this machine only): a short-lived customer token")
+    @r.post(
+        "/customers/{customer_id}/login",
+        summary="Demo sign-in (demo mode, from this machine only): a short-lived customer token",
+    )
     def login(customer_id: str, request: Request) -> dict[str, Any]:
         limit(backend, "login", request)
         token = backend.demo_sign_in(customer_id, client_address(request), request.headers.get("host"))
-        return {"customer_id": customer_id, "token": token,
-                "expires_in": backend.settings.customer_token_max_ttl_s}
+        return {
+            "customer_id": customer_id,
+            "token": token,
+            "expires_in": backend.settings.customer_token_max_ttl_s,
+        }
 
     _privacy_routes(r, backend, who_is)
     return r
@@ -77,25 +102,45 @@ def _privacy_routes(r: APIRouter, backend: Backend, who_is: Any) -> None:
 
     @r.get("/customers/{customer_id}/export", summary="Everything stored about a customer (JSON)")
     def export(customer_id: str, who: Identity = Depends(who_is)) -> JSONResponse:
-        return JSONResponse(backend.export(who, customer_id),
-                            headers={"Content-Disposition": 'attachment; filename="my-data.json"',
-                                     "Cache-Control": "no-store"})
+        return JSONResponse(
+            backend.export(who, customer_id),
+            headers={
+                "Content-Disposition": 'attachment; filename="my-data.json"',
+                "Cache-Control": "no-store",
+            },
+        )
 
-    @r.get("/exports/{name}", summary="A one-time download of an export made in the web app", include_in_schema=False)
+    @r.get(
+        "/exports/{name}",
+        summary="A one-time download of an export made in the web app",
+        include_in_schema=False,
+    )
     def download(name: str) -> Response:
         body = backend.take_export(name)
         if body is None:
             raise NotFoundError("this download link was used already or has expired: make a new one")
-        return Response(body, media_type="application/json",
-                        headers={"Content-Disposition": 'attachment; filename="my-data.json"',
-                                 "Cache-Control": "no-store"})
+        return Response(
+            body,
+            media_type="application/json",
+            headers={
+                "Content-Disposition": 'attachment; filename="my-data.json"',
+                "Cache-Control": "no-store",
+            },
+        )
 
-    @r.delete("/customers/{customer_id}", summary="Delete everything stored about a customer; revokes their tokens")
+    @r.delete(
+        "/customers/{customer_id}", summary="Delete everything stored about a customer; revokes their tokens"
+    )
     def delete(customer_id: str, who: Identity = Depends(who_is)) -> dict[str, Any]:
         backend.erase(who, customer_id)
         return {"deleted": customer_id}
 
-    @r.post("/customers/{customer_id}/opt-out", summary="Stop personalization for a customer (opt back in with ?allow=1)")
-    def opt_out(customer_id: str, allow: bool = Query(False), who: Identity = Depends(who_is)) -> dict[str, Any]:
+    @r.post(
+        "/customers/{customer_id}/opt-out",
+        summary="Stop personalization for a customer (opt back in with ?allow=1)",
+    )
+    def opt_out(
+        customer_id: str, allow: bool = Query(False), who: Identity = Depends(who_is)
+    ) -> dict[str, Any]:
         backend.set_personalization(who, customer_id, allow)
         return {"customer_id": customer_id, "personalization": allow}

@@ -31,8 +31,16 @@ def client_address(request: Request) -> str | None:
 def slow_down_response(d: Decision) -> JSONResponse:
     from assistant.ratelimit import slow_down_message
 
-    return JSONResponse({"error": "slow down", "detail": slow_down_message(d), "retry_after_s": d.retry_after_s,
-                         "scope": d.scope}, status_code=429, headers={"Retry-After": str(d.retry_after_s)})
+    return JSONResponse(
+        {
+            "error": "slow down",
+            "detail": slow_down_message(d),
+            "retry_after_s": d.retry_after_s,
+            "scope": d.scope,
+        },
+        status_code=429,
+        headers={"Retry-After": str(d.retry_after_s)},
+    )
 
 
 class SlowDown(Exception):
@@ -53,12 +61,23 @@ def identity_dependency(backend: Backend) -> Callable[..., Identity]:
     """A FastAPI dependency: the request's Identity (staff, customer or anonymous); a token that is
     present but wrong is a 403/404, never silently anonymous."""
 
-    def who(request: Request, authorization: str | None = Header(None), x_customer_token: str | None = Header(None),
-            x_aisle_client: str | None = Header(None, description="Optional random per-browser key (16-128 "
-                                                                   "characters); order facts are not reused across clients.")) -> Identity:
-        return backend.identify(authorization=authorization, customer_token=x_customer_token,
-                                client_key=x_aisle_client, address=client_address(request),
-                                user_agent=request.headers.get("user-agent"))
+    def who(
+        request: Request,
+        authorization: str | None = Header(None),
+        x_customer_token: str | None = Header(None),
+        x_aisle_client: str | None = Header(
+            None,
+            description="Optional random per-browser key (16-128 "
+            "characters); order facts are not reused across clients.",
+        ),
+    ) -> Identity:
+        return backend.identify(
+            authorization=authorization,
+            customer_token=x_customer_token,
+            client_key=x_aisle_client,
+            address=client_address(request),
+            user_agent=request.headers.get("user-agent"),
+        )
 
     return who
 
@@ -106,10 +125,22 @@ class BodyLimit:
         await self.app(scope, again, send)
 
     async def _reject(self, send: Send) -> None:
-        body = json.dumps({"error": "request too large",
-                           "detail": f"the request body is over {self.max_bytes} bytes: send less "
-                                     "(the limit is the max_body_bytes setting)"}).encode()
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-                                (b"connection", b"close")]})
+        body = json.dumps(
+            {
+                "error": "request too large",
+                "detail": f"the request body is over {self.max_bytes} bytes: send less "
+                "(the limit is the max_body_bytes setting)",
+            }
+        ).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"connection", b"close"),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": body})

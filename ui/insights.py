@@ -67,24 +67,38 @@ def compute(store: Store, max_sessions: int = 500) -> dict[str, Any]:
                 action = (list(meta.get("actions") or []) + [""])[0]
                 user_intents = _intents(prev_user.get("meta") or {})
                 # Unanswered: out of scope, nothing found for a product request, or an ungrounded answer.
-                if (action == "out_of_scope" or user_intents[:1] == ["out_of_scope"] or meta.get("grounded") is False
-                        or (action in SEARCH_ACTIONS and "cards" in meta and not meta["cards"])):
+                if (
+                    action == "out_of_scope"
+                    or user_intents[:1] == ["out_of_scope"]
+                    or meta.get("grounded") is False
+                    or (action in SEARCH_ACTIONS and "cards" in meta and not meta["cards"])
+                ):
                     unanswered[" ".join(prev_user["text"].lower().split())[:120]] += 1
                 prev_user = None
     shown: Counter[str] = Counter()
     clicked: Counter[str] = Counter()
     for ev in store.events(kinds=["impression", "click", "cart"]):
-        if str(ev.get("session_id") or "").startswith("agent-draft-") or (ev.get("payload") or {}).get("source") == "demo":
+        if (
+            str(ev.get("session_id") or "").startswith("agent-draft-")
+            or (ev.get("payload") or {}).get("source") == "demo"
+        ):
             continue
         # The arm is a pure function of who saw it, so rows stored without one are assigned the same way.
         arm = ev.get("variant") or variant_for(ev.get("customer_id") or ev.get("session_id"))
         (shown if ev["kind"] == "impression" else clicked)[arm] += 1
-    ctr = {arm: {"impressions": shown[arm], "clicks": clicked[arm],
-                 "ctr": (clicked[arm] / shown[arm]) if shown[arm] else 0.0}
-           for arm in sorted(set(shown) | set(clicked))}
+    ctr = {
+        arm: {
+            "impressions": shown[arm],
+            "clicks": clicked[arm],
+            "ctr": (clicked[arm] / shown[arm]) if shown[arm] else 0.0,
+        }
+        for arm in sorted(set(shown) | set(clicked))
+    }
     return {
         "intents": dict(intents.most_common()),
-        "sentiment_by_day": [{"day": d, "mean": sum(v) / len(v), "n": len(v)} for d, v in sorted(by_day.items())],
+        "sentiment_by_day": [
+            {"day": d, "mean": sum(v) / len(v), "n": len(v)} for d, v in sorted(by_day.items())
+        ],
         "ctr_by_variant": ctr,
         "unanswered": [{"question": q, "count": n} for q, n in unanswered.most_common(10)],
     }
@@ -106,7 +120,9 @@ def charts(data: dict[str, Any]) -> dict[str, Figure]:
     figs: dict[str, Figure] = {}
     fig, ax = _fig("Intents")
     items = list(data["intents"].items())[:12]
-    ax.barh([k for k, _ in items][::-1] or ["(none yet)"], [v for _, v in items][::-1] or [0], color="#2563eb")
+    ax.barh(
+        [k for k, _ in items][::-1] or ["(none yet)"], [v for _, v in items][::-1] or [0], color="#2563eb"
+    )
     figs["intents"] = fig
     fig, ax = _fig("Shopper sentiment by day (-1..1)")
     days = data["sentiment_by_day"]
@@ -122,7 +138,10 @@ def charts(data: dict[str, Any]) -> dict[str, Figure]:
     figs["ctr"] = fig
     fig, ax = _fig("Top unanswered questions")
     qs = data["unanswered"][:8]
-    ax.barh([q["question"][:40] for q in qs][::-1] or ["(none yet)"], [q["count"] for q in qs][::-1] or [0],
-            color="#dc2626")
+    ax.barh(
+        [q["question"][:40] for q in qs][::-1] or ["(none yet)"],
+        [q["count"] for q in qs][::-1] or [0],
+        color="#dc2626",
+    )
     figs["unanswered"] = fig
     return figs

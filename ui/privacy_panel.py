@@ -31,7 +31,9 @@ class Visit:
             return cls(client_key=client_key or "")
         headers = getattr(request, "headers", {}) or {}
         client = getattr(request, "client", None)
-        return cls(getattr(client, "host", None), headers.get("host"), headers.get("user-agent"), client_key or "")
+        return cls(
+            getattr(client, "host", None), headers.get("host"), headers.get("user-agent"), client_key or ""
+        )
 
 
 def resolve(backend: Backend, token: str | None, visit: Visit) -> tuple[Identity, str | None, str]:
@@ -72,7 +74,9 @@ def demo_sign_in(backend: Backend, choice: str | None, visit: Visit) -> tuple[st
     if slow:
         return None, slow
     try:
-        return backend.demo_sign_in(choice, visit.address, visit.host), f"New conversation (signed in as {choice})."
+        return backend.demo_sign_in(
+            choice, visit.address, visit.host
+        ), f"New conversation (signed in as {choice})."
     except AisleError as exc:
         return None, f"Sign-in refused: {exc}"
 
@@ -97,18 +101,22 @@ def opted_out(backend: Backend, who: Identity) -> bool:
 
 def privacy_summary(backend: Backend, who: Identity) -> str:
     if not who.customer_id:
-        return ("You are anonymous: we keep only this conversation's messages and the clicks you make, under a "
-                "random session id. Sign in to see, download or delete a profile.")
+        return (
+            "You are anonymous: we keep only this conversation's messages and the clicks you make, under a "
+            "random session id. Sign in to see, download or delete a profile."
+        )
     try:
         data = backend.export(who, who.customer_id)
     except AisleError as exc:
         return html.escape(str(exc))
     consent = "on" if (data.get("consent") or {}).get("personalization", True) else "off (opted out)"
     name = html.escape(backend.guard.clean(str(data["customer"].get("name") or who.customer_id)), quote=False)
-    return (f"**{name}**: {len(data['sessions'])} conversations, "
-            f"{len(data['messages'])} messages, {len(data['events'])} events (views, carts, purchases, ratings, "
-            f"clicks), {len(data['orders'])} orders, {len(data['tickets'])} support tickets. "
-            f"Personalization is {consent}.")
+    return (
+        f"**{name}**: {len(data['sessions'])} conversations, "
+        f"{len(data['messages'])} messages, {len(data['events'])} events (views, carts, purchases, ratings, "
+        f"clicks), {len(data['orders'])} orders, {len(data['tickets'])} support tickets. "
+        f"Personalization is {consent}."
+    )
 
 
 def privacy_export(backend: Backend, who: Identity) -> str:
@@ -121,8 +129,10 @@ def privacy_export(backend: Backend, who: Identity) -> str:
         name = backend.export_file(who, who.customer_id)
     except AisleError as exc:
         return f"<p>{html.escape(str(exc))}</p>"
-    return (f'<p><a href="/api/exports/{html.escape(name)}" download="my-data.json" id="aisle-export-link">'
-            f"Download my data (JSON)</a>: the link works once, for {EXPORT_TTL_S // 60} minutes.</p>")
+    return (
+        f'<p><a href="/api/exports/{html.escape(name)}" download="my-data.json" id="aisle-export-link">'
+        f"Download my data (JSON)</a>: the link works once, for {EXPORT_TTL_S // 60} minutes.</p>"
+    )
 
 
 def privacy_delete(backend: Backend, who: Identity, confirm: bool) -> str:
@@ -144,4 +154,8 @@ def privacy_opt(backend: Backend, who: Identity, opt_out: bool) -> str:
         backend.set_personalization(who, who.customer_id, not opt_out)
     except AisleError as exc:
         return html.escape(str(exc))
-    return "Personalization is off: recommendations no longer use your history." if opt_out else "Personalization is on."
+    return (
+        "Personalization is off: recommendations no longer use your history."
+        if opt_out
+        else "Personalization is on."
+    )

@@ -32,7 +32,7 @@ def product_svg(product_id: str, title: str) -> str:
     initials = "".join(w[0] for w in title.split()[:2] if w[:1].isalnum()).upper() or "?"
     return (
         '<svg xmlns="http://www.w3.org/2000/svg" width="96" height="96" viewBox="0 0 96 96" role="img">'
-        f"<title>{esc(title)}</title><rect width=\"96\" height=\"96\" rx=\"12\" fill=\"{colour}\"/>"
+        f'<title>{esc(title)}</title><rect width="96" height="96" rx="12" fill="{colour}"/>'
         f'<text x="48" y="58" font-family="sans-serif" font-size="32" fill="#fff" text-anchor="middle">'
         f"{esc(initials)}</text></svg>"
     )
@@ -75,8 +75,10 @@ def transcript_html(messages: Iterable[Mapping[str, Any]]) -> str:
     rows = []
     for m in messages:
         role = str(m.get("role", ""))
-        rows.append(f'<div class="aisle-msg aisle-{esc(role)}"><b>{esc(role)}</b>'
-                    f' <small>{esc(str(m.get("created_at", ""))[:19])}</small><br>{esc(m.get("text", ""))}</div>')
+        rows.append(
+            f'<div class="aisle-msg aisle-{esc(role)}"><b>{esc(role)}</b>'
+            f" <small>{esc(str(m.get('created_at', ''))[:19])}</small><br>{esc(m.get('text', ''))}</div>"
+        )
     return '<div class="aisle-transcript">' + ("".join(rows) or "<i>no messages yet</i>") + "</div>"
 
 
@@ -85,8 +87,8 @@ def passages_html(passages: Iterable[Any]) -> str:
     for p in passages:
         d = p if isinstance(p, Mapping) else getattr(p, "__dict__", {"text": str(p)})
         title = d.get("title") or (d.get("metadata") or {}).get("title") or d.get("id", "")
-        rows.append(f'<li><b>{esc(title)}</b>: {esc(str(d.get("text", ""))[:400])}</li>')
-    return "<ul class=\"aisle-passages\">" + ("".join(rows) or "<li><i>none</i></li>") + "</ul>"
+        rows.append(f"<li><b>{esc(title)}</b>: {esc(str(d.get('text', ''))[:400])}</li>")
+    return '<ul class="aisle-passages">' + ("".join(rows) or "<li><i>none</i></li>") + "</ul>"
 
 
 CSS = """

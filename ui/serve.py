@@ -25,11 +25,17 @@ def cli(argv: list[str]) -> int:
     p = argparse.ArgumentParser(prog="aisle run", description="Serve the Aisle web app, API and widget.")
     p.add_argument("--host", default=None, help="default: settings.host (127.0.0.1)")
     p.add_argument("--port", type=int, default=None, help="default: settings.port (7860)")
-    p.add_argument("--no-demo-customers", action="store_true",
-                   help="do not load the demo shop's customers and orders into an empty database")
-    p.add_argument("--demo", action="store_true",
-                   help="demo mode for the demo shop: 'sign in as a demo customer' without a credential, for "
-                        "clients on this machine only (make run uses it); never for a real shop")
+    p.add_argument(
+        "--no-demo-customers",
+        action="store_true",
+        help="do not load the demo shop's customers and orders into an empty database",
+    )
+    p.add_argument(
+        "--demo",
+        action="store_true",
+        help="demo mode for the demo shop: 'sign in as a demo customer' without a credential, for "
+        "clients on this machine only (make run uses it); never for a real shop",
+    )
     args = p.parse_args(argv)
     overrides: dict[str, Any] = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
     if args.demo:
@@ -46,11 +52,21 @@ def cli(argv: list[str]) -> int:
     backend: Backend = app.state.backend
     # Build the engine in the background: the page is up at once, the first answer is still fast.
     threading.Thread(target=_warm, args=(backend,), daemon=True, name="aisle-warm").start()
-    print(f"Aisle on http://{settings.host}:{settings.port}/  (OpenAPI: /api/openapi.json, widget demo: /widget-demo)")
+    print(
+        f"Aisle on http://{settings.host}:{settings.port}/  (OpenAPI: /api/openapi.json, widget demo: /widget-demo)"
+    )
     # Behind a reverse proxy every shopper arrives from the proxy's address; uvicorn takes the client
     # address from X-Forwarded-For only when the proxy is one we trust.
-    uvicorn.run(app, host=settings.host, port=settings.port, workers=1, reload=False, log_level="warning",
-                proxy_headers=True, forwarded_allow_ips=settings.forwarded_allow_ips)
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        workers=1,
+        reload=False,
+        log_level="warning",
+        proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
+    )
     return 0
 
 
@@ -65,15 +81,25 @@ def _check_exposure(settings: Settings) -> None:
     if problem:
         raise ConfigError(problem)
     if settings.demo_mode and not _is_demo_shop(settings):
-        raise ConfigError("--demo is only for the demo shop, and the ingested catalog is another shop's: "
-                          "run without --demo (shops sign customers in with tokens, docs/security.md)")
-    if {settings.agent_token.get_secret_value(), settings.admin_token.get_secret_value()} & {DEMO_AGENT_TOKEN,
-                                                                                             DEMO_ADMIN_TOKEN}:
-        print("note: the staff tokens are the public demo defaults: fine on 127.0.0.1, refused on any other host "
-              "(set AISLE_AGENT_TOKEN and AISLE_ADMIN_TOKEN)", file=sys.stderr)
+        raise ConfigError(
+            "--demo is only for the demo shop, and the ingested catalog is another shop's: "
+            "run without --demo (shops sign customers in with tokens, docs/security.md)"
+        )
+    if {settings.agent_token.get_secret_value(), settings.admin_token.get_secret_value()} & {
+        DEMO_AGENT_TOKEN,
+        DEMO_ADMIN_TOKEN,
+    }:
+        print(
+            "note: the staff tokens are the public demo defaults: fine on 127.0.0.1, refused on any other host "
+            "(set AISLE_AGENT_TOKEN and AISLE_ADMIN_TOKEN)",
+            file=sys.stderr,
+        )
     if settings.demo_mode:
         where = "" if is_loopback(settings.host) else " (other machines are refused)"
-        print(f"demo mode: 'sign in as a demo customer' is on for clients on this machine{where}", file=sys.stderr)
+        print(
+            f"demo mode: 'sign in as a demo customer' is on for clients on this machine{where}",
+            file=sys.stderr,
+        )
 
 
 def _is_demo_shop(settings: Settings) -> bool:

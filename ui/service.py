@@ -27,7 +27,9 @@ log = logging.getLogger("aisle.ui")
 
 
 class Backend:
-    def __init__(self, settings: Settings, assistant: Engine | None = None, store: Store | None = None) -> None:
+    def __init__(
+        self, settings: Settings, assistant: Engine | None = None, store: Store | None = None
+    ) -> None:
         self.settings = settings
         self._assistant = assistant
         self._store = store
@@ -46,8 +48,9 @@ class Backend:
         # One admission path per app for POST /api/chat (and the widget) and the web chat alike:
         # one quota (switching channel buys no turns), one length limit, one turn gate.
         self.limits = ChatLimits.from_settings(settings)
-        self.admission = Admission(settings.max_message_chars, self.limits, settings.engine_concurrency,
-                                   self.prepare, self.stream)
+        self.admission = Admission(
+            settings.max_message_chars, self.limits, settings.engine_concurrency, self.prepare, self.stream
+        )
         self.api_limits = ApiLimits.from_settings(settings)
         self.guard = RenderGuard(settings.shop_hosts)
         # Identity and object-level checks, shared by the REST routes and the Gradio handlers.
@@ -106,15 +109,17 @@ class Backend:
         """Session-independent work for a message about to queue for a turn (its embeddings)."""
         self.assistant.prepare(text)
 
-    def stream(self, session_id: str, text: str, customer_id: str | None = None,
-               client_id: str | None = None) -> Iterator[Event]:
+    def stream(
+        self, session_id: str, text: str, customer_id: str | None = None, client_id: str | None = None
+    ) -> Iterator[Event]:
         """The engine's turn with every shown text through the render guard. ``client_id`` tells the
         engine which browser or API client this is (order facts are not reused across clients)."""
         from assistant.outguard import guard_events
 
         # The engine itself keeps a paused (taken-over) conversation silent.
-        return guard_events(self.assistant.stream(session_id, text, customer_id=customer_id, client_id=client_id),
-                            self.guard)
+        return guard_events(
+            self.assistant.stream(session_id, text, customer_id=customer_id, client_id=client_id), self.guard
+        )
 
     def open_session(self, who: Identity, session_id: str | None, *, create: bool = False) -> str:
         """A conversation ``who`` may chat in: a new server-issued one when ``session_id`` is None."""
@@ -146,16 +151,20 @@ class Backend:
     def search(self, query: str, k: int = 10) -> list[dict[str, Any]]:
         return [self._shown(asdict(h)) for h in self.assistant.search(query, k)]
 
-    def recommendations(self, customer_id: str | None, k: int = 10,
-                        session_id: str | None = None) -> list[dict[str, Any]]:
+    def recommendations(
+        self, customer_id: str | None, k: int = 10, session_id: str | None = None
+    ) -> list[dict[str, Any]]:
         return [self._shown(asdict(h)) for h in self.assistant.recommend(customer_id, session_id, k=k)]
 
     # --- agent ------------------------------------------------------------------------------
     def suggest(self, session_id: str) -> dict[str, Any]:
         """A draft reply, products and policy passages for the agent console."""
         draft = self.assistant.draft_reply(session_id)
-        return {"text": self.guard.clean(draft.text), "products": [self._shown(asdict(c)) for c in draft.products],
-                "policies": [self._shown(asdict(s)) for s in draft.policies]}
+        return {
+            "text": self.guard.clean(draft.text),
+            "products": [self._shown(asdict(c)) for c in draft.products],
+            "policies": [self._shown(asdict(s)) for s in draft.policies],
+        }
 
     def profile(self, customer_id: str | None) -> dict[str, Any]:
         if not customer_id:
@@ -163,8 +172,12 @@ class Backend:
         cust = self.store.get_customer(customer_id) or {}
         orders = self.store.orders_for_customer(customer_id)
         signals = self.assistant.customer_signals(customer_id)
-        parts = [f"{cust.get('name') or customer_id} ({customer_id})", cust.get("segment") or "",
-                 f"{len(orders)} orders", *(signals if signals is not None else ["opted out of personalization"])]
+        parts = [
+            f"{cust.get('name') or customer_id} ({customer_id})",
+            cust.get("segment") or "",
+            f"{len(orders)} orders",
+            *(signals if signals is not None else ["opted out of personalization"]),
+        ]
         return {"summary": self.guard.clean("; ".join(p for p in parts if p)), "customer": cust}
 
     # --- customers: identity and privacy rights (one path for REST and Gradio) -------------------

@@ -97,5 +97,7 @@ def make_chat_model(settings: Settings) -> ChatModel:
         from assistant.generate.hf import TransformersChatModel
 
         return TransformersChatModel.from_settings(settings)
-    raise ConfigError(f"unknown generator backend {backend!r}: set AISLE_GENERATOR_BACKEND to llama, "
-                      "transformers, openai, template or fake")
+    raise ConfigError(
+        f"unknown generator backend {backend!r}: set AISLE_GENERATOR_BACKEND to llama, "
+        "transformers, openai, template or fake"
+    )

@@ -37,7 +37,9 @@ class Facts:
     clarify: str | None = None
     context_ids: set[str] = field(default_factory=set)  # products the shopper owns, named in signals
     options: list[str] = field(default_factory=list)  # real choices a clarifying question offers
-    notes: list[tuple[str, str]] = field(default_factory=list)  # (kind, value) facts to state after the answer
+    notes: list[tuple[str, str]] = field(
+        default_factory=list
+    )  # (kind, value) facts to state after the answer
     carried: list[str] = field(default_factory=list)  # constraints kept from earlier turns, in words
     follow_up: str | None = None  # the question asked after the answer (a template key)
     currency: str = "USD"
@@ -69,11 +71,29 @@ def _safe(snips: list[Snip]) -> list[Snip]:
     return [s for s in snips if not injection_flags(s.text)]
 
 
-def build_facts(action: str, question: str, result: Any, shop: ShopIndex, *, signals: list[str] | None = None,
-                constraints: list[str] | None = None, clarify: str | None = None,
-                context_ids: set[str] | None = None, decision: Any = None, currency: str = "USD") -> Facts:
-    f = Facts(action, question, result=result, signals=list(signals or []), clarify=clarify,
-              constraints=list(constraints or []), context_ids=set(context_ids or ()), currency=currency)
+def build_facts(
+    action: str,
+    question: str,
+    result: Any,
+    shop: ShopIndex,
+    *,
+    signals: list[str] | None = None,
+    constraints: list[str] | None = None,
+    clarify: str | None = None,
+    context_ids: set[str] | None = None,
+    decision: Any = None,
+    currency: str = "USD",
+) -> Facts:
+    f = Facts(
+        action,
+        question,
+        result=result,
+        signals=list(signals or []),
+        clarify=clarify,
+        constraints=list(constraints or []),
+        context_ids=set(context_ids or ()),
+        currency=currency,
+    )
     if decision is not None:
         _from_decision(f, decision, shop)
     if isinstance(result, ProductList | Ranking):
@@ -89,7 +109,11 @@ def build_facts(action: str, question: str, result: Any, shop: ShopIndex, *, sig
         order = result if isinstance(result, OrderStatus) else result.order
         f.order = order
         if order.found:
-            f.products = [shop.hit(shop.products[i["product_id"]]) for i in order.items if i.get("product_id") in shop.products]
+            f.products = [
+                shop.hit(shop.products[i["product_id"]])
+                for i in order.items
+                if i.get("product_id") in shop.products
+            ]
         if isinstance(result, OrderRequest):
             f.snippets = _safe(result.policy)
     elif isinstance(result, PolicyAnswer | PrivacyResult):
@@ -112,5 +136,15 @@ def _from_decision(f: Facts, d: Any, shop: ShopIndex) -> None:
         f.options = sorted({p.leaf_category for p in shop.products.values()})[:3]
 
 
-_SLOTS = ("categories", "brands", "exclude_brands", "attributes", "exclude_attributes", "bounds", "price",
-          "min_rating", "in_stock", "exclude_ids")
+_SLOTS = (
+    "categories",
+    "brands",
+    "exclude_brands",
+    "attributes",
+    "exclude_attributes",
+    "bounds",
+    "price",
+    "min_rating",
+    "in_stock",
+    "exclude_ids",
+)

@@ -20,18 +20,41 @@ if TYPE_CHECKING:
 # after the number ("1,499 SAR", "24,99 €", "90 dollars").
 _CUR = r"(?:US\$|\$|£|€|₹|﷼|Rs\.?|USD|GBP|EUR|INR|SAR|SR|AED|JPY|CAD|AUD)"
 _CUR_WORD = r"(?:dollars|pounds|euros|rupees|riyals|USD|GBP|EUR|INR|SAR|€|£)"
-_PRICE = re.compile(rf"{_CUR}\s?(\d{{1,3}}(?:,\d{{3}})+|\d+)(\.\d{{1,2}})?(?!\d)"
-                    rf"|(?<![\w.,])(\d{{1,3}}(?:,\d{{3}})+|\d+)((?:[.,]\d{{1,2}})?)\s?{_CUR_WORD}(?![a-z])", re.I)
-_RATING = re.compile(r"(?<![\d.$])(\d(?:\.\d{1,2})?)\s*(?:/\s*5\b|out of 5|-?\s?stars?\b|★)"
-                     r"|\brat(?:ed|ing)(?: of| is| at)?\s+(\d(?:\.\d{1,2})?)(?![\d%])", re.I)
+_PRICE = re.compile(
+    rf"{_CUR}\s?(\d{{1,3}}(?:,\d{{3}})+|\d+)(\.\d{{1,2}})?(?!\d)"
+    rf"|(?<![\w.,])(\d{{1,3}}(?:,\d{{3}})+|\d+)((?:[.,]\d{{1,2}})?)\s?{_CUR_WORD}(?![a-z])",
+    re.I,
+)
+_RATING = re.compile(
+    r"(?<![\d.$])(\d(?:\.\d{1,2})?)\s*(?:/\s*5\b|out of 5|-?\s?stars?\b|★)"
+    r"|\brat(?:ed|ing)(?: of| is| at)?\s+(\d(?:\.\d{1,2})?)(?![\d%])",
+    re.I,
+)
 _CITE = re.compile(r"\[([^\[\]\s]{1,80})\]")
 _ID_LIKE = re.compile(r"(?<![\w#-])([A-Z]{1,4}-?\d{3,})(?![\w-])")  # R00751, P0009, ORD-104110
 # Units of numeric attributes, by the attribute name's last word: "battery_life_hours" -> "25 hours".
-_UNITS = {"hours": r"h(?:ours?|rs?)?", "days": r"days?", "minutes": r"min(?:utes?|s)?", "min": r"min(?:utes?|s)?",
-          "g": r"g(?:rams?)?", "kg": r"kg|kilo(?:gram)?s?", "watts": r"w(?:atts?)?", "in": r"-?inch(?:es)?|in\b|\"",
-          "l": r"l|lit(?:re|er)s?", "hz": r"hz", "mm": r"mm", "lb": r"lbs?|pounds?", "ml": r"ml", "cm": r"cm",
-          "ft": r"ft|feet|foot", "mbps": r"mb/?s|mbps", "people": r"people|persons?"}
-_NUM_UNIT = re.compile(r"(?<![\w.$])(\d+(?:\.\d+)?)\s?(" + "|".join(f"(?:{u})" for u in _UNITS.values()) + r")(?![a-z])", re.I)
+_UNITS = {
+    "hours": r"h(?:ours?|rs?)?",
+    "days": r"days?",
+    "minutes": r"min(?:utes?|s)?",
+    "min": r"min(?:utes?|s)?",
+    "g": r"g(?:rams?)?",
+    "kg": r"kg|kilo(?:gram)?s?",
+    "watts": r"w(?:atts?)?",
+    "in": r"-?inch(?:es)?|in\b|\"",
+    "l": r"l|lit(?:re|er)s?",
+    "hz": r"hz",
+    "mm": r"mm",
+    "lb": r"lbs?|pounds?",
+    "ml": r"ml",
+    "cm": r"cm",
+    "ft": r"ft|feet|foot",
+    "mbps": r"mb/?s|mbps",
+    "people": r"people|persons?",
+}
+_NUM_UNIT = re.compile(
+    r"(?<![\w.$])(\d+(?:\.\d+)?)\s?(" + "|".join(f"(?:{u})" for u in _UNITS.values()) + r")(?![a-z])", re.I
+)
 
 
 def _norm(text: str) -> str:
@@ -43,15 +66,23 @@ class GroundingReport:
     unknown_products: list[str] = field(default_factory=list)
     wrong_prices: list[str] = field(default_factory=list)
     wrong_ratings: list[str] = field(default_factory=list)
-    wrong_attributes: list[str] = field(default_factory=list)  # "25 hours" of battery where the record says 60
+    wrong_attributes: list[str] = field(
+        default_factory=list
+    )  # "25 hours" of battery where the record says 60
     bad_citations: list[str] = field(default_factory=list)
     missing_citation: bool = False
     citations: list[str] = field(default_factory=list)  # ids of facts the answer cites or uses
 
     @property
     def ok(self) -> bool:
-        return not (self.unknown_products or self.wrong_prices or self.wrong_ratings or self.wrong_attributes
-                    or self.bad_citations or self.missing_citation)
+        return not (
+            self.unknown_products
+            or self.wrong_prices
+            or self.wrong_ratings
+            or self.wrong_attributes
+            or self.bad_citations
+            or self.missing_citation
+        )
 
 
 class Grounder:
@@ -68,13 +99,40 @@ class Grounder:
                     self._keys.setdefault(_norm(" ".join(toks[:n])).strip(), set()).add(p.id)
             self._keys.setdefault(p.id.lower(), set()).add(p.id)
         alts = sorted(self._keys, key=len, reverse=True)
-        self._key_rx = re.compile(r"(?<![a-z0-9])(" + "|".join(r"[\W_]+".join(map(re.escape, k.split())) for k in alts)
-                                  + r")(?![a-z0-9])", re.I) if alts else None
+        self._key_rx = (
+            re.compile(
+                r"(?<![a-z0-9])("
+                + "|".join(r"[\W_]+".join(map(re.escape, k.split())) for k in alts)
+                + r")(?![a-z0-9])",
+                re.I,
+            )
+            if alts
+            else None
+        )
         brands = sorted({p.brand for p in products if p.brand}, key=len, reverse=True)
-        generic = {w for p in products for w in re.findall(r"[a-z]+", (p.category + " " + " ".join(p.attributes.values())).lower())}
-        self._generic = generic | {"products", "product", "range", "line", "options", "brand", "and", "or", "is", "has"}
+        generic = {
+            w
+            for p in products
+            for w in re.findall(r"[a-z]+", (p.category + " " + " ".join(p.attributes.values())).lower())
+        }
+        self._generic = generic | {
+            "products",
+            "product",
+            "range",
+            "line",
+            "options",
+            "brand",
+            "and",
+            "or",
+            "is",
+            "has",
+        }
         # "Brand Capitalised-word" that is no catalog product is a product the model made up.
-        self._brand_rx = re.compile(r"\b(" + "|".join(map(re.escape, brands)) + r")\s+([A-Z0-9][\w-]*)") if brands else None
+        self._brand_rx = (
+            re.compile(r"\b(" + "|".join(map(re.escape, brands)) + r")\s+([A-Z0-9][\w-]*)")
+            if brands
+            else None
+        )
 
     def forbid(self, names: list[str]) -> None:
         """Names that are never a real product here (the prompt's worked examples): always flagged."""
@@ -111,16 +169,19 @@ class Grounder:
                     rep.unknown_products.append(name)
         # Owned products named in the signals (context_ids) are allowed mentions but not cards:
         # their figures come from the catalog record, so a mention of one never raises KeyError.
-        by_id: dict[str, Any] = {**{i: self.products[i] for i in allowed if i in self.products},
-                                 **{p.product_id: p for p in facts.products}}
+        by_id: dict[str, Any] = {
+            **{i: self.products[i] for i in allowed if i in self.products},
+            **{p.product_id: p for p in facts.products},
+        }
         rep.wrong_prices = _wrong_prices(text, facts, mentions, by_id)
         rep.wrong_ratings = _wrong_ratings(text, facts, mentions, by_id)
         rep.wrong_attributes = self._attribute_claims(text, facts, mentions, by_id)
         _check_citations(text, facts, rep)
         return rep
 
-    def _attribute_claims(self, text: str, facts: Facts, mentions: list[tuple[int, set[str], str]],
-                          by_id: dict[str, Any]) -> list[str]:
+    def _attribute_claims(
+        self, text: str, facts: Facts, mentions: list[tuple[int, set[str], str]], by_id: dict[str, Any]
+    ) -> list[str]:
         """Measured figures ("a battery life of 25 hours", "weighs 250 g") must be the record's value
         for the product the sentence is about (the last one named before the figure, or the only
         product in the facts). Figures quoted from a review or policy in the facts are fine."""
@@ -131,15 +192,24 @@ class Grounder:
             value, unit = float(m.group(1)), m.group(2).lower()
             pid = _nearest(mentions, m.start(), facts.product_ids, text) or only
             start = max(text.rfind(". ", 0, m.start()), text.rfind("\n", 0, m.start()))
-            both = pid is None and re.search(r"\b(both|all three|each)\b", text[start + 1:m.start()], re.I)
+            both = pid is None and re.search(r"\b(both|all three|each)\b", text[start + 1 : m.start()], re.I)
             # "Both have 900 watts": the figure must hold for every product compared.
-            prods = [self.products[p.product_id] for p in facts.products if p.product_id in self.products] if both \
-                else [self.products[pid]] if pid in self.products else []
+            prods = (
+                [self.products[p.product_id] for p in facts.products if p.product_id in self.products]
+                if both
+                else [self.products[pid]]
+                if pid in self.products
+                else []
+            )
             if re.search(rf"(?<![\d.]){re.escape(m.group(1))}(?![\d.])", quoted):
                 continue
             for prod in prods:
-                same_unit = [v for k, v in prod.attributes.items() if k.rsplit("_", 1)[-1] in _UNITS
-                             and re.fullmatch(_UNITS[k.rsplit("_", 1)[-1]], unit, re.I)]
+                same_unit = [
+                    v
+                    for k, v in prod.attributes.items()
+                    if k.rsplit("_", 1)[-1] in _UNITS
+                    and re.fullmatch(_UNITS[k.rsplit("_", 1)[-1]], unit, re.I)
+                ]
                 nums = [float(x) for v in same_unit for x in re.findall(r"\d+(?:\.\d+)?", str(v))]
                 if nums and not any(abs(n - value) < 1e-6 for n in nums):
                     bad.append(m.group(0).strip())
@@ -152,8 +222,16 @@ Mentions = list[tuple[int, set[str], str]]
 
 def _wrong_prices(text: str, facts: Facts, mentions: Mentions, by_id: dict[str, Any]) -> list[str]:
     allowed = facts.product_ids
-    free = _amounts(" ".join([facts.question, *facts.constraints, *(s.text for s in facts.snippets),
-                              *(p.reason for p in facts.products)]))
+    free = _amounts(
+        " ".join(
+            [
+                facts.question,
+                *facts.constraints,
+                *(s.text for s in facts.snippets),
+                *(p.reason for p in facts.products),
+            ]
+        )
+    )
     if facts.order is not None and facts.order.found:
         free |= {round(float(facts.order.total or 0), 2)}
         free |= {round(float(i.get("price") or 0), 2) for i in facts.order.items}
@@ -178,7 +256,10 @@ def _wrong_ratings(text: str, facts: Facts, mentions: Mentions, by_id: dict[str,
         value = float(m.group(1) or m.group(2))
         near = _nearest(mentions, m.start(), facts.product_ids, text)
         cands = [by_id[near]] if near in by_id else facts.products
-        if any(p.rating is not None and abs(p.rating - value) < 0.051 for p in cands) or value in review_stars:
+        if (
+            any(p.rating is not None and abs(p.rating - value) < 0.051 for p in cands)
+            or value in review_stars
+        ):
             continue
         out.append(m.group(0).strip())
     return out
@@ -221,7 +302,9 @@ def _price_value(m: re.Match[str]) -> float:
 
 
 def _amounts(text: str) -> set[float]:
-    return {_price_value(m) for m in _PRICE.finditer(text)} | {float(x) for x in re.findall(r"\b\d+(?:\.\d+)?\b", text)}
+    return {_price_value(m) for m in _PRICE.finditer(text)} | {
+        float(x) for x in re.findall(r"\b\d+(?:\.\d+)?\b", text)
+    }
 
 
 def _nearest(mentions: list[tuple[int, set[str], str]], pos: int, allowed: set[str], text: str) -> str | None:
@@ -268,8 +351,14 @@ def coverage_gaps(text: str, facts: Facts) -> list[str]:
     if facts.action == "policy_qa":
         best = _best_sentence(facts.question, [s.text for s in facts.snippets if s.kind == "policy"][:1])
         gaps += [f for f in _FIGURE.findall(best) if _compact(f) not in _compact(text)]
-    if facts.action == "compare":  # a comparison that leaves out the prices compares nothing the shopper asked
-        gaps += [f"{p.price:.2f}" for p in facts.products if p.price is not None and not _states_price(text, p.price)]
+    if (
+        facts.action == "compare"
+    ):  # a comparison that leaves out the prices compares nothing the shopper asked
+        gaps += [
+            f"{p.price:.2f}"
+            for p in facts.products
+            if p.price is not None and not _states_price(text, p.price)
+        ]
     if facts.action == "product_details" and facts.products:
         p = facts.products[0]
         if p.price is not None and not _states_price(text, p.price):

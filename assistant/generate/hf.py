@@ -21,8 +21,10 @@ class TransformersChatModel:
     def __init__(self, model_id: str) -> None:
         local = Path(model_id).expanduser()
         if ("/" not in model_id or model_id.startswith((".", "/", "~"))) and not local.is_dir():
-            raise ModelMissingError(f"transformers model {model_id!r} not found: give a local directory or a hub id "
-                                    "in AISLE_GENERATOR_MODEL")
+            raise ModelMissingError(
+                f"transformers model {model_id!r} not found: give a local directory or a hub id "
+                "in AISLE_GENERATOR_MODEL"
+            )
         try:
             import torch
             from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -34,7 +36,9 @@ class TransformersChatModel:
             self._tok = AutoTokenizer.from_pretrained(model_id)
             self._model = AutoModelForCausalLM.from_pretrained(model_id).to(device)  # type: ignore[arg-type]
         except OSError as exc:
-            raise ModelMissingError(f"cannot load {model_id!r} ({exc}); offline runs need a local directory") from None
+            raise ModelMissingError(
+                f"cannot load {model_id!r} ({exc}); offline runs need a local directory"
+            ) from None
         self._device = device
 
     @classmethod
@@ -44,12 +48,19 @@ class TransformersChatModel:
     def stream(self, messages: list[Message], **opts: Any) -> Iterator[str]:
         from transformers import TextIteratorStreamer
 
-        encoded: Any = self._tok.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt")
+        encoded: Any = self._tok.apply_chat_template(
+            messages, add_generation_prompt=True, return_tensors="pt"
+        )
         ids = encoded.to(self._device)
         streamer = TextIteratorStreamer(self._tok, skip_prompt=True, skip_special_tokens=True)
         temperature = float(opts.get("temperature", 0.1))
-        kwargs = {"input_ids": ids, "max_new_tokens": int(opts.get("max_tokens", 160)), "streamer": streamer,
-                  "do_sample": temperature > 0, "temperature": max(temperature, 1e-3)}
+        kwargs = {
+            "input_ids": ids,
+            "max_new_tokens": int(opts.get("max_tokens", 160)),
+            "streamer": streamer,
+            "do_sample": temperature > 0,
+            "temperature": max(temperature, 1e-3),
+        }
         thread = threading.Thread(target=self._model.generate, kwargs=kwargs, daemon=True)
         thread.start()
         for text in streamer:

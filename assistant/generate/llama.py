@@ -43,8 +43,13 @@ class LlamaChatModel:
         self.model_path = Path(model_path)
         self._seed = seed
         self._llm = Llama(
-            model_path=str(model_path), n_threads=n_threads, n_threads_batch=n_threads, n_ctx=n_ctx,
-            n_batch=256, seed=seed, verbose=False,
+            model_path=str(model_path),
+            n_threads=n_threads,
+            n_threads_batch=n_threads,
+            n_ctx=n_ctx,
+            n_batch=256,
+            seed=seed,
+            verbose=False,
         )
 
     @classmethod
@@ -53,8 +58,9 @@ class LlamaChatModel:
 
     def warm(self, system_prompt: str) -> None:
         """Evaluate the fixed system prompt once so later turns reuse its KV cache."""
-        for _ in self.stream([{"role": "system", "content": system_prompt}, {"role": "user", "content": "hi"}],
-                             max_tokens=1):
+        for _ in self.stream(
+            [{"role": "system", "content": system_prompt}, {"role": "user", "content": "hi"}], max_tokens=1
+        ):
             pass
 
     def stream(self, messages: list[Message], **opts: Any) -> Iterator[str]:

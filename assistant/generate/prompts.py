@@ -29,7 +29,7 @@ def _attr_name(key: str) -> str:
 
 
 def _with_unit(value: str, key: str) -> str:
-    """"230" of weight_g -> "230 g"; values that carry their unit ("4.5 kg") stay as they are."""
+    """ "230" of weight_g -> "230 g"; values that carry their unit ("4.5 kg") stay as they are."""
     unit = key.rsplit("_", 1)[-1] if "_" in key else ""
     if unit in _UNIT_SUFFIXES and str(value).replace(".", "").isdigit():
         return f"{value} {_UNIT_WORDS.get(unit, unit)}"
@@ -37,8 +37,29 @@ def _with_unit(value: str, key: str) -> str:
 
 
 _UNIT_WORDS = {"in": "in", "f": "°F", "l": "L", "mbps": "MB/s", "hz": "Hz", "mah": "mAh"}
-_UNIT_SUFFIXES = frozenset({"g", "kg", "lb", "mm", "cm", "in", "ft", "l", "ml", "hours", "days", "min", "minutes",
-                            "watts", "hz", "mbps", "mah", "f", "gsm"})
+_UNIT_SUFFIXES = frozenset(
+    {
+        "g",
+        "kg",
+        "lb",
+        "mm",
+        "cm",
+        "in",
+        "ft",
+        "l",
+        "ml",
+        "hours",
+        "days",
+        "min",
+        "minutes",
+        "watts",
+        "hz",
+        "mbps",
+        "mah",
+        "f",
+        "gsm",
+    }
+)
 
 
 def _rated(value: float | None) -> str:
@@ -56,9 +77,16 @@ class PromptSet:
         try:
             raw = resources.files("assistant.generate").joinpath("prompts", f"{name}.yaml").read_text("utf-8")
         except FileNotFoundError:
-            raise ConfigError(f"prompt file prompts/{name}.yaml is missing: reinstall with `pip install -e .`") from None
-        env = Environment(undefined=StrictUndefined, autoescape=False, trim_blocks=True, lstrip_blocks=True,
-                          keep_trailing_newline=False)
+            raise ConfigError(
+                f"prompt file prompts/{name}.yaml is missing: reinstall with `pip install -e .`"
+            ) from None
+        env = Environment(
+            undefined=StrictUndefined,
+            autoescape=False,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=False,
+        )
         env.filters["money"] = _money
         env.filters["stars"] = _stars
         env.filters["rated"] = _rated
@@ -72,5 +100,7 @@ class PromptSet:
 
     def render(self, key: str, **ctx: Any) -> str:
         if key not in self._templates:
-            raise ConfigError(f"prompt {key!r} missing from the prompt file: add it under assistant/generate/prompts/")
+            raise ConfigError(
+                f"prompt {key!r} missing from the prompt file: add it under assistant/generate/prompts/"
+            )
         return self._templates[key].render(**ctx).strip()

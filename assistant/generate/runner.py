@@ -41,8 +41,15 @@ class Answer:
 
 
 class Generator:
-    def __init__(self, model: ChatModel, grounder: Grounder, *, timeout_s: float = 30.0, queue_size: int = 4,
-                 max_tokens: int = 96) -> None:
+    def __init__(
+        self,
+        model: ChatModel,
+        grounder: Grounder,
+        *,
+        timeout_s: float = 30.0,
+        queue_size: int = 4,
+        max_tokens: int = 96,
+    ) -> None:
         self.model = model
         self.grounder = grounder
         self.timeout_s = timeout_s
@@ -81,15 +88,26 @@ class Generator:
         res = facts.result
         if facts.action == "compare" and res is not None:
             for p in facts.products:
-                attrs = ", ".join(f"{k.replace('_', ' ')} {row[p.product_id]}" for k, row in list(res.attributes.items())[:4])
+                attrs = ", ".join(
+                    f"{k.replace('_', ' ')} {row[p.product_id]}"
+                    for k, row in list(res.attributes.items())[:4]
+                )
                 share = res.positive_share.get(p.product_id)
                 pos = f", {share:.0%} positive reviews" if share is not None else ""
                 extra.append(f"{short_name(p.title)}: {attrs}{pos}")
         # Constraints every product meets are said once ("All under $150, wireless."), not per line.
         sets = [tuple(p.matches) for p in facts.products]
         common = list(sets[0]) if sets and all(m == sets[0] for m in sets) else []
-        user = self.prompts.render("user", products=facts.products, snippets=facts.snippets, order=facts.order,
-                                   signals=facts.signals, question=facts.question[:300], extra=extra, common=common)
+        user = self.prompts.render(
+            "user",
+            products=facts.products,
+            snippets=facts.snippets,
+            order=facts.order,
+            signals=facts.signals,
+            question=facts.question[:300],
+            extra=extra,
+            common=common,
+        )
         return [{"role": "system", "content": self.system_prompt}, {"role": "user", "content": user}]
 
     def fallback(self, facts: Facts, reason: str | None, streamed: bool = False) -> Answer:
@@ -115,8 +133,11 @@ class Generator:
                     raise UnsafeOutput
                 yield chunk
         except UnsafeOutput:
-            log.warning("model output blocked by the output guard (%s): %r; using the template",
-                        self._unsafe("".join(parts), facts), "".join(parts)[-200:])
+            log.warning(
+                "model output blocked by the output guard (%s): %r; using the template",
+                self._unsafe("".join(parts), facts),
+                "".join(parts)[-200:],
+            )
             yield self.fallback(facts, "unsafe", streamed=len(parts) > 1)
             return
         except TimeoutError:
@@ -148,7 +169,9 @@ class Generator:
         # order's own tracking number and id: the shopper proved the order is theirs.
         order = facts.order
         own = [order.order_id or "", order.tracking_number] if order is not None and order.found else []
-        return og.problems(text, allowed=" ".join([facts.question, *(sn.text for sn in facts.snippets), *own]))
+        return og.problems(
+            text, allowed=" ".join([facts.question, *(sn.text for sn in facts.snippets), *own])
+        )
 
     def _run(self, messages: list[Message], deadline: float) -> Iterator[str]:
         out: queue.Queue[object] = queue.Queue()
@@ -190,7 +213,7 @@ def clean(parts: list[str], truncated: bool = False) -> str:
     text = "".join(parts).strip()
     for prefix in ("Aisle:", "Assistant:", "assistant:", "REPLY:"):
         if text.startswith(prefix):
-            text = text[len(prefix):].strip()
+            text = text[len(prefix) :].strip()
     # One chunk per token: hitting max_tokens means the last sentence may stop mid-number ("rated 4.").
     if truncated or not text.endswith((".", "!", "?", ")", "]", '"', "'", "*")) or re.search(r"\d\.$", text):
         ends = [m.end() for m in re.finditer(r"[.!?](?=\s)", text)]

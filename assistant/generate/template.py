@@ -27,10 +27,21 @@ class TemplateWriter:
         return self._render("postscript", facts) if not facts.clarify else ""
 
     def _render(self, key: str, facts: Facts) -> str:
-        text = self._prompts.render(key, products=facts.products, snippets=facts.snippets, order=facts.order,
-                                    result=facts.result, signals=facts.signals, constraints=facts.constraints,
-                                    clarify=facts.clarify or "", question=facts.question, options=facts.options,
-                                    notes=facts.notes, carried=facts.carried, follow_up=facts.follow_up)
+        text = self._prompts.render(
+            key,
+            products=facts.products,
+            snippets=facts.snippets,
+            order=facts.order,
+            result=facts.result,
+            signals=facts.signals,
+            constraints=facts.constraints,
+            clarify=facts.clarify or "",
+            question=facts.question,
+            options=facts.options,
+            notes=facts.notes,
+            carried=facts.carried,
+            follow_up=facts.follow_up,
+        )
         # Collapse the blank lines Jinja control blocks leave behind.
         return "\n".join(line.rstrip() for line in text.splitlines() if line.strip()).strip()
 
