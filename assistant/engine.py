@@ -125,7 +125,7 @@ class Assistant(EngineServices):
         state = self._load_state(session_id)
         reading = self.reader.read(g.text, self._parser_context(state))
         state.note_turn(reading.sentiment_score, any(isinstance(c, Complaint) for c in reading.commands))
-        world = execute.ShopWorld(self.shop, time.time(), client_id, self.suggest)
+        world = execute.ShopWorld(self.shop, time.time(), client_id, self.suggest, self.retriever)
         decisions = policy.decide(reading.commands, state, world)
         understood = Understood(
             intents(reading.commands, [d.served_intent for d in decisions]),

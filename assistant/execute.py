@@ -29,6 +29,7 @@ class ShopWorld:
     now: float
     client_id: str | None
     suggester: Callable[[str, int], list[str]] | None = None
+    retriever: Any | None = None  # the policy texts' index; without it the reader's topic stands
 
     @property
     def currency(self) -> str:
@@ -62,6 +63,11 @@ class ShopWorld:
         pool = [p.id for p in self.shop.products.values() if not categories or p.leaf_category in categories]
         found = [pid for pid in pool if fits(pid)]
         return found[0] if len(found) == 1 else None
+
+    def policy_topic(self, question: str, prior: str, weight: float) -> str:
+        """The topic of the shop's policy that best answers the question, the reader's topic counting
+        ``weight`` on top of the retrieval score (scaled so the best hit is 1)."""
+        return self.shop.policy_topic(question, self.retriever, prior, weight)
 
     def suggest(self, word: str, k: int = 3) -> list[str]:
         """The shop's categories nearest to a product type it does not carry."""

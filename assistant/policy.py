@@ -86,6 +86,8 @@ class World(Protocol):
 
     def suggest(self, word: str, k: int = 3) -> list[str]: ...
 
+    def policy_topic(self, question: str, prior: str, weight: float) -> str: ...
+
 
 @dataclass(frozen=True)
 class Decision:
@@ -210,11 +212,19 @@ def details_rule(cmd: ProvideDetails, state: DialogueState, world: World) -> Dec
     return order_rule(typed, state, world)
 
 
+# How much the reader's topic counts against the shop's own policy texts (retrieval scores scaled
+# to the best hit = 1): a sure reader outweighs a close retrieval, a clear retrieval outweighs an
+# unsure reader. Chosen on the policy-cited turns of the non-held-out eval suites (single-turn topic
+# accuracy 0.81 reader alone -> 0.89 for any weight in 0.5-1.5; 0.75 is the middle of that plateau).
+TOPIC_PRIOR = 0.75
+
+
 def policy_rule(cmd: PolicyQuestion, state: DialogueState, world: World) -> Decision:
     # "and how long does that take?" names no topic: it continues the policy just quoted
-    topic = (
-        cmd.topic if cmd.topic != "other" or state.last_action != "policy_qa" else state.last_topic or "other"
-    )
+    follow_up = cmd.topic == "other" and state.last_action == "policy_qa" and state.last_topic
+    prior = state.last_topic or "other" if follow_up else cmd.topic
+    weight = TOPIC_PRIOR * cmd.confidence if prior != "other" else 0.0
+    topic = world.policy_topic(cmd.text, prior, weight)
     return Decision("policy_qa", {"question": cmd.text, "topic": topic})
 
 

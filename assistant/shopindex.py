@@ -210,6 +210,22 @@ class ShopIndex:
                 break
         return out
 
+    def policy_topic(self, question: str, retriever: Any | None, prior: str, weight: float) -> str:
+        """The topic (or id) of the policy that best answers the question: every policy's retrieval
+        score, scaled so the best is 1, plus ``weight`` for the policies of the ``prior`` topic."""
+        if retriever is None or not self.policies:
+            return prior
+        hits = retriever.policies(question, len(self.policies))
+        top = max((h.score for h in hits), default=0.0)
+        if top <= 0:
+            return prior
+        mine = self._topic_ids(prior)
+        best = max(hits, key=lambda h: h.score / top + (weight if h.id in mine else 0.0))
+        pol = next((p for p in self.policies if p.id == best.id), None)
+        if pol is None or (best.id in mine and prior != "other"):
+            return prior  # keep the reader's name for its topic (intents and answers key on it)
+        return pol.topic or pol.id
+
     def _topic_ids(self, topic: str) -> set[str]:
         return {p.id for p in self.policies if p.topic == topic or p.id == topic}
 

@@ -25,7 +25,7 @@ from assistant.nlu.commands import (
     Relative,
     ReturnItem,
 )
-from assistant.policy import Decision, decide
+from assistant.policy import TOPIC_PRIOR, Decision, decide
 from assistant.state import ORDER_MEMORY_S, DialogueState, OrderContext, ShownItem
 from knowledge.constraints import Bound, Constraints
 
@@ -41,6 +41,8 @@ class World:
     currency: str = "USD"
     matching: dict[str, int] = field(default_factory=dict)
     values: dict[tuple[str, str], float] = field(default_factory=dict)
+    retrieved: dict[str, str] = field(default_factory=dict)  # question -> the shop's best policy topic
+    asked: tuple[str, str, float] | None = None
 
     def count(self, c: Constraints) -> int:
         return self.matching.get("|".join(c.brands) + "/" + "|".join(c.categories), 5)
@@ -53,6 +55,10 @@ class World:
 
     def suggest(self, word: str, k: int = 3) -> list[str]:
         return ["Coffee Makers", "Blenders"][:k]
+
+    def policy_topic(self, question: str, prior: str, weight: float) -> str:
+        self.asked = (question, prior, weight)
+        return self.retrieved.get(question, prior)
 
 
 def _state(**kw: object) -> DialogueState:
@@ -108,6 +114,24 @@ def test_support_commands_route_to_their_tools() -> None:
     assert one([Privacy("export my data", kind="export")]).args == {"request": "export"}
     assert one([ChitChat("hi", kind="greeting")]).action == "greeting"
     assert one([ChitChat("thanks", kind="thanks")]).action == "thanks"
+
+
+def test_the_shops_policy_texts_can_overrule_an_unsure_reader_topic() -> None:
+    w = World(retrieved={"is sales tax included?": "payment"})
+    d = one([PolicyQuestion("is sales tax included?", topic="shipping", confidence=0.6)], world=w)
+    assert d.args["topic"] == "payment" and d.served_intent == "payment"
+    assert w.asked is not None and w.asked[1] == "shipping" and 0 < w.asked[2] < 0.6
+
+
+def test_a_policy_follow_up_weighs_the_topic_just_quoted() -> None:
+    w = World()
+    after = DialogueState(last_action="policy_qa", last_topic="privacy")
+    d = one([PolicyQuestion("how long will that take?", confidence=0.9)], after, w)
+    assert d.args["topic"] == "privacy"
+    assert w.asked == ("how long will that take?", "privacy", pytest.approx(TOPIC_PRIOR * 0.9))
+    fresh = World()
+    one([PolicyQuestion("what about ebay?", confidence=0.9)], DialogueState(), fresh)
+    assert fresh.asked is not None and fresh.asked[1:] == ("other", 0.0)  # no prior: retrieval alone
 
 
 def test_two_requests_give_two_decisions_support_first() -> None:

@@ -143,3 +143,24 @@ def test_recommend_sorted_by_an_attribute(shop: ShopIndex) -> None:
     weights = [float(shop.products[i].attributes["weight_g"]) for i in res.ids]
     assert len(weights) == 5 and weights == sorted(weights)
     assert weights[0] == min(float(p.attributes["weight_g"]) for p in shop.filter(c))
+
+
+class _PolicyHits:
+    """A retriever stand-in: fixed scores per policy id, best first."""
+
+    def __init__(self, scores: dict[str, float]) -> None:
+        self.scores = scores
+
+    def policies(self, query: str, k: int = 3) -> list:
+        from knowledge.retrieve import Hit
+
+        ranked = sorted(self.scores.items(), key=lambda kv: -kv[1])[:k]
+        return [Hit(pid, "policy", s, "") for pid, s in ranked]
+
+
+def test_a_policy_topic_weighs_the_readers_topic_against_the_policy_texts(shop: ShopIndex) -> None:
+    hits = _PolicyHits({"payment": 0.35, "shipping": 0.17, "returns": 0.12})
+    assert shop.policy_topic("is sales tax included?", hits, "shipping", 0.5) == "payment"  # unsure reader
+    assert shop.policy_topic("is sales tax included?", hits, "shipping", 1.5) == "shipping"  # sure reader
+    assert shop.policy_topic("is sales tax included?", hits, "other", 0.0) == "payment"  # no prior
+    assert shop.policy_topic("is sales tax included?", None, "shipping", 0.5) == "shipping"  # no index

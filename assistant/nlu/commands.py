@@ -204,6 +204,7 @@ class ProvideDetails(OrderCommand):
 @dataclass(frozen=True)
 class PolicyQuestion(Command):
     topic: str = "other"
+    confidence: float = 1.0  # the reader's probability for the topic: how far to trust it over retrieval
 
 
 @dataclass(frozen=True)

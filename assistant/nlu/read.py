@@ -329,7 +329,8 @@ def _support(t: str, p: Parse) -> Command:
     if t in _ORDER_KINDS:
         return _order(_ORDER_KINDS[t], p)
     if t == "PolicyQuestion":
-        return PolicyQuestion(text, p.labels.get("topic", ("other", 0.0))[0])
+        topic, confidence = p.labels.get("topic", ("other", 0.0))
+        return PolicyQuestion(text, topic, confidence)
     if t == "Privacy":
         return Privacy(text, p.labels.get("privacy", ("info", 0.0))[0])
     if t == "ChitChat":
