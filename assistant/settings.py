@@ -58,13 +58,15 @@ class Settings(BaseSettings):
 
     embedder: str = Field(
         default="minilm",
-        description="'minilm' (packaged all-MiniLM-L6-v2), 'hashing' (fast fake for tests), a local directory, or a hub id.",
+        description="'minilm' (packaged all-MiniLM-L6-v2), 'hashing' (fast fake for tests), "
+        "a local directory, or a hub id.",
     )
 
     generator_backend: Backend = "llama"
     generator_model: str = Field(
         default="default",
-        description="'default' (Qwen2.5-Coder-1.5B), 'fast' (0.5B), 'test' (SmolLM2-135M) or a .gguf path / hub id.",
+        description="'default' (Qwen2.5-Coder-1.5B), 'fast' (0.5B), 'test' (SmolLM2-135M) "
+        "or a .gguf path / hub id.",
     )
     llama_threads: int = Field(
         default=1,
@@ -103,8 +105,8 @@ class Settings(BaseSettings):
     )
     shop_now: datetime | None = Field(
         default=None,
-        description="The shop's 'now' for date rules such as the return window; default: the demo manifest's date "
-        "when the catalog is the demo shop, else the real clock.",
+        description="The shop's 'now' for date rules such as the return window; default: the demo manifest's "
+        "date when the catalog is the demo shop, else the real clock.",
     )
 
     host: str = "127.0.0.1"
@@ -114,24 +116,25 @@ class Settings(BaseSettings):
     admin_token: SecretStr = SecretStr(DEMO_ADMIN_TOKEN)
     demo_mode: bool = Field(
         default=False,
-        description="The demo shop's 'sign in as a demo customer' (no credential), for loopback clients only. "
-        "`make run` turns it on (aisle run --demo); never use it for a real shop.",
+        description="The demo shop's 'sign in as a demo customer' (no credential), for loopback clients "
+        "only. `make run` turns it on (aisle run --demo); never use it for a real shop.",
     )
     shop_secret: SecretStr | None = Field(
         default=None,
-        description="Key the shop's backend signs customer tokens with (HS256 JWT, see docs/security.md); at least "
-        "32 characters. Unset: a random one is generated into <data_dir>/shop-secret (mode 0600).",
+        description="Key the shop's backend signs customer tokens with (HS256 JWT, see docs/security.md); "
+        "at least 32 characters. Unset: a random one is generated into <data_dir>/shop-secret (mode 0600).",
     )
     customer_token_max_ttl_s: int = Field(
         default=3600,
         ge=60,
         le=86_400,
-        description="Longest lifetime (exp - iat) a customer token may have; longer-lived tokens are refused.",
+        description="Longest lifetime (exp - iat) a customer token may have; "
+        "longer-lived tokens are refused.",
     )
     shop_hosts: list[str] = Field(
         default_factory=list,
-        description="Hosts (e.g. shop.example.com) that shown text may link to; every other link, image or URL "
-        "in reviews, catalog or model text is neutralised before it is rendered.",
+        description="Hosts (e.g. shop.example.com) that shown text may link to; every other link, image or "
+        "URL in reviews, catalog or model text is neutralised before it is rendered.",
     )
     max_body_bytes: int = Field(default=1_048_576, ge=1024, description="Larger request bodies get HTTP 413.")
     rate_limit_per_minute: int = Field(default=30, ge=1)
@@ -151,8 +154,8 @@ class Settings(BaseSettings):
         default=2,
         ge=1,
         le=64,
-        description="Chat turns the web server runs through understanding and retrieval at once; the rest wait "
-        "in arrival order (more only adds CPU and database contention on a small machine).",
+        description="Chat turns the web server runs through understanding and retrieval at once; the rest "
+        "wait in arrival order (more only adds CPU and database contention on a small machine).",
     )
 
     @classmethod
@@ -244,7 +247,10 @@ def load_settings(**overrides: Any) -> Settings:
             loc = ".".join(str(p) for p in err["loc"]) or "settings"
             msg = err["msg"].removeprefix("Value error, ")
             if err["type"] == "literal_error" and loc == "generator_backend":
-                msg = f"unknown backend {err.get('input')!r}: choose one of {', '.join(BACKENDS)} (AISLE_GENERATOR_BACKEND)"
+                msg = (
+                    f"unknown backend {err.get('input')!r}: choose one of {', '.join(BACKENDS)} "
+                    "(AISLE_GENERATOR_BACKEND)"
+                )
             elif err["type"] == "extra_forbidden":
                 msg = f"unknown setting {loc!r}: check the spelling against `aisle doctor` output"
             parts.append(f"{loc}: {msg}")

@@ -172,8 +172,8 @@ def check_claims(
     *,
     orders: set[str] = frozenset(),  # type: ignore[assignment]
     user_text: str = "",
-    review_ids: set[str] = frozenset(),
-) -> ClaimReport:  # type: ignore[assignment]
+    review_ids: set[str] = frozenset(),  # type: ignore[assignment]
+) -> ClaimReport:
     """Check every sentence that names a product, price, rating or order against tool results.
 
     `returned`: product ids the tools returned in this conversation (cards and citations);

@@ -193,11 +193,14 @@ def _markdown(
     bad: list[dict[str, Any]],
     failed: int,
 ) -> str:
-    """report.md: the headline table, the plots beside it, simulated shoppers per category, the worst failures."""
+    """report.md: the headline table, the plots beside it, simulated shoppers per category,
+    the worst failures."""
     sim = m.get("simulator", {})
     md = [
-        f"# Aisle evaluation report\n\nbackend: `{m.get('backend')}` · suites: {', '.join(m.get('suites', []))} · "
-        f"{m.get('conversations')} conversations, {m.get('turns')} turns · simulated shoppers: {sim.get('n', 0)}\n",
+        f"# Aisle evaluation report\n\nbackend: `{m.get('backend')}` · "
+        f"suites: {', '.join(m.get('suites', []))} · "
+        f"{m.get('conversations')} conversations, {m.get('turns')} turns · "
+        f"simulated shoppers: {sim.get('n', 0)}\n",
         "| metric | value |",
         "|---|---|",
     ]
@@ -251,7 +254,8 @@ def _html(
         "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}"
         ".fail{color:#b00}.turn{margin:0 0 .6em 1em}.bot{color:#135}</style></head><body>",
         f"<h1>Aisle evaluation report</h1><p>backend <code>{e(str(m.get('backend')))}</code> · suites "
-        f"{e(', '.join(m.get('suites', [])))} · {m.get('conversations')} conversations, {m.get('turns')} turns · "
+        f"{e(', '.join(m.get('suites', [])))} · "
+        f"{m.get('conversations')} conversations, {m.get('turns')} turns · "
         f"simulated shoppers {sim.get('n', 0)}</p>",
         "<table><tr><th>metric</th><th>value</th></tr>",
     ]
@@ -278,7 +282,8 @@ def _html(
         h.append(f"<h3>{e(t['id'])} <small>({e(t['suite'])})</small></h3>")
         for x in t["turns"]:
             h.append(
-                f"<div class='turn'><b>shopper:</b> {e(x['user'])}<br><small>intents {e(str(x['intents']))} · "
+                f"<div class='turn'><b>shopper:</b> {e(x['user'])}<br>"
+                f"<small>intents {e(str(x['intents']))} · "
                 f"action {e(str(x['action']))}</small><br>"
             )
             if x["cards"]:

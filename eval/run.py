@@ -223,8 +223,9 @@ def cli(argv: list[str], *, engine: Engine | None = None) -> int:
     partial.unlink(missing_ok=True)
     _write_outputs(args.out, m, results, dialogues)
     say(
-        f"task success {_p(m['task_success'])} · constraints {_p(m['constraint_satisfaction'])} · groundedness "
-        f"{_p(m['groundedness'])} · unknown products {m['unknown_products']} · wrong prices {m['wrong_prices']} · "
+        f"task success {_p(m['task_success'])} · constraints {_p(m['constraint_satisfaction'])} · "
+        f"groundedness {_p(m['groundedness'])} · unknown products {m['unknown_products']} · "
+        f"wrong prices {m['wrong_prices']} · "
         f"sim success@5 {_p(m['simulator'].get('success@5'))} -> {args.out}/report.html"
     )
     if baseline is not None:
@@ -292,7 +293,8 @@ def _gate(m: dict[str, Any], baseline: dict[str, Any], tolerance: float, out: Pa
     regs = M.regressions(m, baseline, tolerance)
     for r in regs:
         print(
-            f"REGRESSION {r['metric']}: {r['baseline']:.4g} -> {r['current']:.4g} (tolerance {r['tolerance']:.4g})",
+            f"REGRESSION {r['metric']}: {r['baseline']:.4g} -> {r['current']:.4g} "
+            f"(tolerance {r['tolerance']:.4g})",
             file=sys.stderr,
         )
     (out / "regressions.json").write_text(json.dumps(regs, indent=2), encoding="utf-8")

@@ -21,7 +21,8 @@ def shared_data() -> Path:
     """The shared datasets folder, or skip the test with the reason."""
     if not SHARED_DATA.is_dir():
         pytest.skip(
-            f"needs the shared datasets at {SHARED_DATA} (set AISLE_SHARED_DATA or put ../shared beside the repo)"
+            f"needs the shared datasets at {SHARED_DATA} "
+            "(set AISLE_SHARED_DATA or put ../shared beside the repo)"
         )
     return SHARED_DATA
 

@@ -33,7 +33,8 @@ def test_every_command_loads_its_handler() -> None:
 def test_help_is_fast_and_light() -> None:
     code = (
         "import sys; from aisle.cli import main; main(['--help']);"
-        "heavy=[m for m in ('torch','gradio','chromadb','sentence_transformers','llama_cpp','fastapi') if m in sys.modules];"
+        "heavy=[m for m in ('torch','gradio','chromadb','sentence_transformers','llama_cpp','fastapi')"
+        " if m in sys.modules];"
         "print(','.join(heavy), file=sys.stderr)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -49,8 +50,10 @@ def test_python_dash_m_aisle_is_the_command() -> None:
 
 def test_importing_packages_stays_light() -> None:
     code = (
-        "import sys, aisle, aisle.cli, assistant, assistant.settings, assistant.store, recommender, knowledge, ui, eval;"
-        "heavy=[m for m in ('torch','gradio','chromadb','sentence_transformers','llama_cpp') if m in sys.modules];"
+        "import sys, aisle, aisle.cli, assistant, assistant.settings, assistant.store,"
+        " recommender, knowledge, ui, eval;"
+        "heavy=[m for m in ('torch','gradio','chromadb','sentence_transformers','llama_cpp')"
+        " if m in sys.modules];"
         "print(','.join(heavy))"
     )
     out = subprocess.run(

@@ -45,7 +45,8 @@ def test_grounded_answer_passes(shop: ShopIndex, grounder: Grounder) -> None:
     f = _facts(shop, [a.id, b.id])
     text = (
         f"The {a.title} costs ${a.price:.2f} and is rated {a.rating:.1f}/5. "
-        f"For less, the {b.title.split(' Wireless')[0]} is ${b.price:.2f} (rated {b.rating:.1f} stars), under your $150 budget."
+        f"For less, the {b.title.split(' Wireless')[0]} is ${b.price:.2f} (rated {b.rating:.1f} stars), "
+        "under your $150 budget."
     )
     rep = grounder.check(text, f)
     assert rep.ok, rep

@@ -29,7 +29,8 @@ def shop_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         "sku,name,cost,dept\nA/1,Desk Fan,24.99,Home\nB 2,Alarm Clock,12,Home\nC3,Stapler,5,Office\n"
     )
     (tmp_path / "map.toml").write_text(
-        '[columns]\nid = "sku"\ntitle = "name"\nprice = "cost"\ncategory = "dept"\n[constants]\ncurrency = "EUR"\n'
+        '[columns]\nid = "sku"\ntitle = "name"\nprice = "cost"\ncategory = "dept"\n'
+        '[constants]\ncurrency = "EUR"\n'
     )
     reviews = [Review("r1", "A/1", 5, "Quiet and strong"), Review("r2", "C3", 2, "Jams")]
     (tmp_path / "reviews.jsonl").write_text("\n".join(json.dumps(r.to_dict()) for r in reviews))

@@ -111,9 +111,11 @@ def test_the_corpus_is_the_same_in_every_process() -> None:
     import sys
 
     code = (
-        "import hashlib; from assistant.nlu.corpus import generate; from assistant.nlu.vocab import ShopVocab;"
+        "import hashlib; from assistant.nlu.corpus import generate;"
+        " from assistant.nlu.vocab import ShopVocab;"
         "from knowledge.demo import load_demo; v = ShopVocab(load_demo().products);"
-        "print(hashlib.sha256(repr([(e.text, e.spans) for e in generate(v, 1500, seed=2)]).encode()).hexdigest())"
+        "print(hashlib.sha256(repr([(e.text, e.spans) for e in generate(v, 1500, seed=2)])"
+        ".encode()).hexdigest())"
     )
     digests = {
         subprocess.run(

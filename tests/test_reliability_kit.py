@@ -26,14 +26,16 @@ from ui.api import create_app
 
 data = os.environ["T_DATA"]
 delay = float(os.environ.get("T_DELAY", "0"))
-model = FakeChatModel(["Here are some options from the shop for you today."] , delay_s=delay) if delay else None
+model = (FakeChatModel(["Here are some options from the shop for you today."], delay_s=delay)
+         if delay else None)
 if os.environ.get("T_MODEL"):  # a real llama.cpp model (benchmarks only; tests never set it)
     from assistant.generate.base import make_chat_model
     model = make_chat_model(Settings(generator_backend="llama", generator_model=os.environ["T_MODEL"]))
 engine = demo_assistant(f"sqlite:///{data}/aisle.db", model, queue_size=int(os.environ.get("T_QUEUE", "64")),
                         timeout_s=float(os.environ.get("T_TIMEOUT", "30")))
 settings = Settings(data_dir=data, generator_backend="template", embedder="hashing",
-                    rate_limit_per_minute=int(os.environ.get("T_RATE", "100000")), rate_limit_api_per_minute=100000)
+                    rate_limit_per_minute=int(os.environ.get("T_RATE", "100000")),
+                    rate_limit_api_per_minute=100000)
 app = create_app(settings, engine, store=engine.store, with_ui=False)
 uvicorn.run(app, host="127.0.0.1", port=int(os.environ["T_PORT"]), log_level="warning")
 """

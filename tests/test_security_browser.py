@@ -125,8 +125,10 @@ def _foreign(page: Any, root: str, evil_port: str) -> list[str]:
     """Links and images inside ``root`` that point anywhere but this server."""
     return list(
         page.evaluate(
-            """([root, port]) => Array.from(document.querySelectorAll(root + ' a[href], ' + root + ' img[src]'))
-             .map(e => e.href || e.src).filter(u => u.includes(':' + port) || !u.startsWith(location.origin))""",
+            """([root, port]) => Array.from(
+                 document.querySelectorAll(root + ' a[href], ' + root + ' img[src]'))
+             .map(e => e.href || e.src)
+             .filter(u => u.includes(':' + port) || !u.startsWith(location.origin))""",
             [root, evil_port],
         )
     )

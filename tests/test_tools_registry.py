@@ -1,4 +1,5 @@
-"""Tools: catalog tools, order tools (privacy of other customers' orders), tickets, privacy, LangChain export."""
+"""Tools: catalog tools, order tools (privacy of other customers' orders), tickets, privacy,
+LangChain export."""
 
 from __future__ import annotations
 

@@ -50,8 +50,9 @@ class ChatIn(BaseModel):
     session_id: str | None = Field(
         default=None,
         max_length=64,
-        description="Omit it to start a conversation: the server issues a 128-bit id (the X-Session-Id header and "
-        "the done event carry it); send that id with the next messages. Client-chosen ids are refused.",
+        description="Omit it to start a conversation: the server issues a 128-bit id (the X-Session-Id "
+        "header and the done event carry it); send that id with the next messages. Client-chosen ids are "
+        "refused.",
     )
     message: str = Field(min_length=1)
     customer_id: str | None = Field(

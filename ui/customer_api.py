@@ -50,8 +50,8 @@ def router(backend: Backend) -> APIRouter:
 
     @r.get(
         "/sessions/{session_id}/messages",
-        summary="A conversation's messages (poll with ?after=ID); order details are redacted unless you are its "
-        "customer or staff",
+        summary="A conversation's messages (poll with ?after=ID); order details are redacted unless you are "
+        "its customer or staff",
     )
     def messages(
         session_id: str, after: int = Query(0, ge=0), who: Identity = Depends(who_is)

@@ -42,9 +42,12 @@ def card_html(card: Mapping[str, Any], actions: bool = True) -> str:
     pid, title = str(card.get("product_id") or card.get("id") or ""), str(card.get("title") or "")
     return (
         f'<article class="aisle-card" role="listitem" data-pid="{esc(pid)}" data-title="{esc(title)}">'
-        f'<img src="/api/products/{esc(quote(pid, safe=""))}/image.svg" alt="{esc(title)}" width="64" height="64">'
-        f'<div class="aisle-card-body"><div class="aisle-card-title" role="heading" aria-level="4">{esc(title)}</div>'
-        f'<div class="aisle-card-meta"><span class="aisle-price">{esc(price_text(card.get("price"), card.get("currency") or "USD"))}</span>'
+        f'<img src="/api/products/{esc(quote(pid, safe=""))}/image.svg"'
+        f' alt="{esc(title)}" width="64" height="64">'
+        '<div class="aisle-card-body">'
+        f'<div class="aisle-card-title" role="heading" aria-level="4">{esc(title)}</div>'
+        '<div class="aisle-card-meta"><span class="aisle-price">'
+        f"{esc(price_text(card.get('price'), card.get('currency') or 'USD'))}</span>"
         f' · <span class="aisle-rating">{esc(rating_text(card.get("rating")))}</span></div>'
         f'<p class="aisle-reason">{esc(card.get("reason") or "")}</p>'
         + (_actions(title) if actions else "")
@@ -55,7 +58,8 @@ def card_html(card: Mapping[str, Any], actions: bool = True) -> str:
 def _actions(title: str) -> str:
     return (
         '<div class="aisle-actions">'
-        f'<button type="button" data-action="more" aria-label="More like {esc(title)}">More like this</button>'
+        f'<button type="button" data-action="more" aria-label="More like {esc(title)}">'
+        "More like this</button>"
         f'<button type="button" data-action="up" aria-label="Thumbs up for {esc(title)}">Like</button>'
         f'<button type="button" data-action="down" aria-label="Thumbs down for {esc(title)}">Dislike</button>'
         f'<button type="button" data-action="cart" aria-label="Add {esc(title)} to cart">Add to cart</button>'
@@ -93,13 +97,16 @@ def passages_html(passages: Iterable[Any]) -> str:
 
 CSS = """
 .aisle-cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(260px,1fr));gap:10px}
-.aisle-card{display:flex;gap:10px;border:1px solid #d0d5dd;border-radius:10px;padding:10px;background:var(--background-fill-primary)}
+.aisle-card{display:flex;gap:10px;border:1px solid #d0d5dd;border-radius:10px;padding:10px;
+  background:var(--background-fill-primary)}
 .aisle-card img{border-radius:8px;flex:none}
 .aisle-card-title{margin:0 0 4px;font-size:15px;font-weight:600}
 .aisle-reason{margin:4px 0;font-size:13px;opacity:.85}
-.aisle-actions button{margin:2px 4px 2px 0;padding:3px 8px;font-size:13px;font-weight:400;border:1px solid #98a2b3;border-radius:6px;background:transparent;cursor:pointer}
+.aisle-actions button{margin:2px 4px 2px 0;padding:3px 8px;font-size:13px;font-weight:400;
+  border:1px solid #98a2b3;border-radius:6px;background:transparent;cursor:pointer}
 .aisle-actions button[aria-pressed=true]{background:#dbeafe}
-.aisle-card button:focus-visible,#aisle-send:focus-visible,#aisle-input textarea:focus-visible{outline:3px solid #f59e0b;outline-offset:2px}
+.aisle-card button:focus-visible,#aisle-send:focus-visible,#aisle-input textarea:focus-visible{
+  outline:3px solid #f59e0b;outline-offset:2px}
 .aisle-msg{padding:4px 0;border-bottom:1px solid #eaecf0;white-space:pre-wrap}
 .aisle-agent b{color:#7c3aed}
 .aisle-hidden{display:none !important}

@@ -53,7 +53,8 @@ def cli(argv: list[str]) -> int:
     # Build the engine in the background: the page is up at once, the first answer is still fast.
     threading.Thread(target=_warm, args=(backend,), daemon=True, name="aisle-warm").start()
     print(
-        f"Aisle on http://{settings.host}:{settings.port}/  (OpenAPI: /api/openapi.json, widget demo: /widget-demo)"
+        f"Aisle on http://{settings.host}:{settings.port}/  "
+        "(OpenAPI: /api/openapi.json, widget demo: /widget-demo)"
     )
     # Behind a reverse proxy every shopper arrives from the proxy's address; uvicorn takes the client
     # address from X-Forwarded-For only when the proxy is one we trust.
@@ -90,8 +91,8 @@ def _check_exposure(settings: Settings) -> None:
         DEMO_ADMIN_TOKEN,
     }:
         print(
-            "note: the staff tokens are the public demo defaults: fine on 127.0.0.1, refused on any other host "
-            "(set AISLE_AGENT_TOKEN and AISLE_ADMIN_TOKEN)",
+            "note: the staff tokens are the public demo defaults: fine on 127.0.0.1, "
+            "refused on any other host (set AISLE_AGENT_TOKEN and AISLE_ADMIN_TOKEN)",
             file=sys.stderr,
         )
     if settings.demo_mode:

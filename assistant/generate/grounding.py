@@ -139,7 +139,8 @@ class Grounder:
         self._forbidden = [n for n in names if n]
 
     def named_products(self, text: str) -> list[tuple[int, set[str], str]]:
-        """(position, candidate product ids, surface) for every product mention; ids empty = not in the catalog."""
+        """(position, candidate product ids, surface) for every product mention;
+        ids empty = not in the catalog."""
         found: list[tuple[int, set[str], str]] = []
         spans: list[tuple[int, int]] = []
         if self._key_rx is not None:

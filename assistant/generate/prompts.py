@@ -29,7 +29,7 @@ def _attr_name(key: str) -> str:
 
 
 def _with_unit(value: str, key: str) -> str:
-    """ "230" of weight_g -> "230 g"; values that carry their unit ("4.5 kg") stay as they are."""
+    """The value with its unit: "230" of weight_g -> "230 g"; one that carries its unit ("4.5 kg") stays."""
     unit = key.rsplit("_", 1)[-1] if "_" in key else ""
     if unit in _UNIT_SUFFIXES and str(value).replace(".", "").isdigit():
         return f"{value} {_UNIT_WORDS.get(unit, unit)}"
