@@ -95,6 +95,21 @@ def cards(result: Any) -> list[ProductCard]:
     ]
 
 
+# The store policy each support answer rests on: "so what happens now?" after it continues that policy.
+ACTION_TOPICS = {
+    "order_status": "order_tracking",
+    "cancel_order": "cancellations",
+    "return_or_refund": "returns",
+    "privacy": "privacy",
+}
+
+
+def support_topic(d: Decision) -> str | None:
+    if d.action == "policy_qa":
+        return str(d.args.get("topic") or "") or None
+    return ACTION_TOPICS.get(d.action)
+
+
 def apply(state: DialogueState, d: Decision, result: Any, shop: ShopIndex) -> None:
     """The state changes a decision carries, and the list its result put on screen."""
     if d.topic is not None:  # products turned down live in the topic's exclusions, and go with it
@@ -107,8 +122,7 @@ def apply(state: DialogueState, d: Decision, result: Any, shop: ShopIndex) -> No
     if d.action == "handoff":
         state.handed_off = True
     state.last_action = d.action
-    if d.action == "policy_qa":
-        state.last_topic = str(d.args.get("topic") or "") or None
+    state.last_topic = support_topic(d)
     shown = [c.product_id for c in cards(result)]
     if d.action in SHOWING and shown:
         state.remember_shown([_shown(shop, pid) for pid in shown])

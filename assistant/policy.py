@@ -152,9 +152,13 @@ _ORDER = (
 
 
 def _subsumed(commands: list[Command]) -> list[Command]:
-    """A cancellation or return of an order already looks the order up: a status request for the
-    same order beside it ("can I return ORD-1, where is it") is served by that one decision."""
-    acts = [c for c in commands if isinstance(c, CancelOrder | ReturnItem)]
+    """An order request carries the order number and email written beside it, so those details are
+    not a second request; and a cancellation or return already looks the order up, so a status
+    request for the same order beside it ("can I return ORD-1, where is it") is served by it."""
+    asks = [c for c in commands if isinstance(c, OrderCommand) and not isinstance(c, ProvideDetails)]
+    if asks:
+        commands = [c for c in commands if not isinstance(c, ProvideDetails)]
+    acts = [c for c in asks if isinstance(c, CancelOrder | ReturnItem)]
     if not acts:
         return commands
     ids = {c.order_id for c in acts}
@@ -221,7 +225,7 @@ TOPIC_PRIOR = 0.75
 
 def policy_rule(cmd: PolicyQuestion, state: DialogueState, world: World) -> Decision:
     # "and how long does that take?" names no topic: it continues the policy just quoted
-    follow_up = cmd.topic == "other" and state.last_action == "policy_qa" and state.last_topic
+    follow_up = cmd.topic == "other" and state.last_topic
     prior = state.last_topic or "other" if follow_up else cmd.topic
     weight = TOPIC_PRIOR * cmd.confidence if prior != "other" else 0.0
     topic = world.policy_topic(cmd.text, prior, weight)

@@ -50,7 +50,7 @@ class DialogueState:
     order: OrderContext = field(default_factory=OrderContext)
     pending: str | None = None  # the command type waiting for details ("OrderStatus"), or "kind"/"clarify"
     last_action: str | None = None
-    last_topic: str | None = None  # the store policy last quoted: follow-ups without a topic continue it
+    last_topic: str | None = None  # the policy the last support answer rests on: follow-ups continue it
     asked_kind: bool = False  # asked once which kind of product; not again unprompted
     sentiment: list[float] = field(default_factory=list)
     complaints: list[bool] = field(default_factory=list)

@@ -212,3 +212,24 @@ def test_cheaper_means_cheaper_than_the_product_on_top() -> None:
 def test_rejecting_the_list_excludes_it_and_asks_one_question() -> None:
     d = one([Refine("none of these", reject_shown=True)], _state())
     assert set(d.args["constraints"].exclude_ids) == {"P1", "P2", "P3"} and d.follow_up == "brand_or_feature"
+
+
+def test_every_support_answer_leaves_the_policy_it_rests_on_for_follow_ups() -> None:
+    from assistant.execute import support_topic
+
+    assert support_topic(Decision("order_status")) == "order_tracking"
+    assert support_topic(Decision("cancel_order")) == "cancellations"
+    assert support_topic(Decision("policy_qa", {"topic": "payment"})) == "payment"
+    assert support_topic(Decision("recommend")) is None  # a product turn ends the support matter
+
+
+def test_details_written_beside_an_order_request_are_its_details_not_a_second_request() -> None:
+    out = decide(
+        [
+            ReturnItem("i want a refund for ORD-1, a@b.com", "ORD-1", "a@b.com"),
+            ProvideDetails("ORD-1, a@b.com", "ORD-1", "a@b.com"),
+        ],
+        DialogueState(),
+        World(),
+    )
+    assert [d.action for d in out] == ["return_or_refund"]

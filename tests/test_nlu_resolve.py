@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.nlu.commands import FindProducts, OrderStatus, Ref
+from assistant.nlu.commands import FindProducts, OrderStatus, OutOfScope, PolicyQuestion, Ref
 from assistant.nlu.parser import Parse, Span
 from assistant.nlu.read import Context, to_commands
 from assistant.nlu.resolve import Resolver, quantity
@@ -152,3 +152,14 @@ def test_a_product_type_named_with_its_own_value_filters_by_it(
 ) -> None:
     (find,) = to_commands(_tagged(text, (text, "CAT")), r, Context())
     assert isinstance(find, FindProducts) and dict(find.constraints.attributes) == attrs
+
+
+def test_an_unplaced_message_during_a_support_matter_continues_it(r: Resolver) -> None:
+    unsure = Parse("so what happens now", {"OutOfScope": 0.2, "Complaint": 0.3}, ())
+    (cmd,) = to_commands(unsure, r, Context(order=True))
+    assert isinstance(cmd, PolicyQuestion) and cmd.topic == "other"  # the policy rule picks the topic
+    assert not isinstance(to_commands(unsure, r, Context())[0], PolicyQuestion)  # nothing under discussion
+    off_topic = Parse("book me a table", {"OutOfScope": 0.6}, ())
+    assert isinstance(to_commands(off_topic, r, Context(order=True))[0], OutOfScope)
+    product = Parse("any in red?", {"Refine": 0.3}, (Span(7, 10, "ATTR", "red"),))
+    assert not isinstance(to_commands(product, r, Context(order=True, listed=True))[0], PolicyQuestion)

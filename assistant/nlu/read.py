@@ -72,9 +72,10 @@ class _Slots:
 
 
 def to_commands(p: Parse, r: Resolver, ctx: Context, threshold: float = 0.5) -> list[Command]:
-    types = (
-        _types(p, threshold) if max(p.commands.values(), default=0.0) >= threshold else _unsure_types(p, ctx)
-    )
+    sure = max(p.commands.values(), default=0.0) >= threshold
+    if not sure and _support_follow_up(p, ctx, threshold):
+        return [PolicyQuestion(p.text, "other", 1.0)]  # "other": it continues the policy under discussion
+    types = _types(p, threshold) if sure else _unsure_types(p, ctx)
     out: list[Command] = []
     for t in types:
         parts = _product_parts(p, r.category) if t == "FindProducts" else [p]
@@ -115,6 +116,14 @@ def _product_parts(p: Parse, r_cat: Callable[[str], str | None] | None = None) -
         )
         out.append(replace(p, spans=spans))
     return out
+
+
+def _support_follow_up(p: Parse, ctx: Context, threshold: float) -> bool:
+    """No command type is likely, an order or a policy is under discussion, and the message names no
+    product and is not plainly off-topic: "so what happens now?" asks about the matter at hand."""
+    if not (ctx.order or ctx.policy) or p.commands.get("OutOfScope", 0.0) >= threshold:
+        return False
+    return not p.spans_of(*PRODUCT_TAGS, "REL", "REJECT", "UNSET", "REF", "PRODUCT", "ASPECT")
 
 
 def _unsure_types(p: Parse, ctx: Context) -> list[str]:
