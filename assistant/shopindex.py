@@ -21,7 +21,48 @@ from knowledge.money import money_words
 from knowledge.records import Policy, Product, Review
 
 _WORD = re.compile(r"[a-z0-9]+")
-_STOP = frozenset(["a", "an", "the", "and", "or", "of", "for", "to", "in", "on", "with", "is", "are", "it", "this", "that", "my", "me", "i", "you", "your", "do", "does", "can", "what", "how", "about", "any", "have", "has", "be", "was", "will", "would", "should", "under", "over", "than"])
+_STOP = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "and",
+        "or",
+        "of",
+        "for",
+        "to",
+        "in",
+        "on",
+        "with",
+        "is",
+        "are",
+        "it",
+        "this",
+        "that",
+        "my",
+        "me",
+        "i",
+        "you",
+        "your",
+        "do",
+        "does",
+        "can",
+        "what",
+        "how",
+        "about",
+        "any",
+        "have",
+        "has",
+        "be",
+        "was",
+        "will",
+        "would",
+        "should",
+        "under",
+        "over",
+        "than",
+    ]
+)
 
 
 def words(text: str) -> list[str]:
@@ -29,9 +70,22 @@ def words(text: str) -> list[str]:
 
 
 # Question words that name an attribute without its catalog word.
-ASK_SYNONYMS = {"heavy": "weight", "color": "colour", "colors": "colour", "big": "capacity",
-                "size": "capacity", "roomy": "capacity", "waterproof": "water", "rain": "water", "wet": "water",
-                "loud": "output", "powerful": "power", "charge": "battery", "last": "battery", "lasts": "battery"}
+ASK_SYNONYMS = {
+    "heavy": "weight",
+    "color": "colour",
+    "colors": "colour",
+    "big": "capacity",
+    "size": "capacity",
+    "roomy": "capacity",
+    "waterproof": "water",
+    "rain": "water",
+    "wet": "water",
+    "loud": "output",
+    "powerful": "power",
+    "charge": "battery",
+    "last": "battery",
+    "lasts": "battery",
+}
 
 
 def _stem(w: str) -> str:
@@ -45,8 +99,13 @@ def _stems(text: str) -> frozenset[str]:
 
 
 class ShopIndex:
-    def __init__(self, products: list[Product], reviews: list[Review], policies: list[Policy],
-                 interactions: list[dict[str, Any]] | None = None) -> None:
+    def __init__(
+        self,
+        products: list[Product],
+        reviews: list[Review],
+        policies: list[Policy],
+        interactions: list[dict[str, Any]] | None = None,
+    ) -> None:
         self.products: dict[str, Product] = {p.id: p for p in products}
         self.reviews: dict[str, list[Review]] = defaultdict(list)
         for r in reviews:
@@ -55,9 +114,12 @@ class ShopIndex:
         self._policy_text = {p.id: p.text for p in policies}
         self.passages: list[Snip] = [
             Snip(f"{pol.id}#{i}", "policy", para.strip())
-            for pol in policies for i, para in enumerate(p for p in re.split(r"\n\s*\n", pol.text) if p.strip())
+            for pol in policies
+            for i, para in enumerate(p for p in re.split(r"\n\s*\n", pol.text) if p.strip())
         ]
-        counts = Counter(e["product_id"] for e in (interactions or []) if e.get("event") in ("purchase", "cart"))
+        counts = Counter(
+            e["product_id"] for e in (interactions or []) if e.get("event") in ("purchase", "cart")
+        )
         self._pop = {pid: counts.get(pid, 0) + 0.1 * p.rating_count for pid, p in self.products.items()}
         self.brands = sorted({p.brand for p in products if p.brand}, key=str.lower)
         self.currency = Counter(p.currency for p in products).most_common(1)[0][0] if products else "USD"
@@ -72,8 +134,12 @@ class ShopIndex:
     @classmethod
     def from_catalog(cls, catalog: Any, now: datetime | None = None) -> ShopIndex:
         """``now`` = the configured shop clock (``AISLE_SHOP_NOW``); see ``shop_clock``."""
-        shop = cls(list(catalog.products), list(catalog.reviews), list(catalog.policies),
-                   list(getattr(catalog, "interactions", []) or []))
+        shop = cls(
+            list(catalog.products),
+            list(catalog.reviews),
+            list(catalog.policies),
+            list(getattr(catalog, "interactions", []) or []),
+        )
         shop.now = shop_clock(now, set(shop.products))
         return shop
 
@@ -110,15 +176,30 @@ class ShopIndex:
             out.append(f"over {money_words(c.price.min, p.currency)}")
         if c.brands and p.brand and p.brand.lower() in {b.lower() for b in c.brands}:
             out.append(p.brand)
-        out += [attr_words(k, list(v)) for k, v in c.attributes.items() if Constraints(attributes={k: v}).matches(p)]
+        out += [
+            attr_words(k, list(v))
+            for k, v in c.attributes.items()
+            if Constraints(attributes={k: v}).matches(p)
+        ]
         out += [bound_words(k, b) for k, b in c.bounds.items() if Constraints(bounds={k: b}).matches(p)]
         return tuple(out)
 
     def hit(self, p: Product, score: float = 0.0, matches: tuple[str, ...] = ()) -> Any:
         from assistant.tool_results import ProductHit
 
-        return ProductHit(p.id, p.title, p.brand, p.price, p.currency, p.rating, p.rating_count, p.in_stock,
-                          p.category, score=score, matches=matches)
+        return ProductHit(
+            p.id,
+            p.title,
+            p.brand,
+            p.price,
+            p.currency,
+            p.rating,
+            p.rating_count,
+            p.in_stock,
+            p.category,
+            score=score,
+            matches=matches,
+        )
 
     def relevance(self, query: str, cands: list[Product], retriever: Any | None) -> dict[str, float]:
         """How well each candidate matches the request text (retriever when present, else word overlap)."""
@@ -140,11 +221,17 @@ class ShopIndex:
     def review_snippets(self, product_id: str, question: str, k: int, retriever: Any | None) -> list[Snip]:
         if retriever is not None:
             hits = retriever.reviews_for(product_id, question, k)
-            return [Snip(h.id, "review", focus(h.text, question, 110), product_id, (h.metadata or {}).get("rating"))
-                    for h in hits]
+            return [
+                Snip(
+                    h.id, "review", focus(h.text, question, 110), product_id, (h.metadata or {}).get("rating")
+                )
+                for h in hits
+            ]
         q = {_stem(w) for w in words(question)}
         revs = self.reviews.get(product_id, [])
-        scored = sorted(revs, key=lambda r: (-len(q & {_stem(w) for w in words(r.title + " " + r.text)}), r.id))
+        scored = sorted(
+            revs, key=lambda r: (-len(q & {_stem(w) for w in words(r.title + " " + r.text)}), r.id)
+        )
         return [Snip(r.id, "review", focus(r.text, question, 110), product_id, r.rating) for r in scored[:k]]
 
     def spec_snippet(self, p: Product, question: str, aspect: str | None = None) -> Snip | None:
@@ -167,10 +254,16 @@ class ShopIndex:
         hits = []
         for k, v in p.attributes.items():
             key_words = {_stem(w) for w in words(k.replace("_", " ")) if len(w) >= 4 and w != "hours"}
-            asked_value = any(len(x) >= 3 and re.search(rf"(?<![\w-]){re.escape(x)}(?![\w-])", low)
-                              for x in self._attr_values.get(k, ()) if not x.replace(".", "").isdigit())
+            asked_value = any(
+                len(x) >= 3 and re.search(rf"(?<![\w-]){re.escape(x)}(?![\w-])", low)
+                for x in self._attr_values.get(k, ())
+                if not x.replace(".", "").isdigit()
+            )
             asked_key = bool(key_words & q) or any(
-                (len(w) >= 5 and kw.startswith(w)) or (len(kw) >= 5 and w.startswith(kw)) for w in q for kw in key_words)
+                (len(w) >= 5 and kw.startswith(w)) or (len(kw) >= 5 and w.startswith(kw))
+                for w in q
+                for kw in key_words
+            )
             if asked_key or asked_value:
                 hits.append(f"{k.replace('_', ' ')}: {v}")
         if not hits:
@@ -188,7 +281,9 @@ class ShopIndex:
             return None
         return Snip(f"{p.id}:description", "description", _clip(best, 160), p.id)
 
-    def policy_snippets(self, question: str, k: int, retriever: Any | None, topic: str | None = None) -> list[Snip]:
+    def policy_snippets(
+        self, question: str, k: int, retriever: Any | None, topic: str | None = None
+    ) -> list[Snip]:
         """The best passage of each of the k most relevant policies, cited by the policy's id."""
         if retriever is not None:
             hits = retriever.policies(question, k + (2 if topic else 0))
@@ -197,10 +292,18 @@ class ShopIndex:
             if topic and self._topic_ids(topic) and (not hits or hits[0].id not in self._topic_ids(topic)):
                 hits = []  # the topic's policy was not retrieved: quote it from the catalog below
             if hits:  # quote the most relevant sentences of the whole policy, not just the hit chunk
-                return [Snip(h.id, "policy", focus(self._policy_text.get(h.id, h.text), question, 400)) for h in hits[:k]]
+                return [
+                    Snip(h.id, "policy", focus(self._policy_text.get(h.id, h.text), question, 400))
+                    for h in hits[:k]
+                ]
         q = {_stem(w) for w in words(question)}
-        scored = sorted(self.passages, key=lambda s: (not (topic and s.id.split("#")[0] in self._topic_ids(topic)),
-                                                      -len(q & {_stem(w) for w in words(s.text)})))
+        scored = sorted(
+            self.passages,
+            key=lambda s: (
+                not (topic and s.id.split("#")[0] in self._topic_ids(topic)),
+                -len(q & {_stem(w) for w in words(s.text)}),
+            ),
+        )
         out: list[Snip] = []
         for s in scored:
             pid = s.id.split("#")[0]
@@ -239,7 +342,7 @@ class ShopIndex:
 
 
 def bound_words(key: str, b: Bound) -> str:
-    """"battery life hours 30+" -> plain words for a numeric bound."""
+    """ "battery life hours 30+" -> plain words for a numeric bound."""
     name = key.replace("_", " ")
     if b.min is not None and b.max is not None:
         return f"{name} {b.min:g}-{b.max:g}"
@@ -323,8 +426,12 @@ def _sentences(text: str) -> list[tuple[str, str]]:
             paras[-1] = (paras[-1] + " " + line).strip()
         else:
             new_para(line)
-    pairs = [(s.strip().lstrip("\x00"), h) for para, h in zip(paras, heads, strict=True)
-             for s in _SENT.split(para) if len(s.strip().lstrip("\x00")) > 2]
+    pairs = [
+        (s.strip().lstrip("\x00"), h)
+        for para, h in zip(paras, heads, strict=True)
+        for s in _SENT.split(para)
+        if len(s.strip().lstrip("\x00")) > 2
+    ]
     if len(pairs) > 1:  # a review's one-word title ("Fantastic.") says nothing the rating does not
         pairs = [x for x in pairs if len(x[0]) >= 15] or pairs
     return pairs
@@ -334,7 +441,9 @@ def _naive_utc(ts: datetime) -> datetime:
     return ts.astimezone(UTC).replace(tzinfo=None) if ts.tzinfo is not None else ts
 
 
-def shop_clock(configured: datetime | None, product_ids: set[str], demo_dir: Path | None = None) -> datetime | None:
+def shop_clock(
+    configured: datetime | None, product_ids: set[str], demo_dir: Path | None = None
+) -> datetime | None:
     """The shop's "now": the configured one (``AISLE_SHOP_NOW``), else the demo manifest's ``now``
     when the catalog is the demo shop's (its orders were delivered relative to that date, so the
     wall clock would put every delivery outside the return window), else None (real clock)."""

@@ -36,9 +36,25 @@ from knowledge.constraints import Constraints
 from knowledge.money import money_words
 from knowledge.records import Product
 
-__all__ = ["TOOLS", "Comparison", "HandoffResult", "OrderRequest", "OrderStatus", "PolicyAnswer", "PrivacyResult",
-           "ProductAnswer", "ProductDetails", "ProductHit", "ProductList", "Ranking", "ShopIndex", "Snip", "ToolContext",
-           "as_langchain_tools", "call_tool"]
+__all__ = [
+    "TOOLS",
+    "Comparison",
+    "HandoffResult",
+    "OrderRequest",
+    "OrderStatus",
+    "PolicyAnswer",
+    "PrivacyResult",
+    "ProductAnswer",
+    "ProductDetails",
+    "ProductHit",
+    "ProductList",
+    "Ranking",
+    "ShopIndex",
+    "Snip",
+    "ToolContext",
+    "as_langchain_tools",
+    "call_tool",
+]
 
 
 @dataclass
@@ -49,7 +65,9 @@ class ToolContext:
     recommender: Any | None = None  # recommender.shop.ShopRecommender
     session_id: str | None = None
     customer_id: str | None = None
-    session_items: list[str] = field(default_factory=list)  # products clicked/carted this session, oldest first
+    session_items: list[str] = field(
+        default_factory=list
+    )  # products clicked/carted this session, oldest first
     personalized: bool = False
     now: Callable[[], datetime] | None = None  # overrides the shop's clock (tests)
     owned: tuple[str, ...] = ()  # products the customer already bought: not recommended again
@@ -96,7 +114,9 @@ def _reason(hit: ProductHit, evidence: str | None) -> str:
     return "; ".join(parts[:3]) or "popular in the shop"
 
 
-def _rec_scores(ctx: ToolContext, candidates: list[str]) -> tuple[dict[str, float], dict[str, tuple[str, tuple[str, ...]]]]:
+def _rec_scores(
+    ctx: ToolContext, candidates: list[str]
+) -> tuple[dict[str, float], dict[str, tuple[str, tuple[str, ...]]]]:
     """Recommender scores and one-line evidence (with the ids of products it names) per candidate.
 
     The fitted hybrid knows the customer's stored history; this session's events are folded in.
@@ -107,7 +127,9 @@ def _rec_scores(ctx: ToolContext, candidates: list[str]) -> tuple[dict[str, floa
         return ctx.shop.popularity(candidates), {}
     cid = ctx.customer_id if ctx.personalized else None
     session = ctx.session_items if ctx.personalized else []
-    pairs = rec.recommend(cid, history=session, k=len(candidates), candidates=set(candidates), exclude_seen=True)
+    pairs = rec.recommend(
+        cid, history=session, k=len(candidates), candidates=set(candidates), exclude_seen=True
+    )
     pop = ctx.shop.popularity(candidates)
     top = max(pop.values(), default=1.0) or 1.0
     # Already-bought candidates are excluded by the recommender; they rank last, by popularity.
@@ -149,8 +171,13 @@ def _rank01(values: dict[str, float]) -> dict[str, float]:
 
 
 # --- tools ----------------------------------------------------------------------------------
-def recommend(ctx: ToolContext, constraints: Constraints | None = None, query: str = "",
-              sort: tuple[str, str] | None = None, k: int = 3) -> ProductList:
+def recommend(
+    ctx: ToolContext,
+    constraints: Constraints | None = None,
+    query: str = "",
+    sort: tuple[str, str] | None = None,
+    k: int = 3,
+) -> ProductList:
     """Recommend products for this shopper within the constraints: hybrid recommender scores (their
     history and this session's events when personalization is allowed; popularity when cold) blended
     with how well each product matches the request text and its rating; ``sort`` = (attribute,
@@ -168,9 +195,13 @@ def recommend(ctx: ToolContext, constraints: Constraints | None = None, query: s
     rating = {p.id: ((p.rating or 0.0) * p.rating_count + 3.5 * 5) / (p.rating_count + 5) for p in cands}
     rating_r = _rank01(rating)
     # Poorly rated products (with enough reviews to trust it) sink unless nothing else fits.
-    poor = {p.id: 0.3 if p.rating is not None and p.rating < 3.0 and p.rating_count >= 3 else 0.0 for p in cands}
-    blended = {p.id: 0.4 * rec_r.get(p.id, 0) + 0.3 * rel_r.get(p.id, 0) + 0.3 * rating_r.get(p.id, 0) - poor[p.id]
-               for p in cands}
+    poor = {
+        p.id: 0.3 if p.rating is not None and p.rating < 3.0 and p.rating_count >= 3 else 0.0 for p in cands
+    }
+    blended = {
+        p.id: 0.4 * rec_r.get(p.id, 0) + 0.3 * rel_r.get(p.id, 0) + 0.3 * rating_r.get(p.id, 0) - poor[p.id]
+        for p in cands
+    }
     key = _sort_key(ctx, sort, blended)
     ranked = sorted(cands, key=key)[:k]
     hits = []
@@ -194,10 +225,16 @@ def _sort_key(ctx: ToolContext, sort: tuple[str, str] | None, blended: dict[str,
     return key
 
 
-def rank(ctx: ToolContext, product_ids: list[str], attribute: str, direction: str = "max", label: str = "") -> Ranking:
+def rank(
+    ctx: ToolContext, product_ids: list[str], attribute: str, direction: str = "max", label: str = ""
+) -> Ranking:
     """Order products by one attribute (price, rating or a catalog attribute): which is the lightest,
     the cheapest, the longest-lasting. Products without the attribute are left out."""
-    vals = {pid: ctx.shop.value_of(pid, attribute) for pid in dict.fromkeys(product_ids) if pid in ctx.shop.products}
+    vals = {
+        pid: ctx.shop.value_of(pid, attribute)
+        for pid in dict.fromkeys(product_ids)
+        if pid in ctx.shop.products
+    }
     known = [pid for pid, v in vals.items() if v is not None]
     ordered = sorted(known, key=lambda pid: (vals[pid] if direction == "min" else -(vals[pid] or 0.0), pid))
     hits = [_with_reason(ctx.shop.hit(ctx.shop.products[pid]), None) for pid in ordered]
@@ -209,13 +246,17 @@ def _with_reason(hit: ProductHit, evidence: str | None) -> ProductHit:
     return replace(hit, reason=_reason(hit, evidence), evidence=evidence or "")
 
 
-def search_products(ctx: ToolContext, query: str, constraints: Constraints | None = None, k: int = 5) -> ProductList:
+def search_products(
+    ctx: ToolContext, query: str, constraints: Constraints | None = None, k: int = 5
+) -> ProductList:
     """Search the catalog by text (hybrid lexical + dense retrieval) within optional constraints."""
     c = constraints or Constraints()
     cands = ctx.shop.filter(c)
     rel = ctx.shop.relevance(query, cands, ctx.retriever)
     ranked = sorted((p for p in cands if rel.get(p.id, 0) > 0), key=lambda p: (-rel[p.id], p.id))[:k]
-    hits = [_with_reason(ctx.shop.hit(p, score=rel[p.id], matches=ctx.shop.matches(p, c)), None) for p in ranked]
+    hits = [
+        _with_reason(ctx.shop.hit(p, score=rel[p.id], matches=ctx.shop.matches(p, c)), None) for p in ranked
+    ]
     return ProductList(hits, constraint_words(c, ctx.currency))
 
 
@@ -239,8 +280,9 @@ def compare(ctx: ToolContext, product_ids: list[str]) -> Comparison:
     return Comparison([_with_reason(ctx.shop.hit(p), None) for p in prods], attrs, share)
 
 
-def product_qa(ctx: ToolContext, product_id: str, question: str, aspect: str | None = None,
-               k: int = 2) -> ProductAnswer:
+def product_qa(
+    ctx: ToolContext, product_id: str, question: str, aspect: str | None = None, k: int = 2
+) -> ProductAnswer:
     """Answer a question about one product from its record, description and reviews; ``aspect`` is the
     attribute asked about when known ("weight_g"). Returns the review ids used."""
     p = ctx.shop.products.get(product_id)
@@ -249,7 +291,9 @@ def product_qa(ctx: ToolContext, product_id: str, question: str, aspect: str | N
     snips = ctx.shop.review_snippets(product_id, question, k, ctx.retriever)
     desc = ctx.shop.description_snippet(p, question)
     spec = ctx.shop.spec_snippet(p, question, aspect)  # the record's own figure beats a reviewer's impression
-    return ProductAnswer(_with_reason(ctx.shop.hit(p), None), ([spec] if spec else []) + ([desc] if desc else []) + snips)
+    return ProductAnswer(
+        _with_reason(ctx.shop.hit(p), None), ([spec] if spec else []) + ([desc] if desc else []) + snips
+    )
 
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -266,10 +310,18 @@ def order_status(ctx: ToolContext, order_id: str | None, email: str | None) -> O
     if order is None or order["email"].strip().lower() != email.strip().lower():
         return OrderStatus(order_id, False)
     tracking = order.get("tracking") or []
-    return OrderStatus(order["id"], True, status=order["status"], created_at=str(order.get("created_at", ""))[:10],
-                       carrier=order.get("carrier", ""), tracking_number=order.get("tracking_number", ""),
-                       last_update=tracking[-1] if tracking else None, items=list(order.get("items") or []),
-                       total=order.get("total"), currency=order.get("currency", "USD"))
+    return OrderStatus(
+        order["id"],
+        True,
+        status=order["status"],
+        created_at=str(order.get("created_at", ""))[:10],
+        carrier=order.get("carrier", ""),
+        tracking_number=order.get("tracking_number", ""),
+        last_update=tracking[-1] if tracking else None,
+        items=list(order.get("items") or []),
+        total=order.get("total"),
+        currency=order.get("currency", "USD"),
+    )
 
 
 def _open_ticket(ctx: ToolContext, kind: str, summary: str, order_id: str | None = None) -> int | None:
@@ -277,8 +329,11 @@ def _open_ticket(ctx: ToolContext, kind: str, summary: str, order_id: str | None
         return None
     if ctx.session_id:
         ctx.store.ensure_session(ctx.session_id, ctx.customer_id)
-    return int(ctx.store.open_ticket(kind, summary, session_id=ctx.session_id, customer_id=ctx.customer_id,
-                                     order_id=order_id))
+    return int(
+        ctx.store.open_ticket(
+            kind, summary, session_id=ctx.session_id, customer_id=ctx.customer_id, order_id=order_id
+        )
+    )
 
 
 def cancel_order(ctx: ToolContext, order_id: str | None, email: str | None) -> OrderRequest:
@@ -304,14 +359,22 @@ def return_or_refund(ctx: ToolContext, order_id: str | None, email: str | None) 
         return OrderRequest("return", st, False, "", None, pol)
     window = ctx.shop.return_window_days()
     if st.status != "delivered":
-        why = "it has not been delivered yet" if st.status in ("processing", "shipped") else f"it is {st.status}"
+        why = (
+            "it has not been delivered yet"
+            if st.status in ("processing", "shipped")
+            else f"it is {st.status}"
+        )
         return OrderRequest("return", st, False, why, None, pol)
     delivered = (st.last_update or {}).get("ts") or st.created_at
     age = (ctx.clock() - datetime.fromisoformat(delivered[:19])).days if delivered else 0
     if age > window:
-        return OrderRequest("return", st, False, f"it was delivered {age} days ago, past the {window}-day window", None, pol)
+        return OrderRequest(
+            "return", st, False, f"it was delivered {age} days ago, past the {window}-day window", None, pol
+        )
     tid = _open_ticket(ctx, "return", f"Return {st.order_id} (delivered {age} days ago)", st.order_id)
-    return OrderRequest("return", st, tid is not None, f"it is within the {window}-day return window", tid, pol)
+    return OrderRequest(
+        "return", st, tid is not None, f"it is within the {window}-day return window", tid, pol
+    )
 
 
 def policy_qa(ctx: ToolContext, question: str, topic: str | None = None, k: int = 1) -> PolicyAnswer:
@@ -326,7 +389,7 @@ def handoff(ctx: ToolContext, summary: str) -> HandoffResult:
 
 
 def privacy(ctx: ToolContext, request: str = "info") -> PrivacyResult:
-    """Privacy rights: 'info' (what we store), 'export', 'delete', 'opt_out' or 'opt_in' of personalization."""
+    """Privacy rights: 'info' (what we store), 'export', 'delete', 'opt_out' or 'opt_in' (personalization)."""
     pol = ctx.shop.policy_snippets("what personal data we store privacy", 1, ctx.retriever, topic="privacy")
     if request == "info":
         return PrivacyResult("info", True, policy=pol)
@@ -344,9 +407,23 @@ def privacy(ctx: ToolContext, request: str = "info") -> PrivacyResult:
     return PrivacyResult(request, False, policy=pol)
 
 
-TOOLS: dict[str, Callable[..., Any]] = {f.__name__: f for f in (
-    recommend, search_products, rank, product_details, compare, product_qa, order_status, cancel_order,
-    return_or_refund, policy_qa, handoff, privacy)}
+TOOLS: dict[str, Callable[..., Any]] = {
+    f.__name__: f
+    for f in (
+        recommend,
+        search_products,
+        rank,
+        product_details,
+        compare,
+        product_qa,
+        order_status,
+        cancel_order,
+        return_or_refund,
+        policy_qa,
+        handoff,
+        privacy,
+    )
+}
 
 
 def call_tool(name: str, ctx: ToolContext, **kwargs: Any) -> Any:
@@ -366,9 +443,15 @@ def as_langchain_tools(ctx: ToolContext) -> list[Any]:
     for name, fn in TOOLS.items():
         sig = inspect.signature(fn)
         hints = inspect.get_annotations(fn, eval_str=True)
-        fields = {p: (hints[p], ... if prm.default is inspect.Parameter.empty else prm.default)
-                  for p, prm in sig.parameters.items() if p != "ctx"}
+        fields = {
+            p: (hints[p], ... if prm.default is inspect.Parameter.empty else prm.default)
+            for p, prm in sig.parameters.items()
+            if p != "ctx"
+        }
         schema = create_model(f"{name}_args", **fields)  # type: ignore[call-overload]
-        out.append(StructuredTool.from_function(func=partial(fn, ctx), name=name, description=inspect.getdoc(fn) or name,
-                                                args_schema=schema))
+        out.append(
+            StructuredTool.from_function(
+                func=partial(fn, ctx), name=name, description=inspect.getdoc(fn) or name, args_schema=schema
+            )
+        )
     return out

@@ -22,6 +22,10 @@ from test_browser_ui import ARGS, CHROMIUM, free_port, host_page, playwright_api
 pytestmark = pytest.mark.browser
 POISONED = "P0009"  # the first pick for "wireless headphones under $100"
 
+# A reply is awaited up to this long: the first one loads the models, and on a 2-core machine in the
+# middle of the full suite that has taken over 30 s (a passing run never waits the whole time).
+REPLY_MS = 90_000
+
 
 class Tracker(BaseHTTPRequestHandler):
     hits: list[str] = []
@@ -149,7 +153,7 @@ def test_gradio_chat_renders_no_foreign_image_link_or_url(server: dict[str, Any]
             f"document.querySelectorAll(\"#aisle-chat [data-testid='bot']\").length >= {n}"
             f" && document.querySelectorAll(\"#aisle-chat [data-testid='bot']\")[{n - 1}]"
             ".innerText.length > 20",
-            timeout=30000,
+            timeout=REPLY_MS,
         )
     page.wait_for_timeout(1500)  # give any image a chance to load
     chat = page.locator("#aisle-chat").inner_text() + page.locator("#aisle-cards").inner_text()
@@ -172,7 +176,7 @@ def test_widget_renders_no_foreign_image_link_or_url(server: dict[str, Any], bro
     page.wait_for_function(
         "document.querySelectorAll('.aisle-w-bot').length >= 2 && "
         "document.querySelectorAll('.aisle-w-bot')[1].textContent.includes('Best headphones')",
-        timeout=30000,
+        timeout=REPLY_MS,
     )
     page.wait_for_timeout(1000)
     port = server["evil"].rsplit(":", 1)[1]
@@ -190,12 +194,12 @@ def test_newcomer_demo_sign_in_and_download_on_this_machine(server: dict[str, An
     page.locator("#aisle-who input").click()
     page.get_by_role("option").nth(1).click()
     page.wait_for_function(
-        "document.querySelector('#aisle-status').innerText.includes('signed in as')", timeout=30000
+        "document.querySelector('#aisle-status').innerText.includes('signed in as')", timeout=REPLY_MS
     )
     page.locator("#aisle-privacy").get_by_text("Privacy: what we store about me").click()
     page.locator("#aisle-privacy-download").click()
     link = page.locator("#aisle-export-link")
-    link.wait_for(timeout=30000)
+    link.wait_for(timeout=REPLY_MS)
     with page.expect_download() as dl:
         link.click()
     body = json.loads(Path(dl.value.path()).read_text())
