@@ -160,7 +160,8 @@ class Assistant(EngineServices):
             listed=bool(state.shown),
             asked=state.pending is not None,
             order=state.order.order_id is not None and state.last_action in ORDER_ACTIONS,
-            policy=state.last_action == "policy_qa",
+            # a policy answer or a privacy one (its policy quoted): "how long does that take?" follows it
+            policy=state.last_topic is not None and state.last_action not in ORDER_ACTIONS,
         )
 
     def _log_user(self, session_id: str, g: guard.Guarded, reading: Reading, understood: Understood) -> None:

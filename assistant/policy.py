@@ -233,7 +233,7 @@ def policy_rule(cmd: PolicyQuestion, state: DialogueState, world: World) -> Deci
 
 
 def privacy_rule(cmd: Privacy, state: DialogueState, world: World) -> Decision:
-    return Decision("privacy", {"request": cmd.kind})
+    return Decision("privacy", {"request": cmd.kind, "question": cmd.text})
 
 
 # --- products on screen ----------------------------------------------------------------------------

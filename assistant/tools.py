@@ -388,9 +388,11 @@ def handoff(ctx: ToolContext, summary: str) -> HandoffResult:
     return HandoffResult(_open_ticket(ctx, "handoff", summary[:2000]), summary)
 
 
-def privacy(ctx: ToolContext, request: str = "info") -> PrivacyResult:
-    """Privacy rights: 'info' (what we store), 'export', 'delete', 'opt_out' or 'opt_in' (personalization)."""
-    pol = ctx.shop.policy_snippets("what personal data we store privacy", 1, ctx.retriever, topic="privacy")
+def privacy(ctx: ToolContext, request: str = "info", question: str = "") -> PrivacyResult:
+    """Privacy rights: 'info' (what we store), 'export', 'delete', 'opt_out' or 'opt_in' (personalization);
+    ``question``, the shopper's words, picks the part of the privacy policy quoted."""
+    asked = f"{question} privacy" if question.strip() else "what personal data we store privacy"
+    pol = ctx.shop.policy_snippets(asked, 1, ctx.retriever, topic="privacy")
     if request == "info":
         return PrivacyResult("info", True, policy=pol)
     if ctx.customer_id is None or ctx.store is None:

@@ -111,7 +111,10 @@ def test_a_remembered_email_needs_the_same_client_and_a_recent_turn() -> None:
 
 def test_support_commands_route_to_their_tools() -> None:
     assert one([PolicyQuestion("do you price match", topic="price_match")]).args["topic"] == "price_match"
-    assert one([Privacy("export my data", kind="export")]).args == {"request": "export"}
+    assert one([Privacy("export my data", kind="export")]).args == {
+        "request": "export",
+        "question": "export my data",
+    }
     assert one([ChitChat("hi", kind="greeting")]).action == "greeting"
     assert one([ChitChat("thanks", kind="thanks")]).action == "thanks"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.nlu.commands import FindProducts, OrderStatus, OutOfScope, PolicyQuestion, Ref
+from assistant.nlu.commands import AskProduct, FindProducts, OrderStatus, OutOfScope, PolicyQuestion, Ref
 from assistant.nlu.parser import Parse, Span
 from assistant.nlu.read import Context, to_commands
 from assistant.nlu.resolve import Resolver, quantity
@@ -163,3 +163,17 @@ def test_an_unplaced_message_during_a_support_matter_continues_it(r: Resolver) -
     assert isinstance(to_commands(off_topic, r, Context(order=True))[0], OutOfScope)
     product = Parse("any in red?", {"Refine": 0.3}, (Span(7, 10, "ATTR", "red"),))
     assert not isinstance(to_commands(product, r, Context(order=True, listed=True))[0], PolicyQuestion)
+
+
+def test_a_brand_inside_a_product_type_phrase_filters_by_it(r: Resolver) -> None:
+    (find,) = to_commands(_tagged("do you have LEGO sets?", ("LEGO sets", "CAT")), r, Context())
+    assert isinstance(find, FindProducts)
+    assert find.constraints.categories == ("Building Sets",) and find.constraints.brands == ("LEGO",)
+    (plain,) = to_commands(_tagged("any building sets?", ("building sets", "CAT")), r, Context())
+    assert isinstance(plain, FindProducts) and plain.constraints.brands == ()
+
+
+def test_a_find_request_naming_one_product_asks_about_that_product(r: Resolver) -> None:
+    text = "do you sell the Vitamix Aura Pro Blender?"
+    (ask,) = to_commands(_tagged(text, ("Vitamix Aura Pro Blender", "PRODUCT")), r, Context())
+    assert isinstance(ask, AskProduct) and ask.ref.product == "P0101" and ask.aspect is None

@@ -153,6 +153,7 @@ def product_slots(p: Parse, r: Resolver, ctx: Context) -> _Slots:
     cats = _categories(p, r, s.unknown)
     scope = tuple(cats) or ctx.categories
     brands, ex_brands = _brands(p.spans_of("BRAND"), r, s.unknown), _brands(p.spans_of("NOT_BRAND"), r, [])
+    brands += [b for b in _brands_in_types(p, r, tuple(cats)) if b not in brands]
     attrs, ex_attrs = _values(p, r, scope, s.unknown)
     for key, val in _kind_words(p, r, tuple(cats)):
         attrs.setdefault(key, (val,))
@@ -189,6 +190,20 @@ def _categories(p: Parse, r: Resolver, unknown: list[str]) -> list[str]:
     if not cats:  # a stray noun beside a known product type is no request ("... taste like a lunchbox")
         unknown += missing
     return cats
+
+
+def _brands_in_types(p: Parse, r: Resolver, cats: tuple[str, ...]) -> list[str]:
+    """A brand named inside a product-type phrase ("LEGO sets", "a Dyson vacuum"): a filter, when the
+    words are exactly one of the shop's brands and that brand sells one of the types."""
+    out: list[str] = []
+    for sp in p.spans_of("CAT"):
+        words = norm(sp.text).split()
+        grams = [" ".join(words[i : i + n]) for n in (2, 1) for i in range(len(words) - n + 1)]
+        for b in (r.v.brands[g] for g in grams if g in r.v.brands):
+            sells = any(x.brand == b and x.leaf_category in cats for x in r.v.products.values())
+            if sells and b not in out:
+                out.append(b)
+    return out
 
 
 Values = dict[str, tuple[str, ...]]
@@ -266,6 +281,10 @@ def _refs(p: Parse, r: Resolver, ctx: Context) -> list[Ref]:
 def _command(t: str, p: Parse, r: Resolver, ctx: Context, s: _Slots) -> Command | None:
     text = p.text
     scope = s.c.categories or ctx.categories
+    if t == "FindProducts" and not s.c.categories:
+        named = [ref for ref in _refs(p, r, ctx) if ref.product]
+        if len(named) == 1:  # "do you sell the Vitamix Aura Pro?": a request about that one product
+            return AskProduct(text, named[0], None)
     if t in ("FindProducts", "Refine"):
         return _search(t, p, r, scope, s)
     if t == "Rank":
