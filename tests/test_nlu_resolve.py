@@ -90,6 +90,10 @@ def test_quantities_become_bounds_on_the_attribute_they_measure(r: Resolver) -> 
         ("fewest pieces", "Building Sets", ("pieces", "min")),
         ("cheepest", "Tents", ("price", "min")),
         ("comfiest", "Chairs", None),
+        # a dimension's noun with any polarity word: no phrase of its own needed
+        ("lowest priced", "Lamps", ("price", "min")),
+        ("highest weight", "Headphones", ("weight_g", "max")),
+        ("lowest", "Lamps", None),  # a bare polarity word names no dimension the lamps have
     ],
 )
 def test_rankings(r: Resolver, words: str, cat: str, want: tuple[str, str] | None) -> None:

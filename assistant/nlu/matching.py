@@ -114,6 +114,30 @@ def overlap(a: str, b: str) -> float:
     return float(len(wa & wb))
 
 
+def _noun_and_polarity(t: str) -> tuple[str, str] | None:
+    """A dimension's noun beside a general polarity word: "lowest priced" -> (price, less)."""
+    words = set(t.split())
+    more, less = bool(words & MORE), bool(words & LESS)
+    if more == less:
+        return None
+    for dim, spec in lexicon()["dimensions"].items():
+        if any(re.search(rf"(?<![\w-]){re.escape(norm(str(n)))}(?![\w-])", t) for n in spec.get("nouns", [])):
+            return str(dim), "more" if more else "less"
+    return None
+
+
+def _matched(t: str, best: tuple[int, str | None, str | None]) -> str:
+    """The phrase of the best dimension match, as written in the lexicon."""
+    _, dim, side = best
+    spec = lexicon()["dimensions"].get(dim or "", {})
+    hits = [
+        str(p)
+        for p in spec.get(side or "", [])
+        if re.search(rf"(?<![\w-]){re.escape(norm(str(p)))}(?![\w-])", t)
+    ]
+    return max(hits, key=len, default="")
+
+
 @lru_cache(maxsize=4096)
 def dimension_of(t: str) -> tuple[str | None, str | None]:
     """The lexicon dimension and side a ranking phrase names; longest matching phrase wins."""
@@ -124,6 +148,11 @@ def dimension_of(t: str) -> tuple[str | None, str | None]:
                 p = norm(str(phrase))
                 if re.search(rf"(?<![\w-]){re.escape(p)}(?![\w-])", t) and len(p) > best[0]:
                     best = (len(p), str(dim), side)
+    named = _noun_and_polarity(t)
+    if named is not None and (
+        best[1] is None or best[1] != named[0] and norm(_matched(t, best)) in MORE | LESS
+    ):
+        return named  # "lowest priced": the noun names the dimension, "lowest" only the side
     if best[1] is None and t:  # a misspelt one: "cheepest" -> "cheapest"
         phrases = {
             norm(str(p)): (str(dim), side)
