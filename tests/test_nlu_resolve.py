@@ -181,3 +181,12 @@ def test_a_find_request_naming_one_product_asks_about_that_product(r: Resolver) 
     text = "do you sell the Vitamix Aura Pro Blender?"
     (ask,) = to_commands(_tagged(text, ("Vitamix Aura Pro Blender", "PRODUCT")), r, Context())
     assert isinstance(ask, AskProduct) and ask.ref.product == "P0101" and ask.aspect is None
+
+
+def test_a_question_naming_a_product_and_its_own_type_is_about_that_product(r: Resolver) -> None:
+    text = "how long does a game of the Catan Breeze Pro take"
+    (ask,) = to_commands(_tagged(text, ("game", "CAT"), ("Catan Breeze Pro", "PRODUCT")), r, Context())
+    assert isinstance(ask, AskProduct) and ask.ref.product is not None
+    other = "a tent like the Catan Breeze Pro"  # another type than the product's own: a search
+    (find,) = to_commands(_tagged(other, ("tent", "CAT"), ("Catan Breeze Pro", "PRODUCT")), r, Context())
+    assert isinstance(find, FindProducts)

@@ -278,13 +278,19 @@ def _refs(p: Parse, r: Resolver, ctx: Context) -> list[Ref]:
     return out
 
 
+def _names_one_product(p: Parse, r: Resolver, ctx: Context, c: Constraints) -> bool:
+    """The message names one product and states nothing to filter by but that product's own type."""
+    named = [f.product for f in _refs(p, r, ctx) if f.product in r.v.products]
+    if len(named) != 1 or c.brands or c.attributes or c.bounds or c.price.min or c.price.max:
+        return False
+    return set(c.categories) <= {r.v.products[named[0]].leaf_category}
+
+
 def _command(t: str, p: Parse, r: Resolver, ctx: Context, s: _Slots) -> Command | None:
     text = p.text
     scope = s.c.categories or ctx.categories
-    if t == "FindProducts" and not s.c.categories:
-        named = [ref for ref in _refs(p, r, ctx) if ref.product]
-        if len(named) == 1:  # "do you sell the Vitamix Aura Pro?": a request about that one product
-            return AskProduct(text, named[0], None)
+    if t == "FindProducts" and _names_one_product(p, r, ctx, s.c):
+        t = "AskProduct"  # "do you sell the Vitamix Aura Pro?": a request about that one product
     if t in ("FindProducts", "Refine"):
         return _search(t, p, r, scope, s)
     if t == "Rank":
