@@ -281,6 +281,10 @@ def stock_rule(cmd: CheckStock, state: DialogueState, world: World) -> Decision:
 
 def ask_rule(cmd: AskProduct, state: DialogueState, world: World) -> Decision:
     pid = resolve(cmd.ref, state, world)
+    if pid is None and cmd.ref == Ref(focus=True) and cmd.aspect and len(state.shown) > 1:
+        # "is it fragrance-free?" with a list on screen and none singled out: answer for the list
+        args = {"product_ids": state.shown_ids[:3], "attributes": [cmd.aspect]}
+        return Decision("compare", args, intent="product_question")
     if pid is None:
         return Decision("clarify", clarify="which_product", intent="product_question")
     if cmd.aspect == "price":

@@ -268,10 +268,11 @@ def product_details(ctx: ToolContext, product_id: str) -> ProductDetails:
     return ProductDetails(_with_reason(ctx.shop.hit(p), None), p.description, dict(p.attributes))
 
 
-def compare(ctx: ToolContext, product_ids: list[str]) -> Comparison:
-    """Compare products side by side: attributes, prices, ratings and review sentiment."""
+def compare(ctx: ToolContext, product_ids: list[str], attributes: list[str] | None = None) -> Comparison:
+    """Compare products side by side: attributes, prices, ratings and review sentiment; ``attributes``
+    (attribute keys) limits the side-by-side to what was asked about."""
     prods = [ctx.shop.products[i] for i in dict.fromkeys(product_ids) if i in ctx.shop.products]
-    keys = sorted({k for p in prods for k in p.attributes})
+    keys = sorted({k for p in prods for k in p.attributes if not attributes or k in attributes})
     attrs = {k: {p.id: p.attributes.get(k, "-") for p in prods} for k in keys}
     share: dict[str, float | None] = {}
     for p in prods:

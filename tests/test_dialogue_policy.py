@@ -236,3 +236,12 @@ def test_details_written_beside_an_order_request_are_its_details_not_a_second_re
         World(),
     )
     assert [d.action for d in out] == ["return_or_refund"]
+
+
+def test_a_question_about_it_with_a_list_on_screen_answers_for_the_list() -> None:
+    d = one([AskProduct("is it waterproof?", Ref(focus=True), "waterproof")], _state())
+    assert d.action == "compare" and d.args == {
+        "product_ids": ["P1", "P2", "P3"],
+        "attributes": ["waterproof"],
+    }
+    assert one([AskProduct("is it any good?", Ref(focus=True), None)], _state()).action == "clarify"

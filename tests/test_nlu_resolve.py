@@ -190,3 +190,9 @@ def test_a_question_naming_a_product_and_its_own_type_is_about_that_product(r: R
     other = "a tent like the Catan Breeze Pro"  # another type than the product's own: a search
     (find,) = to_commands(_tagged(other, ("tent", "CAT"), ("Catan Breeze Pro", "PRODUCT")), r, Context())
     assert isinstance(find, FindProducts)
+
+
+def test_an_attribute_is_described_with_the_words_that_rank_along_it(r: Resolver) -> None:
+    assert r.v.describe("size_ml").startswith("size ml: bigger")  # "how big is the tube?"
+    assert "lightest" in r.v.describe("weight_g")
+    assert r.v.describe("fragrance_free") == "fragrance free"  # no dimension: its own words

@@ -303,11 +303,12 @@ def _command(t: str, p: Parse, r: Resolver, ctx: Context, s: _Slots) -> Command 
     if t == "AskProduct":
         aspects = p.spans_of("ASPECT")
         ref = refs[0] if refs else Ref(focus=True)
-        if aspects:
-            aspect: str | None = r.aspect(" ".join(a.text for a in aspects), scope)
-        else:
-            own = r.v.products[ref.product].leaf_category if ref.product in r.v.products else None
-            aspect = r.asked_attribute(text, (own,) if own else scope)
+        own = r.v.products[ref.product].leaf_category if ref.product in r.v.products else None
+        aspect = r.aspect(" ".join(a.text for a in aspects), scope) if aspects else None
+        if aspect is None or (aspect not in r.v.attrs and aspect != "price"):
+            # no attribute named ("how big is the tube"): the question as a whole may still ask for
+            # one; else the words stay a review topic ("comfort")
+            aspect = r.asked_attribute(text, (own,) if own else scope) or aspect
         return AskProduct(text, ref, aspect)
     if t == "Compare":
         return Compare(text, tuple(refs))

@@ -365,7 +365,7 @@ class Resolver:
         keys = sorted({a.key for a in self.v.attrs_of(cats)})
         if self.embed is None or not keys or not question.strip():
             return None
-        names = [k.replace("_", " ") for k in keys] + ["price, cost, how much"]
+        names = [self.v.describe(k) for k in keys] + ["price, cost, how much"]
         key_of = [*keys, "price"]
         cache = self._aspect_vecs.get(tuple(keys))
         if cache is None:

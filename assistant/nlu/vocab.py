@@ -132,6 +132,19 @@ class ShopVocab:
         )
         return min(vals), max(vals)
 
+    def describe(self, key: str) -> str:
+        """An attribute in words, for matching a question to it: the key's own words, then the words
+        that rank along it in the lexicon ("size ml: bigger, larger, smaller, ...": "how big is it?")."""
+        dims = [d for d in lexicon()["dimensions"] if key in self.dimension_keys(d)]
+        words = [
+            str(w)
+            for d in dims
+            for side in ("more", "less")
+            for w in lexicon()["dimensions"][d].get(side, [])[:3]
+        ]
+        name = key.replace("_", " ")
+        return f"{name}: {', '.join(words)}" if words else name
+
     def dimension_keys(self, dimension: str, categories: Iterable[str] = ()) -> list[str]:
         """Attribute keys (or "price"/"rating") that a ranking dimension names, for these categories."""
         spec = lexicon()["dimensions"].get(dimension) or {}
