@@ -15,6 +15,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from assistant import execute, guard, policy
+from assistant.decision import Decision
 from assistant.events import Citation, Done, Event, ProductCard, Products, TextDelta, Understood
 from assistant.facade import EngineServices
 from assistant.generate.base import BusyError
@@ -193,7 +194,7 @@ class Assistant(EngineServices):
         return int(self.store.add_message(session_id, "assistant", answer.text, meta))
 
     def _answers(
-        self, decisions: list[policy.Decision], results: list[Any], reading: Reading, ctx: ToolContext
+        self, decisions: list[Decision], results: list[Any], reading: Reading, ctx: ToolContext
     ) -> Generator[Event, None, tuple[Answer, list[Citation]]]:
         """The primary answer (the model's where it writes that action), then the second request's
         (template), then the notes and the follow-up question; returns (answer, citations)."""
@@ -224,7 +225,7 @@ class Assistant(EngineServices):
             answer = replace(answer, text=answer.text + "\n\n" + tail)
         return answer, citations
 
-    def _facts(self, d: policy.Decision, result: Any, text: str, ctx: ToolContext) -> Facts:
+    def _facts(self, d: Decision, result: Any, text: str, ctx: ToolContext) -> Facts:
         profile = (
             build_profile(self.store, ctx.customer_id, self.shop) if d.action in ("recommend",) else None
         )
@@ -248,7 +249,7 @@ class Assistant(EngineServices):
         )
 
     @staticmethod
-    def _actions(decisions: list[policy.Decision], answer: Answer) -> list[str]:
+    def _actions(decisions: list[Decision], answer: Answer) -> list[str]:
         out = [decisions[0].action] + (["fallback:" + answer.fallback] if answer.fallback else [])
         return out + [d.action for d in decisions[1:]]
 

@@ -8,9 +8,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
+from assistant.decision import Decision
 from assistant.events import ProductCard
 from assistant.nlu.commands import Ref
-from assistant.policy import Decision
 from assistant.shopindex import ShopIndex
 from assistant.state import DialogueState, ShownItem
 from assistant.tools import Comparison, ProductHit, ProductList, Ranking, ToolContext, call_tool

@@ -8,66 +8,18 @@ serves catalogs without an index (and unit tests).
 
 from __future__ import annotations
 
-import functools
 import re
 from collections import Counter, defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from assistant.policyindex import PolicyIndex
 from assistant.snippet import Snip
+from assistant.textmatch import clip, focus, stem, words
 from knowledge.constraints import Bound, Constraints, attr_number, filter_products
 from knowledge.money import money_words
 from knowledge.records import Policy, Product, Review
-
-_WORD = re.compile(r"[a-z0-9]+")
-_STOP = frozenset(
-    [
-        "a",
-        "an",
-        "the",
-        "and",
-        "or",
-        "of",
-        "for",
-        "to",
-        "in",
-        "on",
-        "with",
-        "is",
-        "are",
-        "it",
-        "this",
-        "that",
-        "my",
-        "me",
-        "i",
-        "you",
-        "your",
-        "do",
-        "does",
-        "can",
-        "what",
-        "how",
-        "about",
-        "any",
-        "have",
-        "has",
-        "be",
-        "was",
-        "will",
-        "would",
-        "should",
-        "under",
-        "over",
-        "than",
-    ]
-)
-
-
-def words(text: str) -> list[str]:
-    return [w for w in _WORD.findall(text.lower()) if w not in _STOP]
-
 
 # Question words that name an attribute without its catalog word.
 ASK_SYNONYMS = {
@@ -88,17 +40,9 @@ ASK_SYNONYMS = {
 }
 
 
-def _stem(w: str) -> str:
-    return w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w
+class ShopIndex(PolicyIndex):
+    """The catalog's products and reviews for the tools, the policies (``PolicyIndex``) and the clock."""
 
-
-@functools.lru_cache(maxsize=8192)
-def _stems(text: str) -> frozenset[str]:
-    # Memoised: every filter() call matches the category against all products' titles (was ~5 ms a turn).
-    return frozenset(_stem(w) for w in words(text))
-
-
-class ShopIndex:
     def __init__(
         self,
         products: list[Product],
@@ -110,13 +54,7 @@ class ShopIndex:
         self.reviews: dict[str, list[Review]] = defaultdict(list)
         for r in reviews:
             self.reviews[r.product_id].append(r)
-        self.policies = list(policies)
-        self._policy_text = {p.id: p.text for p in policies}
-        self.passages: list[Snip] = [
-            Snip(f"{pol.id}#{i}", "policy", para.strip())
-            for pol in policies
-            for i, para in enumerate(p for p in re.split(r"\n\s*\n", pol.text) if p.strip())
-        ]
+        super().__init__(policies)
         counts = Counter(
             e["product_id"] for e in (interactions or []) if e.get("event") in ("purchase", "cart")
         )
@@ -209,11 +147,11 @@ class ShopIndex:
 
             hits = retriever.search(query, Filters(), k=min(100, max(20, len(self.products))), kind="product")
             return {h.id: float(h.score) for h in hits if h.id in ids}
-        q = {_stem(w) for w in words(query)}
+        q = {stem(w) for w in words(query)}
         out = {}
         for c in cands:
-            title = {_stem(w) for w in words(c.title + " " + c.category + " " + (c.brand or ""))}
-            body = {_stem(w) for w in words(c.description + " " + " ".join(c.attributes.values()))}
+            title = {stem(w) for w in words(c.title + " " + c.category + " " + (c.brand or ""))}
+            body = {stem(w) for w in words(c.description + " " + " ".join(c.attributes.values()))}
             out[c.id] = 2.0 * len(q & title) + 0.5 * len(q & body)
         return out
 
@@ -227,10 +165,10 @@ class ShopIndex:
                 )
                 for h in hits
             ]
-        q = {_stem(w) for w in words(question)}
+        q = {stem(w) for w in words(question)}
         revs = self.reviews.get(product_id, [])
         scored = sorted(
-            revs, key=lambda r: (-len(q & {_stem(w) for w in words(r.title + " " + r.text)}), r.id)
+            revs, key=lambda r: (-len(q & {stem(w) for w in words(r.title + " " + r.text)}), r.id)
         )
         return [Snip(r.id, "review", focus(r.text, question, 110), product_id, r.rating) for r in scored[:k]]
 
@@ -240,7 +178,7 @@ class ShopIndex:
         ``aspect`` (the attribute the parser read from the question) decides when the record has it."""
         if aspect and aspect in p.attributes:
             return Snip(f"{p.id}:specs", "spec", f"{aspect.replace('_', ' ')}: {p.attributes[aspect]}", p.id)
-        q = {_stem(w) for w in words(question)} - {_stem(w) for w in words(p.title)}
+        q = {stem(w) for w in words(question)} - {stem(w) for w in words(p.title)}
         low = " " + question.lower().replace(p.title.lower(), " ") + " "
         if not hasattr(self, "_attr_values"):
             vals: dict[str, set[str]] = defaultdict(set)
@@ -253,7 +191,7 @@ class ShopIndex:
         q |= {ASK_SYNONYMS[w] for w in q if w in ASK_SYNONYMS}
         hits = []
         for k, v in p.attributes.items():
-            key_words = {_stem(w) for w in words(k.replace("_", " ")) if len(w) >= 4 and w != "hours"}
+            key_words = {stem(w) for w in words(k.replace("_", " ")) if len(w) >= 4 and w != "hours"}
             asked_value = any(
                 len(x) >= 3 and re.search(rf"(?<![\w-]){re.escape(x)}(?![\w-])", low)
                 for x in self._attr_values.get(k, ())
@@ -275,70 +213,11 @@ class ShopIndex:
         if not sentences:
             return None
         # Only a sentence that shares a word with the question (beyond the product's own name) helps.
-        q = {_stem(w) for w in words(question)} - {_stem(w) for w in words(p.title + " " + p.category)}
-        best = max(sentences, key=lambda s: len(q & {_stem(w) for w in words(s)}))
-        if not q & {_stem(w) for w in words(best)}:
+        q = {stem(w) for w in words(question)} - {stem(w) for w in words(p.title + " " + p.category)}
+        best = max(sentences, key=lambda s: len(q & {stem(w) for w in words(s)}))
+        if not q & {stem(w) for w in words(best)}:
             return None
-        return Snip(f"{p.id}:description", "description", _clip(best, 160), p.id)
-
-    def policy_snippets(
-        self, question: str, k: int, retriever: Any | None, topic: str | None = None
-    ) -> list[Snip]:
-        """The best passage of each of the k most relevant policies, cited by the policy's id."""
-        if retriever is not None:
-            hits = retriever.policies(question, k + (2 if topic else 0))
-            if topic:  # the retriever ranks by text; a tool that knows its topic puts that policy first
-                hits = sorted(hits, key=lambda h: h.id not in self._topic_ids(topic))
-            if topic and self._topic_ids(topic) and (not hits or hits[0].id not in self._topic_ids(topic)):
-                hits = []  # the topic's policy was not retrieved: quote it from the catalog below
-            if hits:  # quote the most relevant sentences of the whole policy, not just the hit chunk
-                return [
-                    Snip(h.id, "policy", focus(self._policy_text.get(h.id, h.text), question, 400))
-                    for h in hits[:k]
-                ]
-        q = {_stem(w) for w in words(question)}
-        scored = sorted(
-            self.passages,
-            key=lambda s: (
-                not (topic and s.id.split("#")[0] in self._topic_ids(topic)),
-                -len(q & {_stem(w) for w in words(s.text)}),
-            ),
-        )
-        out: list[Snip] = []
-        for s in scored:
-            pid = s.id.split("#")[0]
-            if all(o.id != pid for o in out):
-                out.append(Snip(pid, "policy", focus(self._policy_text.get(pid, s.text), question, 400)))
-            if len(out) >= k:
-                break
-        return out
-
-    def policy_topic(self, question: str, retriever: Any | None, prior: str, weight: float) -> str:
-        """The topic (or id) of the policy that best answers the question: every policy's retrieval
-        score, scaled so the best is 1, plus ``weight`` for the policies of the ``prior`` topic."""
-        if retriever is None or not self.policies:
-            return prior
-        hits = retriever.policies(question, len(self.policies))
-        top = max((h.score for h in hits), default=0.0)
-        if top <= 0:
-            return prior
-        mine = self._topic_ids(prior)
-        best = max(hits, key=lambda h: h.score / top + (weight if h.id in mine else 0.0))
-        pol = next((p for p in self.policies if p.id == best.id), None)
-        if pol is None or (best.id in mine and prior != "other"):
-            return prior  # keep the reader's name for its topic (intents and answers key on it)
-        return pol.topic or pol.id
-
-    def _topic_ids(self, topic: str) -> set[str]:
-        return {p.id for p in self.policies if p.topic == topic or p.id == topic}
-
-    def return_window_days(self, default: int = 30) -> int:
-        for pol in self.policies:
-            if pol.topic == "returns" or pol.id == "returns":
-                m = re.search(r"(\d{1,3})[- ]days?", pol.text)
-                if m:
-                    return int(m.group(1))
-        return default
+        return Snip(f"{p.id}:description", "description", clip(best, 160), p.id)
 
 
 def bound_words(key: str, b: Bound) -> str:
@@ -357,84 +236,6 @@ def attr_words(key: str, value: str | list[str]) -> str:
     if all(re.fullmatch(r"[\d.\-]+", v) for v in vals):
         return f"{key.replace('_', ' ')} {'/'.join(vals)}"
     return " or ".join(vals)
-
-
-def _clip(text: str, n: int = 220) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= n else text[: n - 1].rsplit(" ", 1)[0] + "…"
-
-
-_SENT = re.compile(r"(?<![ap]\.m\.)(?<=[.!?])\s+")  # sentence ends, but not "1 p.m. Eastern"
-
-
-def focus(text: str, question: str, n: int) -> str:
-    """The sentences of ``text`` that best match the question, in their original order, within n chars.
-
-    A sentence's section heading counts towards its match ("## How to make a claim" makes the
-    sentence under it the answer to "how do I make a warranty claim?") but is not quoted."""
-    pairs = _sentences(text)
-    sents = [x[0] for x in pairs]
-    if sum(len(s) + 1 for s in sents) <= n:
-        return _clip(" ".join(sents), n)
-    q = {_stem(w) for w in words(question)}
-
-    def score(i: int) -> float:
-        body = {_stem(w) for w in words(pairs[i][0])}
-        under = {_stem(w) for w in words(pairs[i][1])} - body
-        # Word overlap with the question; policies state their key facts in numbers (days, dollars).
-        return len(q & body) + 0.75 * len(q & under) + 0.5 * bool(re.search(r"\d", pairs[i][0]))
-
-    ranked = sorted(range(len(sents)), key=lambda i: (-score(i), i))
-    keep: list[int] = []
-    used = 0
-    for i in ranked:
-        if used + len(sents[i]) + 1 > n and keep:
-            continue
-        keep.append(i)
-        used += len(sents[i]) + 1
-    return _clip(" ".join(sents[i] for i in sorted(keep)), n)
-
-
-def _sentences(text: str) -> list[tuple[str, str]]:
-    """(sentence, the heading above it) of a Markdown-ish text; table rows become sentences."""
-    paras: list[str] = []
-    heads: list[str] = []  # the heading above each paragraph
-    head = ""
-
-    def new_para(p: str = "") -> None:
-        paras.append(p)
-        heads.append(head)
-
-    for line in text.replace("**", "").splitlines():
-        line = line.strip()
-        if line and set(line) <= set("|-: "):  # a table rule: the row above it was the header
-            while paras and not paras[-1]:
-                paras.pop()
-                heads.pop()
-            if paras and paras[-1].startswith("\x00"):
-                paras.pop()
-                heads.pop()
-            new_para()
-        elif not line or line.startswith("#"):
-            if line.startswith("#"):
-                head = line.lstrip("#").strip()
-            new_para()  # headings end a paragraph and are not quoted
-        elif line.startswith("|"):
-            new_para("\x00" + ", ".join(c.strip() for c in line.strip("|").split("|")) + ".")
-            new_para()
-        elif paras:
-            paras[-1] = (paras[-1] + " " + line).strip()
-        else:
-            new_para(line)
-    pairs = [
-        (s.strip().lstrip("\x00"), h)
-        for para, h in zip(paras, heads, strict=True)
-        for s in _SENT.split(para)
-        if len(s.strip().lstrip("\x00")) > 2
-    ]
-    if len(pairs) > 1:  # a review's one-word title ("Fantastic.") says nothing the rating does not
-        pairs = [x for x in pairs if len(x[0]) >= 15] or pairs
-    return pairs
 
 
 def _naive_utc(ts: datetime) -> datetime:

@@ -26,6 +26,6 @@ def test_default_model_answers_grounded(tmp_path: Path) -> None:
     done = bot.respond("m", "wireless headphones under $150")
     assert done.grounded and done.text
     shown = bot.store.load_state("m")["dialogue"]["shown"]
-    titles = [bot.shop.products[p].title for p in shown]
+    titles = [bot.shop.products[item["id"]].title for item in shown]
     if done.backend.startswith("llama:"):  # the model's own answer passed the grounding check
         assert any(t.split()[0] in done.text for t in titles)

@@ -8,12 +8,12 @@ import time
 
 import pytest
 
+from assistant.decision import Decision
 from assistant.generate.base import BusyError, FakeChatModel
 from assistant.generate.facts import Facts, build_facts
 from assistant.generate.grounding import Grounder, coverage_gaps
 from assistant.generate.runner import Answer, Generator
 from assistant.generate.template import TemplateWriter
-from assistant.policy import Decision
 from assistant.shopindex import ShopIndex, Snip
 from assistant.tools import PolicyAnswer, ProductList, ToolContext, call_tool
 from knowledge.constraints import Bound, Constraints

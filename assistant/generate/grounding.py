@@ -378,13 +378,13 @@ def _compact(s: str) -> str:
 
 def _best_sentence(question: str, texts: list[str]) -> str:
     """The sentence that answers the question best: word overlap (stemmed), figures break ties upward."""
-    from assistant.shopindex import _stem, words
+    from assistant.textmatch import stem, words
 
-    q = {_stem(w) for w in words(question)}
+    q = {stem(w) for w in words(question)}
     best, score = "", 0.0
     for t in texts:
         for sent in re.split(r"(?<![ap]\.m\.)(?<=[.!?])\s+", t):
-            overlap = len(q & {_stem(w) for w in words(sent)})
+            overlap = len(q & {stem(w) for w in words(sent)})
             sc = overlap + 0.5 * bool(re.search(r"\d", sent)) if overlap else 0.0
             if sc > score:
                 best, score = sent, sc
