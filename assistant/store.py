@@ -2,7 +2,8 @@
 
 SQLite (WAL, foreign keys on) by default; PostgreSQL by URL with the same code. The schema is
 created on first use. Every write commits in its own short transaction so a crash loses at
-most the message in flight.
+most the message in flight. Export, erasure and token revocation live in assistant.store_rights
+(mixed into ``Store``, so callers see one surface).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from assistant.schema import (  # noqa: F401
     Ticket,
     utcnow,
 )
+from assistant.store_rights import CustomerRights, row_dict
 
 if TYPE_CHECKING:
     from assistant.settings import Settings
@@ -45,12 +47,33 @@ def _parse_ts(value: str | None) -> datetime:
     return dt.astimezone(UTC).replace(tzinfo=None) if dt.tzinfo else dt
 
 
-def _row_dict(row: Base) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for col in row.__table__.columns:
-        val = getattr(row, col.key)
-        out[col.key] = val.isoformat() if isinstance(val, datetime) else val
-    return out
+def _history_event(e: dict[str, Any], source: str) -> dict[str, Any]:
+    """An events row from a history record (demo shop or ``aisle ingest``), tagged with its source."""
+    return {
+        "kind": e["event"],
+        "customer_id": e["customer_id"],
+        "product_id": e["product_id"],
+        "value": e.get("rating"),
+        "payload": {"source": source},
+        "ts": _parse_ts(e.get("ts")),
+    }
+
+
+def _order_row(o: dict[str, Any]) -> Order:
+    """An Order from a shop's order record (one shape for upserts and the demo load)."""
+    return Order(
+        id=o["id"],
+        customer_id=o["customer_id"],
+        email=o["email"],
+        status=o["status"],
+        created_at=_parse_ts(o.get("created_at")),
+        total=float(o.get("total") or 0.0),
+        currency=o.get("currency", "USD"),
+        carrier=o.get("carrier", ""),
+        tracking_number=o.get("tracking_number", ""),
+        items=o.get("items", []),
+        tracking=o.get("tracking", []),
+    )
 
 
 def make_engine(url: str) -> Engine:
@@ -75,7 +98,7 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
-class Store:
+class Store(CustomerRights):
     """The only way the rest of Aisle reads and writes the database."""
 
     def __init__(self, url: str) -> None:
@@ -123,11 +146,11 @@ class Store:
     def get_customer(self, id: str) -> dict[str, Any] | None:
         with self.tx() as s:
             row = s.get(Customer, id)
-            return _row_dict(row) if row else None
+            return row_dict(row) if row else None
 
     def list_customers(self, limit: int = 1000) -> list[dict[str, Any]]:
         with self.tx() as s:
-            return [_row_dict(r) for r in s.scalars(select(Customer).order_by(Customer.id).limit(limit))]
+            return [row_dict(r) for r in s.scalars(select(Customer).order_by(Customer.id).limit(limit))]
 
     def set_preferences(self, customer_id: str, prefs: dict[str, Any]) -> None:
         with self.tx() as s:
@@ -162,7 +185,7 @@ class Store:
     def get_session(self, session_id: str) -> dict[str, Any] | None:
         with self.tx() as s:
             row = s.get(ChatSession, session_id)
-            return _row_dict(row) if row else None
+            return row_dict(row) if row else None
 
     def list_sessions(self, limit: int = 100, *, with_messages: bool = False) -> list[dict[str, Any]]:
         """Most recently active first. ``with_messages``: only conversations a shopper wrote in (a flood
@@ -172,7 +195,7 @@ class Store:
             q = q.where(exists().where(Message.session_id == ChatSession.id, Message.role == "user"))
         with self.tx() as s:
             rows = s.scalars(q.order_by(ChatSession.updated_at.desc()).limit(limit))
-            return [_row_dict(r) for r in rows]
+            return [row_dict(r) for r in rows]
 
     def create_session(self, session_id: str, customer_id: str | None = None) -> None:
         """A new conversation under a server-issued id; an id already taken is an error, never shared."""
@@ -217,7 +240,7 @@ class Store:
                 .where(Message.session_id == session_id, Message.id > after_id)
                 .order_by(Message.id)
             )
-            return [_row_dict(r) for r in rows]
+            return [row_dict(r) for r in rows]
 
     # --- events --------------------------------------------------------------------------
     def add_event(
@@ -269,7 +292,7 @@ class Store:
         if limit:
             q = q.limit(limit)
         with self.tx() as s:
-            return [_row_dict(r) for r in s.scalars(q)]
+            return [row_dict(r) for r in s.scalars(q)]
 
     def import_events(self, events: list[dict[str, Any]], source: str = "import") -> dict[str, int]:
         """A shop's history file (``aisle ingest --interactions``): replaces the events an earlier
@@ -283,51 +306,24 @@ class Store:
             new = sorted({e["customer_id"] for e in events} - known)
             s.add_all(Customer(id=c) for c in new)
             s.flush()
-            s.execute(
-                insert(_EVENTS),
-                [
-                    {
-                        "kind": e["event"],
-                        "customer_id": e["customer_id"],
-                        "product_id": e["product_id"],
-                        "value": e.get("rating"),
-                        "payload": {"source": source},
-                        "ts": _parse_ts(e.get("ts")),
-                    }
-                    for e in events
-                ],
-            )
+            s.execute(insert(_EVENTS), [_history_event(e, source) for e in events])
         return {"events": len(events), "customers": len(new), "replaced": int(dropped)}
 
     # --- orders & tickets ----------------------------------------------------------------
     def upsert_order(self, order: dict[str, Any]) -> None:
         with self.tx() as s:
-            s.merge(
-                Order(
-                    id=order["id"],
-                    customer_id=order["customer_id"],
-                    email=order["email"],
-                    status=order["status"],
-                    created_at=_parse_ts(order.get("created_at")),
-                    total=float(order.get("total") or 0.0),
-                    currency=order.get("currency", "USD"),
-                    carrier=order.get("carrier", ""),
-                    tracking_number=order.get("tracking_number", ""),
-                    items=order.get("items", []),
-                    tracking=order.get("tracking", []),
-                )
-            )
+            s.merge(_order_row(order))
 
     def get_order(self, order_id: str) -> dict[str, Any] | None:
         """Raw lookup. Callers that answer customers must check ownership (see tools.order_status)."""
         with self.tx() as s:
             row = s.get(Order, order_id)
-            return _row_dict(row) if row else None
+            return row_dict(row) if row else None
 
     def orders_for_customer(self, customer_id: str) -> list[dict[str, Any]]:
         with self.tx() as s:
             rows = s.scalars(select(Order).where(Order.customer_id == customer_id).order_by(Order.created_at))
-            return [_row_dict(r) for r in rows]
+            return [row_dict(r) for r in rows]
 
     def open_ticket(
         self,
@@ -353,82 +349,13 @@ class Store:
         if kind is not None:
             q = q.where(Ticket.kind == kind)
         with self.tx() as s:
-            return [_row_dict(r) for r in s.scalars(q.order_by(Ticket.id))]
+            return [row_dict(r) for r in s.scalars(q.order_by(Ticket.id))]
 
     def set_ticket_status(self, ticket_id: int, status: str) -> None:
         with self.tx() as s:
             row = s.get(Ticket, ticket_id)
             if row is not None:
                 row.status = status
-
-    # --- privacy rights ------------------------------------------------------------------
-    def export_customer(self, customer_id: str) -> dict[str, Any]:
-        """Everything stored about one customer, as JSON-ready data."""
-        with self.tx() as s:
-            cust = s.get(Customer, customer_id)
-            consent = s.get(Consent, customer_id)
-            sessions = list(s.scalars(select(ChatSession).where(ChatSession.customer_id == customer_id)))
-            sids = [x.id for x in sessions]
-            msgs = (
-                list(s.scalars(select(Message).where(Message.session_id.in_(sids)).order_by(Message.id)))
-                if sids
-                else []
-            )
-            evs = list(
-                s.scalars(select(EventRow).where(EventRow.customer_id == customer_id).order_by(EventRow.id))
-            )
-            orders = list(s.scalars(select(Order).where(Order.customer_id == customer_id)))
-            tickets = list(s.scalars(select(Ticket).where(Ticket.customer_id == customer_id)))
-            return {
-                "customer": _row_dict(cust) if cust else None,
-                "consent": _row_dict(consent) if consent else {"personalization": True},
-                "sessions": [_row_dict(x) for x in sessions],
-                "messages": [_row_dict(x) for x in msgs],
-                "events": [_row_dict(x) for x in evs],
-                "orders": [_row_dict(x) for x in orders],
-                "tickets": [_row_dict(x) for x in tickets],
-            }
-
-    def delete_customer(self, customer_id: str) -> bool:
-        """Delete the customer and everything that refers to them. Returns False if unknown."""
-        with self.tx() as s:
-            cust = s.get(Customer, customer_id)
-            if cust is None:
-                return False
-            sids = list(s.scalars(select(ChatSession.id).where(ChatSession.customer_id == customer_id)))
-            for model, col in (
-                (Message, Message.session_id),
-                (EventRow, EventRow.session_id),
-                (Ticket, Ticket.session_id),
-            ):
-                if sids:
-                    for row in s.scalars(select(model).where(col.in_(sids))):
-                        s.delete(row)
-            for owner, ccol in (
-                (EventRow, EventRow.customer_id),
-                (Ticket, Ticket.customer_id),
-                (Order, Order.customer_id),
-                (ChatSession, ChatSession.customer_id),
-                (Consent, Consent.customer_id),
-            ):
-                for row in s.scalars(select(owner).where(ccol == customer_id)):
-                    s.delete(row)
-            s.delete(cust)
-            return True
-
-    # --- token revocation ----------------------------------------------------------------
-    def revoke(self, subject: str, at: float) -> None:
-        with self.tx() as s:
-            row = s.get(Revocation, subject)
-            if row is None:
-                s.add(Revocation(subject=subject, revoked_at=at))
-            else:
-                row.revoked_at = max(row.revoked_at, at)
-
-    def revoked_at(self, subject: str) -> float | None:
-        with self.tx() as s:
-            row = s.get(Revocation, subject)
-            return None if row is None else float(row.revoked_at)
 
     # --- bulk load -----------------------------------------------------------------------
     def load_demo(self, shop: Any) -> dict[str, int]:
@@ -447,33 +374,8 @@ class Store:
                 for c in shop.customers
             )
             s.flush()
-            s.add_all(
-                EventRow(
-                    kind=e["event"],
-                    customer_id=e["customer_id"],
-                    product_id=e["product_id"],
-                    value=e.get("rating"),
-                    payload={"source": "demo"},
-                    ts=_parse_ts(e.get("ts")),
-                )
-                for e in shop.interactions
-            )
-            s.add_all(
-                Order(
-                    id=o["id"],
-                    customer_id=o["customer_id"],
-                    email=o["email"],
-                    status=o["status"],
-                    created_at=_parse_ts(o.get("created_at")),
-                    total=float(o.get("total") or 0.0),
-                    currency=o.get("currency", "USD"),
-                    carrier=o.get("carrier", ""),
-                    tracking_number=o.get("tracking_number", ""),
-                    items=o.get("items", []),
-                    tracking=o.get("tracking", []),
-                )
-                for o in shop.orders
-            )
+            s.add_all(EventRow(**_history_event(e, "demo")) for e in shop.interactions)
+            s.add_all(_order_row(o) for o in shop.orders)
         return {
             "customers": len(shop.customers),
             "events": len(shop.interactions),

@@ -165,6 +165,73 @@ def _figures(sent: str) -> tuple[list[tuple[float, bool]], list[float], list[str
     return prices, ratings, order_ids
 
 
+@dataclass(frozen=True)
+class _Known:
+    """Figures a sentence that names no product may restate: anything the tools returned in the
+    conversation (product, order and cited-review figures) and the numbers the shopper typed."""
+
+    user_nums: set[float]
+    order_amounts: set[float]
+    prices: set[float]
+    ratings: set[float]
+    review_ratings: set[float]
+
+    @classmethod
+    def of(
+        cls, facts: Facts, returned: set[str], orders: set[str], user_text: str, review_ids: set[str]
+    ) -> _Known:
+        order_amounts = {
+            float(x)
+            for oid in orders
+            if oid in facts.orders
+            for x in [facts.orders[oid].get("total") or 0]
+            + [it.get("price") or 0 for it in facts.orders[oid].get("items", [])]
+        }
+        prices = {
+            facts.products[p].price for p in returned if p in facts.products and facts.products[p].price
+        }
+        ratings = {
+            round(facts.products[p].rating, 1)
+            for p in returned
+            if p in facts.products and facts.products[p].rating is not None
+        }
+        review_ratings = {float(facts.reviews[r].rating) for r in review_ids if r in facts.reviews}
+        return cls(_numbers(user_text), order_amounts, prices, ratings, review_ratings)
+
+
+def _wrong_figures(
+    sent: str,
+    facts: Facts,
+    named: set[str],
+    known: _Known,
+    figures: tuple[list[tuple[float, bool]], list[float], list[str]],
+) -> tuple[list[str], list[str]]:
+    """(wrong prices, wrong ratings) in one sentence. A sentence that names products is checked
+    against those products; otherwise any product, order or policy figure the tools returned may be
+    the one meant."""
+    prices, ratings, order_ids = figures
+    if named:
+        allowed_p = {facts.products[p].price for p in named if facts.products[p].price is not None}
+        allowed_r = {
+            round(facts.products[p].rating, 1) for p in named if facts.products[p].rating is not None
+        }
+    else:
+        allowed_p, allowed_r = known.prices | known.order_amounts, known.ratings | known.review_ratings
+    allowed_p = (
+        allowed_p | known.user_nums | facts.policy_amounts | (known.order_amounts if order_ids else set())
+    )
+    wrong_p = [
+        f"${value:g} in: {sent[:120]}" for value, cents in prices if not _price_ok(value, allowed_p, cents)
+    ]
+    allowed_r = allowed_r | known.review_ratings | known.user_nums
+    wrong_r = [
+        f"{r:g} stars in: {sent[:120]}"
+        for r in ratings
+        if r > 5 or not any(abs(r - a) <= 0.051 for a in allowed_r)
+    ]
+    return wrong_p, wrong_r
+
+
 def check_claims(
     text: str,
     facts: Facts,
@@ -180,29 +247,13 @@ def check_claims(
     `orders`: order ids the tools returned; `user_text`: what the shopper typed (numbers they
     gave may be echoed); `review_ids`: cited reviews (their star ratings may be quoted)."""
     rep = ClaimReport()
-    user_nums = _numbers(user_text)
-    order_amounts = {
-        float(x)
-        for oid in orders
-        if oid in facts.orders
-        for x in [facts.orders[oid].get("total") or 0]
-        + [it.get("price") or 0 for it in facts.orders[oid].get("items", [])]
-    }
-    returned_prices = {
-        facts.products[p].price for p in returned if p in facts.products and facts.products[p].price
-    }
-    returned_ratings = {
-        round(facts.products[p].rating, 1)
-        for p in returned
-        if p in facts.products and facts.products[p].rating is not None
-    }
-    review_ratings = {float(facts.reviews[r].rating) for r in review_ids if r in facts.reviews}
+    known = _Known.of(facts, returned, orders, user_text, review_ids)
     for sent in (s.strip() for s in _SENT.split(text)):
         if not sent:
             continue
         mentions = product_mentions(sent, facts)
-        prices, ratings, order_ids = _figures(sent)
-        if not (mentions or prices or ratings or order_ids):
+        figures = _figures(sent)
+        if not (mentions or any(figures)):
             continue
         rep.claims += 1
         ok = True
@@ -214,28 +265,12 @@ def check_claims(
             else:
                 rep.unknown_products.append(surface)
                 ok = False
-        for oid in order_ids:
-            if oid not in orders and oid not in user_text.upper():
-                ok = False
-        # A sentence that names products is checked against those products; otherwise any
-        # product, order or policy figure the tools returned may be the one meant.
-        if named:
-            allowed_p = {facts.products[p].price for p in named if facts.products[p].price is not None}
-            allowed_r = {
-                round(facts.products[p].rating, 1) for p in named if facts.products[p].rating is not None
-            }
-        else:
-            allowed_p, allowed_r = returned_prices | order_amounts, returned_ratings | review_ratings
-        allowed_p = allowed_p | user_nums | facts.policy_amounts | (order_amounts if order_ids else set())
-        for value, cents in prices:
-            if not _price_ok(value, allowed_p, cents):
-                rep.wrong_prices.append(f"${value:g} in: {sent[:120]}")
-                ok = False
-        for r in ratings:
-            if r > 5 or not any(abs(r - a) <= 0.051 for a in allowed_r | review_ratings | user_nums):
-                rep.wrong_ratings.append(f"{r:g} stars in: {sent[:120]}")
-                ok = False
-        if ok:
+        if any(oid not in orders and oid not in user_text.upper() for oid in figures[2]):
+            ok = False
+        wrong_prices, wrong_ratings = _wrong_figures(sent, facts, named, known, figures)
+        rep.wrong_prices += wrong_prices
+        rep.wrong_ratings += wrong_ratings
+        if ok and not wrong_prices and not wrong_ratings:
             rep.supported += 1
         else:
             rep.unsupported.append(sent[:160])

@@ -277,7 +277,17 @@ def _html(
             for c, v in sim["per_category"].items()
         ]
         h.append("</table>")
-    h.append(f"<h2>Worst failures</h2><p>{len(bad)} shown of {failed} failed conversations.</p>")
+    h += _html_worst(bad, failed)
+    if dialogues:
+        h += _html_misses(dialogues)
+    h.append("</body></html>")
+    return "\n".join(h)
+
+
+def _html_worst(bad: list[dict[str, Any]], failed: int) -> list[str]:
+    """The worst failed conversations, turn by turn, each failed check under its turn."""
+    e = html.escape
+    h = [f"<h2>Worst failures</h2><p>{len(bad)} shown of {failed} failed conversations.</p>"]
     for t in bad:
         h.append(f"<h3>{e(t['id'])} <small>({e(t['suite'])})</small></h3>")
         for x in t["turns"]:
@@ -291,14 +301,18 @@ def _html(
             h.append(f"<span class='bot'><b>aisle:</b> {e(x['reply'])}</span>")
             h += [f"<div class='fail'>FAIL {e(f)}</div>" for f in x["failures"]]
             h.append("</div>")
-    if dialogues:
-        h.append("<h2>Simulated dialogues (first 5 misses)</h2>")
-        for d in [d for d in dialogues if d["success_turn"] is None][:5]:
-            h.append(f"<h3>{e(d['customer_id'])} → {e(d['target'])}</h3>")
-            for x in d["turns"]:
-                h.append(
-                    f"<div class='turn'><b>shopper:</b> {e(x['user'])}<br><span class='bot'><b>aisle:</b> "
-                    f"{e(x['reply'])}</span><br><small>{e('; '.join(x['cards']))}</small></div>"
-                )
-    h.append("</body></html>")
-    return "\n".join(h)
+    return h
+
+
+def _html_misses(dialogues: list[dict[str, Any]]) -> list[str]:
+    """The first five simulated shoppers who never found their target."""
+    e = html.escape
+    h = ["<h2>Simulated dialogues (first 5 misses)</h2>"]
+    for d in [d for d in dialogues if d["success_turn"] is None][:5]:
+        h.append(f"<h3>{e(d['customer_id'])} → {e(d['target'])}</h3>")
+        for x in d["turns"]:
+            h.append(
+                f"<div class='turn'><b>shopper:</b> {e(x['user'])}<br><span class='bot'><b>aisle:</b> "
+                f"{e(x['reply'])}</span><br><small>{e('; '.join(x['cards']))}</small></div>"
+            )
+    return h

@@ -2,10 +2,11 @@
 
 Every per-user value lives in ``gr.State`` (one copy per browser session, kept on the server and
 never read from the request), never in module globals: two shoppers chatting at once must never
-see each other's conversation. The conversation id and the tab's client key are issued here; the
-customer token is set only by a sign-in handler that checked it. No handler is part of Gradio's
-API (``api_visibility="private"``), and each one checks the caller as the REST routes do, because
-"private" only hides an endpoint: the page itself still calls it.
+see each other's conversation. The conversation id and the tab's client key are issued on page load
+(ui.identity_panel, which wires sign-in and privacy); the customer token is set only by a sign-in
+handler that checked it. No handler is part of Gradio's API (``api_visibility="private"``), and
+each one checks the caller as the REST routes do, because "private" only hides an endpoint: the
+page itself still calls it.
 """
 
 from __future__ import annotations
@@ -16,20 +17,19 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import html
 import json
-import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Generator, Iterator
 from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
-from assistant.access import new_session_id
 from assistant.api import BusyError
 from assistant.errors import AisleError
 from assistant.events import event_to_dict
 from ui import console
-from ui import privacy_panel as pp
+from ui import identity_panel as identity
+from ui.identity_panel import PRIVATE
 from ui.privacy_panel import Visit, resolve
 from ui.render import CSS, HEAD_JS, cards_html
 
@@ -40,7 +40,6 @@ if TYPE_CHECKING:
 
 HERE = Path(__file__).resolve().parent
 AGENT_PREFIX = "**Support agent:** "
-PRIVATE = "private"  # api_visibility of every handler: the REST API is the public one
 CARD_EVENTS = {
     "cart": ("cart", None),
     "more": ("click", None),
@@ -124,34 +123,42 @@ def chat_turn(
         return
     hist.append({"role": "user", "content": show(backend, message)})
     yield hist, gr.skip(), "", sid, token, last_id, note or "thinking…"
+
+    def frame(shown: list[dict[str, str]], cards: Any, status: str) -> tuple[Any, ...]:
+        return shown, cards, "", sid, token, last_id, status
+
+    reply, cards, status = yield from _stream_reply(backend, sid, message, who, hist, note, frame)
+    if reply:
+        hist.append({"role": "assistant", "content": show(backend, reply)})
+    extra, last_id = agent_messages(backend, who, sid, last_id)
+    yield hist + extra, cards, "", sid, token, last_id, status
+
+
+_Frame = Callable[[list[dict[str, str]], Any, str], tuple[Any, ...]]
+
+
+def _stream_reply(
+    backend: Backend, sid: str, message: str, who: Any, hist: list[dict[str, str]], note: str, frame: _Frame
+) -> Generator[tuple[Any, ...], None, tuple[str, Any, str]]:
+    """The engine's events as chat frames (cards first, then the text as it grows); returns the
+    (reply, cards, status) the turn ends on."""
     reply, cards, status = "", gr.skip(), note
     try:
         for ev in chain(*backend.admission.start_blocking(sid, message, who.customer_id, who.client_id)):
             d = event_to_dict(ev)
             if d["type"] == "products":
                 cards = cards_html(d["cards"])
-                yield hist, cards, "", sid, token, last_id, "found products"
+                yield frame(hist, cards, "found products")
             elif d["type"] == "text":
                 reply += d["text"]
-                yield (
-                    [*hist, {"role": "assistant", "content": show(backend, reply)}],
-                    cards,
-                    "",
-                    sid,
-                    token,
-                    last_id,
-                    "",
-                )
+                yield frame([*hist, {"role": "assistant", "content": show(backend, reply)}], cards, "")
             elif d["type"] == "done":
                 reply = d["text"] or reply
                 if "paused" in d.get("actions", []):
                     status = "A support agent has joined; they will answer here."
     except Exception as exc:  # a failed turn must leave the chat usable
         status = _failure(exc)
-    if reply:
-        hist.append({"role": "assistant", "content": show(backend, reply)})
-    extra, last_id = agent_messages(backend, who, sid, last_id)
-    yield hist + extra, cards, "", sid, token, last_id, status
+    return reply, cards, status
 
 
 def _failure(exc: Exception) -> str:
@@ -194,33 +201,13 @@ def card_event(backend: Backend, payload: str, sid: str | None, token: str | Non
         return
 
 
-def start_over(backend: Backend, token: str | None, status: str, visit: Visit) -> tuple[Any, ...]:
-    """After a sign-in change: (token, session id, chat, cards, last id, status, opted out)."""
-    who, token, note = resolve(backend, token, visit)
-    return token, new_session_id(), [], cards_html([]), 0, note or status, pp.opted_out(backend, who)
-
-
 def build(backend: Backend) -> gr.Blocks:
     with gr.Blocks(title="Aisle — shopping assistant") as demo:
         sid, token, ckey, last_id = gr.State(None), gr.State(None), gr.State(""), gr.State(0)
         gr.Markdown("# Aisle\nA shopping assistant that explains its picks.")
         with gr.Tab("Shopper", id="shopper"):
             with gr.Row():
-                who = gr.Dropdown(
-                    [("Anonymous", "")],
-                    value="",
-                    label="Sign in as a demo customer",
-                    scale=3,
-                    elem_id="aisle-who",
-                    visible=False,
-                )
-                shop_token = gr.Textbox(
-                    label="Customer token (from the shop)",
-                    type="password",
-                    scale=3,
-                    elem_id="aisle-token",
-                    visible=False,
-                )
+                who, shop_token = identity.sign_in_fields()
                 status = gr.Markdown("", elem_id="aisle-status")
             chat = gr.Chatbot(
                 label="Conversation",
@@ -244,10 +231,10 @@ def build(backend: Backend) -> gr.Blocks:
             with gr.Row(elem_classes=["aisle-hidden"]):  # card buttons write here (render.HEAD_JS)
                 ev_box = gr.Textbox(elem_id="aisle-event", show_label=False, container=False)
                 ev_send = gr.Button("event", elem_id="aisle-event-send")
-            privacy = _privacy_accordion()
+            privacy = identity.privacy_accordion()
         console.build_tabs(backend)
         _wire_chat(backend, box, send, chat, cards, sid, token, ckey, last_id, status)
-        _wire_identity(
+        identity.wire_identity(
             backend, demo, who, shop_token, sid, token, ckey, last_id, chat, cards, status, privacy
         )
         demo.load(
@@ -268,22 +255,6 @@ def build(backend: Backend) -> gr.Blocks:
             show_progress="hidden",
         )
     return demo
-
-
-def _privacy_accordion() -> dict[str, Any]:
-    with gr.Accordion("Privacy: what we store about me", open=False, elem_id="aisle-privacy"):
-        p: dict[str, Any] = {"info": gr.Markdown(elem_id="aisle-privacy-info")}
-        with gr.Row():
-            p["show"] = gr.Button("What do you store?", elem_id="aisle-privacy-show")
-            p["dl"] = gr.Button("Download my data (JSON)", elem_id="aisle-privacy-download")
-            p["opt"] = gr.Checkbox(label="Opt out of personalization", elem_id="aisle-privacy-opt")
-        p["file"] = gr.HTML(elem_id="aisle-privacy-file")
-        with gr.Row():
-            p["confirm"] = gr.Checkbox(
-                label="Yes, delete everything about me", elem_id="aisle-privacy-confirm"
-            )
-            p["delete"] = gr.Button("Delete my data", variant="stop", elem_id="aisle-privacy-delete")
-    return p
 
 
 def _wire_chat(
@@ -322,76 +293,6 @@ def _wire_chat(
         show_progress="hidden",
         api_visibility=PRIVATE,
     )
-
-
-def _wire_identity(
-    backend: Backend,
-    demo: gr.Blocks,
-    who: Any,
-    shop_token: Any,
-    sid: Any,
-    token: Any,
-    ckey: Any,
-    last_id: Any,
-    chat: Any,
-    cards: Any,
-    status: Any,
-    p: dict[str, Any],
-) -> None:
-    restart = [token, sid, chat, cards, last_id, status, p["opt"]]
-    who_out = [p["info"], who, *restart]
-
-    def on_load(request: gr.Request) -> tuple[Any, ...]:
-        key = secrets.token_hex(16)  # this tab's client key: server-side only
-        people = pp.demo_people(backend, Visit.of(request, key))
-        return (
-            new_session_id(),
-            key,
-            gr.update(choices=people or [], value="" if people else None, visible=people is not None),
-            gr.update(visible=people is None),
-        )
-
-    def pick(choice: str | None, k: str, request: gr.Request) -> tuple[Any, ...]:
-        visit = Visit.of(request, k)
-        tok, msg = pp.demo_sign_in(backend, choice, visit)
-        return start_over(backend, tok, msg, visit)
-
-    def paste(raw: str | None, k: str, request: gr.Request) -> tuple[Any, ...]:
-        visit = Visit.of(request, k)
-        tok, msg = pp.token_sign_in(backend, raw, visit)
-        return start_over(backend, tok, msg, visit)
-
-    def me(t: str | None, k: str, request: gr.Request) -> Any:
-        return resolve(backend, t, Visit.of(request, k))[0]
-
-    def erase(t: str | None, ok: bool, k: str, request: gr.Request) -> tuple[Any, ...]:
-        visit = Visit.of(request, k)
-        msg = pp.privacy_delete(backend, me(t, k, request), ok)
-        if not msg.startswith("Deleted"):
-            return (msg, gr.skip(), *([gr.skip()] * len(restart)))
-        return (
-            msg,
-            gr.update(value=""),
-            *start_over(backend, None, "New conversation (anonymous shopper).", visit),
-        )
-
-    def summary(t: str | None, k: str, request: gr.Request) -> str:
-        return pp.privacy_summary(backend, me(t, k, request))
-
-    def download(t: str | None, k: str, request: gr.Request) -> str:
-        return pp.privacy_export(backend, me(t, k, request))
-
-    def opt(t: str | None, v: bool, k: str, request: gr.Request) -> str:
-        return pp.privacy_opt(backend, me(t, k, request), v)
-
-    private: dict[str, Any] = {"api_visibility": PRIVATE}
-    demo.load(on_load, outputs=[sid, ckey, who, shop_token], **private)
-    who.change(pick, inputs=[who, ckey], outputs=restart, **private)
-    shop_token.submit(paste, inputs=[shop_token, ckey], outputs=restart, **private)
-    p["show"].click(summary, inputs=[token, ckey], outputs=[p["info"]], **private)
-    p["dl"].click(download, inputs=[token, ckey], outputs=[p["file"]], **private)
-    p["delete"].click(erase, inputs=[token, p["confirm"], ckey], outputs=who_out, **private)
-    p["opt"].input(opt, inputs=[token, p["opt"], ckey], outputs=[p["info"]], **private)
 
 
 def mount(app: FastAPI, backend: Backend) -> FastAPI:

@@ -136,81 +136,99 @@ def load_insights(backend: Backend, token: str) -> tuple[Any, ...]:
 
 def build_tabs(backend: Backend) -> None:
     with gr.Tab("Agent console", id="agent"):
-        with gr.Row():
-            token = gr.Textbox(label="Agent token", type="password", elem_id="agent-token", scale=3)
-            refresh = gr.Button("Load queue", elem_id="agent-load", scale=1)
-        queue_html = gr.HTML(elem_id="agent-queue")
-        convo = gr.Dropdown(label="Conversation", choices=[], elem_id="agent-convo", interactive=True)
-        a_status = gr.Markdown(elem_id="agent-status")
-        with gr.Row():
-            with gr.Column(scale=3):
-                transcript = gr.HTML(elem_id="agent-transcript")
-                reply = gr.Textbox(
-                    label="Suggested reply (edit before sending)", lines=4, elem_id="agent-reply"
-                )
-                with gr.Row():
-                    send = gr.Button("Send", variant="primary", elem_id="agent-send")
-                    grab = gr.Button("Take over", elem_id="agent-takeover")
-                    free = gr.Button("Release to bot", elem_id="agent-release")
-            with gr.Column(scale=2):
-                gr.Markdown("**Customer profile**")
-                profile = gr.Markdown(elem_id="agent-profile")
-                senti = gr.Plot(label="Sentiment")
-                gr.Markdown("**Suggested products**")
-                products = gr.HTML(elem_id="agent-products")
-                gr.Markdown("**Relevant policy passages**")
-                policies = gr.HTML(elem_id="agent-policies")
-        for trigger in (refresh.click, token.submit):
-            trigger(
-                lambda t: load_queue(backend, t),
-                inputs=[token],
-                outputs=[queue_html, convo],
-                api_visibility="private",
-            )
-        convo.change(
-            lambda t, s: open_conversation(backend, t, s),
-            inputs=[token, convo],
-            outputs=[transcript, profile, senti, reply, products, policies, a_status],
-            api_visibility="private",
-        )
-        send.click(
-            lambda t, s, x: send_reply(backend, t, s, x),
-            inputs=[token, convo, reply],
-            outputs=[transcript, a_status],
-            api_visibility="private",
-        )
-        grab.click(
-            lambda t, s: take_over(backend, t, s, True),
-            inputs=[token, convo],
-            outputs=[a_status],
-            api_visibility="private",
-        )
-        live = gr.Timer(3.0)
-        live.tick(
-            lambda t, s, h: live_transcript(backend, t, s, h),
-            inputs=[token, convo, transcript],
-            outputs=[transcript],
-            show_progress="hidden",
-            api_visibility="private",
-        )
-        free.click(
-            lambda t, s: take_over(backend, t, s, False),
-            inputs=[token, convo],
-            outputs=[a_status],
-            api_visibility="private",
-        )
+        w = _agent_layout()
+        _wire_agent(backend, w)
     with gr.Tab("Insights", id="insights"):
-        with gr.Row():
-            i_token = gr.Textbox(label="Agent token", type="password", scale=3, elem_id="insights-token")
-            i_load = gr.Button("Load insights", scale=1)
-        i_note = gr.Markdown()
-        with gr.Row():
-            p1, p2 = gr.Plot(label="Intents"), gr.Plot(label="Sentiment over time")
-        with gr.Row():
-            p3, p4 = gr.Plot(label="CTR by variant"), gr.Plot(label="Unanswered questions")
-        i_load.click(
-            lambda t: load_insights(backend, t),
-            inputs=[i_token],
-            outputs=[i_note, p1, p2, p3, p4],
+        _insights_tab(backend)
+
+
+def _agent_layout() -> dict[str, Any]:
+    """The console's components by name: queue and conversation picker, transcript and reply on the
+    left, what the agent needs to answer (profile, sentiment, products, policies) on the right."""
+    w: dict[str, Any] = {}
+    with gr.Row():
+        w["token"] = gr.Textbox(label="Agent token", type="password", elem_id="agent-token", scale=3)
+        w["refresh"] = gr.Button("Load queue", elem_id="agent-load", scale=1)
+    w["queue"] = gr.HTML(elem_id="agent-queue")
+    w["convo"] = gr.Dropdown(label="Conversation", choices=[], elem_id="agent-convo", interactive=True)
+    w["status"] = gr.Markdown(elem_id="agent-status")
+    with gr.Row():
+        with gr.Column(scale=3):
+            w["transcript"] = gr.HTML(elem_id="agent-transcript")
+            w["reply"] = gr.Textbox(
+                label="Suggested reply (edit before sending)", lines=4, elem_id="agent-reply"
+            )
+            with gr.Row():
+                w["send"] = gr.Button("Send", variant="primary", elem_id="agent-send")
+                w["grab"] = gr.Button("Take over", elem_id="agent-takeover")
+                w["free"] = gr.Button("Release to bot", elem_id="agent-release")
+        with gr.Column(scale=2):
+            gr.Markdown("**Customer profile**")
+            w["profile"] = gr.Markdown(elem_id="agent-profile")
+            w["senti"] = gr.Plot(label="Sentiment")
+            gr.Markdown("**Suggested products**")
+            w["products"] = gr.HTML(elem_id="agent-products")
+            gr.Markdown("**Relevant policy passages**")
+            w["policies"] = gr.HTML(elem_id="agent-policies")
+    return w
+
+
+def _wire_agent(backend: Backend, w: dict[str, Any]) -> None:
+    # Registration order is kept: Gradio names these lambda endpoints by their position.
+    token, convo, transcript, a_status = w["token"], w["convo"], w["transcript"], w["status"]
+    for trigger in (w["refresh"].click, token.submit):
+        trigger(
+            lambda t: load_queue(backend, t),
+            inputs=[token],
+            outputs=[w["queue"], convo],
             api_visibility="private",
         )
+    convo.change(
+        lambda t, s: open_conversation(backend, t, s),
+        inputs=[token, convo],
+        outputs=[transcript, w["profile"], w["senti"], w["reply"], w["products"], w["policies"], a_status],
+        api_visibility="private",
+    )
+    w["send"].click(
+        lambda t, s, x: send_reply(backend, t, s, x),
+        inputs=[token, convo, w["reply"]],
+        outputs=[transcript, a_status],
+        api_visibility="private",
+    )
+    w["grab"].click(
+        lambda t, s: take_over(backend, t, s, True),
+        inputs=[token, convo],
+        outputs=[a_status],
+        api_visibility="private",
+    )
+    live = gr.Timer(3.0)
+    live.tick(
+        lambda t, s, h: live_transcript(backend, t, s, h),
+        inputs=[token, convo, transcript],
+        outputs=[transcript],
+        show_progress="hidden",
+        api_visibility="private",
+    )
+    w["free"].click(
+        lambda t, s: take_over(backend, t, s, False),
+        inputs=[token, convo],
+        outputs=[a_status],
+        api_visibility="private",
+    )
+
+
+def _insights_tab(backend: Backend) -> None:
+    with gr.Row():
+        i_token = gr.Textbox(label="Agent token", type="password", scale=3, elem_id="insights-token")
+        i_load = gr.Button("Load insights", scale=1)
+    i_note = gr.Markdown()
+    with gr.Row():
+        p1, p2 = gr.Plot(label="Intents"), gr.Plot(label="Sentiment over time")
+    with gr.Row():
+        p3, p4 = gr.Plot(label="CTR by variant"), gr.Plot(label="Unanswered questions")
+    i_load.click(
+        lambda t: load_insights(backend, t),
+        inputs=[i_token],
+        outputs=[i_note, p1, p2, p3, p4],
+        api_visibility="private",
+    )
