@@ -153,8 +153,6 @@ class SlotMaker:
         return render_money(self.rng, amount, cur, bare=bare), amount
 
     def price_phrase(self, cat: str | None) -> list[Part]:
-        if self.rng.random() < 0.2:
-            return self.composed_bound(cat)
         r = self.rng.random()  # ceilings are commonest, but every kind is seen often
         if self.rng.random() < 0.5 and r < 0.82:
             kind = "PRICE_MAX" if r < 0.45 else "PRICE_MIN" if r < 0.67 else "PRICE_ABOUT"
@@ -190,20 +188,6 @@ class SlotMaker:
             else:
                 hi_p = tag(f"{m2} {word}", "PRICE_MAX")
         return fill(self.pick(self.ph["price_range"]), {"m1": lo_p, "m2": hi_p})
-
-    def composed_bound(self, cat: str | None) -> list[Part]:
-        """A bound from phrases.yaml's price_grammar: a comparative in a plain or a negated frame, or a
-        bound noun. Negation flips the direction: "above" is a floor, "nothing above" a ceiling."""
-        g = self.ph["price_grammar"]
-        if self.rng.random() < 0.2:
-            kind = "PRICE_MAX" if self.rng.random() < 0.6 else "PRICE_MIN"
-            m, _ = self.money(cat, 0.05 if kind == "PRICE_MIN" else 0.2, 0.6 if kind == "PRICE_MIN" else 0.9)
-            return fill(self.pick(g["ceiling" if kind == "PRICE_MAX" else "floor"]), {"m": tag(m, kind)})
-        up, negated = self.rng.random() < 0.5, self.rng.random() < 0.5
-        kind = "PRICE_MAX" if up == negated else "PRICE_MIN"
-        m, _ = self.money(cat, 0.05 if kind == "PRICE_MIN" else 0.2, 0.6 if kind == "PRICE_MIN" else 0.9)
-        frame = self.pick(g["negated" if negated else "plain"])
-        return fill(frame, {"c": self.pick(g["up" if up else "down"]), "m": tag(m, kind)})
 
     def rating_phrase(self) -> list[Part]:
         r = self.pick(["4", "4.5", "3", "3.5", "four", "4.0", "5"])
