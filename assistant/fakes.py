@@ -35,8 +35,9 @@ class ScriptedReader:
         return Reading(clean, commands, 1.0, "scripted", label, score)
 
 
-def demo_reader(products: list[Any], embed: Any = None) -> Any:
-    """The real reader over the packaged parser (no LLM); sentiment only when an embedder is given."""
+def demo_reader(products: list[Any], embed: Any = None, parser: Any = None) -> Any:
+    """The real reader over the packaged parser (no LLM); sentiment only when an embedder is given.
+    ``parser``: an already loaded packaged parser to share (tests load it once a session)."""
     from assistant.nlu.parser import FastParser
     from assistant.nlu.reader import Reader
     from assistant.nlu.resolve import Resolver
@@ -44,7 +45,7 @@ def demo_reader(products: list[Any], embed: Any = None) -> Any:
     from assistant.nlu.vocab import ShopVocab
 
     return Reader(
-        FastParser(),
+        parser or FastParser(),
         Resolver(ShopVocab(products), embed=embed),
         load_sentiment(embed) if embed is not None else None,
     )

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 import yaml
+from conftest import DemoShop
 from test_ui_fakes import local_client, start
 
 from assistant.pii import find_pii
@@ -31,11 +32,10 @@ log = logging.getLogger(__name__)
 
 
 # --- the system under test -------------------------------------------------------------------
-def build_engine(settings: Any, store: Any, model: Any = None) -> Any:
+def build_engine(settings: Any, store: Any, demo_shop: DemoShop, model: Any = None) -> Any:
     """The real engine on the demo shop: the packaged reader (parser and resolver), state, policy,
     tools, lexical retriever, grounding and templates; ``model`` replaces the template writer."""
     from assistant.engine import Assistant
-    from assistant.fakes import demo_reader
     from assistant.generate.base import TemplateChatModel
     from assistant.generate.grounding import Grounder
     from assistant.generate.runner import Generator
@@ -50,7 +50,7 @@ def build_engine(settings: Any, store: Any, model: Any = None) -> Any:
     return Assistant(
         settings,
         shop=shop,
-        reader=demo_reader(products),
+        reader=demo_shop.reader(products),
         store=store,
         generator=gen,
         retriever=Retriever(catalog, None, None),
@@ -59,7 +59,7 @@ def build_engine(settings: Any, store: Any, model: Any = None) -> Any:
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+def world(tmp_path_factory: pytest.TempPathFactory, demo_shop: DemoShop) -> dict[str, Any]:
     from collections import Counter
 
     from assistant.settings import Settings
@@ -75,10 +75,11 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         rate_limit_api_per_minute=10_000,
         demo_mode=True,
     )
+    demo_shop.db_url(settings.data_dir / "aisle.db", history=True)  # load_demo below finds it loaded
     store = Store.from_settings(settings)
     demo = load_demo()
     store.load_demo(demo)
-    engine = build_engine(settings, store)
+    engine = build_engine(settings, store, demo_shop)
     client = local_client(create_app(settings, engine, store=store, with_ui=False))
     n_orders = Counter(o["customer_id"] for o in demo.orders)
     own = next(o for o in demo.orders if n_orders[o["customer_id"]] >= 2 and o["status"] == "shipped")
@@ -327,11 +328,11 @@ HOSTILE = [c for c in CASES if c["category"] in ("direct_injection", "poisoned_r
 
 
 @pytest.fixture(scope="module")
-def hostile_world(world: dict[str, Any]) -> dict[str, Any]:
+def hostile_world(world: dict[str, Any], demo_shop: DemoShop) -> dict[str, Any]:
     from assistant.generate.base import FakeChatModel
     from ui.api import create_app
 
-    engine = build_engine(world["settings"], world["store"], FakeChatModel(hostile_reply(world)))
+    engine = build_engine(world["settings"], world["store"], demo_shop, FakeChatModel(hostile_reply(world)))
     engine.reader = world["engine"].reader  # share the loaded reader
     client = local_client(create_app(world["settings"], engine, store=world["store"], with_ui=False))
     return {**world, "client": client, "engine": engine}

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import DemoShop
 
 from assistant.engine import Assistant
 from assistant.events import Done, Products, Understood
@@ -45,8 +46,8 @@ SCRIPT = {
 
 
 @pytest.fixture
-def bot(tmp_path: Path) -> Assistant:
-    return demo_assistant(f"sqlite:///{tmp_path}/t.db", reader=ScriptedReader(SCRIPT))
+def bot(tmp_path: Path, demo_shop: DemoShop) -> Assistant:
+    return demo_shop.assistant(tmp_path / "t.db", reader=ScriptedReader(SCRIPT))
 
 
 def turn(bot: Assistant, text: str, session: str = "s", client: str = "c1") -> dict:

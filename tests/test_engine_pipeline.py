@@ -12,22 +12,22 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import DemoShop
 
 from assistant.engine import Assistant
 from assistant.events import Done, Products, TextDelta, Understood
-from assistant.fakes import demo_assistant, demo_reader
 from knowledge.demo import load_demo
 
 
 @pytest.fixture(scope="module")
-def reader() -> Any:
-    """The packaged parser, loaded once for the module (MiniLM on the CPU)."""
-    return demo_reader(list(load_demo().products))
+def reader(demo_shop: DemoShop) -> Any:
+    """The packaged parser and resolver (the parser is loaded once a session: MiniLM on the CPU)."""
+    return demo_shop.reader()
 
 
 @pytest.fixture
-def bot(tmp_path: Path, reader: Any) -> Assistant:
-    return demo_assistant(f"sqlite:///{tmp_path / 'a.db'}", reader=reader)
+def bot(tmp_path: Path, demo_shop: DemoShop, reader: Any) -> Assistant:
+    return demo_shop.assistant(tmp_path / "a.db", reader=reader)
 
 
 def shown(bot: Assistant, session: str) -> list[str]:

@@ -5,14 +5,16 @@ orders, several requests in one message, escalation, and answers quoted from the
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import DemoShop
 
 from assistant.engine import Assistant, BusyError
 from assistant.events import Done, Event, Products, TextDelta, Understood
-from assistant.fakes import ScriptedReader, demo_assistant
+from assistant.fakes import ScriptedReader
 from assistant.generate.base import FakeChatModel
 from assistant.nlu.commands import (
     AskProduct,
@@ -110,13 +112,19 @@ def scripted() -> ScriptedReader:
 
 
 @pytest.fixture(scope="module")
-def bot(tmp_path_factory: pytest.TempPathFactory) -> Assistant:
+def bot(tmp_path_factory: pytest.TempPathFactory, demo_shop: DemoShop) -> Assistant:
     """One engine for the tests that only read; each test uses its own sessions."""
-    return demo_assistant(f"sqlite:///{tmp_path_factory.mktemp('turns') / 't.db'}", reader=scripted())
+    return demo_shop.assistant(tmp_path_factory.mktemp("turns") / "t.db", reader=scripted())
 
 
-def fresh(tmp_path: Path, model: Any = None, **kw: Any) -> Assistant:
-    return demo_assistant(f"sqlite:///{tmp_path / 'own.db'}", model, reader=scripted(), **kw)
+@pytest.fixture
+def fresh(tmp_path: Path, demo_shop: DemoShop) -> Callable[..., Assistant]:
+    """An engine of the test's own (its own database): fresh(model, **demo_assistant options)."""
+
+    def make(model: Any = None, **kw: Any) -> Assistant:
+        return demo_shop.assistant(tmp_path / "own.db", model, reader=scripted(), **kw)
+
+    return make
 
 
 def shown(bot: Assistant, session: str) -> list[str]:
@@ -158,8 +166,8 @@ def test_paused_session_stores_the_message_and_answers_nothing(bot: Assistant) -
     assert bot.respond("paused", "headphones under 150").text
 
 
-def test_busy_when_the_generation_queue_is_full(tmp_path: Path) -> None:
-    bot = fresh(tmp_path, FakeChatModel(["Fine."], first_delay_s=1.0), queue_size=1)
+def test_busy_when_the_generation_queue_is_full(fresh: Callable[..., Assistant]) -> None:
+    bot = fresh(FakeChatModel(["Fine."], first_delay_s=1.0), queue_size=1)
     started = threading.Barrier(3)
 
     def chat(i: int) -> None:
@@ -196,9 +204,9 @@ def _headphone_buyer(bot: Assistant) -> str:
     )
 
 
-def test_opted_out_customer_gets_no_personal_signals(tmp_path: Path) -> None:
+def test_opted_out_customer_gets_no_personal_signals(fresh: Callable[..., Assistant]) -> None:
     model = FakeChatModel(["Here you go."])
-    bot = fresh(tmp_path, model, history=True)
+    bot = fresh(model, history=True)
     buyer = _headphone_buyer(bot)
     bot.respond("p1", "wireless headphones", customer_id=buyer)
     assert "bought the" in model.calls[-1][1]["content"]  # personalization reaches the prompt ...
@@ -208,8 +216,8 @@ def test_opted_out_customer_gets_no_personal_signals(tmp_path: Path) -> None:
     assert "bought the" not in prompt and "Shopper:" not in prompt  # ... and stops with consent
 
 
-def test_purchased_products_are_not_recommended_again(tmp_path: Path) -> None:
-    bot = fresh(tmp_path)
+def test_purchased_products_are_not_recommended_again(fresh: Callable[..., Assistant]) -> None:
+    bot = fresh()
     bot.respond("anon", "recommend me some headphones")
     top = shown(bot, "anon")[0]  # what anyone would be offered first
     bot.store.upsert_customer("C9", "Buyer")
@@ -220,10 +228,10 @@ def test_purchased_products_are_not_recommended_again(tmp_path: Path) -> None:
         assert done.actions[0] == "recommend" and shown(bot, "buyer") and top not in shown(bot, "buyer")
 
 
-def test_a_comparison_prompt_carries_no_purchase_history(tmp_path: Path) -> None:
+def test_a_comparison_prompt_carries_no_purchase_history(fresh: Callable[..., Assistant]) -> None:
     # C0184 bought board games; "compare them" once made the model describe those as the compared ones.
     model = FakeChatModel(["Both are fine."])
-    bot = fresh(tmp_path, model, history=True)
+    bot = fresh(model, history=True)
     bot.respond("hist", "recommend me a board game", customer_id="C0184")
     assert "bought the" in model.calls[-1][1]["content"]  # the history is there for a recommendation
     seen: list[list[str]] = []
@@ -299,18 +307,18 @@ def test_two_requests_in_one_message_are_both_served_and_cited(bot: Assistant) -
 
 
 # --- support ------------------------------------------------------------------------------------
-def test_store_policies_are_quoted_not_paraphrased(tmp_path: Path) -> None:
+def test_store_policies_are_quoted_not_paraphrased(fresh: Callable[..., Assistant]) -> None:
     # The 1.5B model turned "gift cards never expire" into "expire within minutes".
     model = FakeChatModel(["Gift cards expire within minutes."])
-    bot = fresh(tmp_path, model)
+    bot = fresh(model)
     done = bot.respond("gift", "do your gift cards expire?")
     assert done.actions == ["policy_qa"] and model.calls == []
     assert "never expire" in done.text and "[gift_cards]" in done.text
     assert [c.id for c in done.citations if c.kind == "policy"] == ["gift_cards"]
 
 
-def test_a_lying_model_is_replaced_by_the_template(tmp_path: Path) -> None:
-    bot = fresh(tmp_path, FakeChatModel(["The Sony WH-1000XM4 is only $9.99!"]))
+def test_a_lying_model_is_replaced_by_the_template(fresh: Callable[..., Assistant]) -> None:
+    bot = fresh(FakeChatModel(["The Sony WH-1000XM4 is only $9.99!"]))
     done = bot.respond("lie", "headphones under 150")
     assert done.backend == "template" and "fallback:grounding" in done.actions
     assert "WH-1000XM4" not in done.text and done.grounded
@@ -341,8 +349,8 @@ def test_support_turns_leave_the_product_topic_and_list_alone(bot: Assistant) ->
     assert p.title in bot.respond("mixed", "how much is the first one").text
 
 
-def test_handoff_on_request_and_once_on_repeated_complaints(tmp_path: Path) -> None:
-    bot = fresh(tmp_path)
+def test_handoff_on_request_and_once_on_repeated_complaints(fresh: Callable[..., Assistant]) -> None:
+    bot = fresh()
     asked = bot.respond("h1", "let me talk to a human")
     assert asked.actions == ["handoff"] and "ticket" in asked.text
     actions = [
@@ -353,8 +361,8 @@ def test_handoff_on_request_and_once_on_repeated_complaints(tmp_path: Path) -> N
     assert len(bot.store.tickets(kind="handoff")) == 2
 
 
-def test_a_furious_complaint_goes_to_a_person_at_once_and_only_once(tmp_path: Path) -> None:
-    bot = fresh(tmp_path)
+def test_a_furious_complaint_goes_to_a_person_at_once_and_only_once(fresh: Callable[..., Assistant]) -> None:
+    bot = fresh()
     assert [bot.respond("f", "this is terrible").actions[0] for _ in range(2)] == ["handoff", "complaint"]
     assert len(bot.store.tickets(kind="handoff")) == 1
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import DemoShop
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -59,12 +60,9 @@ MESSY = st.one_of(st.text(max_size=300), st.lists(WORDS, max_size=25).map(" ".jo
 
 
 @pytest.fixture(scope="module")
-def reader() -> Any:
-    """The real packaged reader (parser + catalog resolver), loaded once for the module."""
-    from assistant.fakes import demo_reader
-    from knowledge.demo import load_demo
-
-    return demo_reader(list(load_demo().products))
+def reader(demo_shop: DemoShop) -> Any:
+    """The real packaged reader (parser + catalog resolver); the parser is loaded once a session."""
+    return demo_shop.reader()
 
 
 @pytest.fixture(scope="module")
@@ -208,15 +206,14 @@ def test_catalog_loaders_reject_cleanly(tmp_path: Path, rows: list[dict[str, Any
 
 
 @pytest.fixture(scope="module")
-def client(tmp_path_factory: pytest.TempPathFactory, reader: Any) -> Any:
+def client(tmp_path_factory: pytest.TempPathFactory, demo_shop: DemoShop, reader: Any) -> Any:
     from fastapi.testclient import TestClient
 
-    from assistant.fakes import demo_assistant
     from assistant.settings import Settings
     from ui.api import create_app
 
     d = tmp_path_factory.mktemp("fuzz-api")
-    bot = demo_assistant(f"sqlite:///{d / 'f.db'}", reader=reader)
+    bot = demo_shop.assistant(d / "f.db", reader=reader)
     settings = Settings(data_dir=d, rate_limit_per_minute=100_000)
     return TestClient(create_app(settings, bot, store=bot.store, with_ui=False))
 

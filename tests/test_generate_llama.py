@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import DemoShop
 
 from assistant.errors import ModelMissingError
 from assistant.events import Done, Products, TextDelta
@@ -25,12 +26,10 @@ def smol():
         pytest.skip(str(exc))
 
 
-def test_llama_streams_and_engine_stays_grounded(smol, tmp_path: Path) -> None:
-    from assistant.fakes import demo_assistant
-
+def test_llama_streams_and_engine_stays_grounded(smol, tmp_path: Path, demo_shop: DemoShop) -> None:
     chunks = list(smol.stream([{"role": "user", "content": "Say hello."}], max_tokens=8))
     assert chunks and all(isinstance(c, str) for c in chunks)
-    bot = demo_assistant(f"sqlite:///{tmp_path / 'l.db'}", smol, timeout_s=60)
+    bot = demo_shop.assistant(tmp_path / "l.db", smol, timeout_s=60)
     bot.warm()  # evaluates the fixed system prompt once; later turns reuse that KV prefix
     evs = list(bot.stream("x", "wireless headphones under $150"))
     kinds = [e.type for e in evs]

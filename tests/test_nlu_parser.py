@@ -3,13 +3,17 @@ real requests end to end (MiniLM on the CPU, about a second to load)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
+from conftest import DemoShop
 
 from assistant.nlu.commands import COMMAND_TYPES, TAGS, FindProducts, Rank, Refine
 from assistant.nlu.corpus import generate
 from assistant.nlu.read import Context
+from assistant.nlu.resolve import Resolver
 from assistant.nlu.spans import decode, first_pieces, word_tags, words
 from assistant.nlu.vocab import ShopVocab
 from knowledge.constraints import Bound
@@ -53,12 +57,9 @@ def test_training_runs_end_to_end_on_a_tiny_corpus(vocab: ShopVocab, tmp_path: P
 
 
 @pytest.fixture(scope="module")
-def reader(vocab: ShopVocab):  # noqa: ANN201
-    from assistant.nlu.parser import FastParser
-    from assistant.nlu.reader import Reader
-    from assistant.nlu.resolve import Resolver
-
-    return Reader(FastParser(), Resolver(vocab))
+def reader(demo_shop: DemoShop):  # noqa: ANN201
+    """The shipped parser (loaded once a session) and a resolver over the demo shop."""
+    return demo_shop.reader()
 
 
 def test_the_shipped_parser_reads_a_full_request(reader) -> None:  # noqa: ANN001
@@ -85,6 +86,14 @@ def test_odd_input_never_raises(reader, text: str) -> None:  # noqa: ANN001
     assert reader.read(text).commands
 
 
+@pytest.fixture(scope="module")
+def minilm() -> Callable[[list[str]], Any]:
+    """The packaged MiniLM's embed function, loaded once for the module."""
+    from knowledge.embed import make_embedder
+
+    return make_embedder("minilm").embed
+
+
 @pytest.mark.parametrize(
     ("question", "cat", "want"),
     [
@@ -95,12 +104,9 @@ def test_odd_input_never_raises(reader, text: str) -> None:  # noqa: ANN001
     ],
 )
 def test_a_question_without_aspect_words_finds_its_attribute(
-    vocab: ShopVocab, question: str, cat: str, want: str | None
+    vocab: ShopVocab, minilm: Callable[[list[str]], Any], question: str, cat: str, want: str | None
 ) -> None:
-    from assistant.nlu.resolve import Resolver
-    from knowledge.embed import make_embedder
-
-    r = Resolver(vocab, embed=make_embedder("minilm").embed)
+    r = Resolver(vocab, embed=minilm)
     assert r.asked_attribute(question, (cat,)) == want
 
 

@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import DemoShop
 
 from assistant.events import Done, TextDelta
-from assistant.fakes import demo_assistant
 from assistant.generate.base import FakeChatModel
 
 
@@ -29,10 +29,10 @@ class CrashingModel:
         raise RuntimeError("llama.cpp segfaulted (simulated)")
 
 
-def test_generator_timeout_gives_template_answer_within_a_second(tmp_path: Path) -> None:
+def test_generator_timeout_gives_template_answer_within_a_second(tmp_path: Path, demo_shop: DemoShop) -> None:
     timeout = 0.5
-    bot = demo_assistant(
-        f"sqlite:///{tmp_path / 't.db'}", FakeChatModel(["never"], first_delay_s=5.0), timeout_s=timeout
+    bot = demo_shop.assistant(
+        tmp_path / "t.db", FakeChatModel(["never"], first_delay_s=5.0), timeout_s=timeout
     )
     bot.reader.read("hello")  # the parser loads on first use: the timeout is about generation only
     t0 = time.perf_counter()
@@ -46,9 +46,9 @@ def test_generator_timeout_gives_template_answer_within_a_second(tmp_path: Path)
 
 
 @pytest.mark.parametrize("after_words", [0, 3])
-def test_generator_crash_gives_template_answer(tmp_path: Path, after_words: int) -> None:
+def test_generator_crash_gives_template_answer(tmp_path: Path, demo_shop: DemoShop, after_words: int) -> None:
     timeout = 30.0
-    bot = demo_assistant(f"sqlite:///{tmp_path / 'c.db'}", CrashingModel(after_words), timeout_s=timeout)
+    bot = demo_shop.assistant(tmp_path / "c.db", CrashingModel(after_words), timeout_s=timeout)
     list(bot.stream("c0", "wireless headphones under $150"))  # loads the models (seconds when cold)
     t0 = time.perf_counter()
     events = list(bot.stream("c1", "wireless headphones under $150"))
@@ -105,7 +105,7 @@ def test_dead_embedder_or_vector_store_falls_back_to_lexical(
 
 
 def test_missing_recommender_model_falls_back_to_popularity(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, demo_shop: DemoShop, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from assistant import wiring
     from assistant.errors import ModelMissingError
@@ -119,7 +119,7 @@ def test_missing_recommender_model_falls_back_to_popularity(
     assert rec is None
     assert "recommender unavailable" in caplog.text and "aisle train recsys" in caplog.text
 
-    bot = demo_assistant(f"sqlite:///{tmp_path / 'r.db'}", history=True, recommender=rec)
+    bot = demo_shop.assistant(tmp_path / "r.db", history=True, recommender=rec)
     evs = list(bot.stream("r1", "show me headphones", customer_id=None))
     cards = next(e for e in evs if e.type == "products").cards
     assert cards and evs[-1].text

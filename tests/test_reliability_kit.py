@@ -1,8 +1,10 @@
 """Shared helpers for the reliability tests (no tests here): a real server in a subprocess.
 
 The server is ``ui.api.create_app`` under uvicorn, on a free loopback port, over a SQLite file in
-the test's folder, with the engine's demo wiring (real store, policy, tools, grounding; keyword
-NLU; a chat model chosen by env). Started and stopped by PID only.
+the test's folder, with the engine's demo wiring (real store, policy, tools, grounding; the packaged
+parser, or with ``T_READER=keywords`` a keyword reader for tests whose subject is not the reading:
+loading the parser costs a server several seconds; a chat model chosen by env). Started and stopped
+by PID only.
 """
 
 from __future__ import annotations
@@ -31,8 +33,21 @@ model = (FakeChatModel(["Here are some options from the shop for you today."], d
 if os.environ.get("T_MODEL"):  # a real llama.cpp model (benchmarks only; tests never set it)
     from assistant.generate.base import make_chat_model
     model = make_chat_model(Settings(generator_backend="llama", generator_model=os.environ["T_MODEL"]))
+reader = None
+if os.environ.get("T_READER") == "keywords":
+    from assistant.fakes import ScriptedReader
+    from assistant.nlu.commands import FindProducts, PolicyQuestion
+    from knowledge.constraints import Constraints
+
+    def keywords(text):
+        for word, cat in (("headphones", "Headphones"), ("shoes", "Shoes")):
+            if word in text:
+                return [FindProducts(text, Constraints(categories=(cat,)))]
+        return [PolicyQuestion(text, topic="returns")] if "return" in text else []  # [] : out of scope
+
+    reader = ScriptedReader(keywords)
 engine = demo_assistant(f"sqlite:///{data}/aisle.db", model, queue_size=int(os.environ.get("T_QUEUE", "64")),
-                        timeout_s=float(os.environ.get("T_TIMEOUT", "30")))
+                        timeout_s=float(os.environ.get("T_TIMEOUT", "30")), reader=reader)
 settings = Settings(data_dir=data, generator_backend="template", embedder="hashing",
                     rate_limit_per_minute=int(os.environ.get("T_RATE", "100000")),
                     rate_limit_api_per_minute=100000)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from conftest import DemoShop
+
 from assistant.events import TextDelta
-from assistant.fakes import demo_assistant
 from assistant.generate.base import FakeChatModel
 from assistant.generate.prompts import PromptSet
 from assistant.outguard import OutputGuard
@@ -28,11 +29,9 @@ def test_problems() -> None:
     assert og.problems("<script>x</script>") == ["markup"]
 
 
-def test_generator_drops_a_leaking_answer_mid_stream(tmp_path: Path) -> None:
+def test_generator_drops_a_leaking_answer_mid_stream(tmp_path: Path, demo_shop: DemoShop) -> None:
     words = " ".join(SYSTEM.split()[:40])
-    bot = demo_assistant(
-        f"sqlite:///{tmp_path / 'o.db'}", FakeChatModel([f"Of course! {words}"]), timeout_s=5
-    )
+    bot = demo_shop.assistant(tmp_path / "o.db", FakeChatModel([f"Of course! {words}"]), timeout_s=5)
     evs = list(bot.stream("o1", "wireless headphones under $150"))
     streamed = "".join(e.text for e in evs if isinstance(e, TextDelta))
     done = evs[-1]
@@ -41,11 +40,11 @@ def test_generator_drops_a_leaking_answer_mid_stream(tmp_path: Path) -> None:
     assert len(streamed.split()) < 12  # the stream stopped within a few words of the leak
 
 
-def test_shop_contact_from_a_quoted_policy_is_allowed(tmp_path: Path) -> None:
+def test_shop_contact_from_a_quoted_policy_is_allowed(tmp_path: Path, demo_shop: DemoShop) -> None:
     from assistant.generate.facts import Facts
     from assistant.shopindex import Snip
 
-    bot = demo_assistant(f"sqlite:///{tmp_path / 'p.db'}")
+    bot = demo_shop.assistant(tmp_path / "p.db")
     facts = Facts(
         "policy_qa",
         "how do I delete my data?",

@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import DemoShop
 from test_ui_fakes import local_client, sign_in
 
-from assistant.fakes import demo_assistant
 from assistant.settings import Settings
 from ui.api import create_app
 
@@ -22,8 +22,8 @@ def recommender() -> Any:
 
 
 @pytest.fixture()
-def env(tmp_path: Path, recommender: Any) -> dict[str, Any]:
-    bot = demo_assistant(f"sqlite:///{tmp_path / 'aisle.db'}", history=True, recommender=recommender)
+def env(tmp_path: Path, demo_shop: DemoShop, recommender: Any) -> dict[str, Any]:
+    bot = demo_shop.assistant(tmp_path / "aisle.db", history=True, recommender=recommender)
     settings = Settings(data_dir=tmp_path, rate_limit_per_minute=10_000, demo_mode=True)
     client = local_client(create_app(settings, bot, store=bot.store, with_ui=False))
     order = next(o for o in bot.store.orders_for_customer("C0187"))

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import DemoShop
 from test_ui_fakes import local_client, sign_in
 
 ADDRESS = "12 Elm Street, Springfield, IL 62704"
@@ -39,7 +40,7 @@ def _cli(data: Path, *args: str) -> None:
     )
 
 
-def _engine(settings: Any) -> Any:
+def _engine(settings: Any, demo_shop: DemoShop) -> Any:
     """The real engine (template generator, packaged parser, lexical retrieval) over the data dir's
     database and its fitted recommender."""
     from assistant.fakes import demo_assistant
@@ -49,6 +50,7 @@ def _engine(settings: Any) -> Any:
         f"sqlite:///{settings.data_dir / 'aisle.db'}",
         history=True,
         recommender=ShopRecommender.load(settings.data_dir / "recommender"),
+        reader=demo_shop.reader(),
     )
 
 
@@ -69,7 +71,7 @@ def _pick(demo: Any) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+def world(tmp_path_factory: pytest.TempPathFactory, demo_shop: DemoShop) -> Iterator[dict[str, Any]]:
     from assistant.settings import Settings
     from knowledge.demo import load_demo
     from ui.api import create_app
@@ -86,7 +88,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         rate_limit_per_minute=10_000,
         rate_limit_api_per_minute=10_000,
     )
-    engine = _engine(settings)
+    engine = _engine(settings, demo_shop)
     app = create_app(settings, engine, store=engine.store, with_ui=False)
     demo = load_demo()
     her = _pick(demo)

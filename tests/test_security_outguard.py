@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import DemoShop
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_ui_fakes import FakeAssistant, local_client, parse_sse
@@ -156,12 +157,11 @@ def test_gradio_chat_and_cards_show_guarded_text(poisoned: dict[str, Any]) -> No
     _no_foreign(str(shown))
 
 
-def test_template_text_quoting_a_poisoned_review_is_guarded(tmp_path: Path) -> None:
+def test_template_text_quoting_a_poisoned_review_is_guarded(tmp_path: Path, demo_shop: DemoShop) -> None:
     """The real engine (template generator) quotes a review holding a Markdown image and a URL."""
-    from assistant.fakes import demo_assistant
     from knowledge.records import Review
 
-    bot = demo_assistant(f"sqlite:///{tmp_path / 't.db'}")
+    bot = demo_shop.assistant(tmp_path / "t.db")
     pid = "P0007"
     bad = Review(
         "R-POISON", pid, 5, f"Battery lasts two days {PIXEL} details at https://evil.example/more", "Great"

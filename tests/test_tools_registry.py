@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import DemoShop
 
 from assistant.engine import Assistant
-from assistant.fakes import ScriptedReader, demo_assistant
+from assistant.fakes import ScriptedReader
 from assistant.generate.facts import build_facts
 from assistant.generate.template import TemplateWriter
 from assistant.tools import TOOLS, OrderStatus, ToolContext, as_langchain_tools, call_tool
@@ -20,9 +21,9 @@ from knowledge.demo import load_demo
 
 
 @pytest.fixture(scope="module")
-def a(tmp_path_factory: pytest.TempPathFactory) -> Assistant:
+def a(tmp_path_factory: pytest.TempPathFactory, demo_shop: DemoShop) -> Assistant:
     db = Path(tmp_path_factory.mktemp("tools")) / "t.db"
-    return demo_assistant(f"sqlite:///{db}", reader=ScriptedReader())  # the tools never read messages
+    return demo_shop.assistant(db, reader=ScriptedReader())  # the tools never read messages
 
 
 def _orders(a: Assistant) -> list[dict[str, Any]]:

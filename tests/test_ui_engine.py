@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import DemoShop
 from fastapi.testclient import TestClient
 from test_ui_fakes import local_client, parse_sse, sign_in, start
 
@@ -19,11 +20,9 @@ AGENT = {"Authorization": "Bearer agent-demo-token"}
 
 
 @pytest.fixture(scope="module")
-def client(tmp_path_factory: pytest.TempPathFactory) -> TestClient:
-    from assistant.fakes import demo_assistant
-
+def client(tmp_path_factory: pytest.TempPathFactory, demo_shop: DemoShop) -> TestClient:
     folder = tmp_path_factory.mktemp("ui-engine")
-    engine = demo_assistant(f"sqlite:///{folder / 'aisle.db'}", history=True)
+    engine = demo_shop.assistant(folder / "aisle.db", history=True)
     settings = Settings(data_dir=folder, generator_backend="template", embedder="hashing", demo_mode=True)
     return local_client(create_app(settings, engine, with_ui=False))
 
