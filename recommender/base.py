@@ -82,7 +82,7 @@ class Recommender:
                 self._seqs = data.sequences()
             rows, all_seqs = take_rows(X, users), self._seqs
         else:
-            rows, all_seqs = history.matrix()[users], history.sequences()
+            rows, all_seqs = history.shared_matrix()[users], history.shared_sequences()
         return np.asarray(self._score_rows(rows, users, [all_seqs[u] for u in users]), dtype=np.float32)
 
     def history_row(self, history: History) -> tuple[sp.csr_matrix, np.ndarray]:

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from recommender.base import Recommender
+from recommender.benchscale import save_synthetic, scale_report, synthetic_data
 from recommender.data import (
     Interactions,
     read_amazon_seq,
@@ -36,6 +37,7 @@ from recommender.errors import ConfigError, DataError
 from recommender.evaluation import METRICS as METRICS  # re-exported: the tests import it here
 from recommender.evaluation import evaluate
 from recommender.hybrid import Hybrid
+from recommender.memory import MemoryTracker
 from recommender.metrics import mae, rmse
 from recommender.models import make_model
 from recommender.models.content import Content, Embed
@@ -43,6 +45,9 @@ from recommender.models.rating import BiasedMF
 from recommender.tuning import DEFAULT_GRIDS, Tuned, Tuner
 
 DATASETS = {"ml-100k": "ml-100k", "office": "office"}
+# Seconds the tuner may spend beyond every model's first configuration (``--tune-budget``); on
+# ml-100k and office the whole grid fits in it, on a 25,000 x 15,000 shop it keeps the run short.
+DEFAULT_TUNE_BUDGET_S = 420.0
 
 
 def shared_data_dir() -> Path:
@@ -110,6 +115,10 @@ def load_splits(
             tr, va = attach_events(tr, inter), attach_events(va, inter)
         texts = item_texts(args.dataset, root) if not args.no_content else {}
         return args.dataset, tr, va, te, texts
+    if args.synthetic:
+        data = synthetic_data(args.synthetic, args.seed)
+        tr, va, te = split_loo(data) if args.split == "loo" else split_random(data, seed=args.seed)
+        return f"synthetic-{args.synthetic}", tr, va, te, {}
     readers: dict[str, Callable[[Path], Interactions]] = {
         "recbole": read_recbole,
         "amazon-seq": read_amazon_seq,
@@ -161,9 +170,13 @@ def run(
     te_rated: Interactions | None = None,
     stack: bool = True,
     embed: Embed | None = None,
+    tune_budget: float | None = None,
+    memory: MemoryTracker | None = None,
 ) -> dict[str, Any]:
     """Select on train + valid, then score every model and the hybrid on test. The content model
-    runs only with item ``texts`` and an ``embed`` function for them."""
+    runs only with item ``texts`` and an ``embed`` function for them. ``tune_budget``: seconds
+    for configurations beyond each model's first (None: the whole grid)."""
+    memory = memory or MemoryTracker()
     for part, d in (("train", tr), ("valid", va), ("test", te)):
         if d.nnz == 0:
             raise DataError(f"the {part} split is empty: use more events per user or --split loo")
@@ -175,9 +188,12 @@ def run(
     }
     extras = {"content": {"item_text": texts, "embed": embed}} if texts and embed else {}
     # ---- selection: train + valid only ------------------------------------------------------
-    tuner = Tuner(tr, va)
-    tuned = tuner.select(grids, extras, log=log)
-    hybrid, blend_s = tuner.blend(tuned, stack=stack)
+    t_tune = time.perf_counter()
+    tuner = Tuner(tr, va, memory=memory)
+    tuned = tuner.select(grids, extras, log=log, budget_s=tune_budget)
+    tune_s = time.perf_counter() - t_tune
+    with memory.stage("blend"):
+        hybrid, blend_s = tuner.blend(tuned, stack=stack)
     log(
         f"  hybrid weights {json.dumps({k: round(v, 3) for k, v in hybrid.weights.items()})} "
         f"valid ndcg@10={hybrid.valid_ndcg:.4f}; stacker check {json.dumps(hybrid.stack_report)}"
@@ -185,13 +201,15 @@ def run(
     # ---- test, once per protocol ---------------------------------------------------------
     history = tr.concat(va)
     fits = {n: t.fit_seconds for n, t in tuned.items()}
-    main = evaluate({n: t.model for n, t in tuned.items()}, hybrid, fits, blend_s, history, te, fold_in=True)
+    models_ = {n: t.model for n, t in tuned.items()}
+    main = evaluate(models_, hybrid, fits, blend_s, history, te, fold_in=True, memory=memory)
     # Protocol 2: refit the chosen configs (and keep the chosen blend weights) on train + valid.
-    refit_models, refit_fits = refit(tuned, extras, history, log)
+    del models_
+    refit_models, refit_fits = refit(tuned, extras, history, log, memory)
     refit_h = Hybrid(refit_models, hybrid.weights)
     if hybrid.stacker is not None:  # same selected stacker, features from the refit models
         refit_h.use_stacker(hybrid.stacker, hybrid.stack_models, hybrid.stack_n_cand)
-    refitted = evaluate(refit_models, refit_h, refit_fits, 0.0, history, te, fold_in=False)
+    refitted = evaluate(refit_models, refit_h, refit_fits, 0.0, history, te, fold_in=False, memory=memory)
     main["hybrid_details"].update(
         {
             "weights": {k: round(v, 3) for k, v in hybrid.weights.items()},
@@ -201,7 +219,12 @@ def run(
             "valid_ndcg@10_per_model": {n: round(t.valid_ndcg, 4) for n, t in tuned.items()},
         }
     )
-    out = {**main, "models_refit_train_valid": refitted["models"]}
+    out = {
+        **main,
+        "models_refit_train_valid": refitted["models"],
+        "tuning": {**tuner.budget.report(), "seconds": round(tune_s, 1)},
+        "scale": scale_report(main["models"], tuner, memory),
+    }
     rating = rating_report(tuner, te_rated, log)
     if rating is not None:
         out["rating_prediction"] = rating
@@ -213,6 +236,7 @@ def refit(
     extras: Mapping[str, Mapping[str, Any]],
     history: Interactions,
     log: Callable[[str], None],
+    memory: MemoryTracker | None = None,
 ) -> tuple[dict[str, Recommender], dict[str, float]]:
     """The chosen config of every model fit again on ``history`` (train + valid): models and fit seconds."""
     refit_models: dict[str, Recommender] = {}
@@ -227,7 +251,8 @@ def refit(
             assert isinstance(t.model, NeuMF)
             params["epochs"] = t.model.best_epoch_ or params.get("epochs", 12)
         t0 = time.perf_counter()
-        refit_models[n] = make_model(n, **params).fit(history)
+        with (memory or MemoryTracker()).stage(f"refit:{n}"):
+            refit_models[n] = make_model(n, **params).fit(history)
         refit_fits[n] = time.perf_counter() - t0
         log(f"  refit {n} on train+valid in {refit_fits[n]:.1f}s")
     return refit_models, refit_fits
@@ -249,6 +274,24 @@ def _parser() -> argparse.ArgumentParser:
     src = ap.add_mutually_exclusive_group(required=True)
     src.add_argument("--dataset", choices=sorted(DATASETS), help="a fixed split under ../shared/data/splits")
     src.add_argument("--inter", help="any interaction file (see --format), split with --split")
+    src.add_argument(
+        "--synthetic",
+        metavar="users=N,items=N,interactions=N",
+        help="generated data (recommender.synthetic: power-law popularity, taste clusters, sequences)",
+    )
+    ap.add_argument(
+        "--save-synthetic",
+        type=Path,
+        metavar="FILE.inter",
+        help="with --synthetic: write the data as a RecBole .inter file and exit",
+    )
+    ap.add_argument(
+        "--tune-budget",
+        type=float,
+        default=DEFAULT_TUNE_BUDGET_S,
+        help="seconds for configurations beyond each model's first; 0: the whole grid "
+        f"(default {DEFAULT_TUNE_BUDGET_S:g})",
+    )
     ap.add_argument("--format", choices=("recbole", "amazon-seq", "tsv"), default="recbole")
     ap.add_argument("--split", choices=("loo", "random"), default="loo")
     ap.add_argument("--models", default=",".join(DEFAULT_GRIDS), help="comma-separated subset of models")
@@ -278,7 +321,13 @@ def print_report(report: dict[str, Any]) -> None:
             f"rating prediction ({r['model']}, {r['selected']}): test RMSE {r['rmse']} MAE {r['mae']} "
             f"(bias baseline {r['baseline_rmse']} / {r['baseline_mae']})"
         )
-    print(f"total {report['total_seconds']} s")
+    print(f"total {report['total_seconds']} s, peak resident memory {report.get('peak_rss_mb', 0):.0f} MiB")
+    tuning = report.get("tuning", {})
+    if tuning.get("skipped") or tuning.get("discarded_early"):
+        print(
+            f"tuning: {len(tuning['skipped'])} configs skipped by the {tuning['budget_s']:g} s budget, "
+            f"{len(tuning['discarded_early'])} discarded early on probe users"
+        )
 
 
 def cli(argv: list[str], embed: Embed | None = None) -> int:
@@ -288,8 +337,12 @@ def cli(argv: list[str], embed: Embed | None = None) -> int:
     unknown = sorted(set(models) - set(DEFAULT_GRIDS))
     if unknown:
         raise DataError(f"unknown models {unknown}: choose from {', '.join(DEFAULT_GRIDS)}")
+    if args.save_synthetic:
+        return save_synthetic(args)
     t0 = time.perf_counter()
-    name, tr, va, te, texts = load_splits(args)
+    memory = MemoryTracker()
+    with memory.stage("load"):
+        name, tr, va, te, texts = load_splits(args)
     if "content" in models and texts and embed is None:
         raise ConfigError(
             "the content model needs an embed function: run `aisle bench recsys` (it supplies "
@@ -297,7 +350,16 @@ def cli(argv: list[str], embed: Embed | None = None) -> int:
         )
     print(f"{name}: {tr.n_users} users, {tr.n_items} items; train/valid/test rows {tr.nnz}/{va.nnz}/{te.nnz}")
     out = run(
-        tr, va, te, models, texts, te_rated=rated_test_rows(args, te), stack=not args.no_stacker, embed=embed
+        tr,
+        va,
+        te,
+        models,
+        texts,
+        te_rated=rated_test_rows(args, te),
+        stack=not args.no_stacker,
+        embed=embed,
+        tune_budget=args.tune_budget or None,
+        memory=memory,
     )
     report = {
         "dataset": name,
@@ -310,6 +372,7 @@ def cli(argv: list[str], embed: Embed | None = None) -> int:
         else "none (plain user-item pairs)",
         **out,
         "total_seconds": round(time.perf_counter() - t0, 1),
+        "peak_rss_mb": memory.finish(),
     }
     print_report(report)
     if args.out:

@@ -131,6 +131,23 @@ class Interactions:
         m.sort_indices()
         return m
 
+    def shared_matrix(self) -> sp.csr_matrix:
+        """``matrix()`` built once per object, for callers that read it batch after batch (scoring
+        a test split in user batches); do not modify it."""
+        return self._csr
+
+    def shared_sequences(self) -> list[np.ndarray]:
+        """``sequences()`` built once per object; do not modify them."""
+        return self._seqs
+
+    @cached_property
+    def _csr(self) -> sp.csr_matrix:
+        return self.matrix()
+
+    @cached_property
+    def _seqs(self) -> list[np.ndarray]:
+        return self.sequences()
+
     def user_index(self) -> dict[str, int]:
         return self._user_index
 

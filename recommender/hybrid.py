@@ -21,6 +21,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from recommender.base import History, Recommender, top_k
+from recommender.batching import sample_cap, sample_users
 from recommender.data import Interactions
 from recommender.errors import DataError, NotFoundError
 from recommender.features import features, zscore
@@ -81,10 +82,11 @@ class Hybrid:
         seed: int = 0,
         prune_tol: float = 0.001,
     ) -> dict[str, float]:
-        users = np.unique(valid.rows)
-        if len(users) > self.max_valid_users:  # keeps office-sized searches fast; fixed seed
-            users = np.sort(np.random.default_rng(seed).choice(users, self.max_valid_users, replace=False))
-        pos, mask = valid.matrix()[users], train.matrix()[users]
+        # A fixed-seed user sample keeps office-sized searches fast; on a large catalog it is also
+        # capped so that the dense per-model score matrices stay within a fixed number of cells.
+        cap = sample_cap(self.max_valid_users, train.n_items, len(self.models) + 4)
+        users = sample_users(np.unique(valid.rows), cap, seed)
+        pos, mask = valid.shared_matrix()[users], train.shared_matrix()[users]
         Z = {n: zscore(m.score(users)) for n, m in self.models.items()}
         if "content" in Z and self._cold_items().any():
             Z[COLD] = Z["content"] * self._cold_items()  # an extra say for content on cold items
@@ -176,7 +178,7 @@ class Hybrid:
     def score(self, users: np.ndarray, history: Interactions | None = None) -> np.ndarray:
         seen = None
         if self.stacker is not None:
-            src = self.X if history is None else history.matrix()
+            src = self.X if history is None else history.shared_matrix()
             seen = src[np.asarray(users)].toarray() > 0
         return self._combine({n: m.score(users, history) for n, m in self._active().items()}, seen)
 

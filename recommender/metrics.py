@@ -9,6 +9,7 @@ NDCG@k = DCG/IDCG with IDCG over min(|pos|, k), MAP@k = mean precision at each h
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -76,9 +77,13 @@ def sampled_metrics(
     k: int = 10,
     n_neg: int = 99,
     seed: int = 0,
-) -> dict[str, float]:
-    """NCF-paper protocol: each positive is ranked against ``n_neg`` sampled unseen negatives."""
-    rng = np.random.default_rng(seed)
+    rng: np.random.Generator | None = None,
+    per_positive: bool = False,
+) -> dict[str, Any]:
+    """NCF-paper protocol: each positive is ranked against ``n_neg`` sampled unseen negatives.
+    ``rng`` (instead of ``seed``) continues one generator across user batches; ``per_positive``
+    returns the per-positive lists instead of their means (batched callers average at the end)."""
+    rng = np.random.default_rng(seed) if rng is None else rng
     pos = sp.csr_matrix(positives)
     excluded = pos if mask is None else (pos + sp.csr_matrix(mask)).tocsr()
     n_items = scores.shape[1]
@@ -94,6 +99,8 @@ def sampled_metrics(
             hit.append(rank <= k)
             ndcg.append(1.0 / np.log2(rank + 1) if rank <= k else 0.0)
             mrr.append(1.0 / rank if rank <= k else 0.0)
+    if per_positive:
+        return {f"hit@{k}": [float(h) for h in hit], f"ndcg@{k}": ndcg, f"mrr@{k}": mrr}
     return {f"hit@{k}": _mean(hit), f"ndcg@{k}": _mean(ndcg), f"mrr@{k}": _mean(mrr)}
 
 

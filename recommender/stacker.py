@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from recommender.base import Recommender
+from recommender.batching import sample_cap, sample_users
 from recommender.data import Interactions
 from recommender.errors import DataError
 from recommender.features import features, zscore
@@ -74,11 +75,11 @@ def compare_on_valid(
     users = np.unique(valid.rows)
     if len(users) < folds:
         raise DataError(f"{len(users)} valid users: need at least {folds} for {folds}-fold comparison")
-    if len(users) > max_users:
-        users = np.sort(np.random.default_rng(seed).choice(users, max_users, replace=False))
-    pos, mask = valid.matrix()[users], train.matrix()[users]
-    seen = mask.toarray() > 0
     names = stack_names(models)
+    # the scores of every model are held twice (here and in each fold's blend search)
+    users = sample_users(users, sample_cap(max_users, train.n_items, 2 * len(models) + 6), seed)
+    pos, mask = valid.shared_matrix()[users], train.shared_matrix()[users]
+    seen = mask.toarray() > 0
     Z = {n: zscore(models[n].score(users)) for n in names}
     counts = np.asarray(train.matrix(binary=True).sum(axis=0)).ravel()
     X, ui, ii = features(Z, seen, counts, seen.sum(axis=1), n_cand)

@@ -11,9 +11,12 @@ from typing import Any
 import numpy as np
 
 from recommender.base import Recommender
+from recommender.batching import ranking_batched, sample_users
+from recommender.budget import PROBE_MIN_CELLS, Budget, clearly_worse
 from recommender.data import Interactions
 from recommender.hybrid import Hybrid
-from recommender.metrics import ranking_metrics, rmse
+from recommender.memory import MemoryTracker
+from recommender.metrics import rmse
 from recommender.models import make_model
 from recommender.models.ncf import NeuMF
 from recommender.models.rating import BiasedMF
@@ -59,51 +62,132 @@ class Tuned:
 
 
 class Tuner:
-    """Grid search per model on valid NDCG@10 (full ranking, train items masked), then a blend."""
+    """Grid search per model on valid NDCG@10 (full ranking, train items masked), then a blend.
+    Scoring runs in user batches; ``budget_s`` bounds the time spent on configurations beyond each
+    model's first (``recommender.budget``)."""
 
     def __init__(
-        self, train: Interactions, valid: Interactions, *, max_users: int = 3000, seed: int = 0
+        self,
+        train: Interactions,
+        valid: Interactions,
+        *,
+        max_users: int = 3000,
+        seed: int = 0,
+        probe_users: int = 500,
+        memory: MemoryTracker | None = None,
     ) -> None:
         self.train, self.valid = train, valid
-        users = np.unique(valid.rows)
-        if len(users) > max_users:
-            users = np.sort(np.random.default_rng(seed).choice(users, max_users, replace=False))
-        self.users = users
-        self._pos = valid.matrix()[users]
-        self._mask = train.matrix()[users]
+        self.users = sample_users(np.unique(valid.rows), max_users, seed)
+        self._pos = valid.shared_matrix()[self.users]
+        self._mask = train.shared_matrix()[self.users]
+        # probe rung: a fixed subset of the tuning users, used only where evaluation is costly
+        n_probe = min(probe_users, len(self.users))
+        costly = len(self.users) * train.n_items >= PROBE_MIN_CELLS and n_probe < len(self.users)
+        self._probe = (
+            np.sort(np.random.default_rng(seed + 1).choice(len(self.users), n_probe, False))
+            if costly
+            else None
+        )
+        self.memory = memory or MemoryTracker()
+        self.budget = Budget()
+        self.fit_seconds: dict[str, float] = {}
+        self.eval_seconds: dict[str, float] = {}
+        self.tune_seconds: dict[str, float] = {}  # all fits and evaluations of each model
+
+    def per_user(self, model: Recommender, rows: np.ndarray | None = None) -> np.ndarray:
+        """Per-user valid NDCG@10 over the tuning users (or the positions ``rows`` of them)."""
+        users, pos, mask = self.users, self._pos, self._mask
+        if rows is not None:
+            users, pos, mask = users[rows], pos[rows], mask[rows]
+        return ranking_batched(model.score, users, pos, mask, self.train.n_items)["ndcg@10"]
 
     def evaluate(self, model: Recommender) -> float:
-        return ranking_metrics(model.score(self.users), self._pos, self._mask)["ndcg@10"]
+        per = self.per_user(model)
+        return float(np.mean(per)) if len(per) else 0.0
 
-    def search(
-        self, name: str, grid: Grid, extra: Mapping[str, Any] | None = None, log: Log = print
-    ) -> Tuned:
-        best: Tuned | None = None
-        tried: list[tuple[dict[str, Any], float]] = []
-        for params in grid:
-            model = make_model(name, **{**params, **(extra or {})})
-            t0 = time.perf_counter()
+    def _fit(
+        self, name: str, params: Mapping[str, Any], extra: Mapping[str, Any] | None
+    ) -> tuple[Recommender, float]:
+        model = make_model(name, **{**params, **(extra or {})})
+        t0 = time.perf_counter()
+        with self.memory.stage(f"fit:{name}"):
             if isinstance(model, NeuMF):
                 model.fit(self.train, valid=self.valid)  # early stopping on valid
             else:
                 model.fit(self.train)
-            fit_s = time.perf_counter() - t0
-            ndcg = self.evaluate(model)
+        self.budget.tried += 1
+        fit_s = time.perf_counter() - t0
+        self.tune_seconds[name] = self.tune_seconds.get(name, 0.0) + fit_s
+        return model, fit_s
+
+    def search(
+        self,
+        name: str,
+        grid: Grid,
+        extra: Mapping[str, Any] | None = None,
+        log: Log = print,
+        best: Tuned | None = None,
+    ) -> Tuned:
+        """The best of ``grid`` on valid (continuing from ``best``, a config already tried).
+        Configurations the budget cannot afford are skipped; clearly worse ones are discarded
+        on the probe users before their full evaluation."""
+        tried = list(best.tried) if best else []
+        best_probe = self._probe_scores(best.model) if best is not None else None
+        for params in grid:
+            expected = self.fit_seconds.get(name, 0.0) + self.eval_seconds.get(name, 0.0)
+            if best is not None and not self.budget.affords(expected):
+                self.budget.skip(name, dict(params), expected)
+                log(
+                    f"  {name:<11} {dict(params)}  skipped: {expected:.0f}s expected, "
+                    f"{self.budget.left():.0f}s left"
+                )
+                continue
+            model, fit_s = self._fit(name, params, extra)
+            t0 = time.perf_counter()
+            probe = self._probe_scores(model)
+            if probe is not None and best_probe is not None and clearly_worse(probe, best_probe):
+                self.budget.discard(name, dict(params), float(probe.mean()), float(best_probe.mean()))
+                log(
+                    f"  {name:<11} {dict(params)}  discarded on probe ndcg@10={probe.mean():.4f}  "
+                    f"fit={fit_s:.1f}s"
+                )
+                self.fit_seconds[name] = fit_s
+                continue
+            with self.memory.stage(f"fit:{name}"):
+                ndcg = self.evaluate(model)
+            self.fit_seconds[name], self.eval_seconds[name] = fit_s, time.perf_counter() - t0
+            self.tune_seconds[name] += self.eval_seconds[name]
             tried.append((dict(params), ndcg))
             log(f"  {name:<11} {dict(params)}  valid ndcg@10={ndcg:.4f}  fit={fit_s:.1f}s")
             if best is None or ndcg > best.valid_ndcg:
-                best = Tuned(name, dict(params), model, ndcg, fit_s)
+                best, best_probe = Tuned(name, dict(params), model, ndcg, fit_s), probe
+            del model
         assert best is not None, "empty grid"
         best.tried = tried
         return best
+
+    def _probe_scores(self, model: Recommender) -> np.ndarray | None:
+        return None if self._probe is None else self.per_user(model, self._probe)
 
     def select(
         self,
         grids: Mapping[str, Grid],
         extras: Mapping[str, Mapping[str, Any]] | None = None,
         log: Log = print,
+        budget_s: float | None = None,
     ) -> dict[str, Tuned]:
-        return {name: self.search(name, grid, (extras or {}).get(name), log) for name, grid in grids.items()}
+        """Every model's first config, then the rest, strongest model first, within ``budget_s``
+        seconds (None: the whole grid). ``self.budget.report()`` says what was skipped."""
+        self.budget = Budget(budget_s)
+        extras = extras or {}
+        first = {n: self.search(n, list(g)[:1], extras.get(n), log) for n, g in grids.items()}
+        order = sorted(first, key=lambda n: -first[n].valid_ndcg) if budget_s is not None else list(first)
+        out = dict(first)
+        for n in order:
+            rest = list(grids[n])[1:]
+            if rest:
+                out[n] = self.search(n, rest, extras.get(n), log, best=first[n])
+        return {n: out[n] for n in grids}
 
     def select_rating(
         self, grid: Grid = RATING_GRID, log: Log = print

@@ -8,6 +8,39 @@ import scipy.sparse as sp
 from recommender.base import Recommender
 from recommender.data import Interactions
 
+# Up to this many items the inverse is the plain LU one (3 float64 copies of the Gram matrix, under
+# 0.6 GB); above it the Gram matrix is inverted in place by Cholesky and B is written row block by
+# row block, so the peak is one float64 and one float32 items x items matrix (2.7 GB at 15,000).
+SMALL = 5000
+
+
+def _weights_in_place(G: np.ndarray) -> np.ndarray:
+    """B = -P / diag(P) with a zero diagonal, P = G^-1, for a symmetric positive definite G that
+    is overwritten (LAPACK potrf + potri on its Fortran-ordered view: the upper triangle of P)."""
+    from scipy.linalg import lapack
+
+    F = G.T  # G is symmetric: its transpose is the same matrix, Fortran-contiguous without a copy
+    c, info = lapack.dpotrf(F, lower=0, overwrite_a=1, clean=0)
+    if info != 0:
+        raise np.linalg.LinAlgError(f"EASE: Gram matrix not positive definite (potrf info {info})")
+    P, info = lapack.dpotri(c, lower=0, overwrite_c=1)
+    if info != 0:
+        raise np.linalg.LinAlgError(f"EASE: inversion failed (potri info {info})")
+    n = len(P)
+    d = np.diag(P).copy()
+    B = np.empty((n, n), np.float32)
+    step = max(1, (1 << 24) // n)
+    for a in range(0, n, step):
+        b = min(n, a + step)
+        # rows a..b-1 of the symmetric P: upper triangle (j >= i) from P's rows, the rest from its columns
+        upper, lower = P[a:b, :], P[:, a:b].T
+        j = np.arange(n)[None, :]
+        i = np.arange(a, b)[:, None]
+        rows = np.where(j >= i, upper, lower)
+        B[a:b] = -rows / d[None, :]
+        B[np.arange(a, b), np.arange(a, b)] = 0.0
+    return B
+
 
 class EASE(Recommender):
     name = "ease"
@@ -34,10 +67,13 @@ class EASE(Recommender):
         G = (Xw.T @ Xw).toarray()
         p = float(self.params.get("dropout", 0.0))
         G[np.diag_indices_from(G)] += self.params["l2"] + p / (1.0 - p) * np.diag(G)
-        P = np.linalg.inv(G)
-        B = -P / np.diag(P)
-        B[np.diag_indices_from(B)] = 0.0
-        self.B = B.astype(np.float32)
+        if len(G) <= SMALL:
+            P = np.linalg.inv(G)
+            B = -P / np.diag(P)
+            B[np.diag_indices_from(B)] = 0.0
+            self.B = B.astype(np.float32)
+        else:
+            self.B = _weights_in_place(G)
 
     def _score_rows(
         self, rows: sp.csr_matrix, users: np.ndarray | None, seqs: list[np.ndarray]

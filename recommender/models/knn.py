@@ -2,23 +2,46 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import scipy.sparse as sp
 
 from recommender.base import Recommender, csr_from_arrays, csr_to_arrays, take_rows
+from recommender.batching import rows_per_batch
 from recommender.data import Interactions
 from recommender.errors import ConfigError
 
 
-def _keep_top_k(S: np.ndarray, k: int) -> sp.csr_matrix:
-    """Keep the k largest entries of each column (neighbours of the target item)."""
-    n = S.shape[0]
+def _top_k_columns(block: Callable[[int, int], np.ndarray], n: int, k: int) -> sp.csr_matrix:
+    """Keep the k largest positive entries of each column (the neighbours of the target item) of
+    an n x n similarity that ``block(a, b)`` computes for columns a..b-1 (dense, diagonal zeroed).
+    Column blocks bound memory to ``BATCH_CELLS`` cells; a small catalog is one block."""
     k = min(k, n)
-    idx = np.argpartition(-S, k - 1, axis=0)[:k]  # (k, n) row indices per column
-    cols = np.broadcast_to(np.arange(n), idx.shape)
-    vals = S[idx, cols]
-    keep = vals > 0
-    return sp.csr_matrix((vals[keep], (idx[keep], cols[keep])), shape=S.shape, dtype=np.float32)
+    step = rows_per_batch(n)
+    rows, cols, vals = [], [], []
+    for a in range(0, n, step):
+        S = block(a, min(n, a + step))
+        idx = np.argpartition(-S, k - 1, axis=0)[:k]  # (k, b - a) row indices per column
+        c = np.broadcast_to(np.arange(a, a + S.shape[1]), idx.shape)
+        v = np.take_along_axis(S, idx, axis=0)
+        keep = v > 0
+        rows.append(idx[keep])
+        cols.append(c[keep])
+        vals.append(v[keep])
+        del S
+    S = sp.csr_matrix(
+        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n, n), dtype=np.float32
+    )
+    S.sort_indices()
+    return S
+
+
+def _zero_diagonal(S: np.ndarray, a: int) -> np.ndarray:
+    """Zero the entries (a + j, j) of a column block starting at column a."""
+    j = np.arange(S.shape[1])
+    S[a + j, j] = 0.0
+    return S
 
 
 class ItemKNN(Recommender):
@@ -32,11 +55,15 @@ class ItemKNN(Recommender):
 
     def _fit(self, X: sp.csr_matrix, data: Interactions) -> None:
         Xb = data.matrix(binary=True) if self.params["binary"] else X
-        co = (Xb.T @ Xb).toarray().astype(np.float32)
         norms = np.sqrt(np.asarray(Xb.multiply(Xb).sum(axis=0)).ravel()).astype(np.float32)
-        S = co / (np.outer(norms, norms) + self.params["shrink"] + 1e-9)
-        np.fill_diagonal(S, 0.0)
-        self.S = _keep_top_k(S, int(self.params["k"]))
+        XbT, Xc = Xb.T.tocsr(), Xb.tocsc()
+        shrink = self.params["shrink"]
+
+        def block(a: int, b: int) -> np.ndarray:
+            co = (XbT @ Xc[:, a:b]).toarray().astype(np.float32)
+            return _zero_diagonal(co / (np.outer(norms, norms[a:b]) + shrink + 1e-9), a)
+
+        self.S = _top_k_columns(block, Xb.shape[1], int(self.params["k"]))
 
     def _score_rows(
         self, rows: sp.csr_matrix, users: np.ndarray | None, seqs: list[np.ndarray]
@@ -102,15 +129,22 @@ class UserKNN(Recommender):
     def _score_rows(
         self, rows: sp.csr_matrix, users: np.ndarray | None, seqs: list[np.ndarray]
     ) -> np.ndarray:
-        return np.asarray((self._neighbours(rows, users) @ self.Xb).toarray())
+        # chunks bound the dense (rows x fit-time users) similarity block, as in _index_neighbours
+        step = rows_per_batch(self.Xb.shape[0], 1 << 23)
+        parts = [
+            self._neighbours(rows[s : s + step], None if users is None else users[s : s + step])
+            for s in range(0, rows.shape[0], step)
+        ]
+        return np.asarray((sp.vstack(parts, format="csr") @ self.Xb).toarray())
 
     def _index_neighbours(self) -> None:
         """Neighbour lists of every fit-time user, computed once: a request for a known user is
         then one sparse row times the user-item matrix instead of a pass over all users."""
         X = self.Xb
+        step = min(1024, rows_per_batch(X.shape[0], 1 << 23))  # float64 blocks of at most 64 MB
         parts = [
-            self._neighbours(X[s : s + 1024], np.arange(s, min(s + 1024, X.shape[0])))
-            for s in range(0, X.shape[0], 1024)
+            self._neighbours(X[s : s + step], np.arange(s, min(s + step, X.shape[0])))
+            for s in range(0, X.shape[0], step)
         ]
         self.N = sp.vstack(parts, format="csr").astype(np.float32)
 
@@ -151,7 +185,12 @@ class RP3Beta(ItemKNN):
         Piu = sp.diags(1.0 / deg_i) @ Xb.T
         if a != 1.0:
             Pui, Piu = Pui.power(a), Piu.power(a)
-        W = (Piu @ Pui).toarray().astype(np.float32)
-        W /= np.power(deg_i, self.params["beta"])[None, :].astype(np.float32)
-        np.fill_diagonal(W, 0.0)
-        self.S = _keep_top_k(W, int(self.params["k"]))
+        Pui = Pui.tocsc()
+        penalty = np.power(deg_i, self.params["beta"]).astype(np.float32)
+
+        def block(a: int, b: int) -> np.ndarray:
+            W = (Piu @ Pui[:, a:b]).toarray().astype(np.float32)
+            W /= penalty[None, a:b]
+            return _zero_diagonal(W, a)
+
+        self.S = _top_k_columns(block, Xb.shape[1], int(self.params["k"]))

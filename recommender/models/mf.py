@@ -39,7 +39,7 @@ class _Factors(Recommender):
         if history is None or not self.fold_history:
             return super().score(users, history)
         self._check()
-        rows = history.matrix()[np.asarray(users, dtype=np.int64)]
+        rows = history.shared_matrix()[np.asarray(users, dtype=np.int64)]
         return np.asarray(self._score_rows(rows, None, []), dtype=np.float32)
 
     def _fold(self, rows: sp.csr_matrix) -> np.ndarray:
