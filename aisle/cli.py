@@ -95,6 +95,18 @@ def _bench_load() -> Handler:
     return cli
 
 
+def _experiments() -> Handler:
+    from assistant.experiments_cli import cli
+
+    return cli
+
+
+def _bench_experiments() -> Handler:
+    from aisle.bench.experiments import cli
+
+    return cli
+
+
 def _eval() -> Handler:
     from eval.run import cli
 
@@ -131,6 +143,10 @@ COMMANDS: dict[str, Command] = {
     "bench nlu": Command(_bench_nlu, "understanding benchmark: commands, numbers, paths, sentiment"),
     "bench chat": Command(_bench_chat, "end-to-end chat latency and grounding benchmark"),
     "bench load": Command(_bench_load, "concurrent shoppers against the REST/SSE API"),
+    "bench experiments": Command(
+        _bench_experiments, "simulated shoppers as experiment traffic: known-worse arm and A/A seeds"
+    ),
+    "experiments": Command(_experiments, "list, report, stop and promote experiments"),
     "eval": Command(_eval, "offline conversation evaluation suite"),
     "doctor": Command(_doctor, "check versions, models and settings; smoke every component"),
     "models": Command(_models, "list, assemble and verify model files"),

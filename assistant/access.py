@@ -41,7 +41,10 @@ def new_session_id() -> str:
 
 class Access:
     def __init__(
-        self, store: Callable[[], Store], guard: RenderGuard, assign_variant: Callable[[str | None], str]
+        self,
+        store: Callable[[], Store],
+        guard: RenderGuard,
+        assign_variant: Callable[[str | None], str | None],
     ) -> None:
         self._store = store
         self.guard = guard
@@ -121,6 +124,8 @@ class Access:
         value: float | None = None,
         variant: str | None = None,
     ) -> int:
+        if kind == "rating" and (session_id is None or value is None or value not in (1, 2, 3, 4, 5)):
+            raise DataError("a rating is 1 to 5 stars for a conversation: send session_id and value 1..5")
         if kind in STAFF_ONLY_EVENTS and not who.staff:
             raise AccessDeniedError(
                 f"{kind} events come from the shop's backend: send them with the admin token"
@@ -145,7 +150,8 @@ class Access:
             customer_id=cid,
             product_id=product_id,
             value=value,
-            variant=variant or self._variant(cid or session_id),
+            # The server's assignment wins over a client's claim: an arm is never chosen by the caller.
+            variant=self._variant(cid or session_id) or variant,
             payload={"source": "ui"},
         )
 

@@ -15,8 +15,10 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from assistant import execute, guard, policy
+from assistant.arms import ArmViews
 from assistant.decision import Decision
 from assistant.events import Citation, Done, Event, ProductCard, Products, TextDelta, Understood
+from assistant.experiments import Assignment
 from assistant.facade import EngineServices
 from assistant.generate.base import BusyError
 from assistant.generate.facts import Facts, build_facts
@@ -61,6 +63,7 @@ class Assistant(EngineServices):
         recommender: Any | None = None,
         catalog: Any | None = None,
         suggest: Callable[[str, int], list[str]] | None = None,
+        experiments: Any | None = None,
     ) -> None:
         self.settings = settings
         self.catalog = catalog
@@ -71,6 +74,10 @@ class Assistant(EngineServices):
         self.retriever = retriever
         self.recommender = recommender
         self.suggest = suggest
+        # assistant.experiments.ExperimentBook: which arm (recommender blend, re-ranking, reply style)
+        # each shopper is served; None serves the fitted recommender as it is.
+        self.experiments = experiments
+        self._arm_views = ArmViews()
 
     # --- public API ------------------------------------------------------------------------
     def respond(
@@ -141,7 +148,7 @@ class Assistant(EngineServices):
         results = [execute.run(d, ctx) for d in decisions]
         cards = [c for r in results for c in execute.cards(r)]
         if cards:
-            self._impressions(session_id, customer_id, cards, decisions[0].action)
+            self._impressions(session_id, customer_id, cards, decisions[0].action, ctx.variant)
             yield Products(cards)
         answer, citations = yield from self._answers(decisions, results, reading, ctx)
         for d, r in zip(decisions, results, strict=True):
@@ -169,6 +176,7 @@ class Assistant(EngineServices):
         meta = {
             "intents": understood.intents,
             "sentiment": reading.sentiment,
+            "sentiment_score": float(reading.sentiment_score),  # the trajectory the console watches
             "path": reading.path,
             "action": understood.action,
             "flags": g.flags,
@@ -220,7 +228,7 @@ class Assistant(EngineServices):
                 if c.id not in {x.id for x in citations}
             ]
         tail = self.generator.template.postscript(first)
-        if tail and not answer.text.rstrip().endswith("?"):
+        if tail and not answer.text.rstrip().endswith("?") and ctx.reply_style != "brief":
             yield TextDelta("\n\n" + tail)
             answer = replace(answer, text=answer.text + "\n\n" + tail)
         return answer, citations
@@ -260,17 +268,21 @@ class Assistant(EngineServices):
 
     def _tool_context(self, session_id: str, customer_id: str | None) -> ToolContext:
         opted_out = customer_id is not None and not self.store.personalization_allowed(customer_id)
+        served = self.experiments.assignment(customer_id or session_id) if self.experiments else Assignment()
         return ToolContext(
             self.shop,
             self.store,
             self.retriever,
-            self.recommender,
+            self._arm_views.recommender(self.recommender, served.arm),
             session_id,
             customer_id,
             session_items=[] if opted_out else self._session_items(session_id),
             personalized=not opted_out,
             owned=tuple(self._owned(customer_id, opted_out)),
             currency=self.shop_currency,
+            diversity=served.arm.diversity,
+            reply_style=served.arm.reply_style,
+            variant=served.variant,
         )
 
     def _owned(self, customer_id: str | None, opted_out: bool) -> list[str]:
@@ -298,7 +310,12 @@ class Assistant(EngineServices):
         return DialogueState()
 
     def _impressions(
-        self, session_id: str, customer_id: str | None, cards: list[ProductCard], action: str
+        self,
+        session_id: str,
+        customer_id: str | None,
+        cards: list[ProductCard],
+        action: str,
+        variant: str | None = None,
     ) -> None:
         for rank, c in enumerate(cards):
             self.store.add_event(
@@ -306,6 +323,7 @@ class Assistant(EngineServices):
                 session_id=session_id,
                 customer_id=customer_id,
                 product_id=c.product_id,
+                variant=variant,
                 payload={"rank": rank, "action": action},
             )
 

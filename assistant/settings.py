@@ -42,6 +42,11 @@ class Settings(BaseSettings):
     data_dir: Path = Field(
         default=Path(".aisle"), description="Where the database, indexes and fitted models live."
     )
+    experiments_file: Path | None = Field(
+        default=None,
+        description="Experiments to serve (TOML, JSON or YAML; see docs/insights.md); default "
+        "<data_dir>/experiments.toml when it exists.",
+    )
     cache_dir: Path = Field(
         default_factory=_default_cache, description="Model cache: assembled GGUF, built wheels."
     )

@@ -25,6 +25,10 @@ class ToolContext:
     now: Callable[[], datetime] | None = None  # overrides the shop's clock (tests)
     owned: tuple[str, ...] = ()  # products the customer already bought: not recommended again
     currency: str = "USD"  # the shop's currency, for wording constraints
+    # The experiment arm this shopper is served (assistant.experiments): re-ranking and reply style.
+    diversity: float = 0.0
+    reply_style: str = "default"
+    variant: str | None = None  # "experiment:arm", recorded on every impression
 
     def clock(self) -> datetime:
         """The shop's current time: the demo shop lives at its manifest's date, not the wall clock's."""

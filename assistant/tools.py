@@ -183,6 +183,10 @@ def recommend(
     }
     key = _sort_key(ctx, sort, blended)
     ranked = sorted(cands, key=key)[:k]
+    if ctx.diversity > 0 and sort is None:  # an experiment arm's diversity re-ranking
+        from assistant.arms import mmr
+
+        ranked = mmr(sorted(cands, key=key)[: 5 * k], lambda p: blended[p.id], k, ctx.diversity)
     hits = []
     for p in ranked:
         hit = ctx.shop.hit(p, score=blended[p.id], matches=ctx.shop.matches(p, c))

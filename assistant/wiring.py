@@ -24,6 +24,7 @@ def build_assistant(settings: Settings, *, catalog: Any | None = None, warm: boo
     """Catalog, store, shop index, reader, retriever, recommender and chat model, from settings."""
     from assistant.components import embedder_from_settings
     from assistant.engine import Assistant
+    from assistant.experiments import ExperimentBook
     from assistant.generate.base import make_chat_model
     from assistant.generate.grounding import Grounder
     from assistant.generate.runner import Generator
@@ -54,6 +55,7 @@ def build_assistant(settings: Settings, *, catalog: Any | None = None, warm: boo
         recommender=recommender,
         catalog=catalog,
         suggest=reader.resolver.suggest,
+        experiments=ExperimentBook.from_settings(settings),
     )
     if warm:
         assistant.warm()

@@ -209,8 +209,8 @@ class Dialogue:
     first_list_hit: bool
 
 
-def simulate(engine: Engine, t: Target, max_turns: int = 5) -> Dialogue:
-    sid = new_session_id(f"sim-{t.customer_id}")
+def simulate(engine: Engine, t: Target, max_turns: int = 5, session_id: str | None = None) -> Dialogue:
+    sid = session_id or new_session_id(f"sim-{t.customer_id}")
     msg, turns, success, best, first_hit = opener(t), [], None, None, None
     for i in range(1, max_turns + 1):
         rec = run_turn(engine, sid, msg, customer_id=t.customer_id)

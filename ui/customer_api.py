@@ -22,7 +22,7 @@ PRODUCT_ID_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]{1,64}$"
 
 
 class EventIn(BaseModel):
-    kind: Literal["click", "cart", "feedback", "thumbs", "view", "purchase", "impression"]
+    kind: Literal["click", "cart", "feedback", "thumbs", "view", "purchase", "impression", "rating"]
     session_id: str | None = Field(
         default=None,
         pattern=ID_PATTERN,
@@ -58,7 +58,9 @@ def router(backend: Backend) -> APIRouter:
     ) -> dict[str, Any]:
         return {"session_id": session_id, "messages": backend.messages(who, session_id, after_id=after)}
 
-    @r.post("/events", summary="Record a click, cart add or thumbs up/down in your conversation")
+    @r.post(
+        "/events", summary="Record a click, cart add, thumbs up/down or a 1-5 rating of your conversation"
+    )
     def post_event(ev: EventIn, request: Request, who: Identity = Depends(who_is)) -> dict[str, Any]:
         limit(backend, "events", request)
         kind = "feedback" if ev.kind == "thumbs" else ev.kind

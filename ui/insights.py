@@ -83,8 +83,8 @@ def compute(store: Store, max_sessions: int = 500) -> dict[str, Any]:
             or (ev.get("payload") or {}).get("source") == "demo"
         ):
             continue
-        # The arm is a pure function of who saw it, so rows stored without one are assigned the same way.
-        arm = ev.get("variant") or variant_for(ev.get("customer_id") or ev.get("session_id"))
+        # Rows outside any experiment are counted apart, not hashed into fictitious arms.
+        arm = ev.get("variant") or "no experiment"
         (shown if ev["kind"] == "impression" else clicked)[arm] += 1
     ctr = {
         arm: {

@@ -39,11 +39,11 @@ class Backend:
         self._warming = False
         self.start_error: str | None = None  # why the engine failed to build at start-up, for /api/health
         from assistant.access import Access
+        from assistant.experiments import ExperimentBook
         from assistant.identity import Authority
         from assistant.outguard import RenderGuard
         from assistant.ratelimit import ApiLimits, ChatLimits
         from ui.admission import Admission
-        from ui.insights import variant_for
 
         # One admission path per app for POST /api/chat (and the widget) and the web chat alike:
         # one quota (switching channel buys no turns), one length limit, one turn gate.
@@ -55,7 +55,10 @@ class Backend:
         self.guard = RenderGuard(settings.shop_hosts)
         # Identity and object-level checks, shared by the REST routes and the Gradio handlers.
         self.authority = Authority.from_settings(settings, lambda: self.store)
-        self.access = Access(lambda: self.store, self.guard, variant_for)
+        # Clicks, cart adds and purchases carry the experiment arm their shopper is served (sticky by
+        # customer, or by session when anonymous), as the engine's impressions do.
+        self.experiments = ExperimentBook.from_settings(settings)
+        self.access = Access(lambda: self.store, self.guard, self.experiments.variant)
 
     # --- lazily built parts -----------------------------------------------------------------
     @property
