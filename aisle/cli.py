@@ -107,6 +107,12 @@ def _bench_experiments() -> Handler:
     return cli
 
 
+def _bench_insights() -> Handler:
+    from aisle.bench.insights import cli
+
+    return cli
+
+
 def _eval() -> Handler:
     from eval.run import cli
 
@@ -145,6 +151,9 @@ COMMANDS: dict[str, Command] = {
     "bench load": Command(_bench_load, "concurrent shoppers against the REST/SSE API"),
     "bench experiments": Command(
         _bench_experiments, "simulated shoppers as experiment traffic: known-worse arm and A/A seeds"
+    ),
+    "bench insights": Command(
+        _bench_insights, "churn model (later time window, Amazon Office) and segment stability"
     ),
     "experiments": Command(_experiments, "list, report, stop and promote experiments"),
     "eval": Command(_eval, "offline conversation evaluation suite"),

@@ -281,6 +281,7 @@ class Assistant(EngineServices):
             owned=tuple(self._owned(customer_id, opted_out)),
             currency=self.shop_currency,
             diversity=served.arm.diversity,
+            rank_weights=served.arm.rank_weights,
             reply_style=served.arm.reply_style,
             variant=served.variant,
         )

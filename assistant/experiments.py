@@ -15,7 +15,8 @@ An experiment file (TOML, JSON or YAML; ``AISLE_EXPERIMENTS_FILE``, default
     traffic = 0.5
     blend = { popularity = 1.0 }    # recommender blend weights; the keys are the model set
     diversity = 0.0                 # MMR re-ranking strength 0..1 (category/brand overlap)
-    reply_style = "default"         # or "brief": no follow-up question after the answer
+    reply_style = "default"         # or "brief": the answer without the notes and question after it
+    rank_weights = { recommender = 0.4, text = 0.3, rating = 0.3 }   # a product list's blend
 
 Assignment hashes the experiment's name with the customer id (the session id when anonymous), so
 it is deterministic and sticky without storing anything, and independent across experiments. One
@@ -43,6 +44,7 @@ from assistant.errors import ConfigError
 NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,19}$")
 ARM_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,9}$")
 REPLY_STYLES = ("default", "brief")
+RANK_WEIGHTS = (0.4, 0.3, 0.3)  # assistant.tools.recommend's blend: recommender, request text, rating
 
 
 @dataclass(frozen=True)
@@ -54,10 +56,8 @@ class Arm:
     blend: Mapping[str, float] | None = None
     diversity: float = 0.0
     reply_style: str = "default"
-
-    @property
-    def changes_ranking(self) -> bool:
-        return self.blend is not None or self.diversity > 0
+    # How a product list weighs the recommender, the match to the request's words and the rating.
+    rank_weights: tuple[float, float, float] = RANK_WEIGHTS
 
 
 DEFAULT_ARM = Arm("default")
@@ -150,7 +150,15 @@ def _arm(raw: Mapping[str, Any], exp: str) -> Arm:
     traffic = float(raw.get("traffic", 1.0))
     if not 0.0 <= diversity <= 1.0 or traffic <= 0:
         raise ConfigError(f"experiment {exp!r} arm {name!r}: diversity in 0..1 and traffic > 0")
-    return Arm(name, traffic, blend, diversity, style)
+    rank = raw.get("rank_weights", RANK_WEIGHTS)
+    if isinstance(rank, Mapping):
+        rank = (rank.get("recommender", 0.0), rank.get("text", 0.0), rank.get("rating", 0.0))
+    rank = tuple(float(x) for x in rank)
+    if len(rank) != 3 or min(rank) < 0 or sum(rank) <= 0:
+        raise ConfigError(
+            f"experiment {exp!r} arm {name!r}: rank_weights = {{recommender, text, rating}} >= 0"
+        )
+    return Arm(name, traffic, blend, diversity, style, (rank[0], rank[1], rank[2]))
 
 
 def parse_experiments(raw: Mapping[str, Any]) -> list[Experiment]:
@@ -282,6 +290,7 @@ def experiment_from_arms(name: str, arms: Sequence[Arm]) -> Experiment:
                         "traffic": a.traffic,
                         "diversity": a.diversity,
                         "reply_style": a.reply_style,
+                        "rank_weights": list(a.rank_weights),
                         **({"blend": dict(a.blend)} if a.blend is not None else {}),
                     }
                     for a in arms

@@ -27,6 +27,7 @@ class ToolContext:
     currency: str = "USD"  # the shop's currency, for wording constraints
     # The experiment arm this shopper is served (assistant.experiments): re-ranking and reply style.
     diversity: float = 0.0
+    rank_weights: tuple[float, float, float] = (0.4, 0.3, 0.3)  # recommender, request text, rating
     reply_style: str = "default"
     variant: str | None = None  # "experiment:arm", recorded on every impression
 

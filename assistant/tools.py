@@ -177,8 +177,12 @@ def recommend(
     poor = {
         p.id: 0.3 if p.rating is not None and p.rating < 3.0 and p.rating_count >= 3 else 0.0 for p in cands
     }
+    w_rec, w_rel, w_rating = ctx.rank_weights
     blended = {
-        p.id: 0.4 * rec_r.get(p.id, 0) + 0.3 * rel_r.get(p.id, 0) + 0.3 * rating_r.get(p.id, 0) - poor[p.id]
+        p.id: w_rec * rec_r.get(p.id, 0)
+        + w_rel * rel_r.get(p.id, 0)
+        + w_rating * rating_r.get(p.id, 0)
+        - poor[p.id]
         for p in cands
     }
     key = _sort_key(ctx, sort, blended)

@@ -27,7 +27,7 @@ import gradio as gr
 from assistant.api import BusyError
 from assistant.errors import AisleError
 from assistant.events import event_to_dict
-from ui import console
+from ui import console, rating
 from ui import identity_panel as identity
 from ui.identity_panel import PRIVATE
 from ui.privacy_panel import Visit, resolve
@@ -231,9 +231,11 @@ def build(backend: Backend) -> gr.Blocks:
             with gr.Row(elem_classes=["aisle-hidden"]):  # card buttons write here (render.HEAD_JS)
                 ev_box = gr.Textbox(elem_id="aisle-event", show_label=False, container=False)
                 ev_send = gr.Button("event", elem_id="aisle-event-send")
+            stars = rating.rating_row()
             privacy = identity.privacy_accordion()
         console.build_tabs(backend)
         _wire_chat(backend, box, send, chat, cards, sid, token, ckey, last_id, status)
+        rating.wire_rating(backend, stars, sid, token, ckey)
         identity.wire_identity(
             backend, demo, who, shop_token, sid, token, ckey, last_id, chat, cards, status, privacy
         )

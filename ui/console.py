@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
-from ui import agent_api, insights
+from ui import agent_api, insight_panels, insights
 from ui.render import cards_html, esc, passages_html, transcript_html
 
 if TYPE_CHECKING:
@@ -48,6 +48,8 @@ def load_queue(backend: Backend, token: str) -> tuple[Any, Any]:
     for s in q["sessions"]:
         if s["id"] not in seen:
             flag = " · agent" if s.get("paused") else ""
+            if insight_panels.falling(backend, s["id"]):
+                flag += " · sentiment falling"
             choices.append((f"live · {s['id'][:12]} · {s.get('customer_id') or 'anonymous'}{flag}", s["id"]))
     html_out = "".join(rows) if q["tickets"] else "<p>No open hand-off tickets.</p>"
     return html_out, gr.update(choices=choices, value=None)
@@ -77,7 +79,8 @@ def open_conversation(backend: Backend, token: str, session_id: str | None) -> t
     except Exception as exc:  # a failed draft must not hide the transcript
         sug = {"text": "", "products": [], "policies": [], "error": type(exc).__name__}
     prof = view["profile"]
-    profile_md = html.escape(str(prof.get("summary", "")), quote=False)
+    notes = insight_panels.console_notes(backend, view["session"].get("customer_id"), view["sentiment"])
+    profile_md = "\n\n".join(html.escape(x, quote=False) for x in [str(prof.get("summary", "")), *notes])
     paused = "agent has taken over" if view["session"].get("paused") else "bot is answering"
     return (
         _transcript(backend, view["messages"]),
@@ -116,22 +119,41 @@ def take_over(backend: Backend, token: str, session_id: str | None, paused: bool
     return "You have taken over: the bot is paused." if paused else "Released: the bot answers again."
 
 
+PANELS = (
+    *("intents", "sentiment", "ctr", "unanswered"),
+    *("experiment", "segments", "churn", "satisfaction", "trajectories"),
+)
+
+
 def load_insights(backend: Backend, token: str) -> tuple[Any, ...]:
+    """(summary, then one figure per panel in PANELS' order)."""
     if not _authorized(backend, token):
-        return DENIED, None, None, None, None
+        return (DENIED,) + (None,) * len(PANELS)
     data = insights.compute(backend.store)
-    figs = insights.charts(data)
-    ctr = (
-        ", ".join(f"{k}: {v['clicks']}/{v['impressions']}" for k, v in data["ctr_by_variant"].items())
-        or "no data"
-    )
-    return (
-        f"Clicks/impressions by variant: {esc(ctr)}",
-        figs["intents"],
-        figs["sentiment"],
-        figs["ctr"],
-        figs["unanswered"],
-    )
+    more = insight_panels.compute(backend)
+    figs = {**insights.charts(data), **insight_panels.figures(more)}
+    return (insight_summary(data, more), *(figs[p] for p in PANELS))
+
+
+def insight_summary(data: dict[str, Any], more: dict[str, Any]) -> str:
+    """The panels' headline numbers in words, and the at-risk customers with their reasons."""
+    ctr = ", ".join(f"{k}: {v['clicks']}/{v['impressions']}" for k, v in data["ctr_by_variant"].items())
+    lines = [f"Clicks/impressions by variant: {esc(ctr or 'no data')}"]
+    for rep in more["experiments"][:1]:
+        lines.append("Experiment: " + "<br>".join(esc(x) for x in rep["summary"]))
+    if more["churn_model"]:
+        m, b = more["churn_model"]["model"], more["churn_model"]["recency_only"]
+        lines.append(
+            f"Churn model (tested on the latest window): AUC {m['auc']:.2f}, recency only {b['auc']:.2f}"
+        )
+    for r in more["at_risk"][:5]:
+        lines.append(
+            f"At risk: {esc(r['customer_id'])} ({esc(r['segment'] or '')}) {r['risk']:.0%}: "
+            + esc("; ".join(r["reasons"]))
+        )
+    falling = [t["session_id"][:12] for t in more["trajectories"] if t["falling"]]
+    lines.append(f"Conversations with falling sentiment: {esc(', '.join(falling) or 'none')}")
+    return "\n\n".join(lines)
 
 
 def build_tabs(backend: Backend) -> None:
@@ -220,15 +242,27 @@ def _wire_agent(backend: Backend, w: dict[str, Any]) -> None:
 def _insights_tab(backend: Backend) -> None:
     with gr.Row():
         i_token = gr.Textbox(label="Agent token", type="password", scale=3, elem_id="insights-token")
-        i_load = gr.Button("Load insights", scale=1)
-    i_note = gr.Markdown()
-    with gr.Row():
-        p1, p2 = gr.Plot(label="Intents"), gr.Plot(label="Sentiment over time")
-    with gr.Row():
-        p3, p4 = gr.Plot(label="CTR by variant"), gr.Plot(label="Unanswered questions")
+        i_load = gr.Button("Load insights", scale=1, elem_id="insights-load")
+    i_note = gr.Markdown(elem_id="insights-note")
+    labels = {
+        "intents": "Intents",
+        "sentiment": "Sentiment over time",
+        "ctr": "CTR by variant",
+        "unanswered": "Unanswered questions",
+        "experiment": "Experiment",
+        "segments": "Segments",
+        "churn": "Churn risk",
+        "satisfaction": "Satisfaction (CSAT)",
+        "trajectories": "Sentiment trajectories",
+    }
+    plots = {}
+    for pair in zip(PANELS[0::2], PANELS[1::2] + ("",), strict=True):
+        with gr.Row():
+            for name in (n for n in pair if n):
+                plots[name] = gr.Plot(label=labels[name], elem_id=f"insights-{name}")
     i_load.click(
         lambda t: load_insights(backend, t),
         inputs=[i_token],
-        outputs=[i_note, p1, p2, p3, p4],
+        outputs=[i_note, *(plots[p] for p in PANELS)],
         api_visibility="private",
     )

@@ -59,6 +59,9 @@ class Backend:
         # customer, or by session when anonymous), as the engine's impressions do.
         self.experiments = ExperimentBook.from_settings(settings)
         self.access = Access(lambda: self.store, self.guard, self.experiments.variant)
+        from ui.insight_panels import InsightCache
+
+        self.insight = InsightCache()  # segments and churn risk, refitted at most every few minutes
 
     # --- lazily built parts -----------------------------------------------------------------
     @property

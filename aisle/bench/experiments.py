@@ -3,8 +3,9 @@
 Simulated shoppers (eval.simulator, their last visit held out) are the traffic, through the real
 engine (template replies) in an isolated data dir:
 
-- known-worse: arm "hybrid" serves the fitted recommender, arm "pop" blends popularity only; the
-  report must find "pop" worse (negative difference, p < 0.05) on conversion;
+- known-worse: arm "hybrid" serves the default ranking, arm "pop" ranks lists by popularity only;
+  the report must find "pop" worse (negative difference, p < 0.05) on conversion; a second run
+  swaps only the recommender's share of the ranking for popularity (no prior on its sign);
 - A/A: two identical arms, once per seed (a new experiment name, so a new assignment; a new sample
   of shoppers and new behaviour draws); the share of seeds with p < level is the false-positive
   rate, which must stay within the level.
@@ -35,10 +36,17 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _arms(kind: str) -> list[Any]:
+    """ "worse": lists ranked by popularity only (the recommender blends popularity alone and the list
+    ignores the request's words, the ratings and the shopper's history), known worse than the
+    default; "popblend": only the recommender's share becomes popularity (informative, no prior);
+    "aa": two identical arms."""
     from assistant.experiments import Arm
 
+    pop = {"popularity": 1.0}
     if kind == "worse":
-        return [Arm("hybrid"), Arm("pop", blend={"popularity": 1.0})]
+        return [Arm("hybrid"), Arm("pop", blend=pop, rank_weights=(1.0, 0.0, 0.0))]
+    if kind == "popblend":
+        return [Arm("hybrid"), Arm("popblend", blend=pop)]
     return [Arm("a"), Arm("b")]
 
 
@@ -74,10 +82,12 @@ def run(args: argparse.Namespace, say: Any) -> dict[str, Any]:
     with Sandbox("template", cutoffs=holdout(targets), shop=shop) as box:
         engine = box.engine()
         t0 = time.perf_counter()
-        worse = run_traffic(engine, targets, _arms("worse"), "worse", 0, args.max_turns, say=say)
-        out["known_worse"] = {**_brief(worse.report), "seconds": round(time.perf_counter() - t0, 1)}
-        say(f"known-worse: {out['known_worse']['diff']} p {out['known_worse']['p']}")
-        forget_run(engine.store, "worse")
+        for key, kind in (("known_worse", "worse"), ("popularity_blend", "popblend")):
+            r = run_traffic(engine, targets, _arms(kind), kind, 0, args.max_turns, say=say)
+            out[key] = {**_brief(r.report), "seconds": round(time.perf_counter() - t0, 1)}
+            say(f"{key}: {out[key]['diff']} p {out[key]['p']}")
+            forget_run(engine.store, kind)
+            t0 = time.perf_counter()
         runs = []
         for seed in range(args.aa_seeds):
             sample = random.Random(seed).sample(targets, min(args.aa_shoppers, len(targets)))
@@ -116,7 +126,7 @@ def cli(argv: list[str]) -> int:
     args.out.write_text(json.dumps(out, indent=2), encoding="utf-8")
     kw, aa = out["known_worse"], out["aa"]
     print(
-        f"known-worse (pop vs hybrid): conversion diff {kw['diff']['conversion']:+.3f} "
+        f"known-worse (popularity-only lists vs default): conversion diff {kw['diff']['conversion']:+.3f} "
         f"p {kw['p']['conversion']:.3g}; CTR diff {kw['diff']['ctr']:+.3f} p {kw['p']['ctr']:.3g}"
     )
     print(

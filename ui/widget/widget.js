@@ -118,6 +118,8 @@
       }
       if (data.message_id) lastId = Math.max(lastId, data.message_id);
       if (data.session_id) saveSid(data.session_id);
+      var bar = root.querySelector(".aisle-w-rate");
+      if (bar && bar.querySelector("button")) bar.hidden = false;
     } else if (type === "error") {
       addMsg("note", data.error === "busy" ? "Busy right now \u2014 please try again in a few seconds." : "Sorry, something went wrong.");
     }
@@ -199,6 +201,20 @@
     }, 3000);
   }
 
+  // The shopper's 1-5 rating of the conversation (CSAT by intent and by experiment arm in Insights);
+  // hidden until the assistant has answered once.
+  function rateBar() {
+    var bar = el("div", "aisle-w-rate", "Rate this chat: ");
+    bar.hidden = true;
+    [1, 2, 3, 4, 5].forEach(function (n) {
+      bar.appendChild(button("\u2605" + n, "Rate this conversation " + n + " of 5", function () {
+        postEvent("rating", null, n);
+        bar.textContent = "Thanks for rating: " + n + " of 5.";
+      }));
+    });
+    return bar;
+  }
+
   function build() {
     root = el("div", "aisle-w");
     root.style.setProperty("--aisle-color", cfg.color);
@@ -224,7 +240,7 @@
     var go = el("button", "aisle-w-send", "Send");
     go.type = "submit";
     form.appendChild(input); form.appendChild(go);
-    panel.appendChild(head); panel.appendChild(log); panel.appendChild(form);
+    panel.appendChild(head); panel.appendChild(log); panel.appendChild(rateBar()); panel.appendChild(form);
     root.appendChild(panel); root.appendChild(bubble);
     document.body.appendChild(root);
     if (cfg.greeting) addMsg("bot", cfg.greeting);
