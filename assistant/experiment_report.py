@@ -180,8 +180,9 @@ def report(events: Iterable[Mapping[str, Any]], experiment: Experiment) -> Repor
             "conversion": rep.conversion.value - control.conversion.value,
         }
         se = math.sqrt(v0 + v1)
+        enough = min(control.exposures, rep.exposures) >= 2  # no test against an (almost) empty arm
         p = {
-            "ctr": 2 * _norm_sf(abs(r1 - r0) / se) if se > 0 else 1.0,
+            "ctr": 2 * _norm_sf(abs(r1 - r0) / se) if se > 0 and enough else 1.0,
             "add_to_cart": two_proportion_p(
                 control.add_to_cart.num, control.add_to_cart.den, rep.add_to_cart.num, rep.add_to_cart.den
             ),

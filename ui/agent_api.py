@@ -107,9 +107,14 @@ def router(backend: Backend) -> APIRouter:
         return {"ticket_id": ticket_id, "status": "closed"}
 
     @r.get(
-        "/insights", summary="Intents, sentiment over time, CTR by recommender variant, unanswered questions"
+        "/insights",
+        summary="Intents, sentiment over time, CTR by variant, unanswered questions, experiments (per arm "
+        "with 95% intervals, p-values, SRM), segments, customers most at risk, CSAT by intent and arm, "
+        "sentiment trajectories",
     )
     def get_insights() -> dict[str, Any]:
-        return insights.compute(backend.store)
+        from ui import insight_panels
+
+        return {**insights.compute(backend.store), **insight_panels.compute(backend)}
 
     return r
