@@ -1,5 +1,5 @@
 """Browser test: the real server (``aisle run``, template generator, the demo shop's history) with an
-experiment declared; shoppers chat (the web chat and the REST API), click, rate; Insights opened
+experiment declared; shoppers chat (the web chat, the widget and the REST API), click, rate; Insights opened
 with the agent token shows every panel as a rendered plot, each drawn from data.
 """
 
@@ -137,6 +137,16 @@ def test_insights_show_every_panel_with_data(server: dict[str, Any]) -> None:
         page.wait_for_function(
             "document.querySelector('#aisle-rating-note').innerText.includes('Thank you')", timeout=30000
         )
+        # And another in the widget (the shop's page embedding it).
+        w = browser.new_context().new_page()
+        w.goto(server["base"] + "/widget-demo")
+        w.locator(".aisle-w-bubble").click()
+        w.get_by_role("textbox", name="Message").fill("show me a coffee maker")
+        w.get_by_role("textbox", name="Message").press("Enter")
+        w.get_by_role("button", name="Rate this conversation 5 of 5").click(timeout=60000)
+        w.wait_for_function(
+            "document.querySelector('.aisle-w-rate').innerText.includes('Thanks')", timeout=15000
+        )
         page.get_by_role("tab", name="Insights").click()
         page.locator("#insights-token input").fill("agent-demo-token")
         page.locator("#insights-load").click()
@@ -162,7 +172,7 @@ def test_insights_show_every_panel_with_data(server: dict[str, Any]) -> None:
     assert exp["experiment"] == "ui-test" and sum(a["exposures"] for a in exp["arms"]) >= 3
     assert len(d["segments"]) >= 3 and sum(s["revenue"] for s in d["segments"]) > 0
     assert len(d["at_risk"]) == 10 and all(r["reasons"] is not None for r in d["at_risk"])
-    assert sum(v["ratings"] for v in d["satisfaction"]["by_arm"].values()) == 4
+    assert sum(v["ratings"] for v in d["satisfaction"]["by_arm"].values()) == 5
     assert any(t["falling"] for t in d["trajectories"])
     db = server["data"] / "aisle.db"
     import sqlite3
@@ -172,4 +182,4 @@ def test_insights_show_every_panel_with_data(server: dict[str, Any]) -> None:
         ratings = con.execute("SELECT value, variant FROM events WHERE kind = 'rating'").fetchall()
     finally:
         con.close()
-    assert len(ratings) == 4 and all(v and v.startswith("ui-test:") for _, v in ratings)
+    assert len(ratings) == 5 and all(v and v.startswith("ui-test:") for _, v in ratings)
