@@ -33,6 +33,7 @@ traffic = 0.3
 blend = { popularity = 1.0 }
 diversity = 0.5
 reply_style = "brief"
+rank_weights = { recommender = 1.0 }
 """
 
 
@@ -47,6 +48,11 @@ def test_file_declares_arms_and_window(tmp_path: Path) -> None:
     exp = book.get("blend-vs-pop")
     assert exp.arm_names == ["hybrid", "pop"]
     assert exp.arm("pop").blend == {"popularity": 1.0} and exp.arm("pop").reply_style == "brief"
+    assert exp.arm("pop").rank_weights == (1.0, 0.0, 0.0) and exp.arm("hybrid").rank_weights == (
+        0.4,
+        0.3,
+        0.3,
+    )
     assert not exp.running(datetime(2025, 6, 1, tzinfo=UTC)) and exp.running(datetime(2027, 1, 1, tzinfo=UTC))
     assert book.running(datetime(2025, 6, 1, tzinfo=UTC)) is None
 
@@ -59,6 +65,7 @@ def test_file_declares_arms_and_window(tmp_path: Path) -> None:
         {"experiment": [{"name": "x", "arm": [{"name": "a"}, {"name": "a"}]}]},
         {"experiment": [{"name": "x", "arm": [{"name": "a", "reply_style": "loud"}, {"name": "b"}]}]},
         {"experiment": [{"name": "x", "arm": [{"name": "a", "blend": {"pop": -1}}, {"name": "b"}]}]},
+        {"experiment": [{"name": "x", "arm": [{"name": "a", "rank_weights": [0, 0, 0]}, {"name": "b"}]}]},
     ],
 )
 def test_bad_declarations_name_the_fix(bad: dict[str, Any]) -> None:
