@@ -146,3 +146,17 @@ def test_panels_render_with_data(tmp_path: Path) -> None:
     figs = insight_panels.figures(data)
     assert set(figs) == {"experiment", "segments", "churn", "satisfaction", "trajectories"}
     assert all(f.axes for f in figs.values())
+
+
+def test_customer_insight_for_the_console_and_insights() -> None:
+    from assistant.insights.shop import build_insight
+
+    ins = build_insight(_population(2, n=300))
+    top = ins.at_risk(5)
+    assert [r["risk"] for r in top] == sorted((r["risk"] for r in top), reverse=True)
+    info = ins.customer(top[0]["customer_id"])
+    assert info is not None and info["segment"] in ins.segments.names and 0.0 <= info["risk"] <= 1.0
+    assert info["reasons"] and all("typical" in r for r in info["reasons"])
+    assert sum(s["customers"] for s in ins.segment_summary()) == len(ins.table.customers)
+    assert ins.customer("nobody") is None
+    assert ins.figures["model"]["auc"] > 0.5  # tested on the window before the one it scores
