@@ -245,11 +245,8 @@ def refit(
         params = {**t.params, **extras.get(n, {})}
         if isinstance(t.model, Content):  # item vectors do not depend on interactions: reuse, don't re-embed
             params = {"embedder": t.params.get("embedder", "minilm"), "embeddings": t.model.E}
-        if n == "neumf":  # no valid left for early stopping: train for the epochs it chose
-            from recommender.models.ncf import NeuMF
-
-            assert isinstance(t.model, NeuMF)
-            params["epochs"] = t.model.best_epoch_ or params.get("epochs", 12)
+        if getattr(t.model, "early_stopping", False):  # no valid left: train for the epochs it chose
+            params["epochs"] = getattr(t.model, "best_epoch_", 0) or params.get("epochs", 12)
         t0 = time.perf_counter()
         with (memory or MemoryTracker()).stage(f"refit:{n}"):
             refit_models[n] = make_model(n, **params).fit(history)

@@ -94,7 +94,10 @@ def evaluate(
         "novelty@10": round(novelty(per["top"], counts, history.n_users), 3),
         "popularity_bias@10": round(popularity_bias(per["top"], counts), 1),
         # per["users"] indexes the test users, so the history lengths are looked up through them
-        "cold_warm": cold_warm_split(per, np.bincount(history.rows, minlength=history.n_users)[users]),
+        "cold_warm": cold_warm_split(
+            {k: v for k, v in per.items() if not k.startswith("sampled_")},  # those are per positive
+            np.bincount(history.rows, minlength=history.n_users)[users],
+        ),
     }
     return {
         "models": results,

@@ -22,6 +22,7 @@ import scipy.sparse as sp
 
 from recommender.base import History, Recommender, top_k
 from recommender.batching import sample_cap, sample_users
+from recommender.candidates import COMPACT_CELLS, compact
 from recommender.data import Interactions
 from recommender.errors import DataError, NotFoundError
 from recommender.features import features, zscore
@@ -82,14 +83,7 @@ class Hybrid:
         seed: int = 0,
         prune_tol: float = 0.001,
     ) -> dict[str, float]:
-        # A fixed-seed user sample keeps office-sized searches fast; on a large catalog it is also
-        # capped so that the dense per-model score matrices stay within a fixed number of cells.
-        cap = sample_cap(self.max_valid_users, train.n_items, len(self.models) + 4)
-        users = sample_users(np.unique(valid.rows), cap, seed)
-        pos, mask = valid.shared_matrix()[users], train.shared_matrix()[users]
-        Z = {n: zscore(m.score(users)) for n, m in self.models.items()}
-        if "content" in Z and self._cold_items().any():
-            Z[COLD] = Z["content"] * self._cold_items()  # an extra say for content on cold items
+        Z, pos, mask = self._search_inputs(train, valid, seed)
         solo = {n: ranking_metrics(z, pos, mask)["ndcg@10"] for n, z in Z.items() if n != COLD}
         w = {n: 0.0 for n in Z}
         best_name = max(solo, key=solo.__getitem__)
@@ -118,6 +112,30 @@ class Hybrid:
         self.weights = w
         self.valid_ndcg = ranking_metrics(blend(w), pos, mask)["ndcg@10"]
         return w
+
+    def _search_inputs(
+        self, train: Interactions, valid: Interactions, seed: int
+    ) -> tuple[dict[str, np.ndarray], sp.csr_matrix, sp.csr_matrix | None]:
+        """Per-model z-scores, positives and mask of a fixed-seed sample of valid users. Dense on
+        a small catalog (exact); on a large one the users' candidate sets (``candidates``)."""
+        users = np.unique(valid.rows)
+        n_items = train.n_items
+        large = min(len(users), self.max_valid_users) * n_items > COMPACT_CELLS
+        cap = (
+            self.max_valid_users if large else sample_cap(self.max_valid_users, n_items, len(self.models) + 4)
+        )
+        users = sample_users(users, cap, seed)
+        pos, mask = valid.shared_matrix()[users], train.shared_matrix()[users]
+        cold = self._cold_items()
+        if large:
+            Z, pos, C = compact({n: m.score for n, m in self.models.items()}, users, pos, mask, n_items)
+            if "content" in Z and cold.any():  # an extra say for content on cold items
+                Z[COLD] = Z["content"] * np.where(C >= 0, cold[np.maximum(C, 0)], 0.0).astype(np.float32)
+            return Z, pos, None
+        Z = {n: zscore(m.score(users)) for n, m in self.models.items()}
+        if "content" in Z and cold.any():
+            Z[COLD] = Z["content"] * cold  # an extra say for content on cold items
+        return Z, pos, mask
 
     # ---- scoring --------------------------------------------------------------------------
     @property

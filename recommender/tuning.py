@@ -18,7 +18,6 @@ from recommender.hybrid import Hybrid
 from recommender.memory import MemoryTracker
 from recommender.metrics import rmse
 from recommender.models import make_model
-from recommender.models.ncf import NeuMF
 from recommender.models.rating import BiasedMF
 
 Grid = Sequence[Mapping[str, Any]]
@@ -111,8 +110,8 @@ class Tuner:
         model = make_model(name, **{**params, **(extra or {})})
         t0 = time.perf_counter()
         with self.memory.stage(f"fit:{name}"):
-            if isinstance(model, NeuMF):
-                model.fit(self.train, valid=self.valid)  # early stopping on valid
+            if getattr(model, "early_stopping", False):  # NeuMF, SASRec: early stopping on valid
+                model.fit(self.train, valid=self.valid)  # type: ignore[call-arg]
             else:
                 model.fit(self.train)
         self.budget.tried += 1

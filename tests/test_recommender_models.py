@@ -33,7 +33,23 @@ PARAMS = {
         "fold_in_steps": 40,
     },
     "content": {"embedder": "hashing"},
+    "sasrec": {
+        "dim": 16,
+        "layers": 1,
+        "heads": 1,
+        "max_len": 8,
+        "dropout": 0.1,
+        "epochs": 40,
+        "batch": 16,
+        "lr": 0.01,
+    },
+    "multvae": {"hidden": 32, "latent": 8, "epochs": 60, "batch": 10, "dropout": 0.2, "anneal_steps": 50},
 }
+
+
+# Next-item models answer a different question (what follows the last item), so the group answer
+# below has its own sequence version for them (tests/test_recommender_scale.py).
+NEXT_ITEM_MODELS = {"sasrec"}
 
 
 def group_of(item: int) -> int:
@@ -103,6 +119,11 @@ def test_known_answer_first_item_is_in_the_users_group(fitted, data):
         best = max((j for j in range(data.n_items) if j not in seen), key=lambda j: counts[j])
         assert counts[int(ids[0][1:])] == counts[best]
         return
+    if name in NEXT_ITEM_MODELS:
+        pytest.skip(
+            f"{name} predicts the item after the last one: every toy sequence here ends on its group's "
+            "highest item, which nothing ever follows; its known-answer test is in test_recommender_scale"
+        )
     right = 0
     for u in data.user_ids:
         ids, _ = model.recommend(u, k=1)

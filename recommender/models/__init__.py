@@ -1,4 +1,4 @@
-"""Model registry by name; modules are imported on demand so torch loads only for NeuMF."""
+"""Model registry by name; modules are imported on demand so torch loads only for NeuMF / SASRec."""
 
 from __future__ import annotations
 
@@ -21,6 +21,8 @@ _REGISTRY: dict[str, str] = {
     "neumf": "recommender.models.ncf:NeuMF",
     "content": "recommender.models.content:Content",
     "sequential": "recommender.models.sequential:Transitions",
+    "sasrec": "recommender.models.sasrec:SASRec",
+    "multvae": "recommender.models.vae:MultVAE",
 }
 MODEL_NAMES: tuple[str, ...] = tuple(_REGISTRY)
 

@@ -75,6 +75,7 @@ def _negatives(
 
 class NeuMF(Recommender):
     name = "neumf"
+    early_stopping = True  # the tuner passes valid to fit()
 
     def __init__(
         self,
