@@ -160,3 +160,25 @@ def test_customer_insight_for_the_console_and_insights() -> None:
     assert sum(s["customers"] for s in ins.segment_summary()) == len(ins.table.customers)
     assert ins.customer("nobody") is None
     assert ins.figures["model"]["auc"] > 0.5  # tested on the window before the one it scores
+
+
+def test_staff_stop_an_experiment_and_promote_its_winner(tmp_path: Path) -> None:
+    from assistant.experiments import ExperimentBook
+    from assistant.settings import Settings
+    from ui.console import stop_experiment
+
+    b = _backend(tmp_path)
+    b.settings = Settings(data_dir=tmp_path)
+    b.experiments = ExperimentBook(b.experiments.experiments, tmp_path / "state.json")
+    for i in range(40):  # arm a converts, arm b does not
+        sid = f"{i:032x}"
+        b.store.create_session(sid)
+        arm = b.experiments.assignment(sid).arm.name
+        b.store.add_event("impression", session_id=sid, product_id="P1", variant=f"exp1:{arm}")
+        if arm == "a":
+            b.store.add_event("purchase", session_id=sid, product_id="P1", variant=f"exp1:{arm}")
+    assert stop_experiment(b, "wrong", "exp1", "winner").startswith("Wrong")
+    assert b.experiments.running() is not None
+    assert "a now serves everyone" in stop_experiment(b, "agent-demo-token", "exp1", "winner")
+    served = ExperimentBook(b.experiments.experiments, tmp_path / "state.json").assignment("anyone")
+    assert served.experiment is None and served.arm.name == "a"

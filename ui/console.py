@@ -266,3 +266,32 @@ def _insights_tab(backend: Backend) -> None:
         outputs=[i_note, *(plots[p] for p in PANELS)],
         api_visibility="private",
     )
+    with gr.Row():
+        e_name = gr.Textbox(label="Experiment", scale=2, elem_id="insights-exp-name")
+        e_arm = gr.Textbox(label="Promote arm (empty: stop only; 'winner': the report's)", scale=2)
+        e_stop = gr.Button("Stop experiment", variant="stop", scale=1, elem_id="insights-exp-stop")
+    e_note = gr.Markdown(elem_id="insights-exp-note")
+    e_stop.click(
+        lambda t, n, a: stop_experiment(backend, t, n, a),
+        inputs=[i_token, e_name, e_arm],
+        outputs=[e_note],
+        api_visibility="private",
+    )
+
+
+def stop_experiment(backend: Backend, token: str, name: str, arm: str) -> str:
+    """Stop an experiment; promote an arm (or the report's significant winner) to everyone."""
+    if not _authorized(backend, token):
+        return DENIED
+    from assistant.errors import AisleError
+
+    name, arm = (name or "").strip(), (arm or "").strip()
+    try:
+        winner: str | None = arm or None
+        if arm == "winner":
+            reps = {r["experiment"]: r for r in insight_panels.experiments(backend)}
+            winner = reps[name]["winner"] if name in reps else None
+        backend.experiments.stop(name, winner)
+    except AisleError as exc:
+        return esc(str(exc))
+    return esc(f"Stopped {name}." + (f" {winner} now serves everyone." if winner else " The default serves."))

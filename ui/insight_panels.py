@@ -74,6 +74,7 @@ def experiments(backend: Backend) -> list[dict[str, Any]]:
                 "running": running is not None and running.name == exp.name,
                 "stopped": state.get(exp.name),
                 "summary": summary_lines(rep),
+                "winner": rep.winner(),
             }
         )
     return sorted(out, key=lambda r: not r["running"])
