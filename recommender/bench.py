@@ -42,7 +42,7 @@ from recommender.metrics import mae, rmse
 from recommender.models import make_model
 from recommender.models.content import Content, Embed
 from recommender.models.rating import BiasedMF
-from recommender.tuning import DEFAULT_GRIDS, Tuned, Tuner
+from recommender.tuning import DEFAULT_GRIDS, DEFAULT_MODELS, OPT_IN, Tuned, Tuner
 
 DATASETS = {"ml-100k": "ml-100k", "office": "office"}
 # Seconds the tuner may spend beyond every model's first configuration (``--tune-budget``); on
@@ -291,7 +291,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     ap.add_argument("--format", choices=("recbole", "amazon-seq", "tsv"), default="recbole")
     ap.add_argument("--split", choices=("loo", "random"), default="loo")
-    ap.add_argument("--models", default=",".join(DEFAULT_GRIDS), help="comma-separated subset of models")
+    ap.add_argument(
+        "--models",
+        default=",".join(DEFAULT_MODELS),
+        help=f"comma-separated models (default: all but the opt-in {', '.join(OPT_IN)})",
+    )
     ap.add_argument("--no-content", action="store_true", help="skip the content model (no embedder load)")
     ap.add_argument(
         "--binary",

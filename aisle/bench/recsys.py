@@ -35,7 +35,7 @@ def stacker_cli(argv: list[str]) -> int:
     """`aisle bench stacker`: the learning-to-rank stacker against the linear blend, on valid only."""
     from recommender.bench import load_splits
     from recommender.stacker import compare_on_valid
-    from recommender.tuning import DEFAULT_GRIDS, Tuner
+    from recommender.tuning import DEFAULT_GRIDS, DEFAULT_MODELS, Tuner
 
     ap = argparse.ArgumentParser(prog="aisle bench stacker", description=stacker_cli.__doc__)
     ap.add_argument("--dataset", choices=("ml-100k", "office"), required=True)
@@ -48,7 +48,7 @@ def stacker_cli(argv: list[str]) -> int:
     weighted = bool(np.ptp(tr.weights) > 0)
     grids = {
         m: [g for g in DEFAULT_GRIDS[m] if weighted or g.get("binary", True)]
-        for m in DEFAULT_GRIDS
+        for m in DEFAULT_MODELS
         if m != "content"
     }
     tuned = Tuner(tr, va).select(grids, log=lambda s: None)
