@@ -99,9 +99,12 @@ def sampled_metrics(
     excluded = pos if mask is None else (pos + sp.csr_matrix(mask)).tocsr()
     n_items = scores.shape[1]
     hit, ndcg, mrr = [], [], []
+    free = np.ones(n_items, bool)
     for u in range(pos.shape[0]):
-        taken = set(excluded.indices[excluded.indptr[u] : excluded.indptr[u + 1]].tolist())
-        pool = np.setdiff1d(np.arange(n_items), np.fromiter(taken, int, len(taken)))
+        taken = excluded.indices[excluded.indptr[u] : excluded.indptr[u + 1]]
+        free[taken] = False
+        pool = np.flatnonzero(free)  # the sorted unseen items, as setdiff1d gave, without a sort
+        free[taken] = True
         if len(pool) == 0:
             continue
         for p in pos.indices[pos.indptr[u] : pos.indptr[u + 1]]:
