@@ -78,9 +78,10 @@ def name_clusters(centres: np.ndarray, tenure: list[float], raw: np.ndarray) -> 
     def pct(col: int, v: float) -> float:
         return float((raw[:, col] < v).mean())
 
-    names = []
+    names, pcts = [], []
     for (r, f, m), ten in zip(centres, tenure, strict=True):
         pr, pf, pm = pct(0, r), pct(1, f), pct(2, m)
+        pcts.append((pr, pf, pm))
         if m <= 0:
             name = "lapsed browsers" if pr > 0.6 else "browsers, no purchase yet"
         elif ten <= max(r, 1.0) * 1.5 and pf < 0.5:
@@ -96,15 +97,33 @@ def name_clusters(centres: np.ndarray, tenure: list[float], raw: np.ndarray) -> 
         else:
             name = "occasional"
         names.append(name)
-    return _unique(names)
+    return _unique(names, pcts)
 
 
-def _unique(names: list[str]) -> list[str]:
-    seen: dict[str, int] = {}
-    out = []
-    for n in names:
-        seen[n] = seen.get(n, 0) + 1
-        out.append(n if seen[n] == 1 else f"{n} ({seen[n]})")
+# For clusters that earn the same name: the axis that separates them most, worded best first
+# (a high recency percentile means long ago, so its best is the lowest).
+QUALIFIERS = (
+    ("most recent", "less recent", "least recent"),
+    ("most frequent", "less frequent", "least frequent"),
+    ("highest spend", "lower spend", "lowest spend"),
+)
+
+
+def _unique(names: list[str], pcts: list[tuple[float, float, float]]) -> list[str]:
+    out = list(names)
+    for name in set(names):
+        members = [i for i, n in enumerate(names) if n == name]
+        if len(members) < 2:
+            continue
+        axis = max(range(3), key=lambda a: np.ptp([pcts[i][a] for i in members]))
+        sign = 1.0 if axis == 0 else -1.0
+        ranked = sorted(members, key=lambda i: sign * pcts[i][axis])
+        words = QUALIFIERS[axis]
+        for rank, i in enumerate(ranked):
+            word = words[0] if rank == 0 else words[2] if rank == len(ranked) - 1 else words[1]
+            out[i] = f"{name}, {word}" + (
+                f" {rank}" if 0 < rank < len(ranked) - 1 and len(ranked) > 3 else ""
+            )
     return out
 
 
