@@ -33,6 +33,7 @@ class Budget:
     skipped: list[dict[str, Any]] = field(default_factory=list)
     discarded: list[dict[str, Any]] = field(default_factory=list)
     tried: int = 0
+    finished: float | None = None  # set by ``stop()`` when the search ends
 
     def left(self) -> float:
         if self.seconds is None:
@@ -58,10 +59,14 @@ class Budget:
             }
         )
 
+    def stop(self) -> None:
+        self.finished = time.perf_counter()
+
     def report(self) -> dict[str, Any]:
+        end = self.finished if self.finished is not None else time.perf_counter()
         return {
             "budget_s": self.seconds,
-            "spent_s": round(time.perf_counter() - self.started, 1),
+            "spent_s": round(end - self.started, 1),
             "configs_fitted": self.tried,
             "skipped": self.skipped,
             "discarded_early": self.discarded,

@@ -192,6 +192,7 @@ class Tuner:
             rest = list(grids[n])[1:]
             if rest:
                 out[n] = self.search(n, rest, extras.get(n), log, best=first[n])
+        self.budget.stop()
         return {n: out[n] for n in grids}
 
     def select_rating(
