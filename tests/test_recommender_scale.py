@@ -175,3 +175,18 @@ def test_sasrec_known_answer_next_item():
     assert right >= 50, f"{right}/60 next items right"
     ids, _ = model.recommend_for_history(["i6", "i7", "i8"], k=1, exclude_seen=False)
     assert ids[0] == "i9"
+
+
+def test_blend_search_on_candidates_matches_dense(monkeypatch, splits):
+    import recommender.hybrid as hybrid_mod
+    from recommender.hybrid import Hybrid
+
+    tr, va, _ = splits
+    models = {n: make_model(n).fit(tr) for n in ("popularity", "itemknn", "sequential")}
+    dense = Hybrid(models)
+    dense.learn_weights(tr, va)
+    monkeypatch.setattr(hybrid_mod, "COMPACT_CELLS", 0)  # every search counts as large
+    compact = Hybrid(models)
+    compact.learn_weights(tr, va)
+    assert compact.weights == dense.weights
+    assert compact.valid_ndcg == pytest.approx(dense.valid_ndcg, abs=0.01)
