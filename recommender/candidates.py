@@ -23,8 +23,10 @@ from recommender.batching import batches
 from recommender.features import zscore
 
 PAD = -1.0e6
-# Above this many (users x items) cells the search runs on candidates (office: 7 M, exact path).
-COMPACT_CELLS = 20_000_000
+# Above this many (users x items) cells the search runs on candidates: office (3,000 x 2,420 = 7.3 M)
+# and ml-100k stay on the exact dense path; the stacker check's per-fold searches on a 15,000-item
+# catalog (~570 users, 8.2 M) move to candidates.
+COMPACT_CELLS = 8_000_000
 
 
 def compact(
