@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Table, Text
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Table, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -115,6 +115,19 @@ class Revocation(Base):
     __tablename__ = "revocations"
     subject: Mapped[str] = mapped_column(String(64), primary_key=True)
     revoked_at: Mapped[float] = mapped_column(Float)
+
+
+class RateHit(Base):
+    """One admitted request in a rate-limit window shared by every Aisle process on this database
+    (assistant.store_limits). The key is a hash: no client address or session id is kept here, and a
+    row lives only as long as its window."""
+
+    __tablename__ = "rate_hits"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    scope: Mapped[str] = mapped_column(String(32))
+    key: Mapped[str] = mapped_column(String(64))
+    ts: Mapped[float] = mapped_column(Float)
+    __table_args__ = (Index("ix_rate_hits_scope_key_ts", "scope", "key", "ts"),)
 
 
 # Core tables for the per-turn writes (see Store.save_state).

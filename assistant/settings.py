@@ -108,6 +108,14 @@ class Settings(BaseSettings):
         le=16,
         description="Torch threads per parse; 1 keeps latency steady when turns run concurrently.",
     )
+    inference_threads: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="Intra-op threads of torch and BLAS for request-time inference (query embeddings, "
+        "recommender scoring) in this process; 1 keeps latency steady when other work shares the cores "
+        "(pools that spin slow 20-40x under contention; docs/bench/contention.md).",
+    )
     shop_now: datetime | None = Field(
         default=None,
         description="The shop's 'now' for date rules such as the return window; default: the demo manifest's "
@@ -148,6 +156,11 @@ class Settings(BaseSettings):
         default=120,
         ge=1,
         description="Events, searches, recommendations and new sessions per client address.",
+    )
+    rate_limit_store: Literal["memory", "database"] = Field(
+        default="memory",
+        description="Where rate-limit windows are counted: 'memory' (one process) or 'database' (the "
+        "shop database, so several Aisle processes behind one address share one quota).",
     )
     forwarded_allow_ips: str = Field(
         default="127.0.0.1",

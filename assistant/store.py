@@ -34,6 +34,7 @@ from assistant.schema import (  # noqa: F401
     Ticket,
     utcnow,
 )
+from assistant.store_limits import RateWindows
 from assistant.store_rights import CustomerRights, row_dict
 
 if TYPE_CHECKING:
@@ -98,7 +99,7 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
-class Store(CustomerRights):
+class Store(CustomerRights, RateWindows):
     """The only way the rest of Aisle reads and writes the database."""
 
     def __init__(self, url: str) -> None:

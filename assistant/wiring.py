@@ -30,7 +30,9 @@ def build_assistant(settings: Settings, *, catalog: Any | None = None, warm: boo
     from assistant.generate.runner import Generator
     from assistant.shopindex import ShopIndex
     from assistant.store import Store
+    from assistant.threads import apply_thread_budget
 
+    apply_thread_budget(settings.inference_threads)  # before any model loads: see assistant/threads.py
     catalog = catalog if catalog is not None else load_shop_catalog(settings)
     store = Store.from_settings(settings)
     shop = ShopIndex.from_catalog(catalog, now=settings.shop_now)

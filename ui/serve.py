@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import threading
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +23,49 @@ def cli(argv: list[str]) -> int:
 
     from assistant.settings import load_settings
 
+    p = _parser()
+    args = p.parse_args(argv)
+    if args.workers < 1:
+        p.error("--workers must be >= 1")
+    overrides: dict[str, Any] = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
+    if args.demo:
+        overrides["demo_mode"] = True
+    if args.workers > 1:  # N processes counting in memory would grant every client N times its quota
+        overrides["rate_limit_store"] = "database"
+    settings = load_settings(**overrides)
+    _check_exposure(settings)
+    _logging()
+    if not args.no_demo_customers:
+        _seed_demo_customers(settings)
+    print(
+        f"Aisle on http://{settings.host}:{settings.port}/  "
+        "(OpenAPI: /api/openapi.json, widget demo: /widget-demo)"
+        + (f"  [{args.workers} workers]" if args.workers > 1 else "")
+    )
+    # Behind a reverse proxy every shopper arrives from the proxy's address; uvicorn takes the client
+    # address from X-Forwarded-For only when the proxy is one we trust.
+    serve: dict[str, Any] = {
+        "host": settings.host,
+        "port": settings.port,
+        "reload": False,
+        "log_level": "warning",
+        "proxy_headers": True,
+        "forwarded_allow_ips": settings.forwarded_allow_ips,
+    }
+    if args.workers == 1:
+        uvicorn.run(_app(settings), workers=1, **serve)
+        return 0
+    from assistant.identity import load_or_create_secret
+
+    load_or_create_secret(settings)  # made once here: workers starting together would each make one
+    # Workers are fresh processes that read their settings from the environment: pass the overrides on.
+    for key, value in overrides.items():
+        os.environ[f"AISLE_{key.upper()}"] = str(value).lower() if isinstance(value, bool) else str(value)
+    uvicorn.run("ui.serve:worker_app", factory=True, workers=args.workers, **serve)
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="aisle run", description="Serve the Aisle web app, API and widget.")
     p.add_argument("--host", default=None, help="default: settings.host (127.0.0.1)")
     p.add_argument("--port", type=int, default=None, help="default: settings.port (7860)")
@@ -36,39 +80,37 @@ def cli(argv: list[str]) -> int:
         help="demo mode for the demo shop: 'sign in as a demo customer' without a credential, for "
         "clients on this machine only (make run uses it); never for a real shop",
     )
-    args = p.parse_args(argv)
-    overrides: dict[str, Any] = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
-    if args.demo:
-        overrides["demo_mode"] = True
-    settings = load_settings(**overrides)
-    _check_exposure(settings)
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="server processes on one port (each loads the models); rate limits are then counted in "
+        "the database (docs/deployment.md)",
+    )
+    return p
+
+
+def _logging() -> None:
     from assistant.pii import install_log_redaction
 
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     install_log_redaction()  # no email, phone, card or address reaches a log line
-    if not args.no_demo_customers:
-        _seed_demo_customers(settings)
+
+
+def _app(settings: Settings) -> Any:
     app = create_app(settings)
     backend: Backend = app.state.backend
     # Build the engine in the background: the page is up at once, the first answer is still fast.
     threading.Thread(target=_warm, args=(backend,), daemon=True, name="aisle-warm").start()
-    print(
-        f"Aisle on http://{settings.host}:{settings.port}/  "
-        "(OpenAPI: /api/openapi.json, widget demo: /widget-demo)"
-    )
-    # Behind a reverse proxy every shopper arrives from the proxy's address; uvicorn takes the client
-    # address from X-Forwarded-For only when the proxy is one we trust.
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        workers=1,
-        reload=False,
-        log_level="warning",
-        proxy_headers=True,
-        forwarded_allow_ips=settings.forwarded_allow_ips,
-    )
-    return 0
+    return app
+
+
+def worker_app() -> Any:
+    """One worker of ``aisle run --workers N`` (uvicorn's app factory): settings from the environment."""
+    from assistant.settings import load_settings
+
+    _logging()
+    return _app(load_settings())
 
 
 def _check_exposure(settings: Settings) -> None:

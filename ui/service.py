@@ -47,11 +47,11 @@ class Backend:
 
         # One admission path per app for POST /api/chat (and the widget) and the web chat alike:
         # one quota (switching channel buys no turns), one length limit, one turn gate.
-        self.limits = ChatLimits.from_settings(settings)
+        self.limits = ChatLimits.from_settings(settings, lambda: self.store)
         self.admission = Admission(
             settings.max_message_chars, self.limits, settings.engine_concurrency, self.prepare, self.stream
         )
-        self.api_limits = ApiLimits.from_settings(settings)
+        self.api_limits = ApiLimits.from_settings(settings, lambda: self.store)
         self.guard = RenderGuard(settings.shop_hosts)
         # Identity and object-level checks, shared by the REST routes and the Gradio handlers.
         self.authority = Authority.from_settings(settings, lambda: self.store)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -213,7 +214,7 @@ def _play(assistant: Any, sid: str, text: str, customer_id: str | None) -> _Play
 
 
 def run_backend(
-    assistant: Any, name: str, convs: list[tuple[str | None, list[str]]], log: Any = None
+    assistant: Any, name: str, convs: list[tuple[str | None, list[str]]], log: Any = None, tag: str = ""
 ) -> dict[str, Any]:
     """Play every conversation; time each event; re-check every final answer against its facts."""
     captured: list[Any] = []
@@ -227,7 +228,7 @@ def run_backend(
     tally = _Tally(name)
     try:
         for ci, (cust, turns) in enumerate(convs):
-            sid = f"bench-{name}-{ci}"
+            sid = f"bench-{name}{tag}-{ci}"  # a second run (under contention) starts fresh conversations
             for text in turns:
                 captured.clear()
                 turn = _play(assistant, sid, text, cust)
@@ -251,11 +252,13 @@ def build_shared(data_dir: Path, log: Any = None) -> dict[str, Any]:
     from assistant.components import embedder_from_settings, indexer_from_settings, retriever_from_settings
     from assistant.settings import load_settings
     from assistant.shopindex import ShopIndex
+    from assistant.threads import apply_thread_budget
     from assistant.wiring import build_reader
     from knowledge.catalog import Catalog
     from knowledge.demo import load_demo
 
     settings = load_settings(data_dir=data_dir, generator_backend="template")
+    apply_thread_budget(settings.inference_threads)  # as build_assistant does for a server
     demo = load_demo()
     catalog = Catalog(demo.products, demo.reviews, demo.policies)
     store = fresh_store(data_dir / "bench-template.db", demo)
@@ -344,6 +347,24 @@ def make_assistant(shared: dict[str, Any], backend: str, timeout_s: float | None
     )
 
 
+def _contended(assistant: Any, name: str, convs: list[Any], n: int, quiet: dict[str, Any]) -> dict[str, Any]:
+    """The same script in fresh conversations beside ``n`` busy processes, with loaded/quiet ratios
+    of the quiet run just before it (one process, one run: the comparison the machine allows)."""
+    from aisle.bench.contention import busy
+
+    with busy(n):
+        run = run_backend(assistant, name, convs, sys.stderr, tag=f"-busy{n}")
+        load = round(os.getloadavg()[0], 2)
+    print(f"{name} beside {n} busy: {json.dumps(run['result'])}", file=sys.stderr)
+    ratio = {
+        f"{k}.{p}": round(run["result"][k][p] / quiet[k][p], 2)
+        for k in ("products_ms", "first_token_ms", "full_reply_ms")
+        for p in ("p50", "p95")
+        if quiet[k][p] and run["result"][k][p] is not None
+    }
+    return {"busy_processes": n, "loadavg_1m": load, **run["result"], "ratio_to_quiet": ratio}
+
+
 def cli(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(prog="aisle bench chat", description=__doc__)
     ap.add_argument("--out", required=True, help="JSON file to write")
@@ -352,6 +373,12 @@ def cli(argv: list[str]) -> int:
         "--timeout", type=float, help="generation timeout in seconds (default: AISLE_GENERATION_TIMEOUT_S)"
     )
     ap.add_argument("--transcript", help="also write every turn's reply to this JSON file")
+    ap.add_argument(
+        "--contention",
+        type=int,
+        default=0,
+        help="play the script again beside N busy processes (started and stopped here); both figures",
+    )
     ap.add_argument(
         "--demo-md", help="write the first conversation (the README demo) as Markdown, per backend"
     )
@@ -372,6 +399,10 @@ def cli(argv: list[str]) -> int:
             out["backends"][name] = run["result"]
             out["details"][name] = {**run["detail"], "model": assistant.generator.model.name}
             print(f"{name}: {json.dumps(run['result'])}", file=sys.stderr)
+            if args.contention:
+                out.setdefault("contended", {})[name] = _contended(
+                    assistant, name, convs, args.contention, run["result"]
+                )
             if assistant.store is not shared["store"]:
                 assistant.store.close()
         shared["store"].close()

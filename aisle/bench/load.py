@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import shutil
 import statistics
@@ -321,6 +322,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=float, default=120.0, help="seconds before one turn counts as hung")
     p.add_argument("--seed", type=int, default=7)
     p.add_argument(
+        "--contention",
+        type=int,
+        default=0,
+        help="run the load again beside N busy processes (started and stopped here); both figures",
+    )
+    p.add_argument(
         "--embedder",
         default="minilm",
         help="embedder of the private server (default minilm: the shipped NLU reads 384-d MiniLM vectors)",
@@ -335,6 +342,26 @@ def _parser() -> argparse.ArgumentParser:
         help="rebuild the cached demo data dir (ingest, index, recommender) even if its inputs are the same",
     )
     return p
+
+
+def _contended(base: str, args: argparse.Namespace, quiet: dict[str, Any]) -> dict[str, Any]:
+    """The same load again (other shoppers' seeds, so fresh conversations) beside busy processes."""
+    from aisle.bench.contention import busy
+
+    print(f"again beside {args.contention} busy processes", file=sys.stderr)
+    with busy(args.contention):
+        run = run_load(
+            base, args.users, args.turns, think_s=args.think, timeout_s=args.timeout, seed=args.seed + 1
+        )
+        run["loadavg_1m"] = round(os.getloadavg()[0], 2)
+    run["busy_processes"] = args.contention
+    run["ratio_to_quiet"] = {
+        f"{k}.{p}": round(run[k][p] / quiet[k][p], 2)
+        for k in ("latency_ms", "first_text_ms")
+        for p in ("p50", "p95")
+        if quiet[k][p] and run[k][p] is not None
+    }
+    return run
 
 
 def cli(argv: list[str]) -> int:
@@ -365,6 +392,8 @@ def cli(argv: list[str]) -> int:
         result = run_load(
             base, args.users, args.turns, think_s=args.think, timeout_s=args.timeout, seed=args.seed
         )
+        if args.contention:
+            result["contended"] = _contended(base, args, result)
         result["backend"] = args.backend if not args.url else "external"
     finally:
         if proc is not None:
@@ -376,4 +405,5 @@ def cli(argv: list[str]) -> int:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(text + "\n", encoding="utf-8")
     print(text)
-    return 0 if result["errors"] == 0 and result["leaks"] == 0 else 1
+    runs = [result, result.get("contended") or {}]
+    return 0 if all(r.get("errors", 0) == 0 and r.get("leaks", 0) == 0 for r in runs) else 1

@@ -186,9 +186,41 @@ REVIEW_QUERIES = (
 
 
 def latency(
-    embedder: Any, workdir: Path, data: Path, demo: Catalog, n_chunks: int, fusion: Fusion
-) -> tuple[dict[str, float], dict[str, Any]]:
-    """Review search over >= n_chunks real review chunks; p50/p95 per query, embedding included."""
+    embedder: Any,
+    workdir: Path,
+    data: Path,
+    demo: Catalog,
+    n_chunks: int,
+    fusion: Fusion,
+    contention: int = 0,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Review search over >= n_chunks real review chunks; p50/p95 per query, embedding included;
+    with ``contention`` > 0 the same rounds again beside that many busy processes."""
+    from aisle.bench.contention import side_by_side
+
+    t0 = time.perf_counter()
+    r = _latency_index(embedder, workdir, data, demo, n_chunks)
+    index_s = time.perf_counter() - t0
+    r.fusion = fusion
+    queries = [*REVIEW_QUERIES, *(q["query"] for q in load_queries()[:40])]
+    for q in queries[:5]:  # warm-up: model load and first-query caches are not steady state
+        r.search(q, k=10, kind="review")
+    runs = side_by_side(lambda: _time_queries(r, queries), contention)
+    quiet = runs["quiet"]
+    details = {
+        "review_chunks": r._parts["review"].lex.ids.__len__(),
+        "index_s": round(index_s, 1),
+        "queries_timed": quiet.pop("queries"),
+        "product_p50_ms": quiet.pop("product_p50"),
+        "product_p95_ms": quiet.pop("product_p95"),
+    }
+    result: dict[str, Any] = dict(quiet)
+    if contention:
+        result["contention"] = {k: v for k, v in runs.items() if k != "quiet"}
+    return result, details
+
+
+def _latency_index(embedder: Any, workdir: Path, data: Path, demo: Catalog, n_chunks: int) -> Retriever:
     from knowledge.datasets import load_clothing_reviews
     from knowledge.docs import review_docs
 
@@ -200,7 +232,6 @@ def latency(
         count += len(review_docs([review]))
         if count >= n_chunks:
             break
-    t0 = time.perf_counter()
     # Built in slices into a kept work folder: an interrupted run resumes without re-embedding.
     for n in range(2000, len(reviews), 2000):
         build_retriever(
@@ -210,33 +241,25 @@ def latency(
             ("product", "review", "policy"),
         )
     cat = Catalog(demo.products, reviews, demo.policies)
-    r, summaries = build_retriever(cat, embedder, workdir, ("product", "review", "policy"))
-    index_s = time.perf_counter() - t0
-    r.fusion = fusion
-    queries = [*REVIEW_QUERIES, *(q["query"] for q in load_queries()[:40])]
-    for q in queries[:5]:  # warm-up: model load and first-query caches are not steady state
-        r.search(q, k=10, kind="review")
+    return build_retriever(cat, embedder, workdir, ("product", "review", "policy"))[0]
+
+
+def _time_queries(r: Retriever, queries: list[str], rounds: int = 3) -> dict[str, Any]:
     times: dict[Kind, list[float]] = {"review": [], "product": []}
-    for _ in range(3):
+    for _ in range(rounds):
         for q in queries:
             for kind in times:
                 t = time.perf_counter()
                 r.search(q, k=10, kind=kind)
                 times[kind].append((time.perf_counter() - t) * 1000)
-    rv = np.array(times["review"])
-    pr = np.array(times["product"])
-    details = {
-        "review_chunks": r._parts["review"].lex.ids.__len__(),
-        "reviews": len(reviews),
-        "index_s": round(index_s, 1),
-        "queries_timed": len(rv),
-        "product_p50_ms": round(float(np.percentile(pr, 50)), 2),
-        "product_p95_ms": round(float(np.percentile(pr, 95)), 2),
-    }
+    rv, pr = np.array(times["review"]), np.array(times["product"])
     return {
         "p50": round(float(np.percentile(rv, 50)), 2),
         "p95": round(float(np.percentile(rv, 95)), 2),
-    }, details
+        "product_p50": round(float(np.percentile(pr, 50)), 2),
+        "product_p95": round(float(np.percentile(pr, 95)), 2),
+        "queries": len(rv),
+    }
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -248,6 +271,18 @@ def _parser() -> argparse.ArgumentParser:
     ap.add_argument("--chunks", type=int, default=10_000, help="review chunks indexed for the latency figure")
     ap.add_argument("--skip-office", action="store_true")
     ap.add_argument("--skip-latency", action="store_true")
+    ap.add_argument(
+        "--contention",
+        type=int,
+        default=0,
+        help="also time the queries beside N busy processes (started and stopped here), side by side",
+    )
+    ap.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="intra-op threads for torch/BLAS, as a server's AISLE_INFERENCE_THREADS (default 1)",
+    )
     ap.add_argument(
         "--write-fusion", action="store_true", help="save the tuned fusion weights as package data"
     )
@@ -263,13 +298,15 @@ def cli(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
+    from assistant.threads import apply_thread_budget
     from knowledge.catalog import load_demo_catalog
     from knowledge.embed import make_embedder
 
+    applied = apply_thread_budget(args.threads)
     embedder = CachedEmbedder(make_embedder(args.embedder))
     data = Path(os.environ.get("AISLE_SHARED_DATA", Path(__file__).resolve().parents[3] / "shared" / "data"))
     result: dict[str, Any] = {}
-    details: dict[str, Any] = {"embedder": embedder.name}
+    details: dict[str, Any] = {"embedder": embedder.name, "threads": applied}
     work = Path(args.workdir)
     with tempfile.TemporaryDirectory(prefix="aisle-bench-") as tmp:
         demo = load_demo_catalog()
@@ -300,7 +337,7 @@ def cli(argv: list[str]) -> int:
             if hasattr(fresh, "CACHE_SIZE"):  # its LRU of recent texts would answer the repeated rounds
                 fresh.CACHE_SIZE = 0
             result["latency_ms"], details["latency"] = latency(
-                fresh, work / "latency", data, demo, args.chunks, fusion
+                fresh, work / "latency", data, demo, args.chunks, fusion, args.contention
             )
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -34,7 +34,6 @@ def server_env(data_dir: Path, port: int, extra: dict[str, str] | None = None) -
             "GRADIO_ANALYTICS_ENABLED": "False",
             "ANONYMIZED_TELEMETRY": "False",
             "TOKENIZERS_PARALLELISM": "false",
-            "OMP_NUM_THREADS": "1",
         }
     )
     env.update(extra or {})
