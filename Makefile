@@ -85,8 +85,13 @@ demo: install
 run: install models demo
 	$(BIN)/aisle run --demo --host $(HOST) --port $(PORT)
 
+# Two worker processes: much of the suite waits on servers, browsers and subprocesses, so the cores
+# are idle half the time with one. Whole files go to one worker (--dist loadfile): a module's
+# server or browser fixture starts once. PYTEST_WORKERS=0 runs in this process.
+PYTEST_WORKERS ?= 2
+
 test: install chromium
-	$(BIN)/pytest -q -m "not model"
+	$(BIN)/pytest -q -m "not model" $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --dist loadfile)
 
 test-model: install models
 	$(BIN)/pytest -q -m model
